@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { DURATION_FORM, parseDuration } from '../domain/duration';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: use ${DURATION_FORM}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const accountId = z.string().regex(/^\d{12}$/, 'an AWS account id is exactly 12 digits (quote it in YAML)');
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id looks like U0123ABCD');
+const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'a Slack user group id looks like S0123ABCD');
+const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id looks like C0123ABCD');
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region looks like us-east-1');
+
+export const ROLES = ['viewer', 'responder', 'commander', 'admin'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+export const RESOURCE_KINDS = ['ec2-instance', 'iam-user', 'iam-role', 'lambda-function', 'access-key'] as const;
+
+const cidr = z.string().refine((v) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v), 'a CIDR looks like 203.0.113.0/24 or 2001:db8::/32');
+
+const routeSchema = z.strictObject({
+  /** `case` opens or joins a case; `digest` lists the finding in the triage digest only. */
+  open: z.enum(['case', 'digest']),
+  mention: z.boolean().default(false),
+  escalate: z.boolean().default(false),
+});
+
+const suppressionSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a rule id is lowercase letters, digits, - and _'),
+  reason: z.string().min(3, 'say why the rule exists'),
+  /** Finding type glob, `*` matches any run of characters: `Recon:EC2/*`. */
+  type: z.string().optional(),
+  accounts: z.array(accountId).optional(),
+  regions: z.array(region).optional(),
+  /** Every listed tag must be on the resource with this value (`*` = any value). */
+  tags: z.record(z.string(), z.string()).optional(),
+  /** Match only when the remote IP lies in one of `triage.knownCidrs`. */
+  knownCidrsOnly: z.boolean().default(false),
+  expires: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const fileConfigSchema = z.strictObject({
+  workspace: z.strictObject({ teamId: z.string().regex(/^T[A-Z0-9]{2,}$/, 'a Slack team id looks like T0123ABCD') }),
+  accounts: z
+    .array(
+      z.strictObject({
+        id: accountId,
+        name: z.string().min(1),
+        environment: z.string().min(1),
+      }),
+    )
+    .min(1, 'list at least one account Cordon may act in'),
+  regions: z.array(region).min(1, 'list at least one region'),
+  containmentRole: z
+    .strictObject({
+      name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
+      externalId: z.string().min(2),
+      sessionDuration: duration('1h'),
+    })
+    .optional(),
+  access: z
+    .strictObject({
+      default: roleSchema.default('viewer'),
+      users: z.record(slackUserId, roleSchema).default({}),
+      groups: z.record(slackGroupId, roleSchema).default({}),
+      approvals: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            accounts: z.array(accountId).optional(),
+            environments: z.array(z.string()).optional(),
+            kinds: z.array(z.enum(RESOURCE_KINDS)).optional(),
+          }),
+        )
+        .default([]),
+      approvalTtl: duration('30m'),
+      groupCacheTtl: duration('5m'),
+    })
+    .prefault({}),
+  triage: z
+    .strictObject({
+      routing: z
+        .strictObject({
+          low: routeSchema.default({ open: 'digest', mention: false, escalate: false }),
+          medium: routeSchema.default({ open: 'case', mention: false, escalate: false }),
+          high: routeSchema.default({ open: 'case', mention: true, escalate: false }),
+          critical: routeSchema.default({ open: 'case', mention: true, escalate: true }),
+        })
+        .prefault({}),
+      /** User group mentioned on cases whose route says `mention`. */
+      responderGroup: slackGroupId.optional(),
+      knownCidrs: z.array(z.strictObject({ cidr, name: z.string().min(1) })).default([]),
+      suppressions: z.array(suppressionSchema).default([]),
+      correlationWindow: duration('24h'),
+      digestEvery: duration('1h'),
+      /** Minimum time between two edits of one finding card (re-sent findings). */
+      cardEditInterval: duration('10s'),
+      guarddutyFilters: z.boolean().default(false),
+    })
+    .prefault({}),
+  channels: z.strictObject({
+    triage: slackChannelId,
+    prefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'a channel prefix is 1-20 of a-z, 0-9, - and _')
+      .default('ir'),
+    private: z.boolean().default(true),
+    invite: z.array(slackUserId).default([]),
+    inviteGroups: z.array(slackGroupId).default([]),
+    inviteResourceOwners: z.boolean().default(true),
+  }),
+  escalation: z
+    .strictObject({
+      invite: z.array(slackUserId).default([]),
+      inviteGroups: z.array(slackGroupId).default([]),
+      bridgeUrl: z.url().optional(),
+      ackWithin: duration('15m'),
+      repageEvery: duration('5m'),
+    })
+    .prefault({}),
+  containment: z
+    .strictObject({
+      untrackSeconds: z.number().int().min(0).max(900).default(60),
+      snapshots: z.boolean().default(true),
+    })
+    .prefault({}),
+  poller: z
+    .strictObject({
+      interval: duration('60s'),
+      /** How far back a first start looks for findings. */
+      lookback: duration('1h'),
+    })
+    .prefault({}),
+});
+
+export type FileConfig = z.infer<typeof fileConfigSchema>;
+
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+export const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.preprocess(emptyToUndefined, z.string().startsWith('xoxb-', 'a bot token starts with xoxb-').optional()),
+  SLACK_SIGNING_SECRET: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
+  SLACK_APP_TOKEN: z.preprocess(emptyToUndefined, z.string().startsWith('xapp-', 'an app-level token starts with xapp-').optional()),
+  SLACK_API_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  CORDON_STORE: z
+    .preprocess(emptyToUndefined, z.string().default('sqlite:./cordon.db'))
+    .refine((v) => /^(sqlite:.+|dynamodb:[\w.-]{3,255})$/.test(v), 'use sqlite:<path> or dynamodb:<table>'),
+  CORDON_CONFIG: z.preprocess(emptyToUndefined, z.string().default('./cordon.config.yaml')),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  AWS_REGION: z.preprocess(emptyToUndefined, z.string().optional()),
+  AWS_ENDPOINT_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+export type EnvConfig = z.infer<typeof envSchema>;

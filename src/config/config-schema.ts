@@ -136,6 +136,7 @@ export const fileConfigSchema = z.strictObject({
     .prefault({}),
   poller: z
     .strictObject({
+      enabled: z.boolean().default(true),
       interval: duration('60s'),
       /** How far back a first start looks for findings. */
       lookback: duration('1h'),
@@ -156,6 +157,7 @@ export const envSchema = z.object({
     .preprocess(emptyToUndefined, z.string().default('sqlite:./cordon.db'))
     .refine((v) => /^(sqlite:.+|dynamodb:[\w.-]{3,255})$/.test(v), 'use sqlite:<path> or dynamodb:<table>'),
   CORDON_CONFIG: z.preprocess(emptyToUndefined, z.string().default('./cordon.config.yaml')),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
   PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   AWS_REGION: z.preprocess(emptyToUndefined, z.string().optional()),
   AWS_ENDPOINT_URL: z.preprocess(emptyToUndefined, z.url().optional()),

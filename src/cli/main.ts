@@ -1,0 +1,194 @@
+import { parseArgs } from 'node:util';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { ConfigError, loadConfig, requireSlack, type Config } from '../config/load-config';
+import { wire } from '../container';
+import { GuardDutyPoller } from '../aws/guardduty-poller';
+import { errorMessage, isCordonError } from '../errors';
+import { createLogger, type Logger } from '../log';
+import { startSlack } from '../slack/bolt-app';
+import { digestDue, markDigestPosted } from '../services/digest-schedule';
+import { Ticker } from '../services/ticker';
+import { runIngest } from './commands/ingest';
+import { Exit, processIo, type CliIo } from './output';
+
+const USAGE = `Usage: cordon <command> [options]
+
+Commands:
+  serve                 run Cordon: Slack (Socket Mode or HTTP), GuardDuty poller, ticker
+  ingest <file|->       replay EventBridge events, GetFindings output or raw findings through triage
+  check                 validate the environment and cordon.config.yaml (and Slack, when a token is set)
+  help                  this text
+
+Options:
+  --json                print one JSON document instead of lines for people
+
+Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, SLACK_API_URL,
+CORDON_STORE (sqlite:./cordon.db), CORDON_CONFIG (./cordon.config.yaml), PORT, AWS_REGION.`;
+
+/** Runtime dependencies main() takes, so tests can run it in-process. */
+export interface MainDeps {
+  env: Record<string, string | undefined>;
+  io: CliIo;
+  /** Resolves when `serve` should stop (default: SIGINT or SIGTERM). */
+  stopSignal?: Promise<void>;
+  /** Receives the running server (tests read its address). */
+  onServing?: (info: { address?: string }) => void;
+}
+
+function printConfigError(io: CliIo, err: ConfigError): void {
+  io.err(`cordon: ${err.message}:`);
+  for (const p of err.problems) io.err(`  - ${p}`);
+}
+
+function shutdownSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+async function serve(config: Config, log: Logger, deps: MainDeps): Promise<number> {
+  requireSlack(config, { signingSecret: true });
+  const cordon = wire(config, log);
+  const front = await startSlack(config, cordon.store, log);
+  const publisher = cordon.slack?.publisher;
+  const ticker = new Ticker(
+    async () => {
+      if (!publisher) return;
+      await publisher.flush();
+      const now = new Date();
+      if (await digestDue(cordon.store, config.triage.digestEvery, now)) {
+        await publisher.postDigest(`since the last digest`);
+        await markDigestPosted(cordon.store, now);
+      }
+    },
+    3000,
+    log,
+    'publisher',
+  );
+  ticker.start();
+  const pollers = config.poller.enabled
+    ? config.regions.map(
+        (region) =>
+          new GuardDutyPoller(new GuardDutyClient({ region, retryMode: 'adaptive', maxAttempts: 8 }), region, cordon.pipeline, cordon.store, log, {
+            lookbackMs: config.poller.lookback,
+          }),
+      )
+    : [];
+  const pollTickers = pollers.map((p) => new Ticker(async () => void (await p.pollOnce()), config.poller.interval, log, `poller:${p.region}`));
+  pollTickers.forEach((t) => t.start());
+  deps.onServing?.({ ...(front.address ? { address: front.address } : {}) });
+  await (deps.stopSignal ?? shutdownSignal());
+  log.info('stopping');
+  await Promise.all([ticker.stop(), ...pollTickers.map((t) => t.stop())]);
+  await front.stop();
+  await cordon.close();
+  return Exit.OK;
+}
+
+/** The `cordon` command. Returns the exit code; never throws. */
+export async function main(argv: string[], deps: MainDeps = { env: process.env, io: processIo }): Promise<number> {
+  const { io, env } = deps;
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    });
+  } catch (err) {
+    io.err(`cordon: ${errorMessage(err)}\n\n${USAGE}`);
+    return Exit.USAGE;
+  }
+  const [command, ...rest] = args.positionals;
+  const json = args.values.json === true;
+  if (!command || command === 'help' || args.values.help) {
+    io.out(USAGE);
+    return command && command !== 'help' && !args.values.help ? Exit.USAGE : Exit.OK;
+  }
+
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      if (json) io.out(JSON.stringify({ ok: false, error: err.code, problems: err.problems }));
+      else printConfigError(io, err);
+      return Exit.USAGE;
+    }
+    throw err;
+  }
+  const log = createLogger(config.env.LOG_LEVEL, command === 'serve' ? undefined : process.stderr);
+
+  try {
+    switch (command) {
+      case 'check': {
+        if (rest.length) throw new ConfigError('check takes no arguments', ['usage: cordon check [--json]']);
+        const cordon = wire(config, log);
+        let slackTeam: string | undefined;
+        if (cordon.slack) {
+          const auth = await cordon.slack.client.auth.test();
+          slackTeam = auth.team_id;
+          if (slackTeam && slackTeam !== config.workspace.teamId) {
+            throw new ConfigError('Slack workspace mismatch', [
+              `workspace.teamId: the bot token belongs to ${slackTeam}, the config says ${config.workspace.teamId}`,
+            ]);
+          }
+        }
+        await cordon.close();
+        const report = { ok: true, config: config.configPath, accounts: config.accounts.length, regions: config.regions, store: config.env.CORDON_STORE, slack: slackTeam ?? 'no SLACK_BOT_TOKEN: not checked' };
+        if (json) io.out(JSON.stringify(report));
+        else {
+          io.out(`config ${config.configPath}: valid (${config.accounts.length} account(s), regions ${config.regions.join(', ')})`);
+          io.out(`store ${config.env.CORDON_STORE}: reachable`);
+          io.out(`slack: ${slackTeam ? `token valid for ${slackTeam}` : 'SLACK_BOT_TOKEN not set; not checked'}`);
+        }
+        return Exit.OK;
+      }
+      case 'ingest': {
+        if (rest.length !== 1) throw new ConfigError('ingest needs one input', ['usage: cordon ingest <file|-> [--json]']);
+        const cordon = wire(config, log);
+        try {
+          const { summary, slack } = await runIngest(cordon, rest[0] as string, io);
+          const failed = summary.rejected > 0 || (slack?.failures ?? 0) > 0;
+          if (json) io.out(JSON.stringify({ ok: !failed, ...summary, slack: slack ?? null }));
+          else {
+            io.out(
+              `ingested ${summary.received}: ${summary.newFindings} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
+                `${summary.cased} to cases, ${summary.digest} to the digest, ${summary.suppressed} suppressed, ${summary.rejected} rejected`,
+            );
+            if (summary.casesOpened.length) io.out(`cases opened: ${summary.casesOpened.join(', ')}`);
+            if (slack) io.out(`slack: ${slack.channelsCreated} channel(s), ${slack.cardsPosted} card(s) posted, ${slack.cardsEdited} edited, ${slack.failures} failure(s)`);
+            else io.out('slack: SLACK_BOT_TOKEN not set; stored only (cordon serve posts it later)');
+            if (summary.rejected) io.err(`cordon: ${summary.rejected} input(s) rejected; they are stored with the reason`);
+          }
+          return failed ? Exit.FAILED : Exit.OK;
+        } finally {
+          await cordon.close();
+        }
+      }
+      case 'serve':
+        if (rest.length) throw new ConfigError('serve takes no arguments', ['usage: cordon serve']);
+        return await serve(config, log, deps);
+      default:
+        io.err(`cordon: unknown command "${command}"\n\n${USAGE}`);
+        return Exit.USAGE;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      if (json) io.out(JSON.stringify({ ok: false, error: err.code, problems: err.problems }));
+      else printConfigError(io, err);
+      return Exit.USAGE;
+    }
+    if (isCordonError(err)) {
+      if (json) io.out(JSON.stringify({ ok: false, error: err.code, message: err.message }));
+      else io.err(`cordon: ${err.message} (${err.code})`);
+      return Exit.FAILED;
+    }
+    log.error({ err }, 'command failed');
+    if (json) io.out(JSON.stringify({ ok: false, error: 'INTERNAL', message: errorMessage(err) }));
+    else io.err(`cordon: ${command} failed: ${errorMessage(err)}`);
+    return Exit.FAILED;
+  }
+}

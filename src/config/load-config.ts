@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { CordonError, ErrorCode } from '../errors';
+import { compileCidrs } from '../domain/triage/suppression';
+import { envSchema, fileConfigSchema, type EnvConfig, type FileConfig } from './config-schema';
+
+/** The one configuration object: environment plus the YAML file, validated once. */
+export interface Config extends FileConfig {
+  env: EnvConfig;
+  /** Path the file was read from. */
+  configPath: string;
+}
+
+function issuesToLines(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    const path = i.path.map(String).join('.');
+    return `${prefix}${path ? path : '(top level)'}: ${i.message}`;
+  });
+}
+
+/** Thrown for any bad configuration; the CLI prints `problems` and exits 2. */
+export class ConfigError extends CordonError {
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
+    super(ErrorCode.CONFIG_INVALID, message, { problems });
+  }
+}
+
+/** Validates the environment alone (secrets, endpoints, store, file path). */
+export function parseEnv(env: Record<string, string | undefined>): EnvConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError('the environment is invalid', issuesToLines('env ', parsed.error));
+  return parsed.data;
+}
+
+/** Validates a config document (already parsed from YAML). */
+export function parseFileConfig(doc: unknown, source: string): FileConfig {
+  const parsed = fileConfigSchema.safeParse(doc ?? {});
+  if (!parsed.success) throw new ConfigError(`${source} is invalid`, issuesToLines(`${source}: `, parsed.error));
+  const problems: string[] = [];
+  parsed.data.triage.knownCidrs.forEach((c, i) => {
+    try {
+      compileCidrs([c]);
+    } catch {
+      problems.push(`${source}: triage.knownCidrs.${i}.cidr: "${c.cidr}" is not a valid CIDR`);
+    }
+  });
+  const ids = new Set<string>();
+  parsed.data.triage.suppressions.forEach((s, i) => {
+    if (ids.has(s.id)) problems.push(`${source}: triage.suppressions.${i}.id: "${s.id}" is used twice`);
+    ids.add(s.id);
+  });
+  const accountIds = new Set<string>();
+  parsed.data.accounts.forEach((a, i) => {
+    if (accountIds.has(a.id)) problems.push(`${source}: accounts.${i}.id: account ${a.id} is listed twice`);
+    accountIds.add(a.id);
+  });
+  if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
+  return parsed.data;
+}
+
+/** Reads env + YAML once. The only place that looks at `process.env` is the caller passing it in. */
+export function loadConfig(env: Record<string, string | undefined>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Config {
+  const parsedEnv = parseEnv(env);
+  const path = parsedEnv.CORDON_CONFIG;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ConfigError(`cannot read the config file ${path}`, [
+      code === 'ENOENT'
+        ? `CORDON_CONFIG: ${path} does not exist (copy cordon.config.example.yaml to cordon.config.yaml, or set CORDON_CONFIG)`
+        : `CORDON_CONFIG: ${path} cannot be read (${code ?? 'error'})`,
+    ]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new ConfigError(`${path} is not valid YAML`, [`${path}${where}: ${(err as Error).message.split('\n')[0] ?? ''}`]);
+  }
+  return { ...parseFileConfig(doc, path), env: parsedEnv, configPath: path };
+}
+
+/** Names every missing Slack variable a transport needs, or throws CONFIG.MISSING. */
+export function requireSlack(config: Config, needs: { signingSecret: boolean }): { botToken: string; signingSecret?: string; appToken?: string } {
+  const missing: string[] = [];
+  if (!config.env.SLACK_BOT_TOKEN) missing.push('SLACK_BOT_TOKEN (the bot token, xoxb-…)');
+  if (needs.signingSecret && !config.env.SLACK_SIGNING_SECRET && !config.env.SLACK_APP_TOKEN) {
+    missing.push('SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode, xapp-…)');
+  }
+  if (missing.length || !config.env.SLACK_BOT_TOKEN) {
+    throw new ConfigError('Slack is not configured', missing.map((m) => `missing environment variable ${m}`));
+  }
+  return {
+    botToken: config.env.SLACK_BOT_TOKEN,
+    ...(config.env.SLACK_SIGNING_SECRET ? { signingSecret: config.env.SLACK_SIGNING_SECRET } : {}),
+    ...(config.env.SLACK_APP_TOKEN ? { appToken: config.env.SLACK_APP_TOKEN } : {}),
+  };
+}

@@ -1,0 +1,115 @@
+import type { Band, Finding } from '../findings/finding';
+
+export type CaseStatus = 'open' | 'contained' | 'resolved' | 'closed';
+
+/** An incident: findings that belong together, with one Slack channel. */
+export interface Case {
+  id: string;
+  title: string;
+  status: CaseStatus;
+  /** Highest severity among the case's findings. */
+  severity: number;
+  band: Band;
+  accounts: string[];
+  regions: string[];
+  /** Finding type of the finding that opened the case; names the channel. */
+  primaryType: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Last time a finding joined or the case changed; drives the correlation window. */
+  lastActivityAt: string;
+  /** Route says mention the responder group. */
+  mention: boolean;
+  /** Route says escalate (Critical by default). */
+  escalate: boolean;
+  /** Owner-tag emails of affected resources, to invite. */
+  ownerEmails: string[];
+  channelId?: string;
+  channelName?: string;
+  /** Set once responders (and owners) were invited. */
+  invitedAt?: string;
+  /** Pinned case card in the case channel. */
+  cardTs?: string;
+  cardPinned: boolean;
+  /** The case card must be re-rendered. */
+  cardDirty: boolean;
+  /** The case's line in the triage channel. */
+  indexTs?: string;
+  /** Optimistic-concurrency version, bumped by every write. */
+  version: number;
+}
+
+export type FindingDisposition = 'cased' | 'digest' | 'suppressed';
+
+/** A finding as Cordon keeps it, with where it went and its Slack card. */
+export interface StoredFinding {
+  id: string;
+  finding: Finding;
+  band: Band;
+  disposition: FindingDisposition;
+  caseId?: string;
+  /** Rule id that suppressed it. */
+  suppressedBy?: string;
+  suppressReason?: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  cardTs?: string;
+  /** Time the card was last posted or edited (edit debounce). */
+  cardAt?: string;
+  cardDirty: boolean;
+  digestedAt?: string;
+  /** Where it came from: `eventbridge`, `ingest`, `poller:<region>`. */
+  source: string;
+  version: number;
+}
+
+export type TimelineKind =
+  | 'case.opened'
+  | 'finding.added'
+  | 'finding.severity_raised'
+  | 'channel.created'
+  | 'escalation.requested'
+  | 'note'
+  | 'action.requested'
+  | 'action.approved'
+  | 'action.rejected'
+  | 'action.applied'
+  | 'action.failed'
+  | 'action.reverted'
+  | 'case.escalated'
+  | 'case.acknowledged'
+  | 'case.resolved'
+  | 'case.closed';
+
+/** One entry of a case's timeline. `text` is plain: rendering escapes it. */
+export interface TimelineEvent {
+  id: number;
+  caseId: string;
+  at: string;
+  kind: TimelineKind;
+  /** Slack user id, `cordon`, or `cli:<user>`. */
+  actor: string;
+  text: string;
+  /** Extra mrkdwn Cordon wrote itself (mentions); never from a finding. */
+  trustedPrefix?: string;
+  /** Recorded only; its Slack post is another message (a finding card). */
+  silent?: boolean;
+  postedTs?: string;
+}
+
+export type NewTimelineEvent = Omit<TimelineEvent, 'id' | 'postedTs'>;
+
+/** Inputs Cordon could not read, kept with the reason (never silently dropped). */
+export interface RejectedInput {
+  id: number;
+  at: string;
+  source: string;
+  reason: string;
+  findingId?: string;
+  /** The input, as JSON, cut to a bounded size. */
+  raw: string;
+}
+
+export function titleFor(f: Finding): string {
+  return f.title || f.type;
+}

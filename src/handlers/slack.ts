@@ -1,0 +1,40 @@
+import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { requireSlack } from '../config/load-config';
+import { installErrorHandler } from '../slack/listeners/error-handler';
+import { registerIrCommand } from '../slack/listeners/ir-command';
+import { slackLogger } from '../slack/slack-logger';
+import { lambdaCordon } from './runtime';
+
+type LambdaHandler = Awaited<ReturnType<AwsLambdaReceiver['start']>>;
+
+let started: LambdaHandler | undefined;
+
+async function boltHandler(): Promise<LambdaHandler> {
+  if (started) return started;
+  const cordon = lambdaCordon();
+  const slack = requireSlack(cordon.config, { signingSecret: true });
+  const logger = slackLogger(cordon.log);
+  const receiver = new AwsLambdaReceiver({ signingSecret: slack.signingSecret as string, logger });
+  const app = new App({
+    token: slack.botToken,
+    receiver,
+    logger,
+    logLevel: LogLevel.WARN,
+    extendedErrorHandler: true,
+    clientOptions: {
+      ...(cordon.config.env.SLACK_API_URL ? { slackApiUrl: cordon.config.env.SLACK_API_URL } : {}),
+      // WebClient's default retries wait up to ~30 minutes; a Lambda has seconds.
+      retryConfig: { retries: 2, maxTimeout: 1000 },
+    },
+  });
+  installErrorHandler(app, cordon.log);
+  registerIrCommand(app, cordon.store);
+  started = await receiver.start();
+  return started;
+}
+
+/** API Gateway (HTTP API) → Bolt. Two arguments, as AwsLambdaReceiver's handler takes. */
+export async function handler(event: Parameters<LambdaHandler>[0], context: Parameters<LambdaHandler>[1]): ReturnType<LambdaHandler> {
+  const h = await boltHandler();
+  return h(event, context);
+}

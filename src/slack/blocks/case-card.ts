@@ -1,0 +1,46 @@
+import type { Case, StoredFinding } from '../../domain/cases/case';
+import { findingTactic } from '../../domain/findings/finding';
+import { BAND_LABEL } from '../../domain/triage/bands';
+import { safeText } from '../../domain/text/mrkdwn';
+import type { RenderedMessage } from './block-types';
+import { BAND_EMOJI, resourceList } from './finding-card';
+
+/** Unique resources across a case's findings, in first-seen order. */
+export function caseResources(findings: StoredFinding[]): { kind: string; id: string }[] {
+  const seen = new Map<string, { kind: string; id: string }>();
+  for (const sf of findings) for (const r of sf.finding.resources) seen.set(`${r.kind}:${r.id}`, { kind: r.kind, id: r.id });
+  return [...seen.values()];
+}
+
+/** The pinned card at the top of a case channel. */
+export function renderCaseCard(c: Case, findings: StoredFinding[]): RenderedMessage {
+  const tactics = [...new Set(findings.map((f) => findingTactic(f.finding.type)))];
+  const band = BAND_LABEL[c.band];
+  return {
+    text: `Case ${c.id}: ${safeText(c.title, 200)} (${band}, ${c.status})`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: `Case ${c.id}`.slice(0, 150) } },
+      { type: 'section', text: { type: 'mrkdwn', text: `${BAND_EMOJI[c.band]} *${safeText(c.title, 500)}*` } },
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: `*Severity*\n${band} (${c.severity})` },
+          { type: 'mrkdwn', text: `*Status*\n${c.status}` },
+          { type: 'mrkdwn', text: `*Accounts*\n${c.accounts.map((a) => safeText(a, 20)).join(', ')}` },
+          { type: 'mrkdwn', text: `*Regions*\n${c.regions.map((r) => safeText(r, 30)).join(', ')}` },
+          { type: 'mrkdwn', text: `*Tactics*\n${safeText(tactics.join(', '), 500)}` },
+          { type: 'mrkdwn', text: `*Findings*\n${findings.length}` },
+          { type: 'mrkdwn', text: `*Resources*\n${resourceList(caseResources(findings), 8)}` },
+          { type: 'mrkdwn', text: `*Opened*\n${c.createdAt.slice(0, 19).replace('T', ' ')} UTC` },
+        ],
+      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'Use `/ir help` in this channel for the commands.' }] },
+    ],
+  };
+}
+
+/** The case's one line in the triage channel. */
+export function renderIndexLine(c: Case, findingCount: number): RenderedMessage {
+  const line = `${BAND_EMOJI[c.band]} *${c.id}* ${safeText(c.title, 300)} · ${BAND_LABEL[c.band]} · ${findingCount} finding${findingCount === 1 ? '' : 's'} · ${c.status}${c.channelId ? ` · <#${c.channelId}>` : ''}`;
+  return { text: `${c.id}: ${safeText(c.title, 200)}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] };
+}

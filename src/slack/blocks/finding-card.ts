@@ -1,0 +1,58 @@
+import type { StoredFinding } from '../../domain/cases/case';
+import { findingTactic } from '../../domain/findings/finding';
+import { BAND_LABEL } from '../../domain/triage/bands';
+import { safeCode, safeText } from '../../domain/text/mrkdwn';
+import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
+
+export const BAND_EMOJI = { low: ':large_blue_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' } as const;
+
+function field(label: string, value: string): { type: 'mrkdwn'; text: string } {
+  return { type: 'mrkdwn', text: `*${label}*\n${value}`.slice(0, LIMITS.fieldText) };
+}
+
+/** Resource list as inline code, each value escaped (names come from the attacker's side). */
+export function resourceList(resources: { kind: string; id: string }[], max = 6): string {
+  if (resources.length === 0) return '_none named_';
+  const shown = resources.slice(0, max).map((r) => `${r.kind} ${safeCode(r.id, 120)}`);
+  if (resources.length > max) shown.push(`…and ${resources.length - max} more`);
+  return shown.join('\n');
+}
+
+/** One card per finding in the case channel; edited in place when GuardDuty re-sends it. */
+export function renderFindingCard(sf: StoredFinding): RenderedMessage {
+  const f = sf.finding;
+  const band = BAND_LABEL[sf.band];
+  const title = safeText(f.title, 300);
+  const fields = [
+    field('Severity', `${BAND_EMOJI[sf.band]} ${band} (${f.severity})`),
+    field('Type', safeCode(f.type, 200)),
+    field('Account / region', `${safeText(f.accountId, 20)} / ${safeText(f.region, 30)}`),
+    field('Tactic', safeText(findingTactic(f.type), 60)),
+    field('Resources', resourceList(f.resources)),
+    field('Seen', `${f.count} time${f.count === 1 ? '' : 's'}`),
+  ];
+  if (f.actor.userName || f.actor.accessKeyId) {
+    const who = [f.actor.userName ? safeCode(f.actor.userName, 120) : '', f.actor.accessKeyId ? safeCode(f.actor.accessKeyId, 40) : '']
+      .filter(Boolean)
+      .join(' · ');
+    fields.push(field('Principal', who));
+  }
+  if (f.remoteIps.length) fields.push(field('Remote IP', f.remoteIps.slice(0, 5).map((ip) => safeCode(ip, 60)).join(' ')));
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `${BAND_EMOJI[sf.band]} *${title}*` } },
+    { type: 'section', fields: fields.slice(0, LIMITS.fields) },
+  ];
+  if (f.description) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeText(f.description, 1500) } });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `Finding ${safeCode(f.id, 120)} · first seen ${safeText(sf.firstSeenAt.slice(0, 19).replace('T', ' '), 30)} UTC · updated ${safeText(f.updatedAt.slice(0, 19).replace('T', ' '), 30)} UTC`,
+      },
+    ],
+  });
+  return { text: `${band} finding: ${safeText(f.title, 200)} (seen ${f.count}×)`, blocks };
+}

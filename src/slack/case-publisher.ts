@@ -1,0 +1,299 @@
+import type { WebClient } from '@slack/web-api';
+import type { Case, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import { caseChannelName } from '../domain/cases/channel-name';
+import { BAND_LABEL } from '../domain/triage/bands';
+import { safeText } from '../domain/text/mrkdwn';
+import { errorMessage } from '../errors';
+import type { Logger } from '../log';
+import type { Store } from '../store/store';
+import { renderCaseCard, renderIndexLine } from './blocks/case-card';
+import { DIGEST_MAX_FINDINGS, renderDigest } from './blocks/digest-message';
+import { renderFindingCard } from './blocks/finding-card';
+import { renderTimelineEvent } from './blocks/timeline-message';
+import { slackErrorCode } from './slack-errors';
+
+/** What the publisher needs from the config. */
+export interface PublisherOptions {
+  triageChannel: string;
+  prefix: string;
+  privateChannels: boolean;
+  invite: string[];
+  inviteGroups: string[];
+  inviteResourceOwners: boolean;
+  cardEditIntervalMs: number;
+  now?: () => Date;
+}
+
+/** What one flush did, and when the next deferred edit falls due. */
+export interface FlushResult {
+  channelsCreated: number;
+  cardsPosted: number;
+  cardsEdited: number;
+  eventsPosted: number;
+  failures: number;
+  /** Edits held back by the per-card debounce; `nextDueAt` says when the first may run. */
+  deferred: number;
+  nextDueAt?: number;
+}
+
+/** `name_taken` retries before giving up on a channel name. */
+const NAME_ATTEMPTS = 20;
+const BATCH = 200;
+
+/**
+ * Makes Slack match the store: channels, invites, pinned case cards, finding cards
+ * (edited, never re-posted), timeline posts and triage index lines. Idempotent and
+ * resumable: each Slack id is stored the moment Slack returns it, so a failure or a
+ * crash retries only what is left (the ticker calls flush again).
+ */
+export class CasePublisher {
+  private readonly now: () => Date;
+  private readonly groupMembers = new Map<string, string[]>();
+  private botUserId: string | undefined;
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly opts: PublisherOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async flush(): Promise<FlushResult> {
+    const result: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0 };
+    for (const c of await this.store.casesToPublish(BATCH)) {
+      await this.guard(result, { caseId: c.id }, () => this.publishCase(c, result));
+    }
+    for (const e of await this.store.unpostedTimeline(BATCH * 5)) {
+      await this.guard(result, { caseId: e.caseId, eventId: e.id }, () => this.postEvent(e, result));
+    }
+    for (const sf of await this.store.findingsToPublish(BATCH * 5)) {
+      await this.guard(result, { findingId: sf.id, caseId: sf.caseId }, () => this.publishCard(sf, result));
+    }
+    // Cards posted above may have made case cards stale; render them once more.
+    for (const c of await this.store.casesToPublish(BATCH)) {
+      if (c.channelId && c.cardTs) await this.guard(result, { caseId: c.id }, () => this.publishCase(c, result));
+    }
+    return result;
+  }
+
+  /** Flushes until nothing is deferred (waiting out the edit debounce), or `maxWaitMs` passes. */
+  async drain(maxWaitMs: number, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<FlushResult> {
+    const deadline = Date.now() + maxWaitMs;
+    let last = await this.flush();
+    while (last.deferred > 0 && last.nextDueAt !== undefined && Date.now() < deadline) {
+      await sleep(Math.max(50, Math.min(last.nextDueAt - this.now().getTime(), deadline - Date.now())));
+      const next = await this.flush();
+      last = { ...next, cardsPosted: last.cardsPosted + next.cardsPosted, cardsEdited: last.cardsEdited + next.cardsEdited };
+    }
+    return last;
+  }
+
+  private async guard(result: FlushResult, ctx: Record<string, unknown>, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      result.failures++;
+      this.log.error({ ...ctx, slackError: slackErrorCode(err), err: errorMessage(err) }, 'slack publish failed; will retry');
+    }
+  }
+
+  private async save(c: Case, patch: Partial<Case>): Promise<Case> {
+    // Reload on conflict: the pipeline may have widened the case meanwhile.
+    let current = c;
+    for (let i = 0; i < 5; i++) {
+      const next = { ...current, ...patch };
+      if (await this.store.updateCase(next)) return next;
+      const fresh = await this.store.getCase(c.id);
+      if (!fresh) return current;
+      current = fresh;
+    }
+    throw new Error(`case ${c.id} kept changing while publishing`);
+  }
+
+  private async publishCase(initial: Case, result: FlushResult): Promise<void> {
+    let c = initial;
+    if (!c.channelId) {
+      const channel = await this.createChannel(c);
+      c = await this.save(c, { channelId: channel.id, channelName: channel.name });
+      result.channelsCreated++;
+      await this.store.appendTimeline({
+        caseId: c.id,
+        at: this.now().toISOString(),
+        kind: 'channel.created',
+        actor: 'cordon',
+        text: `Case channel #${channel.name} created`,
+        silent: true,
+      });
+      await this.client.conversations.setTopic({
+        channel: channel.id,
+        topic: `${c.id} · ${BAND_LABEL[c.band]} · ${safeText(c.title, 200)}`.slice(0, 250),
+      });
+    }
+    const channelId = c.channelId as string;
+    if (!c.invitedAt) {
+      await this.invite(c, channelId);
+      c = await this.save(c, { invitedAt: this.now().toISOString() });
+    }
+    const findings = await this.store.listFindings({ caseId: c.id });
+    if (!c.cardTs) {
+      const card = renderCaseCard(c, findings);
+      const posted = await this.client.chat.postMessage({ channel: channelId, ...card, unfurl_links: false });
+      c = await this.save(c, { cardTs: posted.ts as string, cardDirty: false });
+    } else if (c.cardDirty) {
+      await this.client.chat.update({ channel: channelId, ts: c.cardTs, ...renderCaseCard(c, findings) });
+      c = await this.save(c, { cardDirty: false });
+      if (c.indexTs) {
+        await this.client.chat.update({ channel: this.opts.triageChannel, ts: c.indexTs, ...renderIndexLine(c, findings.length) });
+      }
+    }
+    if (!c.cardPinned && c.cardTs) {
+      try {
+        await this.client.pins.add({ channel: channelId, timestamp: c.cardTs });
+      } catch (err) {
+        if (slackErrorCode(err) !== 'already_pinned') throw err;
+      }
+      c = await this.save(c, { cardPinned: true });
+    }
+    if (!c.indexTs) {
+      const posted = await this.postToTriage(renderIndexLine(c, findings.length));
+      c = await this.save(c, { indexTs: posted });
+    }
+  }
+
+  private async createChannel(c: Case): Promise<{ id: string; name: string }> {
+    for (let attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
+      const name = caseChannelName(this.opts.prefix, c.id, c.primaryType, attempt);
+      try {
+        const res = await this.client.conversations.create({ name, is_private: this.opts.privateChannels });
+        const id = res.channel?.id;
+        if (!id) throw new Error('conversations.create returned no channel id');
+        this.log.info({ caseId: c.id, channel: id, name }, 'case channel created');
+        return { id, name: res.channel?.name ?? name };
+      } catch (err) {
+        if (slackErrorCode(err) === 'name_taken') continue;
+        throw err;
+      }
+    }
+    throw new Error(`no free channel name for case ${c.id} after ${NAME_ATTEMPTS} attempts`);
+  }
+
+  private async botId(): Promise<string | undefined> {
+    if (this.botUserId === undefined) this.botUserId = (await this.client.auth.test()).user_id ?? '';
+    return this.botUserId || undefined;
+  }
+
+  private async members(group: string): Promise<string[]> {
+    const cached = this.groupMembers.get(group);
+    if (cached) return cached;
+    const res = await this.client.usergroups.users.list({ usergroup: group });
+    const users = res.users ?? [];
+    this.groupMembers.set(group, users);
+    return users;
+  }
+
+  private async invite(c: Case, channelId: string): Promise<void> {
+    const users = new Set(this.opts.invite);
+    for (const g of this.opts.inviteGroups) for (const u of await this.members(g)) users.add(u);
+    const notFound: string[] = [];
+    if (this.opts.inviteResourceOwners) {
+      for (const email of c.ownerEmails) {
+        try {
+          const res = await this.client.users.lookupByEmail({ email });
+          if (res.user?.id) users.add(res.user.id);
+        } catch (err) {
+          if (slackErrorCode(err) !== 'users_not_found') throw err;
+          notFound.push(email);
+        }
+      }
+    }
+    const bot = await this.botId();
+    if (bot) users.delete(bot);
+    if (users.size > 0) {
+      try {
+        await this.client.conversations.invite({ channel: channelId, users: [...users].join(','), force: true });
+      } catch (err) {
+        if (slackErrorCode(err) !== 'already_in_channel') throw err;
+      }
+    }
+    for (const email of notFound) {
+      await this.store.appendTimeline({
+        caseId: c.id,
+        at: this.now().toISOString(),
+        kind: 'note',
+        actor: 'cordon',
+        text: `Resource owner ${email} (Owner tag) has no Slack account in this workspace; not invited`,
+      });
+    }
+  }
+
+  private async postToTriage(msg: { text: string; blocks: unknown[] }): Promise<string> {
+    const post = async () =>
+      (await this.client.chat.postMessage({ channel: this.opts.triageChannel, text: msg.text, blocks: msg.blocks as never, unfurl_links: false })).ts as string;
+    try {
+      return await post();
+    } catch (err) {
+      // A public triage channel the bot was never added to: join it once and retry.
+      if (slackErrorCode(err) !== 'not_in_channel') throw err;
+      await this.client.conversations.join({ channel: this.opts.triageChannel });
+      return post();
+    }
+  }
+
+  private async postEvent(e: TimelineEvent, result: FlushResult): Promise<void> {
+    const c = await this.store.getCase(e.caseId);
+    if (!c?.channelId) return;
+    const posted = await this.client.chat.postMessage({ channel: c.channelId, ...renderTimelineEvent(e), unfurl_links: false });
+    await this.store.markTimelinePosted(e.id, posted.ts as string);
+    result.eventsPosted++;
+  }
+
+  private async publishCard(sf: StoredFinding, result: FlushResult): Promise<void> {
+    const c = sf.caseId ? await this.store.getCase(sf.caseId) : undefined;
+    if (!c?.channelId) return;
+    const now = this.now();
+    if (!sf.cardTs) {
+      const posted = await this.client.chat.postMessage({ channel: c.channelId, ...renderFindingCard(sf), unfurl_links: false });
+      await this.saveCard(sf, { cardTs: posted.ts as string, cardAt: now.toISOString(), cardDirty: false });
+      result.cardsPosted++;
+      return;
+    }
+    const due = (sf.cardAt ? Date.parse(sf.cardAt) : 0) + this.opts.cardEditIntervalMs;
+    if (due > now.getTime()) {
+      result.deferred++;
+      result.nextDueAt = Math.min(result.nextDueAt ?? due, due);
+      return;
+    }
+    await this.client.chat.update({ channel: c.channelId, ts: sf.cardTs, ...renderFindingCard(sf) });
+    await this.saveCard(sf, { cardAt: now.toISOString(), cardDirty: false });
+    result.cardsEdited++;
+  }
+
+  private async saveCard(sf: StoredFinding, patch: Partial<StoredFinding>): Promise<void> {
+    let current = sf;
+    for (let i = 0; i < 5; i++) {
+      // A re-send that landed meanwhile keeps the card dirty: compare the finding we rendered.
+      const stillDirty = current.finding.count !== sf.finding.count || current.finding.updatedAt !== sf.finding.updatedAt;
+      if (await this.store.updateFinding({ ...current, ...patch, cardDirty: stillDirty })) return;
+      const fresh = await this.store.getFinding(sf.id);
+      if (!fresh) return;
+      current = fresh;
+    }
+  }
+
+  /** Posts the Low-severity digest to the triage channel (all pending, in bounded messages). */
+  async postDigest(periodLabel: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const pending = await this.store.digestPending(DIGEST_MAX_FINDINGS);
+      if (pending.length === 0) return total;
+      await this.postToTriage(renderDigest(pending, periodLabel));
+      await this.store.markDigested(
+        pending.map((f) => f.id),
+        this.now().toISOString(),
+      );
+      total += pending.length;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { App } from '@slack/bolt';
+import type { ExtendedErrorHandlerArgs } from '@slack/bolt/dist/App';
+import { isCordonError } from '../../errors';
+import type { Logger } from '../../log';
+
+interface ErrorBody {
+  user_id?: unknown;
+  channel_id?: unknown;
+  user?: { id?: unknown };
+  channel?: { id?: unknown };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/**
+ * The one place errors become words for a person: a known CordonError shows its
+ * message; anything else shows a correlation id that points into the logs. Never a
+ * stack trace in Slack.
+ */
+export function installErrorHandler(app: App, log: Logger): void {
+  const handler = async ({ error, body, context }: ExtendedErrorHandlerArgs): Promise<void> => {
+    const original: unknown = (error as { original?: unknown }).original ?? error;
+    const b = (body ?? {}) as ErrorBody;
+    const user = str(b.user_id) ?? str(b.user?.id);
+    const channel = str(b.channel_id) ?? str(b.channel?.id);
+    let text: string;
+    if (isCordonError(original)) {
+      text = `:warning: ${original.message} (${original.code})`;
+      log.info({ code: original.code, user, channel }, 'request refused');
+    } else {
+      const correlationId = randomUUID();
+      text = `:boom: Something went wrong on Cordon's side. Reference: \`${correlationId}\` (give it to whoever runs Cordon).`;
+      log.error({ correlationId, user, channel, err: original }, 'unhandled error in a Slack listener');
+    }
+    if (!user || !channel) return;
+    const client = (context as { client?: App['client'] } | undefined)?.client ?? app.client;
+    try {
+      await client.chat.postEphemeral({ channel, user, text });
+    } catch (err) {
+      log.error({ err, user, channel }, 'could not tell the user about an error');
+    }
+  };
+  app.error(handler);
+}

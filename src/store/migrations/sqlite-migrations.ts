@@ -1,0 +1,57 @@
+/**
+ * Versioned SQLite migrations, applied in order inside one transaction each.
+ * Never edit a released entry: append a new one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE cases (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    channel_id TEXT UNIQUE,
+    last_activity_at TEXT NOT NULL,
+    needs_publish INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX cases_publish ON cases(needs_publish) WHERE needs_publish = 1;
+  CREATE TABLE case_keys (
+    key TEXT NOT NULL,
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    PRIMARY KEY (key, case_id)
+  );
+  CREATE TABLE findings (
+    id TEXT PRIMARY KEY,
+    case_id TEXT REFERENCES cases(id),
+    disposition TEXT NOT NULL,
+    needs_publish INTEGER NOT NULL,
+    digest_pending INTEGER NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX findings_case ON findings(case_id);
+  CREATE INDEX findings_publish ON findings(needs_publish) WHERE needs_publish = 1;
+  CREATE INDEX findings_digest ON findings(digest_pending) WHERE digest_pending = 1;
+  CREATE TABLE timeline (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    at TEXT NOT NULL,
+    posted_ts TEXT,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX timeline_case ON timeline(case_id, id);
+  CREATE INDEX timeline_unposted ON timeline(id) WHERE posted_ts IS NULL;
+  CREATE TABLE rejected_inputs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    finding_id TEXT,
+    raw TEXT NOT NULL
+  );
+  CREATE TABLE checkpoints (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

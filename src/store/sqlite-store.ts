@@ -1,0 +1,327 @@
+import Database from 'better-sqlite3';
+import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import { CordonError, ErrorCode } from '../errors';
+import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
+import type { CaseClaim, Store } from './store';
+
+function caseNeedsPublish(c: Case): boolean {
+  if (c.status === 'closed') return false;
+  return !c.channelId || !c.invitedAt || !c.cardTs || !c.cardPinned || c.cardDirty || !c.indexTs;
+}
+
+function findingNeedsPublish(f: StoredFinding): boolean {
+  return f.disposition === 'cased' && (!f.cardTs || f.cardDirty);
+}
+
+/** posted_ts of events that are never posted on their own. */
+const SILENT_TS = 'silent';
+
+interface DocRow {
+  doc: string;
+}
+
+/**
+ * The embedded default store. better-sqlite3 is synchronous, so each method is
+ * atomic within the process; WAL lets a second reader (`cordon report`) run beside
+ * `cordon serve`.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating if needed) and migrates. `path` may be `:memory:`. */
+  static open(path: string): SqliteStore {
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      throw new CordonError(ErrorCode.STORE_UNAVAILABLE, `cannot open the SQLite store at ${path}: ${(err as Error).message}`);
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const store = new SqliteStore(db);
+    store.migrate();
+    return store;
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > SQLITE_MIGRATIONS.length) {
+      throw new CordonError(
+        ErrorCode.STORE_UNAVAILABLE,
+        `the store is at schema version ${current}, newer than this Cordon (${SQLITE_MIGRATIONS.length}); upgrade Cordon`,
+      );
+    }
+    SQLITE_MIGRATIONS.slice(current).forEach((sql, i) => {
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(current + i + 1, new Date().toISOString());
+      })();
+    });
+  }
+
+  schemaVersion(): number {
+    return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
+  }
+
+  ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  // ---- findings
+
+  getFinding(id: string): Promise<StoredFinding | undefined> {
+    const row = this.db.prepare('SELECT doc FROM findings WHERE id = ?').get(id) as DocRow | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.doc) as StoredFinding) : undefined);
+  }
+
+  insertFinding(f: StoredFinding): Promise<boolean> {
+    const res = this.db
+      .prepare(
+        `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+      )
+      .run(
+        f.id,
+        f.caseId ?? null,
+        f.disposition,
+        findingNeedsPublish(f) ? 1 : 0,
+        f.disposition === 'digest' && !f.digestedAt ? 1 : 0,
+        f.firstSeenAt,
+        f.version,
+        JSON.stringify(f),
+      );
+    return Promise.resolve(res.changes === 1);
+  }
+
+  updateFinding(f: StoredFinding): Promise<boolean> {
+    const next = { ...f, version: f.version + 1 };
+    const res = this.db
+      .prepare(
+        `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, doc = ?
+         WHERE id = ? AND version = ?`,
+      )
+      .run(
+        next.caseId ?? null,
+        next.disposition,
+        findingNeedsPublish(next) ? 1 : 0,
+        next.disposition === 'digest' && !next.digestedAt ? 1 : 0,
+        next.version,
+        JSON.stringify(next),
+        f.id,
+        f.version,
+      );
+    if (res.changes === 1) f.version = next.version;
+    return Promise.resolve(res.changes === 1);
+  }
+
+  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]> {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (filter.caseId) {
+      where.push('case_id = ?');
+      args.push(filter.caseId);
+    }
+    if (filter.disposition) {
+      where.push('disposition = ?');
+      args.push(filter.disposition);
+    }
+    const sql = `SELECT doc FROM findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY first_seen_at, id`;
+    return Promise.resolve((this.db.prepare(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
+  }
+
+  findingsToPublish(limit: number): Promise<StoredFinding[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT f.doc FROM findings f JOIN cases c ON c.id = f.case_id
+         WHERE f.needs_publish = 1 AND c.channel_id IS NOT NULL ORDER BY f.first_seen_at, f.id LIMIT ?`,
+      )
+      .all(limit) as DocRow[];
+    return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredFinding));
+  }
+
+  digestPending(limit: number): Promise<StoredFinding[]> {
+    const rows = this.db
+      .prepare('SELECT doc FROM findings WHERE digest_pending = 1 ORDER BY first_seen_at, id LIMIT ?')
+      .all(limit) as DocRow[];
+    return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredFinding));
+  }
+
+  markDigested(ids: string[], at: string): Promise<void> {
+    const get = this.db.prepare('SELECT doc FROM findings WHERE id = ?');
+    const put = this.db.prepare('UPDATE findings SET digest_pending = 0, version = version + 1, doc = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of ids) {
+        const row = get.get(id) as DocRow | undefined;
+        if (!row) continue;
+        const f = JSON.parse(row.doc) as StoredFinding;
+        put.run(JSON.stringify({ ...f, digestedAt: at, version: f.version + 1 }), id);
+      }
+    })();
+    return Promise.resolve();
+  }
+
+  // ---- cases
+
+  claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
+    const claim = this.db.transaction((): CaseClaim => {
+      const placeholders = keys.map(() => '?').join(',');
+      const row = keys.length
+        ? (this.db
+            .prepare(
+              `SELECT c.doc FROM cases c JOIN case_keys k ON k.case_id = c.id
+               WHERE k.key IN (${placeholders}) AND c.status IN ('open', 'contained') AND c.last_activity_at >= ?
+               ORDER BY c.last_activity_at DESC LIMIT 1`,
+            )
+            .get(...keys, activeSince) as DocRow | undefined)
+        : undefined;
+      const addKey = this.db.prepare('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
+      if (row) {
+        const existing = JSON.parse(row.doc) as Case;
+        for (const k of keys) addKey.run(k, existing.id);
+        return { case: existing, created: false };
+      }
+      this.insertCase(draft);
+      for (const k of keys) addKey.run(k, draft.id);
+      return { case: draft, created: true };
+    });
+    try {
+      return Promise.resolve(claim.immediate());
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
+      }
+      throw err;
+    }
+  }
+
+  private insertCase(c: Case): void {
+    this.db
+      .prepare(
+        `INSERT INTO cases (id, status, channel_id, last_activity_at, needs_publish, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(c.id, c.status, c.channelId ?? null, c.lastActivityAt, caseNeedsPublish(c) ? 1 : 0, c.version, JSON.stringify(c));
+  }
+
+  getCase(id: string): Promise<Case | undefined> {
+    const row = this.db.prepare('SELECT doc FROM cases WHERE id = ?').get(id) as DocRow | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.doc) as Case) : undefined);
+  }
+
+  getCaseByChannel(channelId: string): Promise<Case | undefined> {
+    const row = this.db.prepare('SELECT doc FROM cases WHERE channel_id = ?').get(channelId) as DocRow | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.doc) as Case) : undefined);
+  }
+
+  updateCase(c: Case): Promise<boolean> {
+    const next = { ...c, version: c.version + 1 };
+    const res = this.db
+      .prepare(
+        `UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ?
+         WHERE id = ? AND version = ?`,
+      )
+      .run(
+        next.status,
+        next.channelId ?? null,
+        next.lastActivityAt,
+        caseNeedsPublish(next) ? 1 : 0,
+        next.version,
+        JSON.stringify(next),
+        c.id,
+        c.version,
+      );
+    if (res.changes === 1) c.version = next.version;
+    return Promise.resolve(res.changes === 1);
+  }
+
+  listCases(filter?: { status?: CaseStatus[] }): Promise<Case[]> {
+    const statuses = filter?.status ?? [];
+    const sql = statuses.length
+      ? `SELECT doc FROM cases WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`
+      : 'SELECT doc FROM cases ORDER BY id';
+    return Promise.resolve((this.db.prepare(sql).all(...statuses) as DocRow[]).map((r) => JSON.parse(r.doc) as Case));
+  }
+
+  casesToPublish(limit: number): Promise<Case[]> {
+    const rows = this.db.prepare('SELECT doc FROM cases WHERE needs_publish = 1 ORDER BY id LIMIT ?').all(limit) as DocRow[];
+    return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as Case));
+  }
+
+  // ---- timeline
+
+  appendTimeline(e: NewTimelineEvent): Promise<TimelineEvent> {
+    const postedTs = e.silent ? SILENT_TS : null;
+    const res = this.db
+      .prepare('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES (?, ?, ?, ?)')
+      .run(e.caseId, e.at, postedTs, JSON.stringify(e));
+    return Promise.resolve({ ...e, id: Number(res.lastInsertRowid), ...(postedTs ? { postedTs } : {}) });
+  }
+
+  private rowToEvent(r: { id: number; posted_ts: string | null; doc: string }): TimelineEvent {
+    const e = JSON.parse(r.doc) as NewTimelineEvent;
+    return { ...e, id: r.id, ...(r.posted_ts ? { postedTs: r.posted_ts } : {}) };
+  }
+
+  listTimeline(caseId: string): Promise<TimelineEvent[]> {
+    const rows = this.db.prepare('SELECT id, posted_ts, doc FROM timeline WHERE case_id = ? ORDER BY id').all(caseId) as {
+      id: number;
+      posted_ts: string | null;
+      doc: string;
+    }[];
+    return Promise.resolve(rows.map((r) => this.rowToEvent(r)));
+  }
+
+  unpostedTimeline(limit: number): Promise<TimelineEvent[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT t.id, t.posted_ts, t.doc FROM timeline t JOIN cases c ON c.id = t.case_id
+         WHERE t.posted_ts IS NULL AND c.channel_id IS NOT NULL ORDER BY t.id LIMIT ?`,
+      )
+      .all(limit) as { id: number; posted_ts: string | null; doc: string }[];
+    return Promise.resolve(rows.map((r) => this.rowToEvent(r)));
+  }
+
+  markTimelinePosted(id: number, ts: string): Promise<void> {
+    this.db.prepare('UPDATE timeline SET posted_ts = ? WHERE id = ?').run(ts, id);
+    return Promise.resolve();
+  }
+
+  // ---- rejected inputs and checkpoints
+
+  addRejected(r: Omit<RejectedInput, 'id'>): Promise<RejectedInput> {
+    const res = this.db
+      .prepare('INSERT INTO rejected_inputs (at, source, reason, finding_id, raw) VALUES (?, ?, ?, ?, ?)')
+      .run(r.at, r.source, r.reason, r.findingId ?? null, r.raw);
+    return Promise.resolve({ ...r, id: Number(res.lastInsertRowid) });
+  }
+
+  listRejected(limit: number): Promise<RejectedInput[]> {
+    const rows = this.db
+      .prepare('SELECT id, at, source, reason, finding_id AS findingId, raw FROM rejected_inputs ORDER BY id DESC LIMIT ?')
+      .all(limit) as (Omit<RejectedInput, 'findingId'> & { findingId: string | null })[];
+    return Promise.resolve(rows.map(({ findingId, ...r }) => ({ ...r, ...(findingId ? { findingId } : {}) })));
+  }
+
+  getCheckpoint(key: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT value FROM checkpoints WHERE key = ?').get(key) as { value: string } | undefined;
+    return Promise.resolve(row?.value);
+  }
+
+  setCheckpoint(key: string, value: string): Promise<void> {
+    this.db.prepare('INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    return Promise.resolve();
+  }
+}

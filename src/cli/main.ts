@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import { ConfigError, loadConfig, requireSlack, type Config } from '../config/load-config';
+import { ConfigError, loadConfig, missingSlackVars, parseEnv, requireSlack, type Config } from '../config/load-config';
 import { wire } from '../container';
 import { GuardDutyPoller } from '../aws/guardduty-poller';
 import { errorMessage, isCordonError } from '../errors';
@@ -113,8 +113,18 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
     config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      if (json) io.out(JSON.stringify({ ok: false, error: err.code, problems: err.problems }));
-      else printConfigError(io, err);
+      // serve: name the missing Slack variables too, so one run shows everything to fix.
+      let problems = err.problems;
+      if (command === 'serve') {
+        try {
+          problems = [...missingSlackVars(parseEnv(env), { signingSecret: true }), ...problems];
+        } catch {
+          // the environment itself is invalid: its problems are already listed
+        }
+      }
+      const all = new ConfigError(err.message, problems);
+      if (json) io.out(JSON.stringify({ ok: false, error: all.code, problems }));
+      else printConfigError(io, all);
       return Exit.USAGE;
     }
     throw err;

@@ -15,7 +15,8 @@ export interface Config extends FileConfig {
 function issuesToLines(prefix: string, error: z.ZodError): string[] {
   return error.issues.map((i) => {
     const path = i.path.map(String).join('.');
-    return `${prefix}${path ? path : '(top level)'}: ${i.message}`;
+    const missing = i.code === 'invalid_type' && i.message.endsWith('received undefined');
+    return `${prefix}${path ? path : '(top level)'}: ${missing ? `missing (required, ${i.expected})` : i.message}`;
   });
 }
 
@@ -87,15 +88,21 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
   return { ...parseFileConfig(doc, path), env: parsedEnv, configPath: path };
 }
 
-/** Names every missing Slack variable a transport needs, or throws CONFIG.MISSING. */
-export function requireSlack(config: Config, needs: { signingSecret: boolean }): { botToken: string; signingSecret?: string; appToken?: string } {
+/** Problems naming each Slack variable a transport needs and the environment lacks. */
+export function missingSlackVars(env: Pick<EnvConfig, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN'>, needs: { signingSecret: boolean }): string[] {
   const missing: string[] = [];
-  if (!config.env.SLACK_BOT_TOKEN) missing.push('SLACK_BOT_TOKEN (the bot token, xoxb-…)');
-  if (needs.signingSecret && !config.env.SLACK_SIGNING_SECRET && !config.env.SLACK_APP_TOKEN) {
+  if (!env.SLACK_BOT_TOKEN) missing.push('SLACK_BOT_TOKEN (the bot token, xoxb-…)');
+  if (needs.signingSecret && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
     missing.push('SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode, xapp-…)');
   }
+  return missing.map((m) => `missing environment variable ${m}`);
+}
+
+/** The Slack secrets a transport needs, or a ConfigError naming every missing one. */
+export function requireSlack(config: Config, needs: { signingSecret: boolean }): { botToken: string; signingSecret?: string; appToken?: string } {
+  const missing = missingSlackVars(config.env, needs);
   if (missing.length || !config.env.SLACK_BOT_TOKEN) {
-    throw new ConfigError('Slack is not configured', missing.map((m) => `missing environment variable ${m}`));
+    throw new ConfigError('Slack is not configured', missing);
   }
   return {
     botToken: config.env.SLACK_BOT_TOKEN,

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../../src/config/load-config';
+
+const example = readFileSync(join(__dirname, '..', '..', '..', 'cordon.config.example.yaml'), 'utf8');
+
+function load(yaml: string, env: Record<string, string> = {}) {
+  return loadConfig({ CORDON_CONFIG: 'x.yaml', ...env }, () => yaml);
+}
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('accepts the documented example and fills defaults', () => {
+    const c = load(example);
+    expect(c.accounts).toHaveLength(2);
+    expect(c.triage.correlationWindow).toBe(24 * 3600_000);
+    expect(c.triage.routing.critical).toEqual({ open: 'case', mention: true, escalate: true });
+    expect(c.access.approvalTtl).toBe(30 * 60_000);
+    expect(c.env.CORDON_STORE).toBe('sqlite:./cordon.db');
+  });
+
+  it('names the key and the reason of each bad value', () => {
+    const bad = example
+      .replace('id: "111111111111"', 'id: "1111"')
+      .replace('correlationWindow: 24h', 'correlationWindow: soon')
+      .replace('cidr: 203.0.113.0/24', 'cidr: 999.0.0.0/8');
+    expect(problems(() => load(bad))).toEqual([
+      'x.yaml: accounts.0.id: an AWS account id is exactly 12 digits (quote it in YAML)',
+      'x.yaml: triage.correlationWindow: "soon" is not a duration: use a number followed by s, m, h, d or w (e.g. 90s, 30m, 24h, 7d)',
+    ]);
+    expect(problems(() => load(example.replace('cidr: 203.0.113.0/24', 'cidr: 999.0.0.0/8')))).toEqual([
+      'x.yaml: triage.knownCidrs.0.cidr: "999.0.0.0/8" is not a valid CIDR',
+    ]);
+  });
+
+  it('refuses unknown keys (typos must not be ignored)', () => {
+    expect(problems(() => load(example.replace('prefix: ir', 'prefx: ir')))[0]).toMatch(/channels: Unrecognized key: "prefx"/);
+  });
+
+  it('says when the file is missing or not YAML', () => {
+    expect(problems(() => loadConfig({ CORDON_CONFIG: '/nope.yaml' }))[0]).toMatch(/\/nope.yaml does not exist/);
+    expect(problems(() => load('a: [1,'))[0]).toMatch(/^x.yaml at line \d+:/);
+  });
+
+  it('validates the environment', () => {
+    expect(problems(() => load(example, { SLACK_BOT_TOKEN: 'xoxp-user', CORDON_STORE: 'mysql:x' }))).toEqual([
+      'env SLACK_BOT_TOKEN: a bot token starts with xoxb-',
+      'env CORDON_STORE: use sqlite:<path> or dynamodb:<table>',
+    ]);
+  });
+});

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Config } from '../config/load-config';
@@ -75,7 +74,7 @@ export async function startSlack(config: Config, store: Store, log: Logger): Pro
   const app = new App({ token: slack.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions, extendedErrorHandler: true });
   installErrorHandler(app, log);
   registerIrCommand(app, store);
-  const server = (await receiver.start({ port: config.env.PORT, host: config.env.HOST })) as Server;
+  const server = (await receiver.start({ port: config.env.PORT, host: config.env.HOST }));
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const address = `http://${host}:${addr.port}`;

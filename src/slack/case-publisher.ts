@@ -140,7 +140,7 @@ export class CasePublisher {
     if (!c.cardTs) {
       const card = renderCaseCard(c, findings);
       const posted = await this.client.chat.postMessage({ channel: channelId, ...card, unfurl_links: false });
-      c = await this.save(c, { cardTs: posted.ts as string, cardDirty: false });
+      c = await this.save(c, { cardTs: posted.ts, cardDirty: false });
     } else if (c.cardDirty) {
       await this.client.chat.update({ channel: channelId, ts: c.cardTs, ...renderCaseCard(c, findings) });
       c = await this.save(c, { cardDirty: false });
@@ -255,7 +255,7 @@ export class CasePublisher {
     const now = this.now();
     if (!sf.cardTs) {
       const posted = await this.client.chat.postMessage({ channel: c.channelId, ...renderFindingCard(sf), unfurl_links: false });
-      await this.saveCard(sf, { cardTs: posted.ts as string, cardAt: now.toISOString(), cardDirty: false });
+      await this.saveCard(sf, { cardTs: posted.ts, cardAt: now.toISOString(), cardDirty: false });
       result.cardsPosted++;
       return;
     }

@@ -20,6 +20,8 @@ export function truncate(text: string, max: number): string {
 
 /** Escapes attacker-controlled text and fits it into `max` characters. */
 export function safeText(text: string, max: number): string {
+  // Control characters have no business in a chat message and can hide text.
+  // eslint-disable-next-line no-control-regex
   return truncate(escapeMrkdwn(text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')), max);
 }
 

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { CordonError, ErrorCode } from '../errors';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
-import type { CaseClaim, Store } from './store';
+import type { Action, ActionStatus } from '../domain/actions/action';
+import type { AuditEntry, CaseClaim, Store } from './store';
 
 function caseNeedsPublish(c: Case): boolean {
   if (c.status === 'closed') return false;
@@ -313,6 +314,66 @@ export class SqliteStore implements Store {
       .prepare('SELECT id, at, source, reason, finding_id AS findingId, raw FROM rejected_inputs ORDER BY id DESC LIMIT ?')
       .all(limit) as (Omit<RejectedInput, 'findingId'> & { findingId: string | null })[];
     return Promise.resolve(rows.map(({ findingId, ...r }) => ({ ...r, ...(findingId ? { findingId } : {}) })));
+  }
+
+  // ---- actions and audit
+
+  insertAction(a: Action): Promise<boolean> {
+    const res = this.db
+      .prepare('INSERT INTO actions (id, case_id, status, created_at, version, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING')
+      .run(a.id, a.caseId ?? null, a.status, a.createdAt, a.version, JSON.stringify(a));
+    return Promise.resolve(res.changes === 1);
+  }
+
+  getAction(id: string): Promise<Action | undefined> {
+    const row = this.db.prepare('SELECT doc FROM actions WHERE id = ?').get(id) as DocRow | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.doc) as Action) : undefined);
+  }
+
+  updateAction(a: Action): Promise<boolean> {
+    const next = { ...a, version: a.version + 1 };
+    const res = this.db
+      .prepare('UPDATE actions SET case_id = ?, status = ?, version = ?, doc = ? WHERE id = ? AND version = ?')
+      .run(next.caseId ?? null, next.status, next.version, JSON.stringify(next), a.id, a.version);
+    if (res.changes === 1) a.version = next.version;
+    return Promise.resolve(res.changes === 1);
+  }
+
+  listActions(filter: { caseId?: string; status?: ActionStatus[] }): Promise<Action[]> {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (filter.caseId) {
+      where.push('case_id = ?');
+      args.push(filter.caseId);
+    }
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
+      args.push(...filter.status);
+    }
+    const sql = `SELECT doc FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+    return Promise.resolve((this.db.prepare(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as Action));
+  }
+
+  appendAudit(entry: AuditEntry): Promise<void> {
+    this.db
+      .prepare('INSERT INTO audit (at, case_id, action_id, doc) VALUES (?, ?, ?, ?)')
+      .run(entry.at, entry.caseId ?? null, entry.actionId ?? null, JSON.stringify(entry));
+    return Promise.resolve();
+  }
+
+  listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (filter.caseId) {
+      where.push('case_id = ?');
+      args.push(filter.caseId);
+    }
+    if (filter.actionId) {
+      where.push('action_id = ?');
+      args.push(filter.actionId);
+    }
+    const sql = `SELECT doc FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return Promise.resolve((this.db.prepare(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as AuditEntry));
   }
 
   getCheckpoint(key: string): Promise<string | undefined> {

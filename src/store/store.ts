@@ -1,4 +1,17 @@
+import type { Action, ActionStatus } from '../domain/actions/action';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+
+/** One audit-trail line: who asked for what, and what Cordon decided or did. */
+export interface AuditEntry {
+  at: string;
+  /** Slack user id, `cli:<user>` or `cordon`. */
+  actor: string;
+  event: string;
+  caseId?: string;
+  actionId?: string;
+  allowed?: boolean;
+  detail?: Record<string, unknown>;
+}
 
 /** Outcome of correlating a new finding: the case it joined or the one it opened. */
 export interface CaseClaim {
@@ -46,6 +59,17 @@ export interface Store {
 
   addRejected(r: Omit<RejectedInput, 'id'>): Promise<RejectedInput>;
   listRejected(limit: number): Promise<RejectedInput[]>;
+
+  /** False when the id exists. */
+  insertAction(a: Action): Promise<boolean>;
+  getAction(id: string): Promise<Action | undefined>;
+  /** Compare-and-set on `version`; bumps it on success. */
+  updateAction(a: Action): Promise<boolean>;
+  listActions(filter: { caseId?: string; status?: ActionStatus[] }): Promise<Action[]>;
+
+  /** Every access decision and every change Cordon made, allowed or denied. */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]>;
 
   getCheckpoint(key: string): Promise<string | undefined>;
   setCheckpoint(key: string, value: string): Promise<void>;

@@ -54,4 +54,24 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE actions (
+    id TEXT PRIMARY KEY,
+    case_id TEXT,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX actions_case ON actions(case_id, created_at);
+  CREATE INDEX actions_status ON actions(status);
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    case_id TEXT,
+    action_id TEXT,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX audit_case ON audit(case_id, id);
+  `,
 ];

@@ -1,0 +1,131 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { CordonError, ErrorCode } from '../errors';
+
+/** Builds SDK clients; tests hand in one whose clients are attached to the simulated AWS. */
+export interface ClientFactory {
+  /** STS with Cordon's own credentials (to assume roles and look up key owners). */
+  sts(): STSClient;
+  ec2(region: string, credentials: AwsCredentialIdentityProvider): EC2Client;
+  iam(credentials: AwsCredentialIdentityProvider): IAMClient;
+  lambda(region: string, credentials: AwsCredentialIdentityProvider): LambdaClient;
+}
+
+/** SDK clients acting in one member account, as one action's session. */
+export interface AccountClients {
+  accountId: string;
+  ec2(region: string): EC2Client;
+  iam(): IAMClient;
+  lambda(region: string): LambdaClient;
+}
+
+/** Throttling is retried, not fatal (DESIGN §8). */
+const CLIENT_DEFAULTS = { retryMode: 'adaptive' as const, maxAttempts: 10 };
+
+/** Real AWS: the default credential chain, adaptive retries, `AWS_ENDPOINT_URL` honoured by the SDK. */
+export function realClientFactory(defaultRegion: string): ClientFactory {
+  return {
+    sts: () => new STSClient({ region: defaultRegion, ...CLIENT_DEFAULTS }),
+    ec2: (region, credentials) => new EC2Client({ region, credentials, ...CLIENT_DEFAULTS }),
+    iam: (credentials) => new IAMClient({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS }),
+    lambda: (region, credentials) => new LambdaClient({ region, credentials, ...CLIENT_DEFAULTS }),
+  };
+}
+
+/** Who acts, for the session name and tags CloudTrail will show. */
+export interface SessionIdentity {
+  actionId: string;
+  /** Slack user id or `cli:<user>`. */
+  requestedBy: string;
+}
+
+export interface AssumeOptions {
+  roleName: string;
+  externalId: string;
+  sessionSeconds: number;
+  allowedAccounts: string[];
+  now?: () => Date;
+}
+
+/** Session tag values allow a limited alphabet. */
+function tagValue(v: string): string {
+  return v.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
+}
+
+/**
+ * Assumes the containment role in member accounts with the external id, one session
+ * per action (`cordon-<action-id>`, tagged with the requester), cached until a minute
+ * before it expires. Accounts outside the allowlist are refused before any call.
+ */
+export class CrossAccountClients {
+  private readonly cache = new Map<string, { creds: AwsCredentialIdentity; clients: AccountClients }>();
+
+  constructor(
+    private readonly factory: ClientFactory,
+    private readonly opts: AssumeOptions,
+  ) {}
+
+  assertAllowed(accountId: string): void {
+    if (!this.opts.allowedAccounts.includes(accountId)) {
+      throw new CordonError(
+        ErrorCode.ACCOUNT_NOT_ALLOWED,
+        `account ${accountId} is not in Cordon's allowlist (accounts in the config); Cordon acts only in listed accounts`,
+        { accountId },
+      );
+    }
+  }
+
+  async forAccount(accountId: string, who: SessionIdentity): Promise<AccountClients> {
+    this.assertAllowed(accountId);
+    const key = `${accountId}/${who.actionId}`;
+    const now = (this.opts.now ?? (() => new Date()))().getTime();
+    const hit = this.cache.get(key);
+    if (hit && (hit.creds.expiration?.getTime() ?? Infinity) - 60_000 > now) return hit.clients;
+    const roleArn = `arn:aws:iam::${accountId}:role/${this.opts.roleName}`;
+    let out;
+    try {
+      out = await this.factory.sts().send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: `cordon-${who.actionId}`.slice(0, 64),
+          ExternalId: this.opts.externalId,
+          DurationSeconds: this.opts.sessionSeconds,
+          Tags: [
+            { Key: 'cordon-action', Value: tagValue(who.actionId) },
+            { Key: 'requested-by', Value: tagValue(who.requestedBy) },
+          ],
+        }),
+      );
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? 'Error';
+      throw new CordonError(
+        ErrorCode.AWS_FAILED,
+        `cannot assume ${roleArn} (${name}): check that the member-account role exists, trusts Cordon and expects this external id`,
+        { accountId, awsError: name },
+      );
+    }
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new CordonError(ErrorCode.AWS_FAILED, `AssumeRole into ${roleArn} returned no credentials`);
+    const creds: AwsCredentialIdentity = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
+    const provider: AwsCredentialIdentityProvider = () => Promise.resolve(creds);
+    const ec2 = new Map<string, EC2Client>();
+    const lambda = new Map<string, LambdaClient>();
+    let iam: IAMClient | undefined;
+    const clients: AccountClients = {
+      accountId,
+      ec2: (region) => ec2.get(region) ?? ec2.set(region, this.factory.ec2(region, provider)).get(region)!,
+      iam: () => (iam ??= this.factory.iam(provider)),
+      lambda: (region) => lambda.get(region) ?? lambda.set(region, this.factory.lambda(region, provider)).get(region)!,
+    };
+    this.cache.set(key, { creds, clients });
+    return clients;
+  }
+}

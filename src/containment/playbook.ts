@@ -1,0 +1,77 @@
+import type { Json, PlanStep, StepRecord } from '../domain/actions/action';
+import type { Target } from '../domain/actions/target';
+import type { AccountClients } from '../aws/aws-clients';
+
+/** Containment settings from the config. */
+export interface ContainmentSettings {
+  untrackSeconds: number;
+  snapshots: boolean;
+}
+
+/** Everything a playbook may read while planning. */
+export interface PlanContext {
+  actionId: string;
+  caseId?: string;
+  requestedBy: string;
+  target: Target & { accountId: string };
+  clients: AccountClients;
+  settings: ContainmentSettings;
+  now: Date;
+  /** Principal named by the case's findings for a temporary key (ASIA), if known. */
+  knownPrincipal?: string;
+}
+
+/** What planning produced: the recorded prior state and every concrete change. */
+export interface Prepared {
+  prior: { [key: string]: Json };
+  plan: PlanStep[];
+  notes: string[];
+}
+
+/** Everything a step may use when it runs or is reverted. */
+export interface StepContext {
+  actionId: string;
+  target: Target & { accountId: string };
+  clients: AccountClients;
+  prior: { [key: string]: Json };
+  /** Results of steps already applied, by step id (group ids, snapshot ids…). */
+  results: ReadonlyMap<string, { [key: string]: Json } | undefined>;
+  sleep(ms: number): Promise<void>;
+  now(): Date;
+  /**
+   * Work shared by concurrent actions in this process (one isolation group per VPC,
+   * however many instances are contained at once).
+   */
+  once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * One resource kind's containment (DESIGN §7). `prepare` reads before anything
+ * changes; `apply` and `revert` each do exactly one step and are idempotent, so a
+ * re-run or a revert after a crash is safe.
+ */
+export interface Playbook {
+  prepare(ctx: PlanContext): Promise<Prepared>;
+  /** Dry run: the API's own permission check, where the service has one (EC2 DryRun). */
+  dryRunCheck?(ctx: PlanContext, prepared: Prepared): Promise<string[]>;
+  apply(step: PlanStep, ctx: StepContext): Promise<{ [key: string]: Json } | undefined>;
+  revert(step: PlanStep, record: StepRecord, ctx: StepContext): Promise<void>;
+}
+
+/** Reads a string parameter a planner wrote; a missing one is a bug, not bad input. */
+export function param(step: PlanStep, name: string): string {
+  const v = step.params[name];
+  if (typeof v !== 'string') throw new Error(`step ${step.id} has no string parameter ${name}`);
+  return v;
+}
+
+export function paramList(step: PlanStep, name: string): string[] {
+  const v = step.params[name];
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new Error(`step ${step.id} has no list parameter ${name}`);
+  return v;
+}
+
+/** AWS error name, for the "already so" cases every idempotent step tolerates. */
+export function awsErrorName(err: unknown): string | undefined {
+  return (err as { name?: string } | undefined)?.name;
+}

@@ -1,0 +1,104 @@
+import type { ResourceKind, Target } from './target';
+
+/** JSON values, for prior state and step parameters that go through the store. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export type ActionStatus =
+  | 'planned'
+  | 'pending_approval'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'running'
+  | 'applied'
+  | 'partially_applied'
+  | 'failed'
+  | 'interrupted'
+  | 'reverting'
+  | 'reverted'
+  | 'revert_failed'
+  | 'dry_run';
+
+/** One concrete change of a plan, named so a person can read it. */
+export interface PlanStep {
+  /** Unique within the action, stable: `snapshot:vol-0abc`. */
+  id: string;
+  /** Steps of one stage run in parallel; stages run in order. */
+  stage: number;
+  /** Which mutator applies it: `ec2.snapshot`, `iam.user-deny`, … */
+  op: string;
+  /** What it changes, for the plan message. */
+  description: string;
+  params: { [key: string]: Json };
+  /** False for evidence and shared infrastructure that revert keeps on purpose. */
+  revertible: boolean;
+}
+
+/** `unknown`: the process died while the step ran; revert treats it as applied (every revert is idempotent). */
+export type StepStatus = 'pending' | 'running' | 'applied' | 'failed' | 'unknown' | 'reverting' | 'reverted' | 'revert_failed' | 'kept';
+
+/** Outcome of one step, written before Slack hears of it. */
+export interface StepRecord {
+  stepId: string;
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  /** What apply returned (snapshot id, group id…), needed by later steps and by revert. */
+  result?: { [key: string]: Json };
+  error?: string;
+  revertStartedAt?: string;
+  revertFinishedAt?: string;
+  revertError?: string;
+}
+
+/** A containment action: plan → apply → (revert). */
+export interface Action {
+  id: string;
+  caseId?: string;
+  target: Target;
+  kind: ResourceKind;
+  requestedBy: string;
+  reason?: string;
+  dryRun: boolean;
+  status: ActionStatus;
+  /** Resource state read before anything changed; revert restores from this. */
+  prior?: { [key: string]: Json };
+  plan: PlanStep[];
+  /** Notes and warnings the plan shows (shared role, open window during untrack…). */
+  notes: string[];
+  steps: StepRecord[];
+  approvedBy?: string;
+  rejectedBy?: string;
+  revertedBy?: string;
+  approvalRule?: string;
+  expiresAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** The runner's heartbeat: a running action whose heartbeat stops is `interrupted`. */
+  heartbeatAt?: string;
+  /** Slack message of the action (plan, progress, final status). */
+  messageTs?: string;
+  messageChannel?: string;
+  version: number;
+}
+
+/** Stages in order, each with its steps. */
+export function stagesOf(plan: PlanStep[]): PlanStep[][] {
+  const byStage = new Map<number, PlanStep[]>();
+  for (const s of plan) byStage.set(s.stage, [...(byStage.get(s.stage) ?? []), s]);
+  return [...byStage.entries()].sort((a, b) => a[0] - b[0]).map(([, steps]) => steps);
+}
+
+/** Statuses from which revert is possible. */
+export const REVERTIBLE: ActionStatus[] = ['applied', 'partially_applied', 'failed', 'interrupted', 'revert_failed'];
+
+/** Statuses an action ends in. */
+export const FINAL: ActionStatus[] = ['applied', 'partially_applied', 'failed', 'reverted', 'rejected', 'expired', 'dry_run', 'revert_failed', 'interrupted'];
+
+/** Short, sortable action ids: `A-<yyyymmddhhmmss>-<4>`. */
+export function newActionId(now: Date, random: () => number): string {
+  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+  let s = '';
+  for (let i = 0; i < 4; i++) s += alphabet[Math.floor(random() * 32)] ?? '0';
+  return `A-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${s}`;
+}

@@ -1,0 +1,94 @@
+import { CordonError, ErrorCode } from '../../errors';
+
+/** Resource kinds Cordon can contain (DESIGN §7). */
+export type ResourceKind = 'ec2-instance' | 'iam-user' | 'iam-role' | 'lambda-function' | 'access-key';
+
+/** A resolved containment target. `accountId` is absent only for a bare access key id until AWS is asked. */
+export interface Target {
+  kind: ResourceKind;
+  /** What the user gave, normalised (ARN or key id). */
+  ref: string;
+  partition: string;
+  accountId?: string;
+  /** Regional kinds only. */
+  region?: string;
+  /** Instance id, user name, role name, function name or access key id. */
+  id: string;
+  /** IAM path of users and roles (`/` by default). */
+  path?: string;
+  /** Access keys: `AKIA` (long-term) or `ASIA` (temporary, cannot be deactivated). */
+  temporary?: boolean;
+}
+
+/** The forms `ARN.INVALID` lists, so a person can fix the input. */
+export const ACCEPTED_FORMS = [
+  'arn:aws:ec2:<region>:<account>:instance/i-<id>',
+  'arn:aws:iam::<account>:user/<name>',
+  'arn:aws:iam::<account>:role/<name>',
+  'arn:aws:lambda:<region>:<account>:function:<name>',
+  'an access key id: AKIA… (long-term) or ASIA… (temporary)',
+];
+
+function invalid(input: string, why: string): CordonError {
+  const shown = input.length > 120 ? `${input.slice(0, 120)}…` : input;
+  return new CordonError(
+    ErrorCode.ARN_INVALID,
+    `"${shown}" is not something Cordon can contain: ${why}. Accepted: ${ACCEPTED_FORMS.join('; ')}`,
+    { accepted: ACCEPTED_FORMS },
+  );
+}
+
+const PARTITION = /^(aws|aws-cn|aws-us-gov)$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const ACCOUNT = /^\d{12}$/;
+const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
+const IAM_PATH = /^\/([\x21-\x7e]{0,510}\/)?$/;
+
+/**
+ * Parses what a responder typed. Strict: look-alike ARNs (wrong service, missing
+ * account, another resource type, stray characters) are refused with the reason,
+ * before any AWS call.
+ */
+export function parseTarget(raw: string): Target {
+  const input = raw.trim();
+  if (!input) throw invalid(raw, 'it is empty');
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f<>|`]/.test(input)) throw invalid(input, 'it contains spaces, control or markup characters');
+
+  const key = /^(AKIA|ASIA)[A-Z2-7]{16}$/.exec(input);
+  if (key) return { kind: 'access-key', ref: input, partition: 'aws', id: input, temporary: key[1] === 'ASIA' };
+  if (/^(AKIA|ASIA)/i.test(input)) throw invalid(input, 'an access key id is AKIA or ASIA followed by 16 characters A-Z or 2-7');
+
+  const parts = input.split(':');
+  if (parts[0] !== 'arn' || parts.length < 6) throw invalid(input, 'it is neither an ARN nor an access key id');
+  const [, partition = '', service = '', region = '', account = '', ...restParts] = parts;
+  const resource = restParts.join(':');
+  if (!PARTITION.test(partition)) throw invalid(input, `"${partition}" is not an AWS partition`);
+  if (!ACCOUNT.test(account)) throw invalid(input, 'the account must be 12 digits');
+
+  switch (service) {
+    case 'ec2': {
+      if (!REGION.test(region)) throw invalid(input, 'an EC2 ARN needs a region');
+      const m = /^instance\/(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)$/.exec(resource);
+      if (!m?.[1]) throw invalid(input, 'only EC2 instances (instance/i-…) can be contained');
+      return { kind: 'ec2-instance', ref: input, partition, accountId: account, region, id: m[1] };
+    }
+    case 'iam': {
+      if (region) throw invalid(input, 'IAM ARNs have no region (arn:aws:iam::<account>:…)');
+      const m = /^(user|role)(\/.*\/|\/)([^/]+)$/.exec(resource);
+      if (!m?.[1] || !m[2] || !m[3]) throw invalid(input, 'only IAM users (user/<name>) and roles (role/<name>) can be contained');
+      if (!IAM_NAME.test(m[3])) throw invalid(input, `"${m[3]}" is not a valid IAM name`);
+      if (!IAM_PATH.test(m[2])) throw invalid(input, 'the IAM path is malformed');
+      if (m[1] === 'role' && m[2].startsWith('/aws-service-role/')) throw invalid(input, 'service-linked roles belong to AWS and cannot be changed');
+      return { kind: m[1] === 'user' ? 'iam-user' : 'iam-role', ref: input, partition, accountId: account, id: m[3], path: m[2] };
+    }
+    case 'lambda': {
+      if (!REGION.test(region)) throw invalid(input, 'a Lambda ARN needs a region');
+      const m = /^function:([a-zA-Z0-9_-]{1,64})(?::(\$LATEST|[a-zA-Z0-9_-]+))?$/.exec(resource);
+      if (!m?.[1]) throw invalid(input, 'only Lambda functions (function:<name>) can be contained');
+      return { kind: 'lambda-function', ref: `arn:${partition}:lambda:${region}:${account}:function:${m[1]}`, partition, accountId: account, region, id: m[1] };
+    }
+    default:
+      throw invalid(input, `"${service}" resources cannot be contained`);
+  }
+}

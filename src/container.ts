@@ -7,6 +7,9 @@ import { CasePublisher } from './slack/case-publisher';
 import { slackLogger } from './slack/slack-logger';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
+import { CrossAccountClients, realClientFactory, type ClientFactory } from './aws/aws-clients';
+import { ContainmentService } from './containment/containment-service';
+import { ConfigError } from './config/load-config';
 
 /** The wired application: one per process (or per warm Lambda container). */
 export interface Cordon {
@@ -16,6 +19,8 @@ export interface Cordon {
   pipeline: FindingPipeline;
   /** Absent when no bot token is configured (e.g. `cordon ingest --no-slack`). */
   slack?: { client: WebClient; publisher: CasePublisher };
+  /** Throws CONFIG.INVALID naming `containmentRole` when the config has none. */
+  containment(): ContainmentService;
   close(): Promise<void>;
 }
 
@@ -26,6 +31,10 @@ export interface WireOptions {
   webClientOptions?: WebClientOptions;
   now?: () => Date;
   random?: () => number;
+  /** AWS clients (tests attach them to the simulated AWS). */
+  clientFactory?: ClientFactory;
+  /** Replaces real waiting (the untrack window) in tests. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Builds the triage policy from the config. */
@@ -68,5 +77,31 @@ export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordo
     });
     slack = { client, publisher };
   }
-  return { config, log, store, pipeline, ...(slack ? { slack } : {}), close: () => store.close() };
+  let containment: ContainmentService | undefined;
+  const getContainment = (): ContainmentService => {
+    if (containment) return containment;
+    const role = config.containmentRole;
+    if (!role) {
+      throw new ConfigError('containment is not configured', [
+        `${config.configPath}: containmentRole: missing; set the member-account role name and external id to contain resources`,
+      ]);
+    }
+    const factory = opts.clientFactory ?? realClientFactory(config.env.AWS_REGION ?? config.regions[0] ?? 'us-east-1');
+    const accounts = new CrossAccountClients(factory, {
+      roleName: role.name,
+      externalId: role.externalId,
+      sessionSeconds: Math.max(900, Math.round(role.sessionDuration / 1000)),
+      allowedAccounts: config.accounts.map((a) => a.id),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    containment = new ContainmentService(store, accounts, factory, log, {
+      settings: { untrackSeconds: config.containment.untrackSeconds, snapshots: config.containment.snapshots },
+      environments: Object.fromEntries(config.accounts.map((a) => [a.id, a.environment])),
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.random ? { random: opts.random } : {}),
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
+    return containment;
+  };
+  return { config, log, store, pipeline, ...(slack ? { slack } : {}), containment: getContainment, close: () => store.close() };
 }

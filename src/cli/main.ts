@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { ConfigError, loadConfig, missingSlackVars, parseEnv, requireSlack, type Config } from '../config/load-config';
-import { wire } from '../container';
+import { wire, type WireOptions } from '../container';
+import { runContain, runRevert, actionJson } from './commands/contain';
+import { userInfo } from 'node:os';
 import { GuardDutyPoller } from '../aws/guardduty-poller';
 import { errorMessage, isCordonError } from '../errors';
 import { createLogger, type Logger } from '../log';
@@ -16,6 +18,8 @@ const USAGE = `Usage: cordon <command> [options]
 Commands:
   serve                 run Cordon: Slack (Socket Mode or HTTP), GuardDuty poller, ticker
   ingest <file|->       replay EventBridge events, GetFindings output or raw findings through triage
+  contain <arn|key-id>  break-glass containment from a terminal [--dry-run] [--reason TEXT] [--case ID]
+  revert <action-id>    restore what an action changed
   check                 validate the environment and cordon.config.yaml (and Slack, when a token is set)
   help                  this text
 
@@ -33,6 +37,8 @@ export interface MainDeps {
   stopSignal?: Promise<void>;
   /** Receives the running server (tests read its address). */
   onServing?: (info: { address?: string }) => void;
+  /** Wiring overrides (tests: the simulated AWS, a fake clock). */
+  wire?: WireOptions;
 }
 
 function printConfigError(io: CliIo, err: ConfigError): void {
@@ -49,8 +55,8 @@ function shutdownSignal(): Promise<void> {
 
 async function serve(config: Config, log: Logger, deps: MainDeps): Promise<number> {
   requireSlack(config, { signingSecret: true });
-  const cordon = wire(config, log);
-  const front = await startSlack(config, cordon.store, log);
+  const cordon = wire(config, log, deps.wire);
+  const front = await startSlack(config, { store: cordon.store }, log);
   const publisher = cordon.slack?.publisher;
   const ticker = new Ticker(
     async () => {
@@ -95,7 +101,13 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        reason: { type: 'string' },
+        case: { type: 'string' },
+      },
     });
   } catch (err) {
     io.err(`cordon: ${errorMessage(err)}\n\n${USAGE}`);
@@ -135,7 +147,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
     switch (command) {
       case 'check': {
         if (rest.length) throw new ConfigError('check takes no arguments', ['usage: cordon check [--json]']);
-        const cordon = wire(config, log);
+        const cordon = wire(config, log, deps.wire);
         let slackTeam: string | undefined;
         if (cordon.slack) {
           const auth = await cordon.slack.client.auth.test();
@@ -158,7 +170,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
       }
       case 'ingest': {
         if (rest.length !== 1) throw new ConfigError('ingest needs one input', ['usage: cordon ingest <file|-> [--json]']);
-        const cordon = wire(config, log);
+        const cordon = wire(config, log, deps.wire);
         try {
           const { summary, slack } = await runIngest(cordon, rest[0] as string, io);
           const failed = summary.rejected > 0 || (slack?.failures ?? 0) > 0;
@@ -174,6 +186,38 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
             if (summary.rejected) io.err(`cordon: ${summary.rejected} input(s) rejected; they are stored with the reason`);
           }
           return failed ? Exit.FAILED : Exit.OK;
+        } finally {
+          await cordon.close();
+        }
+      }
+      case 'contain':
+      case 'revert': {
+        if (rest.length !== 1) {
+          throw new ConfigError(`${command} needs one argument`, [
+            command === 'contain' ? 'usage: cordon contain <arn|access-key-id> [--dry-run] [--reason TEXT] [--case CASE-ID] [--json]' : 'usage: cordon revert <action-id> [--json]',
+          ]);
+        }
+        const cordon = wire(config, log, deps.wire);
+        try {
+          const user = env.USER ?? userInfo().username;
+          const action =
+            command === 'contain'
+              ? await runContain(
+                  cordon,
+                  {
+                    target: rest[0] as string,
+                    dryRun: args.values['dry-run'] === true,
+                    user,
+                    ...(typeof args.values.reason === 'string' ? { reason: args.values.reason } : {}),
+                    ...(typeof args.values.case === 'string' ? { caseId: args.values.case } : {}),
+                  },
+                  io,
+                  json,
+                )
+              : await runRevert(cordon, { actionId: rest[0] as string, user }, io, json);
+          const ok = ['applied', 'reverted', 'dry_run'].includes(action.status);
+          if (json) io.out(JSON.stringify({ ok, action: actionJson(action) }));
+          return ok ? Exit.OK : Exit.FAILED;
         } finally {
           await cordon.close();
         }

@@ -81,6 +81,11 @@ export class ContainmentService {
     return { ...target, accountId: account };
   }
 
+  /** Allowlist check alone (no AWS call), for listeners that must answer at once. */
+  resolveAllowed(accountId: string): void {
+    this.accounts.assertAllowed(accountId);
+  }
+
   environmentOf(accountId: string): string {
     return this.opts.environments[accountId] ?? 'unknown';
   }

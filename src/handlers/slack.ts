@@ -1,7 +1,6 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { requireSlack } from '../config/load-config';
-import { installErrorHandler } from '../slack/listeners/error-handler';
-import { registerIrCommand } from '../slack/listeners/ir-command';
+import { registerListeners } from '../slack/listeners/register';
 import { slackLogger } from '../slack/slack-logger';
 import { lambdaCordon } from './runtime';
 
@@ -27,8 +26,7 @@ async function boltHandler(): Promise<LambdaHandler> {
       retryConfig: { retries: 2, maxTimeout: 1000 },
     },
   });
-  installErrorHandler(app, cordon.log);
-  registerIrCommand(app, cordon.store);
+  registerListeners(app, { store: cordon.store, teamId: cordon.config.workspace.teamId, log: cordon.log });
   started = await receiver.start();
   return started;
 }

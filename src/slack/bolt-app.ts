@@ -3,9 +3,8 @@ import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Config } from '../config/load-config';
 import { requireSlack } from '../config/load-config';
 import type { Logger } from '../log';
-import type { Store } from '../store/store';
-import { installErrorHandler } from './listeners/error-handler';
-import { registerIrCommand } from './listeners/ir-command';
+import type { ListenerDeps } from './listeners/ir-command';
+import { registerListeners } from './listeners/register';
 import { slackLogger } from './slack-logger';
 
 /** A running Slack front door: the Bolt app, its address in HTTP mode, and how to stop it. */
@@ -21,7 +20,8 @@ export interface SlackFrontDoor {
  * Socket Mode when `SLACK_APP_TOKEN` is set, else Bolt's HTTP receiver on `PORT`
  * (events, commands and interactions all at `POST /slack/events`, plus `GET /healthz`).
  */
-export async function startSlack(config: Config, store: Store, log: Logger): Promise<SlackFrontDoor> {
+export async function startSlack(config: Config, deps: ListenerDeps, log: Logger): Promise<SlackFrontDoor> {
+  const store = deps.store;
   const slack = requireSlack(config, { signingSecret: true });
   const clientOptions = config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {};
   const logger = slackLogger(log);
@@ -57,8 +57,7 @@ export async function startSlack(config: Config, store: Store, log: Logger): Pro
       customRoutes,
       installerOptions: { port: config.env.PORT },
     });
-    installErrorHandler(app, log);
-    registerIrCommand(app, store);
+    registerListeners(app, { ...deps, teamId: config.workspace.teamId, log });
     await app.start();
     log.info({ mode: 'socket' }, 'slack connected over Socket Mode');
     return { app, mode: 'socket', stop: () => app.stop() as Promise<void> };
@@ -72,8 +71,7 @@ export async function startSlack(config: Config, store: Store, log: Logger): Pro
     unhandledRequestTimeoutMillis: 2900,
   });
   const app = new App({ token: slack.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions, extendedErrorHandler: true });
-  installErrorHandler(app, log);
-  registerIrCommand(app, store);
+  registerListeners(app, { ...deps, teamId: config.workspace.teamId, log });
   const server = (await receiver.start({ port: config.env.PORT, host: config.env.HOST }));
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

@@ -92,3 +92,17 @@ export function parseTarget(raw: string): Target {
       throw invalid(input, `"${service}" resources cannot be contained`);
   }
 }
+
+/** The first resource of a finding that a playbook can contain, as an ARN or key id. */
+export function containableTarget(resources: { kind: string; id: string; arn?: string }[]): string | undefined {
+  for (const kind of ['ec2-instance', 'iam-user', 'iam-role', 'lambda-function', 'access-key']) {
+    const r = resources.find((x) => x.kind === kind);
+    if (!r) continue;
+    if (kind === 'access-key') {
+      if (/^(AKIA|ASIA)[A-Z2-7]{16}$/.test(r.id)) return r.id;
+      continue;
+    }
+    if (r.arn) return r.arn;
+  }
+  return undefined;
+}

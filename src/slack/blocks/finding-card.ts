@@ -2,6 +2,8 @@ import type { StoredFinding } from '../../domain/cases/case';
 import { findingTactic } from '../../domain/findings/finding';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeCode, safeText } from '../../domain/text/mrkdwn';
+import { ActionId } from '../ids';
+import { containableTarget } from '../../domain/actions/target';
 import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
 
 export const BAND_EMOJI = { low: ':large_blue_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' } as const;
@@ -54,5 +56,12 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
       },
     ],
   });
+  if (containableTarget(f.resources)) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'finding-actions',
+      elements: [{ type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id }],
+    });
+  }
   return { text: `${band} finding: ${safeText(f.title, 200)} (seen ${f.count}×)`, blocks };
 }

@@ -1,57 +1,126 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
+import { IR_USAGE, parseIrText } from '../../domain/commands/ir-command';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeText } from '../../domain/text/mrkdwn';
 import { CordonError, ErrorCode } from '../../errors';
+import type { JobQueue } from '../../jobs/job-queue';
+import type { ActionService, Authorizer, Requester } from '../../services/action-service';
+import type { CaseService } from '../../services/case-service';
 import type { Store } from '../../store/store';
 import { SLASH_COMMAND } from '../ids';
 
 /** What `/ir help` lists: only commands this build answers. */
 export const IR_HELP = [
   '*Cordon* — `/ir` commands',
-  '• `/ir help` — this list',
-  '• `/ir status` — the case of this channel: severity, status, findings',
+  `• \`${IR_USAGE.help}\` — this list`,
+  `• \`${IR_USAGE.whoami}\` — your Cordon role and where it comes from`,
+  `• \`${IR_USAGE.status}\` — the case of this channel: severity, status, findings, actions`,
+  `• \`${IR_USAGE.contain}\` — plan and run containment (outside a case channel it opens a case)`,
+  `• \`${IR_USAGE.revert}\` — restore what an action changed (commander)`,
+  `• \`${IR_USAGE.note}\` — add a note to the case timeline`,
 ].join('\n');
 
 const commandBody = z.object({
   text: z.string().max(4000, 'the command is longer than 4000 characters'),
   channel_id: z.string().min(1),
   user_id: z.string().min(1),
+  team_id: z.string().min(1),
 });
 
-/** Thin listener: validate, call the store/service, answer ephemerally. */
-export function registerIrCommand(app: App, store: Store): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
-    const parsed = commandBody.safeParse(command);
-    if (!parsed.success) {
+/** The services a listener may call; nothing else. */
+export interface ListenerDeps {
+  store: Store;
+  actions?: ActionService;
+  cases?: CaseService;
+  authorizer?: Authorizer & { describe(userId: string): Promise<string> };
+  queue?: JobQueue;
+}
+
+function need<T>(dep: T | undefined, what: string): T {
+  if (!dep) throw new CordonError(ErrorCode.CONFIG_INVALID, `${what} is not configured on this Cordon`);
+  return dep;
+}
+
+/** Thin listener: validate (zod), authorize and call a service, answer ephemerally. Errors go to the one error handler. */
+export function registerIrCommand(app: App, deps: ListenerDeps): void {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, context }) => {
+    // A Slack retry of a command the first delivery already handled: do nothing twice.
+    if ((context.retryNum ?? 0) > 0) {
       await ack();
-      throw new CordonError(ErrorCode.INPUT_INVALID, 'the command could not be read; try `/ir help`');
+      return;
     }
-    const [sub = 'help', ...rest] = parsed.data.text.trim().split(/\s+/).filter(Boolean);
-    switch (sub.toLowerCase()) {
+    const body = commandBody.safeParse(command);
+    if (!body.success) {
+      await ack();
+      throw new CordonError(ErrorCode.INPUT_INVALID, `the command could not be read (${body.error.issues[0]?.message ?? 'malformed'}); try \`/ir help\``);
+    }
+    const who: Requester = { userId: body.data.user_id, teamId: body.data.team_id, channelId: body.data.channel_id };
+    const parsed = parseIrText(body.data.text);
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: `:warning: ${safeText(parsed.error, 1000)}` });
+      return;
+    }
+    const cmd = parsed.command;
+    switch (cmd.sub) {
       case 'help':
         await ack({ response_type: 'ephemeral', text: IR_HELP });
         return;
+      case 'whoami': {
+        await ack();
+        const auth = need(deps.authorizer, 'access control');
+        await auth.authorize(who, 'whoami');
+        await respond({ response_type: 'ephemeral', text: await auth.describe(who.userId) });
+        return;
+      }
       case 'status': {
         await ack();
-        if (rest.length) throw new CordonError(ErrorCode.INPUT_INVALID, '`/ir status` takes no arguments. Usage: `/ir status`');
-        const c = await store.getCaseByChannel(parsed.data.channel_id);
-        if (!c) {
-          throw new CordonError(ErrorCode.CASE_NOT_FOUND, 'this channel is not a case channel; run `/ir status` in a case channel');
-        }
-        const findings = await store.listFindings({ caseId: c.id });
+        if (deps.authorizer) await deps.authorizer.authorize(who, 'status');
+        const c = await deps.store.getCaseByChannel(who.channelId);
+        if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, 'this channel is not a case channel; run `/ir status` in a case channel');
+        const [findings, actions] = await Promise.all([deps.store.listFindings({ caseId: c.id }), deps.store.listActions({ caseId: c.id })]);
+        const actionLines = actions.slice(-10).map((a) => `• \`${a.id}\` ${a.kind} ${safeText(a.target.ref, 200)} — ${a.status.replace('_', ' ')}`);
         await respond({
           response_type: 'ephemeral',
-          text: `*${c.id}* ${safeText(c.title, 300)}\n${BAND_LABEL[c.band]} (${c.severity}) · ${c.status} · ${findings.length} finding${findings.length === 1 ? '' : 's'} · accounts ${c.accounts.join(', ')}`,
+          text: [
+            `*${c.id}* ${safeText(c.title, 300)}`,
+            `${BAND_LABEL[c.band]} (${c.severity}) · ${c.status} · ${findings.length} finding${findings.length === 1 ? '' : 's'} · accounts ${c.accounts.join(', ')}`,
+            ...(actionLines.length ? ['*Actions*', ...actionLines] : []),
+          ].join('\n'),
         });
         return;
       }
-      default:
+      case 'contain': {
         await ack();
-        throw new CordonError(
-          ErrorCode.INPUT_INVALID,
-          `\`${safeText(sub, 40)}\` is not an /ir command. Usage: \`/ir help\` lists the commands.`,
-        );
+        const { caseId } = await need(deps.actions, 'containment').requestContain(who, {
+          target: cmd.target,
+          dryRun: cmd.dryRun,
+          ...(cmd.reason ? { reason: cmd.reason } : {}),
+        });
+        const c = await deps.store.getCase(caseId);
+        await respond({
+          response_type: 'ephemeral',
+          text: `${cmd.dryRun ? 'Dry run: planning' : 'Planning'} containment of \`${safeText(cmd.target, 200)}\` in case ${caseId}${c?.channelId ? ` (<#${c.channelId}>)` : ''}. The plan appears in the case channel.`,
+        });
+        return;
+      }
+      case 'revert': {
+        await ack();
+        const a = await need(deps.actions, 'containment').requestRevert(who, cmd.actionId);
+        await respond({ response_type: 'ephemeral', text: `Reverting \`${a.id}\`; its steps are threaded under the action.` });
+        return;
+      }
+      case 'note': {
+        await ack();
+        const auth = need(deps.authorizer, 'access control');
+        const c = await deps.store.getCaseByChannel(who.channelId);
+        if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `notes belong to a case: run \`${IR_USAGE.note}\` in a case channel`);
+        await auth.authorize(who, 'note', { caseId: c.id });
+        await need(deps.cases, 'cases').note(c.id, who.userId, cmd.text);
+        if (deps.queue) await deps.queue.enqueue({ type: 'publish' });
+        await respond({ response_type: 'ephemeral', text: 'Note added to the timeline.' });
+        return;
+      }
     }
   });
 }

@@ -1,0 +1,69 @@
+/** A parsed `/ir` invocation, or why it could not be parsed (with the right form). */
+export type IrCommand =
+  | { sub: 'help' }
+  | { sub: 'whoami' }
+  | { sub: 'status' }
+  | { sub: 'contain'; target: string; dryRun: boolean; reason?: string }
+  | { sub: 'revert'; actionId: string }
+  | { sub: 'note'; text: string };
+
+export type IrParse = { ok: true; command: IrCommand } | { ok: false; error: string };
+
+/** Usage line per subcommand, shown with every usage error. */
+export const IR_USAGE: Record<IrCommand['sub'], string> = {
+  help: '/ir help',
+  whoami: '/ir whoami',
+  status: '/ir status',
+  contain: '/ir contain <arn|access-key-id> [--dry-run] [reason]',
+  revert: '/ir revert <action-id>',
+  note: '/ir note <text>',
+};
+
+export const ACTION_ID_PATTERN = /^A-\d{14}-[0-9a-z]{4}$/;
+const MAX_NOTE = 3000;
+const MAX_REASON = 500;
+
+function fail(error: string, sub?: IrCommand['sub']): IrParse {
+  return { ok: false, error: sub ? `${error}. Usage: \`${IR_USAGE[sub]}\`` : error };
+}
+
+/** Parses the text after `/ir`. Pure: the listener validates, this decides the shape. */
+export function parseIrText(raw: string): IrParse {
+  // eslint-disable-next-line no-control-regex
+  const text = raw.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ').trim();
+  if (!text) return { ok: true, command: { sub: 'help' } };
+  const [head = '', ...rest] = text.split(/\s+/);
+  const sub = head.toLowerCase();
+  const args = rest;
+  switch (sub) {
+    case 'help':
+      return { ok: true, command: { sub: 'help' } };
+    case 'whoami':
+    case 'status':
+      if (args.length) return fail(`\`/ir ${sub}\` takes no arguments`, sub);
+      return { ok: true, command: { sub } };
+    case 'contain': {
+      const dryRun = args.includes('--dry-run');
+      const unknownFlag = args.find((a) => a.startsWith('--') && a !== '--dry-run');
+      if (unknownFlag) return fail(`unknown option \`${unknownFlag.slice(0, 30)}\``, 'contain');
+      const words = args.filter((a) => a !== '--dry-run');
+      const target = words[0];
+      if (!target) return fail('say what to contain', 'contain');
+      const reason = words.slice(1).join(' ').slice(0, MAX_REASON);
+      return { ok: true, command: { sub: 'contain', target, dryRun, ...(reason ? { reason } : {}) } };
+    }
+    case 'revert': {
+      if (args.length !== 1 || !args[0]) return fail('give exactly one action id', 'revert');
+      if (!ACTION_ID_PATTERN.test(args[0])) return fail(`\`${args[0].slice(0, 40)}\` is not an action id (A-<yyyymmddhhmmss>-<4 chars>)`, 'revert');
+      return { ok: true, command: { sub: 'revert', actionId: args[0] } };
+    }
+    case 'note': {
+      const note = text.slice(head.length).trim();
+      if (!note) return fail('the note is empty', 'note');
+      if (note.length > MAX_NOTE) return fail(`the note is ${note.length} characters; at most ${MAX_NOTE}`, 'note');
+      return { ok: true, command: { sub: 'note', text: note } };
+    }
+    default:
+      return fail(`\`${head.slice(0, 30)}\` is not an /ir command; \`/ir help\` lists them`);
+  }
+}

@@ -1,0 +1,19 @@
+/** Long work the Slack listeners hand off: they record, enqueue, ack and return. */
+export type Job =
+  | {
+      type: 'plan';
+      request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string };
+      teamId: string;
+      channelId: string;
+    }
+  | { type: 'apply'; actionId: string; by: string }
+  | { type: 'revert'; actionId: string; by: string }
+  | { type: 'publish' };
+
+/** Port: the in-process adapter here; a Lambda-invoke adapter for serverless. */
+export interface JobQueue {
+  enqueue(job: Job): Promise<void>;
+}
+
+/** Runs one job; the worker (in-process or the `worker` Lambda) implements it. */
+export type JobHandler = (job: Job) => Promise<void>;

@@ -1,0 +1,75 @@
+import type { Case } from '../domain/cases/case';
+import { newCaseId } from '../domain/cases/case-id';
+import type { Target } from '../domain/actions/target';
+import { CordonError, ErrorCode } from '../errors';
+import type { Store } from '../store/store';
+
+/** Correlation keys of a containment target, the same shapes triage uses. */
+export function targetKeys(t: Target): string[] {
+  switch (t.kind) {
+    case 'ec2-instance':
+      return [`instance:${t.accountId ?? ''}:${t.id}`];
+    case 'iam-user':
+    case 'iam-role':
+      return [`principal:${t.accountId ?? ''}:${t.id}`];
+    case 'lambda-function':
+      return [`function:${t.accountId ?? ''}:${t.region ?? ''}:${t.id}`];
+    case 'access-key':
+      return [`access-key:${t.id}`];
+  }
+}
+
+/** Cases outside triage: the one a channel belongs to, or a manual case for a resource. */
+export class CaseService {
+  constructor(
+    private readonly store: Store,
+    private readonly opts: { correlationWindowMs: number; now: () => Date; random: () => number },
+  ) {}
+
+  async byChannel(channelId: string): Promise<Case | undefined> {
+    return this.store.getCaseByChannel(channelId);
+  }
+
+  async require(caseId: string): Promise<Case> {
+    const c = await this.store.getCase(caseId);
+    if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
+    return c;
+  }
+
+  /**
+   * `/ir contain` outside a case channel: join the open case about this resource, or
+   * open a manual one, so every action has a case and a channel.
+   */
+  async forTarget(t: Target, requestedBy: string): Promise<{ case: Case; created: boolean }> {
+    const now = this.opts.now();
+    const at = now.toISOString();
+    const draft: Case = {
+      id: newCaseId(now, this.opts.random),
+      title: `Manual containment of ${t.kind} ${t.id}`,
+      status: 'open',
+      severity: 5,
+      band: 'medium',
+      accounts: t.accountId ? [t.accountId] : [],
+      regions: t.region ? [t.region] : [],
+      primaryType: `Manual:${t.kind}/Containment`,
+      createdAt: at,
+      updatedAt: at,
+      lastActivityAt: at,
+      mention: false,
+      escalate: false,
+      ownerEmails: [],
+      cardPinned: false,
+      cardDirty: false,
+      version: 1,
+    };
+    const claim = await this.store.claimCase(draft, targetKeys(t), new Date(now.getTime() - this.opts.correlationWindowMs).toISOString());
+    if (claim.created) {
+      await this.store.appendTimeline({ caseId: draft.id, at, kind: 'case.opened', actor: requestedBy, text: `Case opened manually to contain ${t.kind} ${t.ref}` });
+    }
+    return claim;
+  }
+
+  async note(caseId: string, actor: string, text: string): Promise<void> {
+    await this.store.appendTimeline({ caseId, at: this.opts.now().toISOString(), kind: 'note', actor, text });
+  }
+}

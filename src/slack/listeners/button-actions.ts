@@ -1,0 +1,56 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { z } from 'zod';
+import { containableTarget } from '../../domain/actions/target';
+import { ACTION_ID_PATTERN } from '../../domain/commands/ir-command';
+import { CordonError, ErrorCode } from '../../errors';
+import type { ActionService, Requester } from '../../services/action-service';
+import type { Store } from '../../store/store';
+import { ActionId } from '../ids';
+
+const actionValue = z.string().regex(ACTION_ID_PATTERN, 'the button does not name an action');
+const findingValue = z.string().min(1).max(300);
+
+function requester(body: BlockAction): Requester {
+  const container: unknown = body.container.channel_id;
+  const channelId = body.channel?.id ?? (typeof container === 'string' ? container : undefined);
+  const userTeam: unknown = body.user.team_id;
+  const teamId = body.team?.id ?? (typeof userTeam === 'string' ? userTeam : undefined);
+  if (!channelId || !teamId) throw new CordonError(ErrorCode.INPUT_INVALID, 'the click came without a channel or workspace');
+  return { userId: body.user.id, teamId, channelId };
+}
+
+function valueOf<T>(schema: z.ZodType<T>, action: ButtonAction): T {
+  const parsed = schema.safeParse(action.value);
+  if (!parsed.success) throw new CordonError(ErrorCode.INPUT_INVALID, `this button is not one Cordon made (${parsed.error.issues[0]?.message ?? 'bad value'})`);
+  return parsed.data;
+}
+
+/** Button values carry ids only; every click reloads the record and re-checks the role in the service. */
+export function registerButtons(app: App, deps: { store: Store; actions: ActionService }): void {
+  app.action<BlockAction<ButtonAction>>(ActionId.APPROVE, async ({ ack, body, action, context }) => {
+    await ack();
+    if ((context.retryNum ?? 0) > 0) return;
+    await deps.actions.approve(requester(body), valueOf(actionValue, action));
+  });
+  app.action<BlockAction<ButtonAction>>(ActionId.REJECT, async ({ ack, body, action, context }) => {
+    await ack();
+    if ((context.retryNum ?? 0) > 0) return;
+    await deps.actions.reject(requester(body), valueOf(actionValue, action));
+  });
+  app.action<BlockAction<ButtonAction>>(ActionId.REVERT, async ({ ack, body, action, context }) => {
+    await ack();
+    if ((context.retryNum ?? 0) > 0) return;
+    await deps.actions.requestRevert(requester(body), valueOf(actionValue, action));
+  });
+  app.action<BlockAction<ButtonAction>>(ActionId.CONTAIN, async ({ ack, body, action, context, respond }) => {
+    await ack();
+    if ((context.retryNum ?? 0) > 0) return;
+    const findingId = valueOf(findingValue, action);
+    const sf = await deps.store.getFinding(findingId);
+    if (!sf) throw new CordonError(ErrorCode.INPUT_INVALID, `no finding ${findingId.slice(0, 60)}`);
+    const target = containableTarget(sf.finding.resources);
+    if (!target) throw new CordonError(ErrorCode.ARN_INVALID, 'this finding names no resource Cordon can contain; use `/ir contain <arn>`');
+    const { caseId } = await deps.actions.requestContain(requester(body), { target, dryRun: false, reason: `from finding ${findingId}` });
+    await respond({ response_type: 'ephemeral', replace_original: false, text: `Planning containment of \`${target}\` in case ${caseId}.` });
+  });
+}

@@ -1,0 +1,178 @@
+import type {
+  DeleteFunctionConcurrencyCommandInput,
+  DeleteFunctionConcurrencyCommandOutput,
+  FunctionConfiguration,
+  GetFunctionCommandInput,
+  GetFunctionCommandOutput,
+  GetFunctionConcurrencyCommandInput,
+  GetFunctionConcurrencyCommandOutput,
+  ListFunctionsCommandInput,
+  ListFunctionsCommandOutput,
+  PutFunctionConcurrencyCommandInput,
+  PutFunctionConcurrencyCommandOutput,
+} from '@aws-sdk/client-lambda';
+import { SimError } from './sim-errors';
+import { AccountState, LambdaFunctionState, LambdaState, regionOf } from './sim-state';
+import { AuthzTarget, CallContext, decodeToken, encodeToken, SandboxWorld, SimHandler, strField } from './sim-world';
+
+type Out<T> = Omit<T, '$metadata'>;
+
+/** Lambda keeps this much of the account's concurrency unreserved, always. */
+export const MIN_UNRESERVED_CONCURRENCY = 100;
+
+function lambdaOf(ctx: CallContext): LambdaState {
+  return regionOf(ctx.account, ctx.region).lambda;
+}
+
+/** Accepts a name, a full ARN or a partial ARN (`<acct>:function:<name>`), as Lambda does. */
+function functionName(ref: string | undefined): string {
+  if (!ref) throw new SimError('InvalidParameterValueException', 'FunctionName is required');
+  const m = /^(?:arn:aws:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([A-Za-z0-9_-]{1,64})(?::(\$LATEST|[A-Za-z0-9_-]+))?$/.exec(ref);
+  if (!m?.[1]) {
+    throw new SimError('InvalidParameterValueException', `1 validation error detected: Value '${ref}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`);
+  }
+  return m[1];
+}
+
+function getFunction(ctx: CallContext, ref: string | undefined): LambdaFunctionState {
+  const name = functionName(ref);
+  const fn = lambdaOf(ctx).functions[name];
+  if (!fn) throw new SimError('ResourceNotFoundException', `Function not found: arn:aws:lambda:${ctx.region}:${ctx.account.accountId}:function:${name}`);
+  return fn;
+}
+
+function renderConfiguration(fn: LambdaFunctionState): FunctionConfiguration {
+  return {
+    FunctionName: fn.functionName,
+    FunctionArn: fn.functionArn,
+    Runtime: fn.runtime as FunctionConfiguration['Runtime'],
+    Role: fn.role,
+    Handler: fn.handler,
+    CodeSize: fn.codeSize,
+    Description: fn.description,
+    Timeout: fn.timeout,
+    MemorySize: fn.memorySize,
+    // Lambda's own format: ISO-8601 with a +0000 offset, as a string.
+    LastModified: new Date(fn.lastModified).toISOString().replace('Z', '+0000'),
+    CodeSha256: fn.codeSha256,
+    Version: '$LATEST',
+    TracingConfig: { Mode: 'PassThrough' },
+    RevisionId: fn.revisionId,
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    PackageType: 'Zip',
+    Architectures: ['x86_64'],
+    EphemeralStorage: { Size: 512 },
+    SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.functionName}` },
+  };
+}
+
+const GetFunction = (input: GetFunctionCommandInput, ctx: CallContext): Out<GetFunctionCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  return {
+    Configuration: renderConfiguration(fn),
+    Code: { RepositoryType: 'S3', Location: `https://awslambda-${ctx.region}-tasks.s3.${ctx.region}.amazonaws.com/snapshots/${ctx.account.accountId}/${fn.functionName}` },
+    ...(Object.keys(fn.tags).length ? { Tags: { ...fn.tags } } : {}),
+    // Concurrency appears only when a reservation exists, as in the real response.
+    ...(fn.reservedConcurrency !== undefined ? { Concurrency: { ReservedConcurrentExecutions: fn.reservedConcurrency } } : {}),
+  };
+};
+
+const GetFunctionConcurrency = (input: GetFunctionConcurrencyCommandInput, ctx: CallContext): Out<GetFunctionConcurrencyCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  return fn.reservedConcurrency !== undefined ? { ReservedConcurrentExecutions: fn.reservedConcurrency } : {};
+};
+
+const PutFunctionConcurrency = (input: PutFunctionConcurrencyCommandInput, ctx: CallContext): Out<PutFunctionConcurrencyCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  const wanted = input.ReservedConcurrentExecutions;
+  if (wanted === undefined || !Number.isInteger(wanted) || wanted < 0) {
+    throw new SimError('InvalidParameterValueException', `1 validation error detected: Value '${String(wanted)}' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0`);
+  }
+  const lambda = lambdaOf(ctx);
+  const reservedElsewhere = Object.values(lambda.functions)
+    .filter((f) => f.functionName !== fn.functionName)
+    .reduce((sum, f) => sum + (f.reservedConcurrency ?? 0), 0);
+  if (lambda.concurrencyLimit - reservedElsewhere - wanted < MIN_UNRESERVED_CONCURRENCY) {
+    throw new SimError(
+      'InvalidParameterValueException',
+      `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED_CONCURRENCY}].`,
+    );
+  }
+  fn.reservedConcurrency = wanted;
+  return { ReservedConcurrentExecutions: wanted };
+};
+
+const DeleteFunctionConcurrency = (input: DeleteFunctionConcurrencyCommandInput, ctx: CallContext): Out<DeleteFunctionConcurrencyCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  delete fn.reservedConcurrency;
+  return {};
+};
+
+const ListFunctions = (input: ListFunctionsCommandInput, ctx: CallContext): Out<ListFunctionsCommandOutput> => {
+  const all = Object.values(lambdaOf(ctx).functions);
+  const max = input.MaxItems ?? 50;
+  if (max < 1 || max > 10000) throw new SimError('InvalidParameterValueException', 'MaxItems must be between 1 and 10000');
+  let start = 0;
+  if (input.Marker) {
+    const decoded = decodeToken(input.Marker, 'ListFunctions');
+    if (decoded === undefined) throw new SimError('InvalidParameterValueException', 'Invalid marker');
+    start = decoded;
+  }
+  // Lambda pages at 50 however many were asked for.
+  const end = start + Math.min(max, 50);
+  return {
+    Functions: all.slice(start, end).map(renderConfiguration),
+    ...(end < all.length ? { NextMarker: encodeToken(end, 'ListFunctions') } : {}),
+  };
+};
+
+/** Lambda command handlers, keyed by command name without the `Command` suffix. */
+export const LAMBDA_HANDLERS = {
+  GetFunction,
+  GetFunctionConcurrency,
+  PutFunctionConcurrency,
+  DeleteFunctionConcurrency,
+  ListFunctions,
+} satisfies Record<string, SimHandler>;
+
+export function lambdaAuthzTarget(_command: string, input: unknown, ctx: CallContext): AuthzTarget {
+  const ref = strField(input, 'FunctionName');
+  if (!ref) return { resources: ['*'] };
+  const m = /([A-Za-z0-9_-]{1,64})(?::[^:]+)?$/.exec(ref.replace(/^.*function:/, ''));
+  return { resources: [`arn:aws:lambda:${ctx.region}:${ctx.account.accountId}:function:${m?.[1] ?? ref}`] };
+}
+
+/** Options for seeding a function. */
+export interface SeedFunctionOptions {
+  name: string;
+  roleArn?: string;
+  reservedConcurrency?: number;
+  runtime?: string;
+  handler?: string;
+  tags?: Record<string, string>;
+}
+
+export function seedFunction(world: SandboxWorld, account: AccountState, region: string, opts: SeedFunctionOptions): LambdaFunctionState {
+  const lambda = regionOf(account, region).lambda;
+  if (lambda.functions[opts.name]) throw new SimError('ResourceConflictException', `Function already exist: ${opts.name}`);
+  const fn: LambdaFunctionState = {
+    functionName: opts.name,
+    functionArn: `arn:aws:lambda:${region}:${account.accountId}:function:${opts.name}`,
+    runtime: opts.runtime ?? 'nodejs22.x',
+    role: opts.roleArn ?? `arn:aws:iam::${account.accountId}:role/${opts.name}-role`,
+    handler: opts.handler ?? 'index.handler',
+    description: '',
+    timeout: 3,
+    memorySize: 128,
+    codeSha256: Buffer.from(world.ids.hex(64), 'hex').toString('base64'),
+    codeSize: 1024,
+    lastModified: world.now(),
+    revisionId: world.ids.uuid(),
+    tags: { ...(opts.tags ?? {}) },
+    ...(opts.reservedConcurrency !== undefined ? { reservedConcurrency: opts.reservedConcurrency } : {}),
+  };
+  lambda.functions[fn.functionName] = fn;
+  return fn;
+}

@@ -1,0 +1,49 @@
+import { AwsSandbox } from '../../src/sandbox/aws';
+import type { ClientFactory } from '../../src/aws/aws-clients';
+import { CrossAccountClients } from '../../src/aws/aws-clients';
+import { ContainmentService } from '../../src/containment/containment-service';
+import { silentLogger } from '../../src/log';
+import { SqliteStore } from '../../src/store/sqlite-store';
+
+export const SECURITY_ACCOUNT = '999999999999';
+export const PROD = '111111111111';
+export const SANDBOX = '222222222222';
+export const OUTSIDE = '333333333333';
+export const REGION = 'us-east-1';
+export const ROLE = 'CordonContainment';
+export const EXTERNAL_ID = 'test-external-id';
+
+/** Real SDK clients attached to the simulated AWS; Cordon itself is the sandbox-admin role of the security account. */
+export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number } = {}): ClientFactory {
+  const o = { retryMode: 'adaptive' as const, maxAttempts: opts.maxAttempts ?? 10 };
+  return {
+    sts: () => sb.sts(SECURITY_ACCOUNT, o),
+    ec2: (region, credentials) => sb.ec2(SECURITY_ACCOUNT, region, { ...o, credentials }),
+    iam: (credentials) => sb.iam(SECURITY_ACCOUNT, { ...o, credentials }),
+    lambda: (region, credentials) => sb.lambda(SECURITY_ACCOUNT, region, { ...o, credentials }),
+  };
+}
+
+/** A sandbox with the containment role in the production and sandbox accounts, and a ContainmentService over it. */
+export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: boolean; externalId?: string; maxAttempts?: number } = {}) {
+  const sb = new AwsSandbox({ seed: 7 });
+  for (const account of [PROD, SANDBOX, OUTSIDE]) {
+    sb.createMemberRole(account, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
+  }
+  const store = SqliteStore.open(':memory:');
+  const factory = sandboxClientFactory(sb, opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {});
+  const accounts = new CrossAccountClients(factory, {
+    roleName: ROLE,
+    externalId: opts.externalId ?? EXTERNAL_ID,
+    sessionSeconds: 3600,
+    allowedAccounts: [PROD, SANDBOX],
+  });
+  let r = 0.3;
+  const service = new ContainmentService(store, accounts, factory, silentLogger, {
+    settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true },
+    environments: { [PROD]: 'production', [SANDBOX]: 'sandbox' },
+    random: () => (r = (r + 0.618) % 1),
+    sleep: () => Promise.resolve(),
+  });
+  return { sb, store, service, factory };
+}

@@ -1,0 +1,302 @@
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import type { Action } from '../../../src/domain/actions/action';
+import type { AccountState } from '../../../src/sandbox/aws/sim-state';
+import { containmentHarness, OUTSIDE, PROD, REGION, SANDBOX } from '../../support/aws';
+
+/** What revert keeps on purpose, removed before comparing with the state before. */
+const EVIDENCE = ['EBS snapshots', 'the cordon:released tag', "Cordon's shared untrack/isolation groups", 'the role session revocation'];
+
+function withoutEvidence(s: AccountState): AccountState {
+  const c = structuredClone(s);
+  for (const r of Object.values(c.regions)) {
+    r.ec2.snapshots = {};
+    for (const i of Object.values(r.ec2.instances)) i.tags = i.tags.filter((t) => t.Key !== 'cordon:released');
+    for (const [id, g] of Object.entries(r.ec2.securityGroups)) if (g.tags.some((t) => t.Key === 'cordon:purpose')) delete r.ec2.securityGroups[id];
+  }
+  for (const role of Object.values(c.iam.roles)) delete role.inlinePolicies['cordon-revoke-sessions'];
+  return c;
+}
+
+async function containAndRevert(h: ReturnType<typeof containmentHarness>, target: string, account = PROD) {
+  const before = h.sb.snapshotState(account);
+  const planned = await h.service.plan({ target, requestedBy: 'U0ALICE', dryRun: false });
+  const applied = (await h.service.apply(planned.id, 'U0ALICE')) as Action;
+  const contained = h.sb.snapshotState(account);
+  const reverted = (await h.service.revert(planned.id, 'U0BOSS')) as Action;
+  const after = h.sb.snapshotState(account);
+  return { before, planned, applied, contained, reverted, after };
+}
+
+describe('containment: apply, then exact revert', () => {
+  it(`lists the evidence revert keeps: ${EVIDENCE.join(', ')}`, () => expect(EVIDENCE).toHaveLength(4));
+
+  it('EC2 instance with one ENI', async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1, volumes: 2, instanceProfileRole: 'web-role', tags: { Name: 'web-1' } });
+    const r = await containAndRevert(h, `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`);
+    expect(r.applied.status).toBe('applied');
+    const ec2 = r.contained.regions[REGION]!.ec2;
+    const i = ec2.instances[inst.instanceId]!;
+    expect(i.disableApiTermination).toBe(true);
+    expect(i.instanceInitiatedShutdownBehavior).toBe('stop');
+    expect(i.tags).toEqual(expect.arrayContaining([{ Key: 'cordon:action', Value: r.planned.id }]));
+    const eni = ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!;
+    const isolation = ec2.securityGroups[eni.groupIds[0]!]!;
+    expect(eni.groupIds).toHaveLength(1);
+    expect(isolation.tags).toEqual(expect.arrayContaining([{ Key: 'cordon:purpose', Value: 'isolation' }]));
+    expect(isolation.ingress).toEqual([]);
+    expect(isolation.egress).toEqual([]);
+    expect(Object.values(ec2.snapshots).map((s) => s.volumeId).sort()).toEqual([...inst.volumeIds].sort());
+    expect(r.contained.iam.roles['web-role']!.inlinePolicies[`cordon-isolate-${inst.instanceId}`]).toContain('ec2:SourceInstanceARN');
+    expect(r.reverted.status).toBe('reverted');
+    expect(withoutEvidence(r.after)).toEqual(withoutEvidence(r.before));
+    expect(Object.keys(r.after.regions[REGION]!.ec2.snapshots)).toHaveLength(2);
+  });
+
+  it('EC2 instance with two ENIs and IPv6 passes every ENI through untrack into isolation', async () => {
+    const h = containmentHarness({ untrackSeconds: 30 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, ipv6: true, volumes: 1 });
+    const before = h.sb.snapshotState(PROD);
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    expect(planned.notes.join(' ')).toMatch(/30s the instance sits in an allow-all group/);
+    const applied = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(applied.status).toBe('applied');
+    const ec2 = h.sb.snapshotState(PROD).regions[REGION]!.ec2;
+    const byPurpose = (p: string) => Object.values(ec2.securityGroups).find((g) => g.tags.some((t) => t.Key === 'cordon:purpose' && t.Value === p))!;
+    const untrack = byPurpose('untrack');
+    const isolation = byPurpose('isolation');
+    const cidrs = (rules: typeof untrack.ingress) => rules.map((x) => x.cidrIpv4 ?? x.cidrIpv6).sort();
+    expect(cidrs(untrack.ingress)).toEqual(['0.0.0.0/0', '::/0']);
+    expect(cidrs(untrack.egress)).toEqual(['0.0.0.0/0', '::/0']);
+    expect(isolation.ingress).toEqual([]);
+    expect(isolation.egress).toEqual([]);
+    // every ENI went untrack → isolation, in that order
+    const moves = h.sb.calls({ command: 'ModifyNetworkInterfaceAttribute' }).filter((c) => c.outcome === 'ok');
+    for (const eniId of inst.networkInterfaceIds) {
+      const groups = moves.filter((c) => (c.input as { NetworkInterfaceId: string }).NetworkInterfaceId === eniId).map((c) => (c.input as { Groups: string[] }).Groups);
+      expect(groups).toEqual([[untrack.groupId], [isolation.groupId]]);
+      expect(ec2.networkInterfaces[eniId]!.groupIds).toEqual([isolation.groupId]);
+    }
+    await h.service.revert(planned.id, 'U0BOSS');
+    expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+  });
+
+  it('a second instance sharing the role keeps working (deny conditioned on ec2:SourceInstanceARN)', async () => {
+    const h = containmentHarness();
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION, instanceProfileRole: 'shared-role' });
+    const b = h.sb.createInstance({ accountId: PROD, region: REGION, instanceProfileRole: 'shared-role' });
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${a.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    expect((await h.service.apply(planned.id, 'U0ALICE'))!.status).toBe('applied');
+    const asA = h.sb.ec2(PROD, REGION, { credentials: h.sb.instanceCredentials(PROD, REGION, a.instanceId), maxAttempts: 1 });
+    const asB = h.sb.ec2(PROD, REGION, { credentials: h.sb.instanceCredentials(PROD, REGION, b.instanceId), maxAttempts: 1 });
+    await expect(asA.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({ name: expect.stringMatching(/Unauthorized|AccessDenied/) as unknown });
+    await expect(asB.send(new DescribeInstancesCommand({}))).resolves.toBeDefined();
+  });
+
+  it('IAM user with two keys, one already inactive: revert reactivates exactly the active one', async () => {
+    const h = containmentHarness();
+    h.sb.createUser(PROD, 'mallory');
+    const active = h.sb.createAccessKey(PROD, 'mallory');
+    const inactive = h.sb.createAccessKey(PROD, 'mallory', { status: 'Inactive' });
+    const r = await containAndRevert(h, `arn:aws:iam::${PROD}:user/mallory`);
+    const user = r.contained.iam.users.mallory!;
+    expect(user.attachedPolicyArns).toContain('arn:aws:iam::aws:policy/AWSDenyAll');
+    expect(user.accessKeys.map((k) => [k.accessKeyId, k.status])).toEqual(
+      expect.arrayContaining([
+        [active.accessKeyId, 'Inactive'],
+        [inactive.accessKeyId, 'Inactive'],
+      ]),
+    );
+    expect(r.planned.plan.filter((s) => s.op === 'iam.key-deactivate').map((s) => s.params.keyId)).toEqual([active.accessKeyId]);
+    expect(r.after).toEqual(r.before);
+  });
+
+  it('IAM user with 10 managed policies falls back to an inline deny-all', async () => {
+    const h = containmentHarness();
+    const arns = Array.from({ length: 10 }, (_, i) => h.sb.createPolicy(PROD, `p${i}`, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }));
+    h.sb.createUser(PROD, 'full', { attachedPolicyArns: arns });
+    const r = await containAndRevert(h, `arn:aws:iam::${PROD}:user/full`);
+    expect(r.applied.status).toBe('applied');
+    expect(r.contained.iam.users.full!.attachedPolicyArns).toHaveLength(10);
+    expect(r.contained.iam.users.full!.inlinePolicies['cordon-deny-all']).toContain('"Deny"');
+    expect(r.after).toEqual(r.before);
+  });
+
+  it('IAM role: sessions issued before containment are revoked (kept on revert), AWSDenyAll attached then detached', async () => {
+    const h = containmentHarness();
+    h.sb.createRole(PROD, 'app-role');
+    const r = await containAndRevert(h, `arn:aws:iam::${PROD}:role/app-role`);
+    expect(r.contained.iam.roles['app-role']!.attachedPolicyArns).toContain('arn:aws:iam::aws:policy/AWSDenyAll');
+    expect(r.contained.iam.roles['app-role']!.inlinePolicies['cordon-revoke-sessions']).toContain('aws:TokenIssueTime');
+    expect(r.planned.notes.join(' ')).toMatch(/keeps the session revocation/);
+    expect(r.after.iam.roles['app-role']!.inlinePolicies['cordon-revoke-sessions']).toBeDefined();
+    expect(withoutEvidence(r.after)).toEqual(withoutEvidence(r.before));
+  });
+
+  it.each([
+    ['with', 5],
+    ['without', undefined],
+  ])('Lambda function %s reserved concurrency', async (_w, reserved) => {
+    const h = containmentHarness();
+    const role = h.sb.createRole(PROD, 'fn-role');
+    h.sb.createFunction({ accountId: PROD, region: REGION, name: 'worker', roleArn: role.arn, ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}) });
+    const r = await containAndRevert(h, `arn:aws:lambda:${REGION}:${PROD}:function:worker`);
+    expect(r.applied.status).toBe('applied');
+    expect(r.contained.regions[REGION]!.lambda.functions.worker!.reservedConcurrency).toBe(0);
+    expect(r.contained.iam.roles['fn-role']!.attachedPolicyArns).toContain('arn:aws:iam::aws:policy/AWSDenyAll');
+    expect(r.after).toEqual(r.before);
+  });
+
+  it('AKIA access key: owner found, key deactivated, then reactivated', async () => {
+    const h = containmentHarness();
+    h.sb.createUser(PROD, 'ci-bot');
+    const key = h.sb.createAccessKey(PROD, 'ci-bot');
+    const r = await containAndRevert(h, key.accessKeyId);
+    expect(r.planned.target.accountId).toBe(PROD);
+    expect(r.planned.notes).toContain('Owner: IAM user ci-bot.');
+    expect(r.contained.iam.users['ci-bot']!.accessKeys[0]!.status).toBe('Inactive');
+    expect(r.after).toEqual(r.before);
+  });
+
+  it('ASIA key: the plan names the principal and changes nothing', async () => {
+    const h = containmentHarness();
+    h.sb.createRole(PROD, 'app-role');
+    const before = h.sb.snapshotState(PROD);
+    const creds = await h.sb.assumeRoleCredentials(PROD, { roleArn: `arn:aws:iam::${PROD}:role/app-role` })();
+    const p2 = await h.service.plan({ target: creds.accessKeyId, requestedBy: 'U0ALICE', dryRun: false, knownPrincipal: `arn:aws:iam::${PROD}:role/app-role` });
+    expect(p2.plan).toEqual([]);
+    expect(p2.notes[0]).toContain(`/ir contain arn:aws:iam::${PROD}:role/app-role`);
+    const applied = await h.service.apply(p2.id, 'U0ALICE');
+    expect(applied?.status).toBe('applied');
+    expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+  });
+});
+
+describe('containment: failures, throttling, refusals, dry run', () => {
+  it('failing step k: later stages do not run, partially_applied, revert restores exactly', async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 1 });
+    const before = h.sb.snapshotState(PROD);
+    h.sb.failCall('ModifyNetworkInterfaceAttribute', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(done.status).toBe('partially_applied');
+    const statusOf = (id: string) => done.steps.find((s) => s.stepId === id)!.status;
+    expect(statusOf('termination-protection')).toBe('applied');
+    expect(done.steps.filter((s) => s.stepId.startsWith('isolate:')).map((s) => s.status)).toEqual(['failed', 'failed']);
+    h.sb.clearFaults();
+    const reverted = (await h.service.revert(planned.id, 'U0BOSS'))!;
+    expect(reverted.status).toBe('reverted');
+    expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+  });
+
+  it('a failure in an early stage stops every later stage', async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1 });
+    h.sb.failCall('ModifyInstanceAttribute', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(done.status).toBe('partially_applied');
+    expect(done.steps.filter((s) => s.stepId.startsWith('isolate:')).map((s) => s.status)).toEqual(['pending']);
+    expect(h.sb.calls({ command: 'ModifyNetworkInterfaceAttribute' })).toHaveLength(0);
+  });
+
+  it('re-running an action never applies a step twice', async () => {
+    const h = containmentHarness();
+    h.sb.createUser(PROD, 'u');
+    h.sb.createAccessKey(PROD, 'u');
+    const planned = await h.service.plan({ target: `arn:aws:iam::${PROD}:user/u`, requestedBy: 'U0ALICE', dryRun: false });
+    const [a, b] = await Promise.all([h.service.apply(planned.id, 'U0ALICE'), h.service.apply(planned.id, 'U0ALICE')]);
+    expect([a?.status, b?.status].sort()).toEqual(['applied', undefined].sort());
+    expect(await h.service.apply(planned.id, 'U0ALICE')).toBeUndefined();
+    expect(h.sb.mutations({ command: 'AttachUserPolicy' })).toHaveLength(1);
+  });
+
+  it('succeeds with 30% of calls throttled', async () => {
+    const h = containmentHarness({ maxAttempts: 20 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 3, instanceProfileRole: 'r' });
+    h.sb.setThrottleRate(0.3, { seed: 3 });
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(done.status).toBe('applied');
+    expect(h.sb.calls().some((c) => c.outcome !== 'ok')).toBe(true);
+  });
+
+  it.each([
+    ['an account outside the allowlist', `arn:aws:iam::${OUTSIDE}:user/x`, 'ACCOUNT.NOT_ALLOWED'],
+    ['a malformed ARN', 'arn:aws:iam::1234:user/x', 'ARN.INVALID'],
+    ['an unsupported ARN', `arn:aws:s3:::bucket`, 'ARN.INVALID'],
+    ['a look-alike ARN', `arn:aws:ec2:${REGION}:${PROD}:volume/vol-0123456789abcdef0`, 'ARN.INVALID'],
+  ])('refuses %s before any AWS call', async (_n, target, code) => {
+    const h = containmentHarness();
+    await expect(h.service.plan({ target, requestedBy: 'U0ALICE', dryRun: false })).rejects.toMatchObject({ code });
+    expect(h.sb.calls()).toEqual([]);
+  });
+
+  it('refuses a wrong external id, and AWS saw no mutating call', async () => {
+    const h = containmentHarness({ externalId: 'wrong' });
+    h.sb.createUser(PROD, 'x');
+    await expect(h.service.plan({ target: `arn:aws:iam::${PROD}:user/x`, requestedBy: 'U0ALICE', dryRun: false })).rejects.toMatchObject({
+      code: 'AWS.FAILED',
+      message: expect.stringContaining('external id') as unknown,
+    });
+    expect(h.sb.mutations()).toEqual([]);
+  });
+
+  it('assumes the role with the action session name and requester tags', async () => {
+    const h = containmentHarness();
+    h.sb.createUser(SANDBOX, 'x');
+    const planned = await h.service.plan({ target: `arn:aws:iam::${SANDBOX}:user/x`, requestedBy: 'U0ALICE', dryRun: false });
+    const assume = h.sb.calls({ command: 'AssumeRole' })[0]!;
+    expect(assume.input).toMatchObject({ RoleSessionName: `cordon-${planned.id}`, ExternalId: 'test-external-id', Tags: expect.arrayContaining([{ Key: 'requested-by', Value: 'U0ALICE' }]) as unknown });
+  });
+
+  it('dry run leaves the state deep-equal, lists every change and checks EC2 permissions with DryRun', async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 2, instanceProfileRole: 'r' });
+    const before = h.sb.snapshotState(PROD);
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: true });
+    expect(planned.status).toBe('dry_run');
+    expect(planned.plan.map((s) => s.op)).toEqual(
+      expect.arrayContaining(['ec2.tag', 'ec2.termination-protection', 'iam.instance-role-deny', 'ec2.snapshot', 'ec2.ensure-group', 'ec2.eni-groups']),
+    );
+    expect(planned.plan.filter((s) => s.op === 'ec2.snapshot')).toHaveLength(2);
+    expect(planned.plan.filter((s) => s.op === 'ec2.eni-groups')).toHaveLength(2);
+    expect(planned.notes.filter((n) => n.startsWith('DryRun')).length).toBeGreaterThanOrEqual(4);
+    expect(planned.notes.every((n) => !n.startsWith('DryRun') || n.endsWith('permitted'))).toBe(true);
+    expect(h.sb.snapshotState(PROD)).toEqual(before);
+    expect(await h.service.apply(planned.id, 'U0ALICE')).toBeUndefined();
+    expect(h.sb.snapshotState(PROD)).toEqual(before);
+  });
+
+  it('an existing isolation group someone loosened is tightened again', async () => {
+    const h = containmentHarness();
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION });
+    await h.service.apply((await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${a.instanceId}`, requestedBy: 'U', dryRun: false })).id, 'U');
+    const ec2 = h.sb.ec2(PROD, REGION);
+    const iso = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:cordon:purpose', Values: ['isolation'] }] }))).SecurityGroups![0]!;
+    const { AuthorizeSecurityGroupIngressCommand } = await import('@aws-sdk/client-ec2');
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: iso.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    const b = h.sb.createInstance({ accountId: PROD, region: REGION, vpcId: a.vpcId, subnetId: a.subnetId });
+    await h.service.apply((await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${b.instanceId}`, requestedBy: 'U', dryRun: false })).id, 'U');
+    const g = h.sb.snapshotState(PROD).regions[REGION]!.ec2.securityGroups[iso.GroupId!]!;
+    expect(g.ingress).toEqual([]);
+    expect(g.egress).toEqual([]);
+  });
+
+  it('marks an action whose runner stopped as interrupted, with revertible applied steps', async () => {
+    const h = containmentHarness();
+    h.sb.createUser(PROD, 'u');
+    h.sb.createAccessKey(PROD, 'u');
+    const planned = await h.service.plan({ target: `arn:aws:iam::${PROD}:user/u`, requestedBy: 'U0ALICE', dryRun: false });
+    // Simulate a crash: the record says running, one step applied, one mid-flight.
+    const a = (await h.store.getAction(planned.id))!;
+    const steps = a.steps.map((s, i) => ({ ...s, status: i === 0 ? ('applied' as const) : ('running' as const) }));
+    await h.store.updateAction({ ...a, status: 'running', steps, heartbeatAt: '2020-01-01T00:00:00.000Z' });
+    expect(await h.service.sweepInterrupted(60_000)).toEqual([planned.id]);
+    const swept = (await h.store.getAction(planned.id))!;
+    expect(swept.status).toBe('interrupted');
+    expect(swept.steps.map((s) => s.status)).toEqual(['applied', 'unknown']);
+    expect((await h.service.revert(planned.id, 'U0BOSS'))!.status).toBe('reverted');
+  });
+});

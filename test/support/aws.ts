@@ -1,4 +1,4 @@
-import { AwsSandbox } from '../../src/sandbox/aws';
+import { AwsSandbox, sandboxClientFactory as sandboxFactory } from '../../src/sandbox/aws';
 import type { ClientFactory } from '../../src/aws/aws-clients';
 import { CrossAccountClients } from '../../src/aws/aws-clients';
 import { ContainmentService } from '../../src/containment/containment-service';
@@ -13,15 +13,8 @@ export const REGION = 'us-east-1';
 export const ROLE = 'CordonContainment';
 export const EXTERNAL_ID = 'test-external-id';
 
-/** Real SDK clients attached to the simulated AWS; Cordon itself is the sandbox-admin role of the security account. */
 export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number } = {}): ClientFactory {
-  const o = { retryMode: 'adaptive' as const, maxAttempts: opts.maxAttempts ?? 10 };
-  return {
-    sts: () => sb.sts(SECURITY_ACCOUNT, o),
-    ec2: (region, credentials) => sb.ec2(SECURITY_ACCOUNT, region, { ...o, credentials }),
-    iam: (credentials) => sb.iam(SECURITY_ACCOUNT, { ...o, credentials }),
-    lambda: (region, credentials) => sb.lambda(SECURITY_ACCOUNT, region, { ...o, credentials }),
-  };
+  return sandboxFactory(sb, SECURITY_ACCOUNT, opts);
 }
 
 /** A sandbox with the containment role in the production and sandbox accounts, and a ContainmentService over it. */

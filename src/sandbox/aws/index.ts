@@ -37,3 +37,4 @@ export { MIN_UNRESERVED_CONCURRENCY } from './lambda-sim';
 export { SandboxUnsupportedError, THROTTLING_CODES, type SimService } from './sim-errors';
 export type { AccountState, SnapshotOptions } from './sim-state';
 export type { AttachDefaults } from './sim-world';
+export { sandboxClientFactory } from './sandbox-client-factory';

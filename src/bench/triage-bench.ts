@@ -1,0 +1,172 @@
+/* Triage benchmark: `npm run bench:triage`. Everything runs locally (SQLite in a temp dir, sandbox Slack). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { WebClient } from '@slack/web-api';
+import { parseFinding } from '../domain/findings/parse-finding';
+import { Triage } from '../domain/triage/triage';
+import { silentLogger } from '../log';
+import { FindingPipeline } from '../services/finding-pipeline';
+import { CasePublisher } from '../slack/case-publisher';
+import { SlackSandbox } from '../sandbox/slack';
+import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
+import { SqliteStore } from '../store/sqlite-store';
+
+const FINDINGS = 10_000;
+const RESOURCES = 200;
+const RUNS = 5;
+
+const routing = {
+  low: { open: 'digest' as const, mention: false, escalate: false },
+  medium: { open: 'case' as const, mention: false, escalate: false },
+  high: { open: 'case' as const, mention: true, escalate: false },
+  critical: { open: 'case' as const, mention: true, escalate: true },
+};
+
+function generate(n: number, resources: number, prefix: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = i % resources;
+    const severity = [2, 5, 7.5, 9.2][i % 4] as number;
+    const id = `${prefix}${i.toString(16).padStart(8, '0')}`.padEnd(32, '0');
+    const detail =
+      r % 2 === 0
+        ? makeFindingDetail({ id, severity, instanceId: `i-${r.toString(16).padStart(17, '0')}`, type: 'UnauthorizedAccess:EC2/SSHBruteForce', remoteIp: `198.51.100.${r % 250}` })
+        : makeFindingDetail({ id, severity, accessKeyId: `AKIA${r.toString().padStart(16, 'A')}`, userName: `user-${r}`, type: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller' });
+    out.push(toEventBridgeEvent(detail));
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function triage(): Triage {
+  return new Triage({ routing, knownCidrs: [{ cidr: '203.0.113.0/24', name: 'office' }], suppressions: [{ id: 'office', reason: 'ours', knownCidrsOnly: true }] });
+}
+
+async function main(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'cordon-bench-'));
+  const rows: [string, string, string][] = [];
+  let failed = false;
+  try {
+    // 1. Parse only (the floor) vs parse + triage vs parse + triage + SQLite.
+    const parseRates: number[] = [];
+    const triageRates: number[] = [];
+    const storeRates: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const events = generate(FINDINGS, RESOURCES, `r${run}`);
+      let t = performance.now();
+      for (const e of events) parseFinding((e as { detail: unknown }).detail);
+      parseRates.push(FINDINGS / ((performance.now() - t) / 1000));
+      const tr = triage();
+      const now = new Date();
+      t = performance.now();
+      for (const e of events) {
+        const p = parseFinding((e as { detail: unknown }).detail);
+        if (p.ok) tr.decide(p.finding, now);
+      }
+      triageRates.push(FINDINGS / ((performance.now() - t) / 1000));
+      const store = SqliteStore.open(join(dir, `run${run}.db`));
+      const pipeline = new FindingPipeline(store, tr, silentLogger, { correlationWindowMs: 86_400_000 });
+      t = performance.now();
+      await pipeline.ingestDocument(events, 'bench');
+      storeRates.push(FINDINGS / ((performance.now() - t) / 1000));
+      await store.close();
+    }
+    const floor = median(parseRates);
+    const withStore = median(storeRates);
+    rows.push(['parse only (floor)', `${Math.round(floor)} findings/s`, '1.00×']);
+    rows.push(['parse + triage', `${Math.round(median(triageRates))} findings/s`, `${(median(triageRates) / floor).toFixed(2)}×`]);
+    rows.push(['parse + triage + SQLite', `${Math.round(withStore)} findings/s`, `${(withStore / floor).toFixed(2)}× (aim ≥ 5000/s: ${withStore >= 5000 ? 'met' : 'MISSED'})`]);
+    if (withStore < 5000) failed = true;
+
+    // 2. Slack economy: calls per 1,000 findings to bring the sandbox Slack up to date.
+    const slack = await SlackSandbox.start({});
+    try {
+      const store = SqliteStore.open(join(dir, 'slack.db'));
+      const pipeline = new FindingPipeline(store, triage(), silentLogger, { correlationWindowMs: 86_400_000 });
+      const client = new WebClient('xoxb-bench', { slackApiUrl: slack.apiUrl });
+      const triageChannel = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+      const publisher = new CasePublisher(client, store, silentLogger, {
+        triageChannel,
+        prefix: 'ir',
+        privateChannels: true,
+        invite: [],
+        inviteGroups: [],
+        inviteResourceOwners: false,
+        cardEditIntervalMs: 10_000,
+      });
+      await pipeline.ingestDocument(generate(FINDINGS, RESOURCES, 'sl'), 'bench');
+      const before = slack.calls().length;
+      await publisher.flush();
+      await publisher.postDigest('bench');
+      const calls = slack.calls().length - before;
+      rows.push(['Slack calls per 1,000 findings', `${((calls / FINDINGS) * 1000).toFixed(0)}`, `${calls} calls for ${FINDINGS} findings`]);
+
+      // 3. Burst: 5,000 re-sends of 50 findings, publisher ticking alongside.
+      const burstStore = SqliteStore.open(join(dir, 'burst.db'));
+      const burstPipeline = new FindingPipeline(burstStore, triage(), silentLogger, { correlationWindowMs: 86_400_000 });
+      const burstPublisher = new CasePublisher(client, burstStore, silentLogger, {
+        triageChannel,
+        prefix: 'burst',
+        privateChannels: true,
+        invite: [],
+        inviteGroups: [],
+        inviteResourceOwners: false,
+        cardEditIntervalMs: 10_000,
+      });
+      const base = Array.from({ length: 50 }, (_, i) =>
+        makeFindingDetail({ id: `b${i.toString().padStart(31, '0')}`, severity: 5, accessKeyId: `AKIABURST${i.toString().padStart(11, '0')}`, userName: `burst-${i}` }),
+      );
+      const startCalls = slack.calls().length;
+      let ticking = true;
+      const ticker = (async () => {
+        while (ticking) {
+          await burstPublisher.flush();
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const t0 = performance.now();
+      for (let k = 1; k <= 100; k++) {
+        const at = new Date(Date.parse('2026-11-22T02:00:00Z') + k * 1000).toISOString();
+        await burstPipeline.ingestDocument(
+          base.map((d) => toEventBridgeEvent({ ...d, updatedAt: at, service: { ...(d.service as object), count: k } })),
+          'burst',
+        );
+      }
+      ticking = false;
+      await ticker;
+      await burstPublisher.flush();
+      const burstMs = performance.now() - t0;
+      const burstCalls = slack.calls().slice(startCalls);
+      const cards = burstCalls.filter((c) => c.method === 'chat.postMessage' && /finding/i.test(String(c.args.text ?? ''))).length;
+      const edits = burstCalls.filter((c) => c.method === 'chat.update' && /finding/i.test(String(c.args.text ?? ''))).length;
+      const maxEditsPerCard = edits / 50;
+      rows.push(['burst: 5,000 re-sends of 50 findings', `${cards} cards, ${edits} card edits`, `${Math.round(burstMs)} ms; ≤ 1 edit per card per 10 s: ${maxEditsPerCard <= Math.max(1, Math.ceil(burstMs / 10_000)) ? 'met' : 'MISSED'}`]);
+      if (cards !== 50) failed = true;
+      await Promise.all([store.close(), burstStore.close()]);
+    } finally {
+      await slack.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`\nTriage benchmark (${FINDINGS} findings over ${RESOURCES} resources, median of ${RUNS} runs)\n\n`);
+  process.stdout.write('| measure | value | vs baseline |\n|---|---|---|\n');
+  for (const [a, b, c] of rows) process.stdout.write(`| ${a} | ${b} | ${c} |\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -143,8 +143,8 @@ async function main(): Promise<number> {
       await burstPublisher.flush();
       const burstMs = performance.now() - t0;
       const burstCalls = slack.calls().slice(startCalls);
-      const cards = burstCalls.filter((c) => c.method === 'chat.postMessage' && /finding/i.test(String(c.args.text ?? ''))).length;
-      const edits = burstCalls.filter((c) => c.method === 'chat.update' && /finding/i.test(String(c.args.text ?? ''))).length;
+      const cards = burstCalls.filter((c) => c.method === 'chat.postMessage' && /finding/i.test((typeof c.args.text === 'string' ? c.args.text : ''))).length;
+      const edits = burstCalls.filter((c) => c.method === 'chat.update' && /finding/i.test((typeof c.args.text === 'string' ? c.args.text : ''))).length;
       const maxEditsPerCard = edits / 50;
       rows.push(['burst: 5,000 re-sends of 50 findings', `${cards} cards, ${edits} card edits`, `${Math.round(burstMs)} ms; ≤ 1 edit per card per 10 s: ${maxEditsPerCard <= Math.max(1, Math.ceil(burstMs / 10_000)) ? 'met' : 'MISSED'}`]);
       if (cards !== 50) failed = true;

@@ -130,7 +130,7 @@ describe('cordon ingest → sandbox Slack', () => {
       description: 'Click <https://evil.example|AWS Console> now',
     });
     expect((await runCli(['ingest', write('evil.json', toEventBridgeEvent(d))], env)).code).toBe(0);
-    const card = slack.calls('chat.postMessage').find((c) => String(c.args.text ?? '').includes('finding:'))!;
+    const card = slack.calls('chat.postMessage').find((c) => (typeof c.args.text === 'string' ? c.args.text : '').includes('finding:'))!;
     const sent = JSON.stringify(card.args.blocks);
     expect(sent).toContain('`&lt;!channel&gt;`');
     expect(sent).toContain('Click &lt;https://evil.example|AWS Console&gt; now');

@@ -81,6 +81,11 @@ class SlackApiError extends Error {
   }
 }
 
+/** A form field as text ('' when absent or not text). */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
@@ -351,15 +356,16 @@ export class SlackSandbox {
     let blocks: unknown = v;
     if (typeof v === 'string') {
       try {
-        blocks = JSON.parse(v);
+        blocks = JSON.parse(v) as unknown;
       } catch {
         throw new SlackApiError('invalid_blocks_format');
       }
     }
     if (!Array.isArray(blocks)) throw new SlackApiError('invalid_blocks_format');
-    const violation = blockViolation(blocks);
+    const list: unknown[] = blocks;
+    const violation = blockViolation(list);
     if (violation) throw new SlackApiError('invalid_blocks', { response_metadata: { messages: [violation] } });
-    return blocks;
+    return list;
   }
 
   private findMessage(channel: string, ts: unknown): SandboxMessage {
@@ -386,7 +392,7 @@ export class SlackSandbox {
         const c = this.requireChannel(a.channel);
         this.requireBotMember(c);
         const field = method.endsWith('Topic') ? 'topic' : 'purpose';
-        const value = String(a[field] ?? '');
+        const value = text(a[field]);
         if (value.length > 250) throw new SlackApiError('too_long');
         c[field] = value;
         return { channel: { ...c } };
@@ -394,7 +400,7 @@ export class SlackSandbox {
       case 'conversations.invite': {
         const c = this.requireChannel(a.channel);
         this.requireBotMember(c);
-        const ids = String(a.users ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const ids = text(a.users).split(',').map((s) => s.trim()).filter(Boolean);
         if (!ids.length) throw new SlackApiError('no_user');
         const force = a.force === true || a.force === 'true';
         const unknown = ids.filter((u) => !this.users.has(u));
@@ -483,18 +489,18 @@ export class SlackSandbox {
       case 'pins.list':
         return { items: this.pins(this.requireChannel(a.channel).id).map((ts) => ({ type: 'message', message: { ts } })) };
       case 'users.lookupByEmail': {
-        const email = String(a.email ?? '').toLowerCase();
+        const email = text(a.email).toLowerCase();
         const u = [...this.users.values()].find((x) => x.email === email);
         if (!u) throw new SlackApiError('users_not_found');
         return { user: { id: u.id, name: u.name, team_id: this.teamId, profile: { email: u.email } } };
       }
       case 'users.info': {
-        const u = this.users.get(String(a.user ?? ''));
+        const u = this.users.get(text(a.user));
         if (!u) throw new SlackApiError('user_not_found');
         return { user: { id: u.id, name: u.name, is_bot: u.is_bot, team_id: this.teamId } };
       }
       case 'usergroups.users.list': {
-        const g = this.groups.get(String(a.usergroup ?? ''));
+        const g = this.groups.get(text(a.usergroup));
         if (!g) throw new SlackApiError('no_such_subteam');
         return { users: [...g.users] };
       }

@@ -57,7 +57,7 @@ describe('SlackSandbox', () => {
     const longText = [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }];
     const longButton = [{ type: 'actions', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'x'.repeat(76) }, value: 'v' }] }];
     for (const blocks of [tooMany, longText, longButton]) {
-      expect(await slackError(client.chat.postMessage({ channel: ch, text: 't', blocks: blocks as never }))).toBe('invalid_blocks');
+      expect(await slackError(client.chat.postMessage({ channel: ch, text: 't', blocks: blocks }))).toBe('invalid_blocks');
     }
     expect(sb.messages(ch)).toHaveLength(0);
   });

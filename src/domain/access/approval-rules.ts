@@ -1,0 +1,56 @@
+import type { RESOURCE_KINDS } from '../../config/config-schema';
+
+/** A resource kind an approval rule can name (mirrors the config enum). */
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+/** One `access.approvals` entry: containment matching it waits for a commander's approval. */
+export interface ApprovalRule {
+  name: string;
+  accounts?: readonly string[];
+  environments?: readonly string[];
+  kinds?: readonly ResourceKind[];
+}
+
+/** What a containment request acts on, as far as approval rules care. */
+export interface ApprovalTarget {
+  accountId: string;
+  environment: string;
+  kind: ResourceKind;
+}
+
+/**
+ * An empty list counts as omitted (matches all), as in suppression rules: if a
+ * config says `accounts: []`, requiring approval is the safe reading of the mistake.
+ */
+function dimensionMatches<T extends string>(listed: readonly T[] | undefined, value: T): boolean {
+  return !listed || listed.length === 0 || listed.includes(value);
+}
+
+/**
+ * The first rule, in config order, whose every listed dimension includes the
+ * target's value. First match wins so the rule name shown on the plan is predictable.
+ */
+export function approvalRuleFor(target: ApprovalTarget, rules: readonly ApprovalRule[]): ApprovalRule | undefined {
+  return rules.find(
+    (rule) =>
+      dimensionMatches(rule.accounts, target.accountId) &&
+      dimensionMatches(rule.environments, target.environment) &&
+      dimensionMatches(rule.kinds, target.kind),
+  );
+}
+
+/** When a pending approval requested at `requestedAt` lapses (`ttlMs` is `access.approvalTtl`). */
+export function approvalExpiresAt(requestedAt: Date, ttlMs: number): Date {
+  return new Date(requestedAt.getTime() + ttlMs);
+}
+
+/**
+ * Whether an approval with this ISO expiry has lapsed. The expiry instant itself
+ * counts as expired (as the action service does); an unreadable time counts as
+ * expired too, so a corrupt record cannot be approved forever.
+ */
+export function isExpired(expiresAt: string, now: Date): boolean {
+  const at = Date.parse(expiresAt);
+  if (Number.isNaN(at)) return true;
+  return now.getTime() >= at;
+}

@@ -1,12 +1,12 @@
-import type { Case, StoredFinding } from '../domain/cases/case';
+import type { Case, NewTimelineEvent, StoredFinding } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { Finding } from '../domain/findings/finding';
-import { extractFindingItems, parseFinding } from '../domain/findings/parse-finding';
+import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
-import type { Route, Triage } from '../domain/triage/triage';
+import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
-import type { Store } from '../store/store';
+import type { FindingPlacement, PlacementResult, Store } from '../store/store';
 
 /** Counts of what one ingest did; `casesOpened` names the new cases. */
 export interface IngestSummary {
@@ -38,6 +38,8 @@ export interface PipelineOptions {
 /** Raw inputs kept for a rejected finding are cut to this size. */
 const MAX_RAW = 64 * 1024;
 const CAS_ATTEMPTS = 5;
+/** New findings stored per commit. */
+const BATCH = 500;
 
 function ownerEmail(f: Finding): string | undefined {
   const v = f.tags.Owner ?? f.tags.owner;
@@ -70,16 +72,53 @@ export class FindingPipeline {
   /** Ingests a whole document: an event, an array of events, GetFindings output or raw findings. */
   async ingestDocument(doc: unknown, source: string): Promise<IngestSummary> {
     const summary = emptySummary();
-    for (const item of extractFindingItems(doc)) {
+    const items = extractFindingItems(doc);
+    for (let i = 0; i < items.length; i += BATCH) await this.ingestBatch(items.slice(i, i + BATCH), source, summary);
+    return summary;
+  }
+
+  /**
+   * New findings of a batch are stored in one atomic step (one commit); re-sent ones,
+   * repeats within the batch and anything that conflicts go the one-by-one way.
+   */
+  private async ingestBatch(items: ExtractedItem[], source: string, summary: IngestSummary): Promise<void> {
+    const fresh: Finding[] = [];
+    const repeats: Finding[] = [];
+    const seen = new Set<string>();
+    for (const item of items) {
       summary.received++;
       if (!item.ok) {
         await this.reject(source, item.reason, item.raw, undefined);
         summary.rejected++;
         continue;
       }
-      await this.ingestDetail(item.detail, source, summary);
+      const parsed = parseFinding(item.detail);
+      if (!parsed.ok) {
+        await this.reject(source, parsed.reason, item.detail, parsed.findingId);
+        summary.rejected++;
+        continue;
+      }
+      (seen.has(parsed.finding.id) ? repeats : fresh).push(parsed.finding);
+      seen.add(parsed.finding.id);
     }
-    return summary;
+    const now = this.now();
+    const planned = fresh.map((f) => this.placementFor(f, source, now));
+    let results: PlacementResult[];
+    try {
+      results = await this.store.placeFindings(planned.map((p) => p.placement));
+    } catch (err) {
+      if (!(err instanceof CordonError && err.code === ErrorCode.STORE_CONFLICT)) throw err;
+      for (const f of [...fresh, ...repeats]) await this.ingestFinding(f, source, summary);
+      return;
+    }
+    const known: Finding[] = [];
+    results.forEach((r, i) => {
+      const { finding, decision } = planned[i] as (typeof planned)[number];
+      if (!r.inserted) return known.push(finding);
+      this.countPlaced(summary, decision, r);
+      return undefined;
+    });
+    for (const f of [...known, ...repeats]) await this.ingestFinding(f, source, summary);
   }
 
   /** Ingests one finding detail; a bad one is stored as rejected, never thrown. */
@@ -90,10 +129,15 @@ export class FindingPipeline {
       summary.rejected++;
       return summary;
     }
+    await this.ingestFinding(parsed.finding, source, summary);
+    return summary;
+  }
+
+  private async ingestFinding(f: Finding, source: string, summary: IngestSummary): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.place(parsed.finding, source, summary);
-        return summary;
+        await this.place(f, source, summary);
+        return;
       } catch (err) {
         if (err instanceof CordonError && err.code === ErrorCode.STORE_CONFLICT && attempt < CAS_ATTEMPTS) continue;
         throw err;
@@ -121,56 +165,63 @@ export class FindingPipeline {
   private async place(f: Finding, source: string, summary: IngestSummary): Promise<void> {
     const existing = await this.store.getFinding(f.id);
     if (existing) return this.update(existing, f, summary);
+    const { placement, decision } = this.placementFor(f, source, this.now());
+    const r = await this.store.placeFinding(placement);
+    if (!r.inserted) throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} was stored concurrently`);
+    this.countPlaced(summary, decision, r);
+  }
 
-    const now = this.now();
+  /** What storing a new finding means: its disposition, and the case it opens or joins. Pure. */
+  private placementFor(f: Finding, source: string, now: Date): { finding: Finding; decision: TriageDecision; placement: FindingPlacement } {
+    const at = now.toISOString();
     const decision = this.triage.decide(f, now);
     const base: StoredFinding = {
       id: f.id,
       finding: f,
       band: decision.band,
       disposition: decision.kind === 'case' ? 'cased' : decision.kind === 'suppress' ? 'suppressed' : 'digest',
-      firstSeenAt: now.toISOString(),
-      lastSeenAt: now.toISOString(),
+      firstSeenAt: at,
+      lastSeenAt: at,
       cardDirty: false,
       source,
       version: 1,
+      ...(decision.kind === 'suppress' ? { suppressedBy: decision.rule.id, suppressReason: decision.rule.reason } : {}),
     };
-    if (decision.kind === 'suppress') {
-      await this.insert({ ...base, suppressedBy: decision.rule.id, suppressReason: decision.rule.reason });
-      summary.newFindings++;
-      summary.suppressed++;
-      this.log.info({ findingId: f.id, rule: decision.rule.id }, 'finding suppressed');
-      return;
-    }
-    if (decision.kind === 'digest') {
-      await this.insert(base);
-      summary.newFindings++;
-      summary.digest++;
-      return;
-    }
-    const c = await this.joinOrOpenCase(f, decision.band, decision.route, decision.keys, summary);
-    await this.insert({ ...base, caseId: c.id });
-    await this.store.appendTimeline({
-      caseId: c.id,
-      at: now.toISOString(),
-      kind: 'finding.added',
-      actor: 'cordon',
-      text: `Finding added: ${f.title} (${BAND_LABEL[decision.band]} ${f.severity}, ${f.type})`,
-      silent: true,
-    });
+    if (decision.kind !== 'case') return { finding: f, decision, placement: { finding: base, events: [] } };
+    return {
+      finding: f,
+      decision,
+      placement: {
+        finding: base,
+        claim: this.claimFor(f, decision.band, decision.route, decision.keys, now),
+        events: [{ at, kind: 'finding.added', actor: 'cordon', text: `Finding added: ${f.title} (${BAND_LABEL[decision.band]} ${f.severity}, ${f.type})`, silent: true }],
+      },
+    };
+  }
+
+  private countPlaced(summary: IngestSummary, decision: TriageDecision, r: PlacementResult & { inserted: true }): void {
     summary.newFindings++;
-    summary.cased++;
-  }
-
-  private async insert(sf: StoredFinding): Promise<void> {
-    if (!(await this.store.insertFinding(sf))) {
-      // Another writer stored it between our read and insert: go round again as an update.
-      throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${sf.id} was stored concurrently`);
+    if (decision.kind === 'suppress') {
+      summary.suppressed++;
+      this.log.info({ rule: decision.rule.id }, 'finding suppressed');
+    } else if (decision.kind === 'digest') summary.digest++;
+    else {
+      summary.cased++;
+      this.count(summary, r.case?.id, r.created);
     }
   }
 
-  private async joinOrOpenCase(f: Finding, band: StoredFinding['band'], route: Route, keys: string[], summary: IngestSummary): Promise<Case> {
-    const now = this.now();
+  private count(summary: IngestSummary, caseId: string | undefined, created: boolean): void {
+    if (!caseId) return;
+    if (created) {
+      summary.casesOpened.push(caseId);
+      this.log.info({ caseId }, 'case opened');
+    }
+    if (!summary.casesTouched.includes(caseId)) summary.casesTouched.push(caseId);
+  }
+
+  /** How a finding opens a case, or joins one (pure: the store applies it atomically). */
+  private claimFor(f: Finding, band: StoredFinding['band'], route: Route, keys: string[], now: Date): NonNullable<FindingPlacement['claim']> {
     const at = now.toISOString();
     const owner = ownerEmail(f);
     const draft: Case = {
@@ -192,78 +243,33 @@ export class FindingPipeline {
       cardDirty: false,
       version: 1,
     };
-    const activeSince = new Date(now.getTime() - this.opts.correlationWindowMs).toISOString();
-    const claim = await this.store.claimCase(draft, keys, activeSince);
-    if (claim.created) {
-      summary.casesOpened.push(draft.id);
-      summary.casesTouched.push(draft.id);
-      await this.store.appendTimeline({
-        caseId: draft.id,
-        at,
-        kind: 'case.opened',
-        actor: 'cordon',
-        text: `Case opened (${BAND_LABEL[band]}): ${f.title}`,
-        ...(route.mention && this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {}),
-      });
-      if (route.escalate) await this.requestEscalation(draft.id, at, band);
-      this.log.info({ caseId: draft.id, findingId: f.id }, 'case opened');
-      return draft;
-    }
-    if (!summary.casesTouched.includes(claim.case.id)) summary.casesTouched.push(claim.case.id);
-    return this.raiseCase(claim.case.id, f, band, route, owner);
+    const mention = this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {};
+    const onCreate: NewTimelineEvent[] = [
+      { caseId: draft.id, at, kind: 'case.opened', actor: 'cordon', text: `Case opened (${BAND_LABEL[band]}): ${f.title}`, ...(route.mention ? mention : {}) },
+      ...(route.escalate ? [escalationEvent(draft.id, at, band)] : []),
+    ];
+    return {
+      draft,
+      keys,
+      activeSince: new Date(now.getTime() - this.opts.correlationWindowMs).toISOString(),
+      onCreate,
+      onJoin: (c) => raiseCase(c, f, band, route, owner, at, mention),
+    };
   }
 
-  /** A finding joined or grew: widen the case, raise its severity, re-route if the band rose. */
-  private async raiseCase(caseId: string, f: Finding, band: StoredFinding['band'], route: Route, owner: string | undefined): Promise<Case> {
+  /** Re-routing or a raised severity on an existing case, with a compare-and-set retry. */
+  private async raiseStored(caseId: string, f: Finding, band: StoredFinding['band'], route: Route): Promise<void> {
+    const at = this.now().toISOString();
+    const mention = this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {};
     for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
       const c = await this.store.getCase(caseId);
       if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `case ${caseId} vanished`);
-      const at = this.now().toISOString();
-      const raised = BAND_ORDER[band] > BAND_ORDER[c.band];
-      const newMention = route.mention && !c.mention;
-      const newEscalate = route.escalate && !c.escalate;
-      const newOwner = owner && !c.ownerEmails.includes(owner);
-      const next: Case = {
-        ...c,
-        severity: Math.max(c.severity, f.severity),
-        band: raised ? band : c.band,
-        title: raised ? f.title : c.title,
-        accounts: union(c.accounts, [f.accountId]),
-        regions: union(c.regions, [f.region]),
-        mention: c.mention || route.mention,
-        escalate: c.escalate || route.escalate,
-        ownerEmails: owner ? union(c.ownerEmails, [owner]) : c.ownerEmails,
-        lastActivityAt: at,
-        updatedAt: at,
-        cardDirty: true,
-        // A new resource owner must be invited: run the invite step again.
-        ...(newOwner ? { invitedAt: undefined } : {}),
-      };
-      if (!(await this.store.updateCase(next))) continue;
-      if (raised) {
-        await this.store.appendTimeline({
-          caseId,
-          at,
-          kind: 'finding.severity_raised',
-          actor: 'cordon',
-          text: `Severity raised to ${BAND_LABEL[band]} (${f.severity}) by ${f.title}`,
-          ...(newMention && this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {}),
-        });
-      }
-      if (newEscalate) await this.requestEscalation(caseId, at, band);
-      return next;
+      const raised = raiseCase(c, f, band, route, ownerEmail(f), at, mention);
+      if (!(await this.store.updateCase(raised.case))) continue;
+      for (const e of raised.events) await this.store.appendTimeline(e);
+      return;
     }
     throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${caseId} kept changing; try again`);
-  }
-
-  private async requestEscalation(caseId: string, at: string, band: StoredFinding['band']): Promise<void> {
-    await this.store.appendTimeline({
-      caseId,
-      at,
-      kind: 'escalation.requested',
-      actor: 'cordon',
-      text: `Escalation requested by routing: ${BAND_LABEL[band]} severity`,
-    });
   }
 
   /** GuardDuty re-sent a finding: update it and its card; never a second card. */
@@ -287,13 +293,17 @@ export class FindingPipeline {
     if (raised) {
       const route = this.triage.routeOf(band);
       if (existing.disposition === 'cased' && existing.caseId) {
-        await this.raiseCase(existing.caseId, f, band, route, ownerEmail(f));
+        await this.raiseStored(existing.caseId, f, band, route);
       } else if (existing.disposition === 'digest' && route.open === 'case') {
         // Re-route: a Low finding that became Medium or above now needs a case.
         const decision = this.triage.decide(f, now);
         if (decision.kind === 'case') {
-          const c = await this.joinOrOpenCase(f, band, route, decision.keys, summary);
-          next = { ...next, disposition: 'cased', caseId: c.id, cardDirty: false };
+          const claim = this.claimFor(f, band, route, decision.keys, now);
+          const claimed = await this.store.claimCase(claim.draft, claim.keys, claim.activeSince);
+          if (claimed.created) for (const e of claim.onCreate) await this.store.appendTimeline(e);
+          else await this.raiseStored(claimed.case.id, f, band, route);
+          this.count(summary, claimed.case.id, claimed.created);
+          next = { ...next, disposition: 'cased', caseId: claimed.case.id, cardDirty: false };
           summary.cased++;
         }
       }
@@ -303,4 +313,56 @@ export class FindingPipeline {
     }
     summary.updated++;
   }
+}
+
+function escalationEvent(caseId: string, at: string, band: StoredFinding['band']): NewTimelineEvent {
+  return { caseId, at, kind: 'escalation.requested', actor: 'cordon', text: `Escalation requested by routing: ${BAND_LABEL[band]} severity` };
+}
+
+/**
+ * A finding joined or grew: widen the case, raise its severity and title, mention the
+ * responders and request escalation the first time the route says so. Pure.
+ */
+export function raiseCase(
+  c: Case,
+  f: Finding,
+  band: StoredFinding['band'],
+  route: Route,
+  owner: string | undefined,
+  at: string,
+  mention: { trustedPrefix?: string },
+): { case: Case; events: NewTimelineEvent[] } {
+  const raised = BAND_ORDER[band] > BAND_ORDER[c.band];
+  const newMention = route.mention && !c.mention;
+  const newEscalate = route.escalate && !c.escalate;
+  const newOwner = !!owner && !c.ownerEmails.includes(owner);
+  const next: Case = {
+    ...c,
+    severity: Math.max(c.severity, f.severity),
+    band: raised ? band : c.band,
+    title: raised ? f.title : c.title,
+    accounts: union(c.accounts, [f.accountId]),
+    regions: union(c.regions, [f.region]),
+    mention: c.mention || route.mention,
+    escalate: c.escalate || route.escalate,
+    ownerEmails: owner ? union(c.ownerEmails, [owner]) : c.ownerEmails,
+    lastActivityAt: at,
+    updatedAt: at,
+    cardDirty: true,
+  };
+  // A new resource owner must be invited: run the invite step again.
+  if (newOwner) delete next.invitedAt;
+  const events: NewTimelineEvent[] = [];
+  if (raised) {
+    events.push({
+      caseId: c.id,
+      at,
+      kind: 'finding.severity_raised',
+      actor: 'cordon',
+      text: `Severity raised to ${BAND_LABEL[band]} (${f.severity}) by ${f.title}`,
+      ...(newMention ? mention : {}),
+    });
+  }
+  if (newEscalate) events.push(escalationEvent(c.id, at, band));
+  return { case: next, events };
 }

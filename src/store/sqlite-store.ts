@@ -3,7 +3,7 @@ import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, 
 import { CordonError, ErrorCode } from '../errors';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
-import type { AuditEntry, CaseClaim, Store } from './store';
+import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store } from './store';
 
 function caseNeedsPublish(c: Case): boolean {
   if (c.status === 'closed') return false;
@@ -28,9 +28,20 @@ interface DocRow {
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  /** Prepared once: preparing is most of the cost of a small statement. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database) {
     this.db = db;
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   /** Opens (creating if needed) and migrates. `path` may be `:memory:`. */
@@ -73,7 +84,7 @@ export class SqliteStore implements Store {
   }
 
   ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.stmt('SELECT 1').get();
     return Promise.resolve();
   }
 
@@ -85,13 +96,16 @@ export class SqliteStore implements Store {
   // ---- findings
 
   getFinding(id: string): Promise<StoredFinding | undefined> {
-    const row = this.db.prepare('SELECT doc FROM findings WHERE id = ?').get(id) as DocRow | undefined;
+    const row = this.stmt('SELECT doc FROM findings WHERE id = ?').get(id) as DocRow | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as StoredFinding) : undefined);
   }
 
   insertFinding(f: StoredFinding): Promise<boolean> {
-    const res = this.db
-      .prepare(
+    return Promise.resolve(this.insertFindingSync(f));
+  }
+
+  private insertFindingSync(f: StoredFinding): boolean {
+    const res = this.stmt(
         `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       )
@@ -105,13 +119,12 @@ export class SqliteStore implements Store {
         f.version,
         JSON.stringify(f),
       );
-    return Promise.resolve(res.changes === 1);
+    return res.changes === 1;
   }
 
   updateFinding(f: StoredFinding): Promise<boolean> {
     const next = { ...f, version: f.version + 1 };
-    const res = this.db
-      .prepare(
+    const res = this.stmt(
         `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, doc = ?
          WHERE id = ? AND version = ?`,
       )
@@ -141,12 +154,11 @@ export class SqliteStore implements Store {
       args.push(filter.disposition);
     }
     const sql = `SELECT doc FROM findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY first_seen_at, id`;
-    return Promise.resolve((this.db.prepare(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
+    return Promise.resolve((this.stmt(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
   findingsToPublish(limit: number): Promise<StoredFinding[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.stmt(
         `SELECT f.doc FROM findings f JOIN cases c ON c.id = f.case_id
          WHERE f.needs_publish = 1 AND c.channel_id IS NOT NULL ORDER BY f.first_seen_at, f.id LIMIT ?`,
       )
@@ -155,15 +167,14 @@ export class SqliteStore implements Store {
   }
 
   digestPending(limit: number): Promise<StoredFinding[]> {
-    const rows = this.db
-      .prepare('SELECT doc FROM findings WHERE digest_pending = 1 ORDER BY first_seen_at, id LIMIT ?')
+    const rows = this.stmt('SELECT doc FROM findings WHERE digest_pending = 1 ORDER BY first_seen_at, id LIMIT ?')
       .all(limit) as DocRow[];
     return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
   markDigested(ids: string[], at: string): Promise<void> {
-    const get = this.db.prepare('SELECT doc FROM findings WHERE id = ?');
-    const put = this.db.prepare('UPDATE findings SET digest_pending = 0, version = version + 1, doc = ? WHERE id = ?');
+    const get = this.stmt('SELECT doc FROM findings WHERE id = ?');
+    const put = this.stmt('UPDATE findings SET digest_pending = 0, version = version + 1, doc = ? WHERE id = ?');
     this.db.transaction(() => {
       for (const id of ids) {
         const row = get.get(id) as DocRow | undefined;
@@ -175,32 +186,61 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
+  async placeFinding(p: FindingPlacement): Promise<PlacementResult> {
+    return (await this.placeFindings([p]))[0] as PlacementResult;
+  }
+
+  placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
+    try {
+      return Promise.resolve(this.db.transaction(() => ps.map((p) => this.placeSync(p))).immediate());
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CordonError(ErrorCode.STORE_CONFLICT, 'a case id was taken; try again');
+      throw err;
+    }
+  }
+
+  private placeSync(p: FindingPlacement): PlacementResult {
+    if (this.stmt('SELECT 1 FROM findings WHERE id = ?').get(p.finding.id)) return { inserted: false };
+    let c: Case | undefined;
+    let created = false;
+    if (p.claim) {
+      const claimed = this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince);
+      created = claimed.created;
+      if (created) {
+        c = claimed.case;
+        for (const e of p.claim.onCreate) this.insertEvent(e);
+      } else {
+        const joined = p.claim.onJoin(claimed.case);
+        const next = { ...joined.case, version: claimed.case.version + 1 };
+        this.stmt('UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ? WHERE id = ? AND version = ?').run(
+          next.status,
+          next.channelId ?? null,
+          next.lastActivityAt,
+          caseNeedsPublish(next) ? 1 : 0,
+          next.version,
+          JSON.stringify(next),
+          next.id,
+          claimed.case.version,
+        );
+        for (const e of joined.events) this.insertEvent(e);
+        c = next;
+      }
+    }
+    const f = c ? { ...p.finding, caseId: c.id } : p.finding;
+    this.insertFindingSync(f);
+    if (c) for (const e of p.events) this.insertEvent({ ...e, caseId: c.id });
+    return { inserted: true, created, ...(c ? { case: c } : {}) };
+  }
+
+  private insertEvent(e: NewTimelineEvent): void {
+    this.stmt('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES (?, ?, ?, ?)').run(e.caseId, e.at, e.silent ? SILENT_TS : null, JSON.stringify(e));
+  }
+
   // ---- cases
 
   claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
-    const claim = this.db.transaction((): CaseClaim => {
-      const placeholders = keys.map(() => '?').join(',');
-      const row = keys.length
-        ? (this.db
-            .prepare(
-              `SELECT c.doc FROM cases c JOIN case_keys k ON k.case_id = c.id
-               WHERE k.key IN (${placeholders}) AND c.status IN ('open', 'contained') AND c.last_activity_at >= ?
-               ORDER BY c.last_activity_at DESC LIMIT 1`,
-            )
-            .get(...keys, activeSince) as DocRow | undefined)
-        : undefined;
-      const addKey = this.db.prepare('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
-      if (row) {
-        const existing = JSON.parse(row.doc) as Case;
-        for (const k of keys) addKey.run(k, existing.id);
-        return { case: existing, created: false };
-      }
-      this.insertCase(draft);
-      for (const k of keys) addKey.run(k, draft.id);
-      return { case: draft, created: true };
-    });
     try {
-      return Promise.resolve(claim.immediate());
+      return Promise.resolve(this.db.transaction(() => this.claimSync(draft, keys, activeSince)).immediate());
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
@@ -209,28 +249,49 @@ export class SqliteStore implements Store {
     }
   }
 
+  private claimSync(draft: Case, keys: string[], activeSince: string): CaseClaim {
+    const placeholders = keys.map(() => '?').join(',');
+    const row = keys.length
+      ? (this.stmt(
+          `SELECT c.doc FROM cases c JOIN case_keys k ON k.case_id = c.id
+           WHERE k.key IN (${placeholders}) AND c.status IN ('open', 'contained') AND c.last_activity_at >= ?
+           ORDER BY c.last_activity_at DESC LIMIT 1`,
+        ).get(...keys, activeSince) as DocRow | undefined)
+      : undefined;
+    const addKey = this.stmt('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
+    if (row) {
+      const existing = JSON.parse(row.doc) as Case;
+      for (const k of keys) addKey.run(k, existing.id);
+      return { case: existing, created: false };
+    }
+    if (this.stmt('SELECT 1 FROM cases WHERE id = ?').get(draft.id)) {
+      throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
+    }
+    this.insertCase(draft);
+    for (const k of keys) addKey.run(k, draft.id);
+    return { case: draft, created: true };
+  }
+
   private insertCase(c: Case): void {
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO cases (id, status, channel_id, last_activity_at, needs_publish, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(c.id, c.status, c.channelId ?? null, c.lastActivityAt, caseNeedsPublish(c) ? 1 : 0, c.version, JSON.stringify(c));
   }
 
   getCase(id: string): Promise<Case | undefined> {
-    const row = this.db.prepare('SELECT doc FROM cases WHERE id = ?').get(id) as DocRow | undefined;
+    const row = this.stmt('SELECT doc FROM cases WHERE id = ?').get(id) as DocRow | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as Case) : undefined);
   }
 
   getCaseByChannel(channelId: string): Promise<Case | undefined> {
-    const row = this.db.prepare('SELECT doc FROM cases WHERE channel_id = ?').get(channelId) as DocRow | undefined;
+    const row = this.stmt('SELECT doc FROM cases WHERE channel_id = ?').get(channelId) as DocRow | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as Case) : undefined);
   }
 
   updateCase(c: Case): Promise<boolean> {
     const next = { ...c, version: c.version + 1 };
-    const res = this.db
-      .prepare(
+    const res = this.stmt(
         `UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ?
          WHERE id = ? AND version = ?`,
       )
@@ -253,11 +314,11 @@ export class SqliteStore implements Store {
     const sql = statuses.length
       ? `SELECT doc FROM cases WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`
       : 'SELECT doc FROM cases ORDER BY id';
-    return Promise.resolve((this.db.prepare(sql).all(...statuses) as DocRow[]).map((r) => JSON.parse(r.doc) as Case));
+    return Promise.resolve((this.stmt(sql).all(...statuses) as DocRow[]).map((r) => JSON.parse(r.doc) as Case));
   }
 
   casesToPublish(limit: number): Promise<Case[]> {
-    const rows = this.db.prepare('SELECT doc FROM cases WHERE needs_publish = 1 ORDER BY id LIMIT ?').all(limit) as DocRow[];
+    const rows = this.stmt('SELECT doc FROM cases WHERE needs_publish = 1 ORDER BY id LIMIT ?').all(limit) as DocRow[];
     return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as Case));
   }
 
@@ -265,8 +326,7 @@ export class SqliteStore implements Store {
 
   appendTimeline(e: NewTimelineEvent): Promise<TimelineEvent> {
     const postedTs = e.silent ? SILENT_TS : null;
-    const res = this.db
-      .prepare('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES (?, ?, ?, ?)')
+    const res = this.stmt('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES (?, ?, ?, ?)')
       .run(e.caseId, e.at, postedTs, JSON.stringify(e));
     return Promise.resolve({ ...e, id: Number(res.lastInsertRowid), ...(postedTs ? { postedTs } : {}) });
   }
@@ -277,7 +337,7 @@ export class SqliteStore implements Store {
   }
 
   listTimeline(caseId: string): Promise<TimelineEvent[]> {
-    const rows = this.db.prepare('SELECT id, posted_ts, doc FROM timeline WHERE case_id = ? ORDER BY id').all(caseId) as {
+    const rows = this.stmt('SELECT id, posted_ts, doc FROM timeline WHERE case_id = ? ORDER BY id').all(caseId) as {
       id: number;
       posted_ts: string | null;
       doc: string;
@@ -286,8 +346,7 @@ export class SqliteStore implements Store {
   }
 
   unpostedTimeline(limit: number): Promise<TimelineEvent[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.stmt(
         `SELECT t.id, t.posted_ts, t.doc FROM timeline t JOIN cases c ON c.id = t.case_id
          WHERE t.posted_ts IS NULL AND c.channel_id IS NOT NULL ORDER BY t.id LIMIT ?`,
       )
@@ -296,22 +355,20 @@ export class SqliteStore implements Store {
   }
 
   markTimelinePosted(id: number, ts: string): Promise<void> {
-    this.db.prepare('UPDATE timeline SET posted_ts = ? WHERE id = ?').run(ts, id);
+    this.stmt('UPDATE timeline SET posted_ts = ? WHERE id = ?').run(ts, id);
     return Promise.resolve();
   }
 
   // ---- rejected inputs and checkpoints
 
   addRejected(r: Omit<RejectedInput, 'id'>): Promise<RejectedInput> {
-    const res = this.db
-      .prepare('INSERT INTO rejected_inputs (at, source, reason, finding_id, raw) VALUES (?, ?, ?, ?, ?)')
+    const res = this.stmt('INSERT INTO rejected_inputs (at, source, reason, finding_id, raw) VALUES (?, ?, ?, ?, ?)')
       .run(r.at, r.source, r.reason, r.findingId ?? null, r.raw);
     return Promise.resolve({ ...r, id: Number(res.lastInsertRowid) });
   }
 
   listRejected(limit: number): Promise<RejectedInput[]> {
-    const rows = this.db
-      .prepare('SELECT id, at, source, reason, finding_id AS findingId, raw FROM rejected_inputs ORDER BY id DESC LIMIT ?')
+    const rows = this.stmt('SELECT id, at, source, reason, finding_id AS findingId, raw FROM rejected_inputs ORDER BY id DESC LIMIT ?')
       .all(limit) as (Omit<RejectedInput, 'findingId'> & { findingId: string | null })[];
     return Promise.resolve(rows.map(({ findingId, ...r }) => ({ ...r, ...(findingId ? { findingId } : {}) })));
   }
@@ -319,21 +376,19 @@ export class SqliteStore implements Store {
   // ---- actions and audit
 
   insertAction(a: Action): Promise<boolean> {
-    const res = this.db
-      .prepare('INSERT INTO actions (id, case_id, status, created_at, version, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING')
+    const res = this.stmt('INSERT INTO actions (id, case_id, status, created_at, version, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING')
       .run(a.id, a.caseId ?? null, a.status, a.createdAt, a.version, JSON.stringify(a));
     return Promise.resolve(res.changes === 1);
   }
 
   getAction(id: string): Promise<Action | undefined> {
-    const row = this.db.prepare('SELECT doc FROM actions WHERE id = ?').get(id) as DocRow | undefined;
+    const row = this.stmt('SELECT doc FROM actions WHERE id = ?').get(id) as DocRow | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as Action) : undefined);
   }
 
   updateAction(a: Action): Promise<boolean> {
     const next = { ...a, version: a.version + 1 };
-    const res = this.db
-      .prepare('UPDATE actions SET case_id = ?, status = ?, version = ?, doc = ? WHERE id = ? AND version = ?')
+    const res = this.stmt('UPDATE actions SET case_id = ?, status = ?, version = ?, doc = ? WHERE id = ? AND version = ?')
       .run(next.caseId ?? null, next.status, next.version, JSON.stringify(next), a.id, a.version);
     if (res.changes === 1) a.version = next.version;
     return Promise.resolve(res.changes === 1);
@@ -351,12 +406,11 @@ export class SqliteStore implements Store {
       args.push(...filter.status);
     }
     const sql = `SELECT doc FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-    return Promise.resolve((this.db.prepare(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as Action));
+    return Promise.resolve((this.stmt(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as Action));
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
-    this.db
-      .prepare('INSERT INTO audit (at, case_id, action_id, doc) VALUES (?, ?, ?, ?)')
+    this.stmt('INSERT INTO audit (at, case_id, action_id, doc) VALUES (?, ?, ?, ?)')
       .run(entry.at, entry.caseId ?? null, entry.actionId ?? null, JSON.stringify(entry));
     return Promise.resolve();
   }
@@ -373,16 +427,16 @@ export class SqliteStore implements Store {
       args.push(filter.actionId);
     }
     const sql = `SELECT doc FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
-    return Promise.resolve((this.db.prepare(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as AuditEntry));
+    return Promise.resolve((this.stmt(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as AuditEntry));
   }
 
   getCheckpoint(key: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT value FROM checkpoints WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.stmt('SELECT value FROM checkpoints WHERE key = ?').get(key) as { value: string } | undefined;
     return Promise.resolve(row?.value);
   }
 
   setCheckpoint(key: string, value: string): Promise<void> {
-    this.db.prepare('INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
     return Promise.resolve();
   }
 }

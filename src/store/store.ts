@@ -13,6 +13,29 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/**
+ * Everything one new finding changes, written in one atomic step: the finding, the
+ * case it opens or joins, and the timeline events. A crash never leaves a case
+ * without its finding, and SQLite commits once per finding instead of four times.
+ */
+export interface FindingPlacement {
+  finding: StoredFinding;
+  /** For cased findings: how to open or join the case (keys within `activeSince`). */
+  claim?: {
+    draft: Case;
+    keys: string[];
+    activeSince: string;
+    /** Pure: the joined case as it must become, and the events that says so. */
+    onJoin(existing: Case): { case: Case; events: NewTimelineEvent[] };
+    /** Events when the draft is created. */
+    onCreate: NewTimelineEvent[];
+  };
+  /** Events written in any case (e.g. `finding.added`; their caseId is filled in). */
+  events: Omit<NewTimelineEvent, 'caseId'>[];
+}
+
+export type PlacementResult = { inserted: false } | { inserted: true; case?: Case; created: boolean };
+
 /** Outcome of correlating a new finding: the case it joined or the one it opened. */
 export interface CaseClaim {
   case: Case;
@@ -39,6 +62,11 @@ export interface Store {
   /** Digest findings not yet digested. */
   digestPending(limit: number): Promise<StoredFinding[]>;
   markDigested(ids: string[], at: string): Promise<void>;
+
+  /** Atomically stores a new finding with its case and events; `inserted: false` when the id exists. */
+  placeFinding(p: FindingPlacement): Promise<PlacementResult>;
+  /** Many placements in one atomic step, in order (one commit for a whole batch). */
+  placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]>;
 
   /**
    * Atomically: the open case sharing any of `keys` whose last activity is at or

@@ -10,6 +10,8 @@ import type { Store } from './store/store';
 import { CrossAccountClients, realClientFactory, type ClientFactory } from './aws/aws-clients';
 import { ContainmentService } from './containment/containment-service';
 import { ConfigError } from './config/load-config';
+import { buildSlackControl, type SlackControl } from './services/slack-control';
+import type { InProcessQueue } from './jobs/in-process-queue';
 
 /** The wired application: one per process (or per warm Lambda container). */
 export interface Cordon {
@@ -21,6 +23,8 @@ export interface Cordon {
   slack?: { client: WebClient; publisher: CasePublisher };
   /** Throws CONFIG.INVALID naming `containmentRole` when the config has none. */
   containment(): ContainmentService;
+  /** Access, cases, actions and the worker for the Slack front door (needs Slack and containment). */
+  control(): SlackControl & { inProcess?: InProcessQueue };
   close(): Promise<void>;
 }
 
@@ -103,5 +107,21 @@ export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordo
     });
     return containment;
   };
-  return { config, log, store, pipeline, ...(slack ? { slack } : {}), containment: getContainment, close: () => store.close() };
+  let control: (SlackControl & { inProcess?: InProcessQueue }) | undefined;
+  const getControl = () => {
+    if (control) return control;
+    if (!slack) throw new ConfigError('Slack is not configured', ['missing environment variable SLACK_BOT_TOKEN (the bot token, xoxb-…)']);
+    control = buildSlackControl({
+      config,
+      store,
+      client: slack.client,
+      publisher: slack.publisher,
+      containment: getContainment(),
+      log,
+      now: opts.now ?? (() => new Date()),
+      random: opts.random ?? Math.random,
+    });
+    return control;
+  };
+  return { config, log, store, pipeline, ...(slack ? { slack } : {}), containment: getContainment, control: getControl, close: () => store.close() };
 }

@@ -56,12 +56,17 @@ function shutdownSignal(): Promise<void> {
 async function serve(config: Config, log: Logger, deps: MainDeps): Promise<number> {
   requireSlack(config, { signingSecret: true });
   const cordon = wire(config, log, deps.wire);
-  const front = await startSlack(config, { store: cordon.store }, log);
+  const control = config.containmentRole ? cordon.control() : undefined;
+  const front = await startSlack(config, control?.listenerDeps ?? { store: cordon.store }, log);
   const publisher = cordon.slack?.publisher;
   const ticker = new Ticker(
     async () => {
       if (!publisher) return;
       await publisher.flush();
+      if (control) {
+        await control.actions.expirePending();
+        await cordon.containment().sweepInterrupted(60_000);
+      }
       const now = new Date();
       if (await digestDue(cordon.store, config.triage.digestEvery, now)) {
         await publisher.postDigest(`since the last digest`);
@@ -87,6 +92,7 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
   await (deps.stopSignal ?? shutdownSignal());
   log.info('stopping');
   await Promise.all([ticker.stop(), ...pollTickers.map((t) => t.stop())]);
+  await control?.inProcess?.idle();
   await front.stop();
   await cordon.close();
   return Exit.OK;

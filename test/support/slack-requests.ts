@@ -15,7 +15,7 @@ export function slackHeaders(body: string, opts: { secret?: string; timestamp?: 
 }
 
 /** Form body of a slash command. */
-export function commandBody(p: { text: string; user: string; channel: string; team?: string; triggerId?: string }): string {
+export function commandBody(p: { text: string; user: string; channel: string; team?: string; triggerId?: string; responseUrl?: string }): string {
   return new URLSearchParams({
     token: 'legacy',
     team_id: p.team ?? 'T0SANDBOX',
@@ -27,13 +27,13 @@ export function commandBody(p: { text: string; user: string; channel: string; te
     command: '/ir',
     text: p.text,
     api_app_id: 'A0CORDON',
-    response_url: 'http://127.0.0.1:9/unused',
+    response_url: p.responseUrl ?? 'http://127.0.0.1:9/unused',
     trigger_id: p.triggerId ?? `${Date.now()}.${Math.random()}`,
   }).toString();
 }
 
 /** Form body of a block_actions click on a button. */
-export function buttonBody(p: { actionId: string; value: string; user: string; channel: string; team?: string; messageTs?: string }): string {
+export function buttonBody(p: { actionId: string; value: string; user: string; channel: string; team?: string; messageTs?: string; responseUrl?: string }): string {
   const payload = {
     type: 'block_actions',
     team: { id: p.team ?? 'T0SANDBOX', domain: 'sandbox' },
@@ -44,7 +44,7 @@ export function buttonBody(p: { actionId: string; value: string; user: string; c
     trigger_id: `${Date.now()}.1`,
     channel: { id: p.channel, name: 'x' },
     message: { ts: p.messageTs ?? '1.1', text: 'x', type: 'message' },
-    response_url: 'http://127.0.0.1:9/unused',
+    response_url: p.responseUrl ?? 'http://127.0.0.1:9/unused',
     actions: [{ type: 'button', action_id: p.actionId, block_id: 'b', value: p.value, action_ts: `${Date.now() / 1000}`, text: { type: 'plain_text', text: 'x' } }],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();

@@ -1,7 +1,8 @@
 import { CordonError, ErrorCode } from '../../errors';
 
 /** Resource kinds Cordon can contain (DESIGN §7). */
-export type ResourceKind = 'ec2-instance' | 'iam-user' | 'iam-role' | 'lambda-function' | 'access-key';
+export type { ResourceKind } from '../access/approval-rules';
+import type { ResourceKind } from '../access/approval-rules';
 
 /** A resolved containment target. `accountId` is absent only for a bare access key id until AWS is asked. */
 export interface Target {

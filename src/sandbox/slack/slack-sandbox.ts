@@ -1,548 +1,478 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { blockViolation, BLOCK_LIMITS } from './block-limits';
+import { RateLimiter, type RateLimitConfig } from './rate-limiter';
+import {
+  BOT_USER_ID,
+  type SandboxChannel,
+  type SandboxEphemeral,
+  type SandboxFile,
+  type SandboxMessage,
+  type SandboxUser,
+  SlackState,
+} from './slack-state';
+import { callMethod, type MethodContext, readMessageContent } from './web-api-methods';
+import { type CallArgs, type DecodedBody, SlackApiError, argsForRecord, decodeBody, flagArg, parseMultipart, strArg } from './wire';
 
-/** Options for a sandbox Slack server. */
+/** Options for {@link SlackSandbox.start}. */
 export interface SlackSandboxOptions {
+  /** Workspace id that auth.test and every object report (default `T0SANDBOX`). */
   teamId?: string;
-  /** `true`: Slack-like per-method limits; or a map of method → calls per minute. Default off. */
-  rateLimits?: boolean | Record<string, number>;
-  /** Seconds put in `Retry-After` on a 429 (default 1, to keep tests fast). */
+  /** Workspace name in auth.test (default `Sandbox`). */
+  teamName?: string;
+  /** Port on 127.0.0.1 (default 0: a free port). */
+  port?: number;
+  /**
+   * Slack's rate limits, answered with HTTP 429 and `Retry-After`. Off by default so
+   * ordinary tests are not slowed; `true` applies Slack's tiers, a map only the methods it names.
+   */
+  rateLimits?: RateLimitConfig;
+  /**
+   * Fixed `Retry-After` seconds on every 429. Without it the header says when the sliding
+   * window frees up, as Slack's does; tests set 1 to keep WebClient's wait short.
+   */
   retryAfterSeconds?: number;
-}
-
-/** A channel as the sandbox keeps it. */
-export interface SandboxChannel {
-  id: string;
-  name: string;
-  is_private: boolean;
-  is_archived: boolean;
-  topic: string;
-  purpose: string;
-  created: number;
-}
-
-/** A message, top-level or threaded. `edits` counts chat.update calls on it. */
-export interface SandboxMessage {
-  ts: string;
-  channel: string;
-  user: string;
-  text?: string;
-  blocks?: unknown[];
-  thread_ts?: string;
-  edits: number;
-  files?: { id: string; title: string }[];
+  /** Delay before every answer, in milliseconds (see {@link SlackSandbox.setLatency}). */
+  latencyMs?: number;
 }
 
 /** One recorded Web API call, kept whether Slack said ok or not. */
 export interface RecordedCall {
+  /** Web API method (`chat.postMessage`), or `response_url` for posts to a response URL. */
   method: string;
-  args: Record<string, unknown>;
+  /** Decoded arguments, JSON-text fields (`blocks`, `files`, ...) parsed, token left out. */
+  args: CallArgs;
+  /** When the request arrived, epoch milliseconds. */
   at: number;
   httpStatus: number;
+  /** What the body said; absent when the answer was an injected 5xx. */
   response?: { ok: boolean; error?: string };
 }
 
-/** An ephemeral message (chat.postEphemeral or a response_url post). */
-export interface SandboxEphemeral {
+/** An injected failure: a Slack error code (HTTP 200, `ok:false`) or a bare HTTP status. */
+export type SlackFault = string | { httpStatus: number };
+
+/** What a response URL is tied to, as Slack ties it to the interaction that made it. */
+export interface ResponseUrlContext {
   channel?: string;
   user?: string;
-  text?: string;
-  blocks?: unknown[];
-  via: 'postEphemeral' | 'response_url';
-  replaceOriginal?: boolean;
+  /** The message the interaction came from, for `replace_original` / `delete_original`. */
+  messageTs?: string;
 }
 
-interface User {
+/** A user to seed. */
+export interface SeedUser {
   id: string;
   name: string;
   email?: string;
-  is_bot: boolean;
+  realName?: string;
+  isBot?: boolean;
+}
+
+/** A channel to seed; unlike conversations.create the bot is a member only if listed. */
+export interface SeedChannel {
+  name: string;
+  isPrivate?: boolean;
+  members?: string[];
+  topic?: string;
+  purpose?: string;
+  archived?: boolean;
+}
+
+/** A message to seed, typically from a person (so chat.update on it is refused). */
+export interface SeedMessage {
+  channel: string;
+  user: string;
+  text?: string;
+  blocks?: unknown[];
+  threadTs?: string;
 }
 
 type Fault = { error: string } | { httpStatus: number };
 
-/** Slack's default tiers, calls per minute (chat.postMessage is per channel). */
-const DEFAULT_LIMITS: Record<string, number> = {
-  'chat.postMessage': 60,
-  'chat.update': 50,
-  'chat.postEphemeral': 100,
-  'conversations.create': 20,
-  'conversations.invite': 50,
-  'conversations.setTopic': 20,
-  'pins.add': 20,
-  'users.lookupByEmail': 50,
-  'usergroups.users.list': 20,
-};
-
-class SlackApiError extends Error {
-  constructor(readonly code: string, readonly extra: Record<string, unknown> = {}) {
-    super(code);
-  }
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A form field as text ('' when absent or not text). */
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : '';
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks);
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+function cloneMessage(m: SandboxMessage): SandboxMessage {
+  return structuredClone(m);
 }
 
 /**
- * A local, stateful Slack Web API for tests and the demo, with Slack's own rules:
- * channel names, membership, Block Kit limits, rate limits answered with 429 and
- * `Retry-After`. Cordon reaches it through `SLACK_API_URL`; every call is recorded.
+ * A local, stateful Slack Web API for tests and `cordon demo`. It speaks Slack's wire
+ * format (form or JSON bodies, bearer or `token` auth, HTTP 200 with `ok:false` errors,
+ * 429 with `Retry-After`) and applies Slack's rules: channel names, membership,
+ * threads, Block Kit limits, rate limits. Point a WebClient at {@link apiUrl}.
+ * Every call is recorded; state is read through copies, so tests cannot change it behind
+ * the server's back.
  */
 export class SlackSandbox {
+  /** The workspace id everything reports. */
   readonly teamId: string;
-  readonly botUserId = 'UBOT';
-  private server!: Server;
-  url = '';
-  private readonly users = new Map<string, User>();
-  private readonly groups = new Map<string, { handle: string; users: string[] }>();
-  private readonly chans = new Map<string, SandboxChannel>();
-  private readonly memberSets = new Map<string, Set<string>>();
-  private readonly msgs = new Map<string, SandboxMessage[]>();
-  private readonly pinned = new Map<string, string[]>();
+  /** The bot user id every `xoxb-` token authenticates as. */
+  readonly botUserId = BOT_USER_ID;
+  private readonly state: SlackState;
+  private readonly limiter: RateLimiter;
   private readonly recorded: RecordedCall[] = [];
-  private readonly ephemeralLog: SandboxEphemeral[] = [];
-  private readonly uploads = new Map<string, { filename: string; bytes: Buffer; title?: string; channel?: string }>();
   private readonly faults = new Map<string, Fault[]>();
-  private readonly windows = new Map<string, number[]>();
-  private latency = 0;
-  private seq = 0;
-  private clock = 1_795_000_000;
+  private readonly responseUrls = new Map<string, ResponseUrlContext>();
+  private latencyMs: number;
+  private responseSeq = 0;
+  private closing: Promise<void> | undefined;
 
-  private constructor(private readonly opts: SlackSandboxOptions) {
+  private constructor(
+    private readonly server: Server,
+    /** Base URL, e.g. `http://127.0.0.1:PORT`. */
+    readonly url: string,
+    private readonly opts: SlackSandboxOptions,
+  ) {
     this.teamId = opts.teamId ?? 'T0SANDBOX';
-    this.users.set(this.botUserId, { id: this.botUserId, name: 'cordon', is_bot: true });
+    this.state = new SlackState(this.teamId);
+    this.limiter = new RateLimiter(opts.rateLimits ?? false);
+    this.latencyMs = opts.latencyMs ?? 0;
   }
 
+  /** Starts a server on 127.0.0.1 (nothing leaves loopback). */
   static async start(opts: SlackSandboxOptions = {}): Promise<SlackSandbox> {
-    const sb = new SlackSandbox(opts);
-    sb.server = createServer((req, res) => void sb.handle(req, res));
-    await new Promise<void>((resolve) => sb.server.listen(0, '127.0.0.1', resolve));
-    sb.url = `http://127.0.0.1:${(sb.server.address() as AddressInfo).port}`;
-    return sb;
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const sandbox = new SlackSandbox(server, `http://127.0.0.1:${port}`, opts);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void sandbox.handle(req, res));
+    return sandbox;
   }
 
-  /** Base URL for WebClient's `slackApiUrl`. */
+  /** `slackApiUrl` for WebClient and Bolt (`SLACK_API_URL`). */
   get apiUrl(): string {
     return `${this.url}/api/`;
   }
 
-  /** A response_url that records what is posted to it. */
-  responseUrl(): string {
-    return `${this.url}/response/${++this.seq}`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /** Stops the server; open keep-alive connections are dropped. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closing;
   }
 
   // ---- seeding
 
-  addUser(u: { id: string; name: string; email?: string; isBot?: boolean }): void {
-    this.users.set(u.id, { id: u.id, name: u.name, ...(u.email ? { email: u.email.toLowerCase() } : {}), is_bot: u.isBot ?? false });
+  /** Adds (or replaces) a workspace member. */
+  addUser(u: SeedUser): void {
+    this.state.users.set(u.id, {
+      id: u.id,
+      name: u.name,
+      isBot: u.isBot ?? false,
+      ...(u.email !== undefined ? { email: u.email } : {}),
+      ...(u.realName !== undefined ? { realName: u.realName } : {}),
+    });
   }
 
+  /** Adds (or replaces) a user group. */
   addUserGroup(g: { id: string; handle: string; users: string[] }): void {
-    this.groups.set(g.id, { handle: g.handle, users: [...g.users] });
+    this.state.groups.set(g.id, { id: g.id, handle: g.handle, users: [...g.users] });
   }
 
-  addChannel(c: { name: string; isPrivate?: boolean; members?: string[] }): string {
-    return this.createChannel(c.name, c.isPrivate ?? false, c.members ?? []).id;
+  /** Creates a channel directly and returns its id. Slack's name rules still apply. */
+  addChannel(c: SeedChannel): string {
+    const error = this.state.channelNameError(c.name);
+    if (error) throw new Error(`addChannel(${JSON.stringify(c.name)}): ${error}`);
+    const channel = this.state.createChannel(c.name, c.isPrivate ?? false, c.members?.[0] ?? BOT_USER_ID, c.members ?? []);
+    channel.topic = c.topic ?? '';
+    channel.purpose = c.purpose ?? '';
+    channel.is_archived = c.archived ?? false;
+    return channel.id;
   }
 
-  // ---- state for tests
+  /** Puts a message in a channel as `user` and returns its ts. */
+  addMessage(m: SeedMessage): string {
+    if (!this.state.channels.has(m.channel)) throw new Error(`addMessage: no channel ${m.channel}`);
+    const root = m.threadTs === undefined ? undefined : this.state.findMessage(m.channel, m.threadTs).ts;
+    return this.state.addMessage({
+      ts: this.state.nextTs(),
+      channel: m.channel,
+      user: m.user,
+      ...(m.text !== undefined ? { text: m.text } : {}),
+      ...(m.blocks !== undefined ? { blocks: structuredClone(m.blocks) } : {}),
+      ...(root !== undefined ? { thread_ts: root } : {}),
+    }).ts;
+  }
+
+  /** Adds a member to a channel, as if they had joined. */
+  addMember(channelId: string, userId: string): void {
+    this.requireChannel(channelId);
+    this.state.membersOf(channelId).add(userId);
+  }
+
+  /** Removes a member (the bot included: "someone kicked Cordon out"). */
+  removeMember(channelId: string, userId: string): void {
+    this.requireChannel(channelId);
+    this.state.membersOf(channelId).delete(userId);
+  }
+
+  /**
+   * A response URL for an interaction payload. Posts to it are recorded in {@link calls}
+   * as `response_url` and act like Slack's: ephemeral by default, `in_channel` posts,
+   * `replace_original` / `delete_original` change the message named in `ctx`.
+   */
+  responseUrl(ctx: ResponseUrlContext = {}): string {
+    const key = String(++this.responseSeq);
+    this.responseUrls.set(key, { ...ctx });
+    return `${this.url}/response/${key}`;
+  }
+
+  // ---- state, as copies
 
   channels(): SandboxChannel[] {
-    return [...this.chans.values()].map((c) => ({ ...c }));
+    return [...this.state.channels.values()].map((c) => ({ ...c }));
   }
 
+  /** A channel by id or by name. */
   channel(idOrName: string): SandboxChannel | undefined {
-    const c = this.chans.get(idOrName) ?? [...this.chans.values()].find((x) => x.name === idOrName);
+    const c = this.state.channels.get(idOrName) ?? [...this.state.channels.values()].find((x) => x.name === idOrName);
     return c ? { ...c } : undefined;
   }
 
+  /** Top-level messages of a channel, oldest first (broadcast replies included). */
   messages(channelId: string): SandboxMessage[] {
-    return (this.msgs.get(channelId) ?? []).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+    return this.state.topLevel(channelId).map(cloneMessage);
   }
 
+  /** Replies in the thread rooted at `ts`, oldest first, without the parent. */
   replies(channelId: string, ts: string): SandboxMessage[] {
-    return (this.msgs.get(channelId) ?? []).filter((m) => m.thread_ts === ts && m.ts !== ts);
+    return this.state.threadReplies(channelId, ts).map(cloneMessage);
   }
 
+  /** One message, top-level or reply. */
+  message(channelId: string, ts: string): SandboxMessage | undefined {
+    const m = this.state.channelMessages(channelId).find((x) => x.ts === ts);
+    return m ? cloneMessage(m) : undefined;
+  }
+
+  /** ts of the pinned messages, in pin order. */
   pins(channelId: string): string[] {
-    return [...(this.pinned.get(channelId) ?? [])];
+    return (this.state.pins.get(channelId) ?? []).map((p) => p.ts);
   }
 
   members(channelId: string): string[] {
-    return [...(this.memberSets.get(channelId) ?? [])];
+    return [...(this.state.memberships.get(channelId) ?? [])];
   }
 
+  users(): SandboxUser[] {
+    return [...this.state.users.values()].map((u) => ({ ...u }));
+  }
+
+  /** Recorded calls, oldest first; only those of `method` when given. */
   calls(method?: string): RecordedCall[] {
-    return this.recorded.filter((c) => !method || c.method === method);
+    return this.recorded.filter((c) => method === undefined || c.method === method).map((c) => structuredClone(c));
   }
 
-  ephemerals(channel?: string): SandboxEphemeral[] {
-    return this.ephemeralLog.filter((e) => !channel || e.channel === channel);
+  /** Ephemeral messages, oldest first; only those in `channelId` when given. */
+  ephemerals(channelId?: string): SandboxEphemeral[] {
+    return this.state.ephemerals.filter((e) => channelId === undefined || e.channel === channelId).map((e) => structuredClone(e));
   }
 
-  files(): { id: string; filename: string; bytes: Buffer; title?: string; channel?: string }[] {
-    return [...this.uploads.entries()].map(([id, f]) => ({ id, ...f }));
+  /** Files created with files.getUploadURLExternal, with the bytes uploaded for them. */
+  files(): SandboxFile[] {
+    return [...this.state.uploads.values()].map((f) => ({ ...f, bytes: Buffer.from(f.bytes) }));
   }
 
   // ---- faults
 
-  /** The next call of `method` fails with a Slack error or an HTTP status (5xx). */
-  failNext(method: string, fault: string | { httpStatus: number }, times = 1): void {
+  /**
+   * The next `times` calls of `method` fail: with a Slack error (HTTP 200, `ok:false`)
+   * or with a bare HTTP status such as 503, which WebClient retries per its retryConfig.
+   */
+  failNext(method: string, fault: SlackFault, times = 1): void {
     const list = this.faults.get(method) ?? [];
-    for (let i = 0; i < times; i++) list.push(typeof fault === 'string' ? { error: fault } : fault);
+    for (let i = 0; i < times; i++) list.push(typeof fault === 'string' ? { error: fault } : { httpStatus: fault.httpStatus });
     this.faults.set(method, list);
   }
 
+  /** Forgets faults not yet used. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Delays every answer by `ms` (0 turns it off). */
   setLatency(ms: number): void {
-    this.latency = ms;
+    this.latencyMs = Math.max(0, ms);
+  }
+
+  /** Changes rate limits at run time; see {@link SlackSandboxOptions.rateLimits}. */
+  setRateLimits(config: RateLimitConfig): void {
+    this.limiter.configure(config);
   }
 
   // ---- HTTP
 
-  private async readBody(req: IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
+  private requireChannel(channelId: string): void {
+    if (!this.state.channels.has(channelId)) throw new Error(`no channel ${channelId}`);
   }
 
-  private parseArgs(req: IncomingMessage, raw: Buffer): Record<string, unknown> {
-    const type = req.headers['content-type'] ?? '';
-    const text = raw.toString('utf8');
-    if (type.includes('application/json')) return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    return Object.fromEntries(new URLSearchParams(text).entries());
-  }
-
-  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-    res.end(JSON.stringify(body));
+  private methodContext(): MethodContext {
+    return { state: this.state, teamName: this.opts.teamName ?? 'Sandbox', baseUrl: this.url };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (this.latency) await new Promise((r) => setTimeout(r, this.latency));
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      const raw = await this.readBody(req);
-      if (path.startsWith('/response/')) {
-        const args = this.parseArgs(req, raw);
-        this.ephemeralLog.push({
-          via: 'response_url',
-          ...(str(args.text) ? { text: args.text as string } : {}),
-          ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
-          ...(args.replace_original === true ? { replaceOriginal: true } : {}),
-        });
-        this.send(res, 200, { ok: true });
-        return;
-      }
-      if (path.startsWith('/upload/')) {
-        const id = path.slice('/upload/'.length);
-        const f = this.uploads.get(id);
-        if (!f) return this.send(res, 404, { ok: false });
-        f.bytes = this.multipartFile(req, raw);
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end(`OK - ${f.bytes.length}`);
-        return;
-      }
-      if (!path.startsWith('/api/')) return this.send(res, 404, { ok: false, error: 'not_found' });
-      const method = path.slice('/api/'.length);
-      const args = this.parseArgs(req, raw);
-      const call: RecordedCall = { method, args, at: Date.now(), httpStatus: 200 };
-      this.recorded.push(call);
+      const raw = await readBody(req);
+      if (this.latencyMs > 0) await sleep(this.latencyMs);
+      const url = new URL(req.url ?? '/', this.url);
+      const path = url.pathname;
+      if (path.startsWith('/api/')) return this.handleApi(decodeURIComponent(path.slice('/api/'.length)), req, raw, url.searchParams, res);
+      if (path.startsWith('/upload/')) return this.handleUpload(path.slice('/upload/'.length), req, raw, res);
+      if (path.startsWith('/response/')) return this.handleResponseUrl(path.slice('/response/'.length), req, raw, res);
+      sendText(res, 404, 'not found');
+    } catch (err) {
+      // A sandbox bug must be loud in the test that hit it, not a hung request.
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal_error', detail: err instanceof Error ? err.stack : String(err) });
+      else res.destroy();
+    }
+  }
 
+  private handleApi(method: string, req: IncomingMessage, raw: Buffer, query: URLSearchParams, res: ServerResponse): void {
+    const call: RecordedCall = { method, args: {}, at: Date.now(), httpStatus: 200 };
+    this.recorded.push(call);
+    const answer = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void => {
+      call.httpStatus = status;
+      call.response = { ok: body.ok === true, ...(typeof body.error === 'string' ? { error: body.error } : {}) };
+      sendJson(res, status, body, headers);
+    };
+    try {
+      const decoded = decodeBody(req.headers['content-type'] ?? '', raw, query);
+      call.args = argsForRecord(decoded.args);
       const fault = this.faults.get(method)?.shift();
       if (fault && 'httpStatus' in fault) {
         call.httpStatus = fault.httpStatus;
-        res.writeHead(fault.httpStatus, { 'content-type': 'text/plain' });
-        res.end('upstream error');
+        sendText(res, fault.httpStatus, 'upstream connect error (injected by the sandbox)');
         return;
       }
-      const limited = this.rateLimited(method, args);
-      if (limited) {
-        call.httpStatus = 429;
-        call.response = { ok: false, error: 'ratelimited' };
-        return this.send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(this.opts.retryAfterSeconds ?? 1) });
+      if (fault) throw new SlackApiError(fault.error);
+      this.authenticate(req, decoded);
+      const waitMs = this.limiter.admit(method, strArg(decoded.args.channel));
+      if (waitMs > 0) {
+        const seconds = this.opts.retryAfterSeconds ?? Math.max(1, Math.ceil(waitMs / 1000));
+        answer(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(seconds) });
+        return;
       }
-      let body: Record<string, unknown>;
-      try {
-        if (fault) throw new SlackApiError(fault.error);
-        this.authenticate(req, args);
-        body = { ok: true, ...this.dispatch(method, args) };
-      } catch (err) {
-        if (!(err instanceof SlackApiError)) throw err;
-        body = { ok: false, error: err.code, ...err.extra };
-      }
-      call.response = { ok: body.ok === true, ...(typeof body.error === 'string' ? { error: body.error } : {}) };
-      this.send(res, 200, body);
+      answer(200, { ok: true, ...callMethod(this.methodContext(), method, decoded.args) });
     } catch (err) {
-      this.send(res, 500, { ok: false, error: 'internal_error', detail: String(err) });
+      if (!(err instanceof SlackApiError)) throw err;
+      answer(200, { ok: false, error: err.code, ...err.extra });
     }
   }
 
-  private multipartFile(req: IncomingMessage, raw: Buffer): Buffer {
-    const type = req.headers['content-type'] ?? '';
-    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(type);
-    if (!boundary) return raw;
-    const marker = Buffer.from(`--${boundary[1] ?? boundary[2] ?? ''}`);
-    const start = raw.indexOf(marker);
-    const headerEnd = raw.indexOf('\r\n\r\n', start);
-    const end = raw.indexOf(marker, headerEnd);
-    return raw.subarray(headerEnd + 4, end - 2);
-  }
-
-  private rateLimited(method: string, args: Record<string, unknown>): boolean {
-    const conf = this.opts.rateLimits;
-    if (!conf) return false;
-    const perMinute = conf === true ? (DEFAULT_LIMITS[method] ?? 100) : conf[method];
-    if (perMinute === undefined) return false;
-    const key = method === 'chat.postMessage' ? `${method}:${String(args.channel)}` : method;
-    const now = Date.now();
-    const window = (this.windows.get(key) ?? []).filter((t) => now - t < 60_000);
-    // Slack allows short bursts; the sandbox allows a burst of a tenth of a minute's quota.
-    const burst = Math.max(1, Math.ceil(perMinute / 10));
-    const recent = window.filter((t) => now - t < 6000).length;
-    if (window.length >= perMinute || recent >= burst) {
-      this.windows.set(key, window);
-      return true;
-    }
-    window.push(now);
-    this.windows.set(key, window);
-    return false;
-  }
-
-  private authenticate(req: IncomingMessage, args: Record<string, unknown>): void {
+  /** Slack's auth: bearer header, or `token` in a form body (never in a JSON body). */
+  private authenticate(req: IncomingMessage, decoded: DecodedBody): void {
     const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : str(args.token);
+    let token: string | undefined;
+    if (header !== undefined) {
+      token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+      if (!token) throw new SlackApiError('invalid_auth');
+    } else if (!decoded.json) {
+      token = strArg(decoded.args.token);
+    }
     if (!token) throw new SlackApiError('not_authed');
     if (!token.startsWith('xoxb-')) throw new SlackApiError('invalid_auth');
   }
 
-  private nextTs(): string {
-    this.clock += 1;
-    return `${this.clock}.${String(++this.seq).padStart(6, '0')}`;
-  }
-
-  private createChannel(name: string, isPrivate: boolean, members: string[]): SandboxChannel {
-    const id = `C${(0x10000000 + this.chans.size * 7919 + this.seq++).toString(36).toUpperCase()}`;
-    const c: SandboxChannel = { id, name, is_private: isPrivate, is_archived: false, topic: '', purpose: '', created: Math.floor(Date.now() / 1000) };
-    this.chans.set(id, c);
-    this.memberSets.set(id, new Set(members));
-    this.msgs.set(id, []);
-    return c;
-  }
-
-  private requireChannel(id: unknown): SandboxChannel {
-    const c = typeof id === 'string' ? this.chans.get(id) : undefined;
-    if (!c) throw new SlackApiError('channel_not_found');
-    return c;
-  }
-
-  private requireBotMember(c: SandboxChannel): void {
-    if (!this.memberSets.get(c.id)?.has(this.botUserId)) throw new SlackApiError(c.is_private ? 'channel_not_found' : 'not_in_channel');
-  }
-
-  private parseBlocks(v: unknown): unknown[] | undefined {
-    if (v === undefined) return undefined;
-    let blocks: unknown = v;
-    if (typeof v === 'string') {
-      try {
-        blocks = JSON.parse(v) as unknown;
-      } catch {
-        throw new SlackApiError('invalid_blocks_format');
-      }
+  /** The upload URL files.getUploadURLExternal hands out: takes a multipart or raw body. */
+  private handleUpload(fileId: string, req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
+    const file = this.state.uploads.get(fileId);
+    if (!file || req.method !== 'POST' || file.completed) {
+      sendText(res, 404, 'not found');
+      return;
     }
-    if (!Array.isArray(blocks)) throw new SlackApiError('invalid_blocks_format');
-    const list: unknown[] = blocks;
-    const violation = blockViolation(list);
-    if (violation) throw new SlackApiError('invalid_blocks', { response_metadata: { messages: [violation] } });
-    return list;
+    const parts = parseMultipart(req.headers['content-type'] ?? '', raw);
+    // WebClient's filesUploadV2 sends one multipart part (named `body`) holding the file.
+    const bytes = parts ? ((parts.find((p) => p.filename !== undefined) ?? parts[0])?.data ?? Buffer.alloc(0)) : raw;
+    file.bytes = Buffer.from(bytes);
+    file.uploaded = true;
+    sendText(res, 200, `OK - ${file.bytes.length}`);
   }
 
-  private findMessage(channel: string, ts: unknown): SandboxMessage {
-    const m = (this.msgs.get(channel) ?? []).find((x) => x.ts === ts);
-    if (!m) throw new SlackApiError('message_not_found');
-    return m;
-  }
-
-  private dispatch(method: string, a: Record<string, unknown>): Record<string, unknown> {
-    switch (method) {
-      case 'auth.test':
-        return { url: 'https://sandbox.slack.invalid/', team: 'Sandbox', user: 'cordon', team_id: this.teamId, user_id: this.botUserId, bot_id: 'B0CORDON' };
-      case 'conversations.create': {
-        const name = str(a.name) ?? '';
-        if (!name) throw new SlackApiError('invalid_name_required');
-        if (name.length > 80) throw new SlackApiError('invalid_name_maxlength');
-        if (!/^[a-z0-9_-]+$/.test(name)) throw new SlackApiError('invalid_name_specials');
-        if ([...this.chans.values()].some((c) => c.name === name)) throw new SlackApiError('name_taken');
-        const c = this.createChannel(name, a.is_private === true || a.is_private === 'true', [this.botUserId]);
-        return { channel: { ...c, is_channel: !c.is_private, is_group: c.is_private, is_member: true } };
-      }
-      case 'conversations.setTopic':
-      case 'conversations.setPurpose': {
-        const c = this.requireChannel(a.channel);
-        this.requireBotMember(c);
-        const field = method.endsWith('Topic') ? 'topic' : 'purpose';
-        const value = text(a[field]);
-        if (value.length > 250) throw new SlackApiError('too_long');
-        c[field] = value;
-        return { channel: { ...c } };
-      }
-      case 'conversations.invite': {
-        const c = this.requireChannel(a.channel);
-        this.requireBotMember(c);
-        const ids = text(a.users).split(',').map((s) => s.trim()).filter(Boolean);
-        if (!ids.length) throw new SlackApiError('no_user');
-        const force = a.force === true || a.force === 'true';
-        const unknown = ids.filter((u) => !this.users.has(u));
-        if (ids.includes(this.botUserId)) throw new SlackApiError('cant_invite_self');
-        if (unknown.length && !force) throw new SlackApiError('user_not_found');
-        const members = this.memberSets.get(c.id) as Set<string>;
-        const valid = ids.filter((u) => this.users.has(u));
-        if (valid.length && valid.every((u) => members.has(u)) && !unknown.length) throw new SlackApiError('already_in_channel');
-        for (const u of valid) members.add(u);
-        return { channel: { ...c }, ...(unknown.length ? { errors: unknown.map((user) => ({ user, ok: false, error: 'user_not_found' })) } : {}) };
-      }
-      case 'conversations.join': {
-        const c = this.requireChannel(a.channel);
-        if (c.is_private) throw new SlackApiError('method_not_supported_for_channel_type');
-        this.memberSets.get(c.id)?.add(this.botUserId);
-        return { channel: { ...c } };
-      }
-      case 'conversations.info':
-        return { channel: { ...this.requireChannel(a.channel) } };
-      case 'conversations.archive': {
-        const c = this.requireChannel(a.channel);
-        this.requireBotMember(c);
-        c.is_archived = true;
-        return {};
-      }
-      case 'conversations.members':
-        return { members: this.members(this.requireChannel(a.channel).id) };
-      case 'conversations.history':
-        return { messages: [...this.messages(this.requireChannel(a.channel).id)].reverse() };
-      case 'conversations.replies': {
-        const c = this.requireChannel(a.channel);
-        const parent = this.findMessage(c.id, a.ts);
-        return { messages: [parent, ...this.replies(c.id, parent.ts)] };
-      }
-      case 'chat.postMessage': {
-        const c = this.requireChannel(a.channel);
-        this.requireBotMember(c);
-        if (c.is_archived) throw new SlackApiError('is_archived');
-        const blocks = this.parseBlocks(a.blocks);
-        const text = str(a.text);
-        if (!text && !blocks?.length) throw new SlackApiError('no_text');
-        if (text && text.length > BLOCK_LIMITS.messageText) throw new SlackApiError('msg_too_long');
-        const threadTs = str(a.thread_ts);
-        if (threadTs && !(this.msgs.get(c.id) ?? []).some((x) => x.ts === threadTs)) throw new SlackApiError('thread_not_found');
-        const ts = this.nextTs();
-        const m: SandboxMessage = { ts, channel: c.id, user: this.botUserId, edits: 0, ...(text ? { text } : {}), ...(blocks ? { blocks } : {}), ...(threadTs ? { thread_ts: threadTs } : {}) };
-        this.msgs.get(c.id)?.push(m);
-        return { channel: c.id, ts, message: m };
-      }
-      case 'chat.update': {
-        const c = this.requireChannel(a.channel);
-        const m = this.findMessage(c.id, a.ts);
-        if (m.user !== this.botUserId) throw new SlackApiError('cant_update_message');
-        const blocks = this.parseBlocks(a.blocks);
-        const text = str(a.text);
-        if (text && text.length > BLOCK_LIMITS.messageText) throw new SlackApiError('msg_too_long');
-        if (text !== undefined) m.text = text;
-        if (blocks !== undefined) m.blocks = blocks;
-        m.edits++;
-        return { channel: c.id, ts: m.ts, text: m.text };
-      }
-      case 'chat.delete': {
-        const c = this.requireChannel(a.channel);
-        const m = this.findMessage(c.id, a.ts);
-        this.msgs.set(c.id, (this.msgs.get(c.id) ?? []).filter((x) => x !== m));
-        return { channel: c.id, ts: m.ts };
-      }
-      case 'chat.postEphemeral': {
-        const c = this.requireChannel(a.channel);
-        const user = str(a.user);
-        if (!user || !this.memberSets.get(c.id)?.has(user)) throw new SlackApiError('user_not_in_channel');
-        const blocks = this.parseBlocks(a.blocks);
-        this.ephemeralLog.push({ via: 'postEphemeral', channel: c.id, user, ...(str(a.text) ? { text: a.text as string } : {}), ...(blocks ? { blocks } : {}) });
-        return { message_ts: this.nextTs() };
-      }
-      case 'pins.add': {
-        const c = this.requireChannel(a.channel);
-        this.requireBotMember(c);
-        const m = this.findMessage(c.id, a.timestamp);
-        const list = this.pinned.get(c.id) ?? [];
-        if (list.includes(m.ts)) throw new SlackApiError('already_pinned');
-        list.push(m.ts);
-        this.pinned.set(c.id, list);
-        return {};
-      }
-      case 'pins.list':
-        return { items: this.pins(this.requireChannel(a.channel).id).map((ts) => ({ type: 'message', message: { ts } })) };
-      case 'users.lookupByEmail': {
-        const email = text(a.email).toLowerCase();
-        const u = [...this.users.values()].find((x) => x.email === email);
-        if (!u) throw new SlackApiError('users_not_found');
-        return { user: { id: u.id, name: u.name, team_id: this.teamId, profile: { email: u.email } } };
-      }
-      case 'users.info': {
-        const u = this.users.get(text(a.user));
-        if (!u) throw new SlackApiError('user_not_found');
-        return { user: { id: u.id, name: u.name, is_bot: u.is_bot, team_id: this.teamId } };
-      }
-      case 'usergroups.users.list': {
-        const g = this.groups.get(text(a.usergroup));
-        if (!g) throw new SlackApiError('no_such_subteam');
-        return { users: [...g.users] };
-      }
-      case 'files.getUploadURLExternal': {
-        const filename = str(a.filename);
-        const length = Number(a.length);
-        if (!filename || !Number.isFinite(length) || length <= 0) throw new SlackApiError('invalid_arguments');
-        const id = `F${(++this.seq).toString(36).toUpperCase().padStart(8, '0')}`;
-        this.uploads.set(id, { filename, bytes: Buffer.alloc(0) });
-        return { upload_url: `${this.url}/upload/${id}`, file_id: id };
-      }
-      case 'files.completeUploadExternal': {
-        const files = (typeof a.files === 'string' ? JSON.parse(a.files) : a.files) as { id: string; title?: string }[];
-        if (!Array.isArray(files) || !files.length) throw new SlackApiError('invalid_arguments');
-        for (const f of files) if (!this.uploads.has(f.id)) throw new SlackApiError('file_not_found');
-        const channel = str(a.channel_id);
-        if (channel) {
-          const c = this.requireChannel(channel);
-          this.requireBotMember(c);
-          const ts = this.nextTs();
-          const threadTs = str(a.thread_ts);
-          this.msgs.get(c.id)?.push({
-            ts,
-            channel: c.id,
-            user: this.botUserId,
-            edits: 0,
-            files: files.map((f) => ({ id: f.id, title: f.title ?? this.uploads.get(f.id)?.filename ?? f.id })),
-            ...(str(a.initial_comment) ? { text: a.initial_comment as string } : {}),
-            ...(threadTs ? { thread_ts: threadTs } : {}),
-          });
-          for (const f of files) {
-            const u = this.uploads.get(f.id);
-            if (u) {
-              u.channel = c.id;
-              if (f.title) u.title = f.title;
-            }
-          }
-        }
-        return { files: files.map((f) => ({ id: f.id, title: f.title })) };
-      }
-      default:
-        throw new SlackApiError('unknown_method');
+  private handleResponseUrl(key: string, req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
+    const ctx = this.responseUrls.get(key);
+    const call: RecordedCall = { method: 'response_url', args: {}, at: Date.now(), httpStatus: 200 };
+    this.recorded.push(call);
+    const answer = (status: number, body: { ok: boolean; error?: string }): void => {
+      call.httpStatus = status;
+      call.response = body;
+      sendJson(res, status, body);
+    };
+    if (!ctx) {
+      answer(404, { ok: false, error: 'expired_url' });
+      return;
     }
+    try {
+      const { args } = decodeBody(req.headers['content-type'] ?? '', raw, new URLSearchParams());
+      call.args = argsForRecord(args);
+      this.applyResponse(ctx, args);
+      answer(200, { ok: true });
+    } catch (err) {
+      if (!(err instanceof SlackApiError)) throw err;
+      // Slack answers a bad response_url post with a 4xx, so Bolt's respond() rejects.
+      answer(400, { ok: false, error: err.code });
+    }
+  }
+
+  private applyResponse(ctx: ResponseUrlContext, args: CallArgs): void {
+    const original = ctx.channel !== undefined && ctx.messageTs !== undefined ? this.state.findMessage(ctx.channel, ctx.messageTs) : undefined;
+    if (flagArg(args.delete_original)) {
+      if (!original) throw new SlackApiError('message_not_found');
+      this.state.removeMessage(original.channel, original.ts);
+      return;
+    }
+    const content = readMessageContent(args);
+    if (!content.text && !content.blocks?.length) throw new SlackApiError('no_text');
+    if (flagArg(args.replace_original)) {
+      if (!original) throw new SlackApiError('message_not_found');
+      this.state.editMessage(original, content);
+      return;
+    }
+    const threadTs = strArg(args.thread_ts);
+    if (args.response_type === 'in_channel') {
+      if (ctx.channel === undefined) throw new SlackApiError('channel_not_found');
+      this.state.addMessage({
+        ts: this.state.nextTs(),
+        channel: ctx.channel,
+        user: BOT_USER_ID,
+        ...(content.text !== undefined ? { text: content.text } : {}),
+        ...(content.blocks !== undefined ? { blocks: content.blocks } : {}),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      });
+      return;
+    }
+    this.state.ephemerals.push({
+      via: 'response_url',
+      ...(ctx.channel !== undefined ? { channel: ctx.channel } : {}),
+      ...(ctx.user !== undefined ? { user: ctx.user } : {}),
+      ...(content.text !== undefined ? { text: content.text } : {}),
+      ...(content.blocks !== undefined ? { blocks: content.blocks } : {}),
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    });
   }
 }

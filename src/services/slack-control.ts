@@ -1,0 +1,111 @@
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../config/load-config';
+import type { ContainmentService } from '../containment/containment-service';
+import { approvalRuleFor } from '../domain/access';
+import { errorMessage, isCordonError } from '../errors';
+import type { JobHandler, JobQueue } from '../jobs/job-queue';
+import { InProcessQueue } from '../jobs/in-process-queue';
+import type { Logger } from '../log';
+import { SlackActionReporter } from '../slack/action-reporter';
+import type { CasePublisher } from '../slack/case-publisher';
+import type { ListenerDeps } from '../slack/listeners/ir-command';
+import type { Store } from '../store/store';
+import { AccessService } from './access-service';
+import { ActionService } from './action-service';
+import { CaseService } from './case-service';
+
+/** Everything the Slack listeners and the worker share. */
+export interface SlackControl {
+  actions: ActionService;
+  cases: CaseService;
+  access: AccessService;
+  queue: JobQueue;
+  /** The worker: runs one job (in-process here; the `worker` Lambda on AWS). */
+  runJob: JobHandler;
+  listenerDeps: ListenerDeps;
+}
+
+export interface SlackControlParts {
+  config: Config;
+  store: Store;
+  client: WebClient;
+  publisher: CasePublisher;
+  containment: ContainmentService;
+  log: Logger;
+  now: () => Date;
+  random: () => number;
+  /** Another queue (Lambda); default: in-process. */
+  queue?: JobQueue;
+}
+
+/** Wires access, cases, actions and the job worker for one Slack front door. */
+export function buildSlackControl(p: SlackControlParts): SlackControl & { inProcess?: InProcessQueue } {
+  const access = new AccessService(p.client, p.store, p.log, {
+    access: p.config.access,
+    groupCacheTtlMs: p.config.access.groupCacheTtl,
+    teamId: p.config.workspace.teamId,
+    now: p.now,
+  });
+  const cases = new CaseService(p.store, { correlationWindowMs: p.config.triage.correlationWindow, now: p.now, random: p.random });
+  const environments = Object.fromEntries(p.config.accounts.map((a) => [a.id, a.environment]));
+  let actions: ActionService | undefined;
+  const runJob: JobHandler = async (job) => {
+    const svc = actions as ActionService;
+    switch (job.type) {
+      case 'plan':
+        try {
+          await svc.planAndPost(job.request);
+        } catch (err) {
+          // The listener has acked long ago: tell the requester here, never drop it.
+          const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: Planning failed: ${errorMessage(err)}`;
+          p.log.warn({ caseId: job.request.caseId, userId: job.request.requestedBy, err: errorMessage(err) }, 'plan failed');
+          await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${isCordonError(err) ? err.message : errorMessage(err)}` });
+          try {
+            await p.client.chat.postEphemeral({ channel: job.channelId, user: job.request.requestedBy, text });
+          } catch (e) {
+            p.log.error({ err: errorMessage(e) }, 'could not tell the requester that planning failed');
+          }
+          await p.publisher.flush();
+        }
+        return;
+      case 'apply':
+        await svc.runApply(job.actionId, job.by);
+        await p.publisher.flush();
+        return;
+      case 'revert':
+        await svc.runRevert(job.actionId, job.by);
+        await p.publisher.flush();
+        return;
+      case 'publish':
+        await p.publisher.flush();
+        return;
+    }
+  };
+  const inProcess = p.queue ? undefined : new InProcessQueue(runJob, p.log);
+  const queue = p.queue ?? (inProcess as InProcessQueue);
+  actions = new ActionService({
+    store: p.store,
+    containment: p.containment,
+    cases,
+    queue,
+    authorizer: access,
+    approvalFor: (target) => {
+      const rule = approvalRuleFor({ accountId: target.accountId, environment: environments[target.accountId] ?? 'unknown', kind: target.kind }, p.config.access.approvals);
+      return rule ? { rule: rule.name, ttlMs: p.config.access.approvalTtl } : undefined;
+    },
+    client: p.client,
+    publisher: p.publisher,
+    reporter: new SlackActionReporter(p.client, p.log),
+    log: p.log,
+    now: p.now,
+  });
+  return {
+    actions,
+    cases,
+    access,
+    queue,
+    runJob,
+    listenerDeps: { store: p.store, actions, cases, authorizer: access, queue },
+    ...(inProcess ? { inProcess } : {}),
+  };
+}

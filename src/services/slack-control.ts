@@ -48,9 +48,10 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
   });
   const cases = new CaseService(p.store, { correlationWindowMs: p.config.triage.correlationWindow, now: p.now, random: p.random });
   const environments = Object.fromEntries(p.config.accounts.map((a) => [a.id, a.environment]));
-  let actions: ActionService | undefined;
+  // The worker and the service need each other: the queue runs jobs that call the service.
+  const ref: { actions?: ActionService } = {};
   const runJob: JobHandler = async (job) => {
-    const svc = actions as ActionService;
+    const svc = ref.actions as ActionService;
     switch (job.type) {
       case 'plan':
         try {
@@ -82,8 +83,8 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
     }
   };
   const inProcess = p.queue ? undefined : new InProcessQueue(runJob, p.log);
-  const queue = p.queue ?? (inProcess as InProcessQueue);
-  actions = new ActionService({
+  const queue = p.queue ?? (inProcess);
+  const actions = new ActionService({
     store: p.store,
     containment: p.containment,
     cases,
@@ -99,6 +100,7 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
     log: p.log,
     now: p.now,
   });
+  ref.actions = actions;
   return {
     actions,
     cases,

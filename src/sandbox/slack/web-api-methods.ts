@@ -217,9 +217,9 @@ const METHODS: Record<string, Handler> = {
     const known = ids.filter((u) => ctx.state.users.has(u));
     const errors = unknown.map((user) => ({ user, ok: false, error: 'user_not_found' }));
     // `force` skips unknown ids and invites the rest; without it one bad id fails the call.
-    if (unknown.length > 0 && (!flagArg(a.force) || known.length === 0)) throw new SlackApiError('user_not_found', { errors });
+    if (unknown.length > 0 && !flagArg(a.force)) throw new SlackApiError('user_not_found', { errors });
     const members = ctx.state.membersOf(c.id);
-    if (known.every((u) => members.has(u))) {
+    if (known.length > 0 && known.every((u) => members.has(u))) {
       throw new SlackApiError('already_in_channel', { errors: known.map((user) => ({ user, ok: false, error: 'already_in_channel' })) });
     }
     for (const u of known) members.add(u);

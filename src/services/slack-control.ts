@@ -83,7 +83,7 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
     }
   };
   const inProcess = p.queue ? undefined : new InProcessQueue(runJob, p.log);
-  const queue = p.queue ?? (inProcess);
+  const queue: JobQueue = p.queue ?? (inProcess as InProcessQueue);
   const actions = new ActionService({
     store: p.store,
     containment: p.containment,

@@ -1,5 +1,5 @@
 export { BLOCK_LIMITS, blockViolation } from './block-limits';
-export { METHOD_TIERS, SLACK_TIERS, type RateLimitConfig, type RateLimitRule } from './rate-limiter';
+export { METHOD_TIERS, RateLimiter, SLACK_TIERS, type RateLimitConfig, type RateLimitRule } from './rate-limiter';
 export {
   SlackSandbox,
   type RecordedCall,

@@ -1,6 +1,5 @@
 import { type KnownBlock, type Logger, LogLevel, WebClient } from '@slack/web-api';
-import { BLOCK_LIMITS, blockViolation, SlackSandbox } from '../../../../src/sandbox/slack';
-import { RateLimiter } from '../../../../src/sandbox/slack/rate-limiter';
+import { BLOCK_LIMITS, blockViolation, RateLimiter, SlackSandbox } from '../../../../src/sandbox/slack';
 
 /** WebClient logs every platform error; these tests provoke them on purpose. */
 const quiet: Logger = {
@@ -205,6 +204,9 @@ describe('SlackSandbox', () => {
     it('skips unknown users with force and reports them', async () => {
       const res = await client.conversations.invite({ channel: ch, users: 'U2,U404', force: true });
       expect(res.errors).toEqual([{ user: 'U404', ok: false, error: 'user_not_found' }]);
+      expect(sb.members(ch).sort()).toEqual(['U2', 'UBOT']);
+      const none = await client.conversations.invite({ channel: ch, users: 'U404', force: true });
+      expect(none.errors).toEqual([{ user: 'U404', ok: false, error: 'user_not_found' }]);
       expect(sb.members(ch).sort()).toEqual(['U2', 'UBOT']);
     });
   });

@@ -1,0 +1,98 @@
+/* Ack latency benchmark: `npm run bench:ack`. Signed `/ir status` to Cordon's Bolt HTTP receiver vs a bare Bolt app. */
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { loadConfig } from '../config/load-config';
+import { wire } from '../container';
+import { silentLogger } from '../log';
+import { startSlack } from '../slack/bolt-app';
+import { slackLogger } from '../slack/slack-logger';
+import { SlackSandbox } from '../sandbox/slack';
+import { SqliteStore } from '../store/sqlite-store';
+
+const SECRET = 'bench-signing-secret-0123456789';
+const REQUESTS = 200;
+const WARMUP = 20;
+
+function signed(body: string): Record<string, string> {
+  const ts = String(Math.floor(Date.now() / 1000));
+  return {
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-slack-request-timestamp': ts,
+    'x-slack-signature': `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`,
+  };
+}
+
+async function measure(url: string, responseUrl: string, channel: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < REQUESTS + WARMUP; i++) {
+    const body = new URLSearchParams({ team_id: 'T0SANDBOX', channel_id: channel, user_id: 'U0BENCH', command: '/ir', text: 'status', response_url: responseUrl, trigger_id: `t${i}` }).toString();
+    const t0 = performance.now();
+    const res = await fetch(url, { method: 'POST', headers: signed(body), body });
+    await res.text();
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    if (i >= WARMUP) out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+async function main(): Promise<number> {
+  const slack = await SlackSandbox.start({});
+  const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+  const yaml = `
+workspace: { teamId: T0SANDBOX }
+accounts: [{ id: "111111111111", name: production, environment: production }]
+regions: [us-east-1]
+containmentRole: { name: CordonContainment, externalId: bench-external-id }
+channels: { triage: ${triage} }
+poller: { enabled: false }
+`;
+  const config = loadConfig({ CORDON_CONFIG: 'bench.yaml', SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' }, () => yaml);
+  const cordon = wire(config, silentLogger, { store: SqliteStore.open(':memory:') });
+  const front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+
+  // The floor: a bare Bolt app that only acks the same command.
+  const receiver = new HTTPReceiver({ signingSecret: SECRET, logger: slackLogger(silentLogger) });
+  const bare = new App({ token: 'xoxb-bench', receiver, logLevel: LogLevel.ERROR, logger: slackLogger(silentLogger), clientOptions: { slackApiUrl: slack.apiUrl } });
+  bare.command('/ir', async ({ ack }) => {
+    await ack();
+  });
+  const server = (await receiver.start({ port: 0, host: '127.0.0.1' })) as Server;
+  const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+
+  const rounds: { cordon: number[]; bare: number[] }[] = [];
+  for (let r = 0; r < 5; r++) {
+    rounds.push({ bare: await measure(bareUrl, slack.responseUrl(), triage), cordon: await measure(`${front.address as string}/slack/events`, slack.responseUrl(), triage) });
+  }
+  await cordon.control().inProcess?.idle();
+  await front.stop();
+  await receiver.stop();
+  await slack.close();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const c50 = median(rounds.map((x) => pct(x.cordon, 50)));
+  const c99 = median(rounds.map((x) => pct(x.cordon, 99)));
+  const b50 = median(rounds.map((x) => pct(x.bare, 50)));
+  const b99 = median(rounds.map((x) => pct(x.bare, 99)));
+  const ok = c99 < 300 && c99 <= 1.5 * b99;
+  process.stdout.write(`\nAck latency (${REQUESTS} signed /ir status per run, median of 5 runs)\n\n| app | p50 | p99 | vs bare Bolt |\n|---|---|---|---|\n`);
+  process.stdout.write(`| bare Bolt (floor) | ${b50.toFixed(2)} ms | ${b99.toFixed(2)} ms | 1.00× |\n`);
+  process.stdout.write(`| Cordon | ${c50.toFixed(2)} ms | ${c99.toFixed(2)} ms | p50 ${(c50 / b50).toFixed(2)}×, p99 ${(c99 / b99).toFixed(2)}× (aim p99 < 300 ms and ≤ 1.5×: ${ok ? 'met' : 'MISSED'}) |\n`);
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -64,7 +64,7 @@ poller: { enabled: false }
   bare.command('/ir', async ({ ack }) => {
     await ack();
   });
-  const server = (await receiver.start({ port: 0, host: '127.0.0.1' })) as Server;
+  const server = (await receiver.start({ port: 0, host: '127.0.0.1' }));
   const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
 
   const rounds: { cordon: number[]; bare: number[] }[] = [];

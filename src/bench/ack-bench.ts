@@ -1,7 +1,6 @@
 /* Ack latency benchmark: `npm run bench:ack`. Signed `/ir status` to Cordon's Bolt HTTP receiver vs a bare Bolt app. */
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { loadConfig } from '../config/load-config';

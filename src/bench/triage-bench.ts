@@ -142,11 +142,18 @@ async function main(): Promise<number> {
       await ticker;
       await burstPublisher.flush();
       const burstMs = performance.now() - t0;
+      // The held-back edits land once their 10 s are up: each card shows its final count.
+      await burstPublisher.drain(12_000);
       const burstCalls = slack.calls().slice(startCalls);
-      const cards = burstCalls.filter((c) => c.method === 'chat.postMessage' && /finding/i.test((typeof c.args.text === 'string' ? c.args.text : ''))).length;
-      const edits = burstCalls.filter((c) => c.method === 'chat.update' && /finding/i.test((typeof c.args.text === 'string' ? c.args.text : ''))).length;
+      const isCard = (t: unknown) => typeof t === 'string' && /^(Low|Medium|High|Critical) finding: /.test(t);
+      const cards = burstCalls.filter((c) => c.method === 'chat.postMessage' && isCard(c.args.text)).length;
+      const edits = burstCalls.filter((c) => c.method === 'chat.update' && isCard(c.args.text)).length;
       const maxEditsPerCard = edits / 50;
-      rows.push(['burst: 5,000 re-sends of 50 findings', `${cards} cards, ${edits} card edits`, `${Math.round(burstMs)} ms; ≤ 1 edit per card per 10 s: ${maxEditsPerCard <= Math.max(1, Math.ceil(burstMs / 10_000)) ? 'met' : 'MISSED'}`]);
+      rows.push([
+        'burst: 5,000 re-sends of 50 findings',
+        `${cards} cards, ${edits} card edits (after the 10 s debounce)`,
+        `burst ingested in ${Math.round(burstMs)} ms; ≤ 1 edit per card per 10 s: ${maxEditsPerCard <= 1 ? 'met' : 'MISSED'}`,
+      ]);
       if (cards !== 50) failed = true;
       await Promise.all([store.close(), burstStore.close()]);
     } finally {

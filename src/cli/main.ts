@@ -55,6 +55,8 @@ function shutdownSignal(): Promise<void> {
 
 async function serve(config: Config, log: Logger, deps: MainDeps): Promise<number> {
   requireSlack(config, { signingSecret: true });
+  // Listen for the stop signal before anything starts, so an early SIGTERM still shuts down cleanly.
+  const stop = deps.stopSignal ?? shutdownSignal();
   const cordon = wire(config, log, deps.wire);
   const control = config.containmentRole ? cordon.control() : undefined;
   const front = await startSlack(config, control?.listenerDeps ?? { store: cordon.store }, log);
@@ -89,7 +91,7 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
   const pollTickers = pollers.map((p) => new Ticker(async () => void (await p.pollOnce()), config.poller.interval, log, `poller:${p.region}`));
   pollTickers.forEach((t) => t.start());
   deps.onServing?.({ ...(front.address ? { address: front.address } : {}) });
-  await (deps.stopSignal ?? shutdownSignal());
+  await stop;
   log.info('stopping');
   await Promise.all([ticker.stop(), ...pollTickers.map((t) => t.stop())]);
   await control?.inProcess?.idle();

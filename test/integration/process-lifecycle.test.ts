@@ -64,7 +64,7 @@ describe('the cordon process', () => {
       serve.kill('SIGKILL');
       await exit(serve);
 
-      const store = SqliteStore.open(env.CORDON_STORE.slice('sqlite:'.length));
+      const store = SqliteStore.open(String(ws.env.CORDON_STORE).slice('sqlite:'.length));
       const [c] = await store.listCases();
       expect(c?.channelId).toBe(channels[0]!.id);
       expect(await store.listFindings({ caseId: c!.id })).toHaveLength(3);

@@ -1,5 +1,6 @@
 /* Ack latency benchmark: `npm run bench:ack`. Signed `/ir status` to Cordon's Bolt HTTP receiver vs a bare Bolt app. */
 import { createHmac } from 'node:crypto';
+import { median, printTable, runBench } from './bench-kit';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
@@ -74,24 +75,16 @@ poller: { enabled: false }
   await front.stop();
   await receiver.stop();
   await slack.close();
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const c50 = median(rounds.map((x) => pct(x.cordon, 50)));
   const c99 = median(rounds.map((x) => pct(x.cordon, 99)));
   const b50 = median(rounds.map((x) => pct(x.bare, 50)));
   const b99 = median(rounds.map((x) => pct(x.bare, 99)));
   const ok = c99 < 300 && c99 <= 1.5 * b99;
-  process.stdout.write(`\nAck latency (${REQUESTS} signed /ir status per run, median of 5 runs)\n\n| app | p50 | p99 | vs bare Bolt |\n|---|---|---|---|\n`);
-  process.stdout.write(`| bare Bolt (floor) | ${b50.toFixed(2)} ms | ${b99.toFixed(2)} ms | 1.00× |\n`);
-  process.stdout.write(`| Cordon | ${c50.toFixed(2)} ms | ${c99.toFixed(2)} ms | p50 ${(c50 / b50).toFixed(2)}×, p99 ${(c99 / b99).toFixed(2)}× (aim p99 < 300 ms and ≤ 1.5×: ${ok ? 'met' : 'MISSED'}) |\n`);
+  printTable(`Ack latency (${REQUESTS} signed /ir status per run, median of 5 runs)`, ['app', 'p50', 'p99', 'vs bare Bolt'], [
+    ['bare Bolt (floor)', `${b50.toFixed(2)} ms`, `${b99.toFixed(2)} ms`, '1.00×'],
+    ['Cordon', `${c50.toFixed(2)} ms`, `${c99.toFixed(2)} ms`, `p50 ${(c50 / b50).toFixed(2)}×, p99 ${(c99 / b99).toFixed(2)}× (aim p99 < 300 ms and ≤ 1.5×: ${ok ? 'met' : 'MISSED'})`],
+  ]);
   return ok ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

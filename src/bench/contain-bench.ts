@@ -1,5 +1,6 @@
 /* Containment benchmark: `npm run bench:contain`. Simulated AWS with 100 ms per call, untrackSeconds 0. */
 import { performance } from 'node:perf_hooks';
+import { median, printTable, runBench } from './bench-kit';
 import { CrossAccountClients } from '../aws/aws-clients';
 import { ContainmentService } from '../containment/containment-service';
 import { silentLogger } from '../log';
@@ -12,10 +13,6 @@ const REGION = 'us-east-1';
 const LATENCY_MS = 100;
 const RUNS = 5;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 /** Contains `n` instances (3 volumes, 2 ENIs each) at once; wall time and the calls made. */
 async function run(n: number): Promise<{ ms: number; calls: number; ok: boolean }> {
@@ -73,18 +70,8 @@ async function main(): Promise<number> {
     ['1 instance (3 volumes, 2 ENIs)', `${Math.round(m1)} ms, ${roundTrips} round trips on the critical path, ${calls1} calls`, `sequential script: ${sequentialMs(calls1)} ms (${(sequentialMs(calls1) / m1).toFixed(1)}× slower); aim ≤ 8 round trips: ${roundTrips <= 8 ? 'met' : 'MISSED'}`],
     ['20 instances at once', `${Math.round(m20)} ms, ${calls20} calls`, `${(m20 / m1).toFixed(2)}× one instance (aim < 2×: ${m20 < 2 * m1 ? 'met' : 'MISSED'}); sequential script: ${sequentialMs(calls20)} ms (${(sequentialMs(calls20) / m20).toFixed(1)}× slower)`],
   ];
-  process.stdout.write(`\nContainment benchmark (simulated AWS, ${LATENCY_MS} ms per call, untrackSeconds 0, median of ${RUNS} runs)\n\n`);
-  process.stdout.write('| measure | value | vs baseline |\n|---|---|---|\n');
-  for (const [a, b, c] of rows) process.stdout.write(`| ${a} | ${b} | ${c} |\n`);
+  printTable(`Containment benchmark (simulated AWS, ${LATENCY_MS} ms per call, untrackSeconds 0, median of ${RUNS} runs)`, ['measure', 'value', 'vs baseline'], rows);
   return ok && roundTrips <= 8 && m20 < 2 * m1 ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -17,6 +17,23 @@ function findingNeedsPublish(f: StoredFinding): boolean {
 /** posted_ts of events that are never posted on their own. */
 const SILENT_TS = 'silent';
 
+/** `WHERE a = ? AND b IN (?, ?)` from the filters that are set. */
+function where(filters: [column: string, value: string | string[] | undefined][]): { sql: string; args: string[] } {
+  const parts: string[] = [];
+  const args: string[] = [];
+  for (const [column, value] of filters) {
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
+    if (Array.isArray(value)) {
+      parts.push(`${column} IN (${value.map(() => '?').join(',')})`);
+      args.push(...value);
+    } else {
+      parts.push(`${column} = ?`);
+      args.push(value);
+    }
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
+}
+
 interface DocRow {
   doc: string;
 }
@@ -143,18 +160,11 @@ export class SqliteStore implements Store {
   }
 
   listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.caseId) {
-      where.push('case_id = ?');
-      args.push(filter.caseId);
-    }
-    if (filter.disposition) {
-      where.push('disposition = ?');
-      args.push(filter.disposition);
-    }
-    const sql = `SELECT doc FROM findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY first_seen_at, id`;
-    return Promise.resolve((this.stmt(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
+    const w = where([
+      ['case_id', filter.caseId],
+      ['disposition', filter.disposition],
+    ]);
+    return Promise.resolve((this.stmt(`SELECT doc FROM findings ${w.sql} ORDER BY first_seen_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
   findingsToPublish(limit: number): Promise<StoredFinding[]> {
@@ -211,17 +221,8 @@ export class SqliteStore implements Store {
         for (const e of p.claim.onCreate) this.insertEvent(e);
       } else {
         const joined = p.claim.onJoin(claimed.case);
-        const next = { ...joined.case, version: claimed.case.version + 1 };
-        this.stmt('UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ? WHERE id = ? AND version = ?').run(
-          next.status,
-          next.channelId ?? null,
-          next.lastActivityAt,
-          caseNeedsPublish(next) ? 1 : 0,
-          next.version,
-          JSON.stringify(next),
-          next.id,
-          claimed.case.version,
-        );
+        const next = { ...joined.case, version: claimed.case.version };
+        this.writeCase(next);
         for (const e of joined.events) this.insertEvent(e);
         c = next;
       }
@@ -290,31 +291,29 @@ export class SqliteStore implements Store {
   }
 
   updateCase(c: Case): Promise<boolean> {
+    return Promise.resolve(this.writeCase(c));
+  }
+
+  /** Compare-and-set on `version`; on success bumps it (also on the object given). */
+  private writeCase(c: Case): boolean {
     const next = { ...c, version: c.version + 1 };
-    const res = this.stmt(
-        `UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ?
-         WHERE id = ? AND version = ?`,
-      )
-      .run(
-        next.status,
-        next.channelId ?? null,
-        next.lastActivityAt,
-        caseNeedsPublish(next) ? 1 : 0,
-        next.version,
-        JSON.stringify(next),
-        c.id,
-        c.version,
-      );
+    const res = this.stmt('UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ? WHERE id = ? AND version = ?').run(
+      next.status,
+      next.channelId ?? null,
+      next.lastActivityAt,
+      caseNeedsPublish(next) ? 1 : 0,
+      next.version,
+      JSON.stringify(next),
+      c.id,
+      c.version,
+    );
     if (res.changes === 1) c.version = next.version;
-    return Promise.resolve(res.changes === 1);
+    return res.changes === 1;
   }
 
   listCases(filter?: { status?: CaseStatus[] }): Promise<Case[]> {
-    const statuses = filter?.status ?? [];
-    const sql = statuses.length
-      ? `SELECT doc FROM cases WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`
-      : 'SELECT doc FROM cases ORDER BY id';
-    return Promise.resolve((this.stmt(sql).all(...statuses) as DocRow[]).map((r) => JSON.parse(r.doc) as Case));
+    const w = where([['status', filter?.status]]);
+    return Promise.resolve((this.stmt(`SELECT doc FROM cases ${w.sql} ORDER BY id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as Case));
   }
 
   casesToPublish(limit: number): Promise<Case[]> {
@@ -395,18 +394,11 @@ export class SqliteStore implements Store {
   }
 
   listActions(filter: { caseId?: string; status?: ActionStatus[] }): Promise<Action[]> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.caseId) {
-      where.push('case_id = ?');
-      args.push(filter.caseId);
-    }
-    if (filter.status?.length) {
-      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
-      args.push(...filter.status);
-    }
-    const sql = `SELECT doc FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-    return Promise.resolve((this.stmt(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as Action));
+    const w = where([
+      ['case_id', filter.caseId],
+      ['status', filter.status],
+    ]);
+    return Promise.resolve((this.stmt(`SELECT doc FROM actions ${w.sql} ORDER BY created_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as Action));
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
@@ -416,18 +408,11 @@ export class SqliteStore implements Store {
   }
 
   listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.caseId) {
-      where.push('case_id = ?');
-      args.push(filter.caseId);
-    }
-    if (filter.actionId) {
-      where.push('action_id = ?');
-      args.push(filter.actionId);
-    }
-    const sql = `SELECT doc FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
-    return Promise.resolve((this.stmt(sql).all(...args) as DocRow[]).map((r) => JSON.parse(r.doc) as AuditEntry));
+    const w = where([
+      ['case_id', filter.caseId],
+      ['action_id', filter.actionId],
+    ]);
+    return Promise.resolve((this.stmt(`SELECT doc FROM audit ${w.sql} ORDER BY id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as AuditEntry));
   }
 
   getCheckpoint(key: string): Promise<string | undefined> {

@@ -67,6 +67,7 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
       await publisher.flush();
       if (control) {
         await control.actions.expirePending();
+        await control.escalation.tick();
         await cordon.containment().sweepInterrupted(60_000);
       }
       const now = new Date();

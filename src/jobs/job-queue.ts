@@ -8,6 +8,7 @@ export type Job =
     }
   | { type: 'apply'; actionId: string; by: string }
   | { type: 'revert'; actionId: string; by: string }
+  | { type: 'bridge'; caseId: string }
   | { type: 'publish' };
 
 /** Port: the in-process adapter here; a Lambda-invoke adapter for serverless. */

@@ -69,6 +69,29 @@ export class CaseService {
     return claim;
   }
 
+  /** Resolve (commander): status resolved, the summary kept, the checklist posted by the caller. */
+  async resolve(caseId: string, actor: string, summary: string | undefined): Promise<Case> {
+    return this.transition(caseId, ['open', 'contained'], { status: 'resolved', resolvedBy: actor, resolvedAt: this.opts.now().toISOString(), ...(summary ? { resolution: summary } : {}) }, 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
+  }
+
+  /** Close (commander): no finding joins a closed case; the channel stays as the record. */
+  async close(caseId: string, actor: string): Promise<Case> {
+    return this.transition(caseId, ['open', 'contained', 'resolved'], { status: 'closed', closedBy: actor, closedAt: this.opts.now().toISOString() }, 'case.closed', actor, 'Closed');
+  }
+
+  private async transition(caseId: string, from: Case['status'][], patch: Partial<Case>, kind: 'case.resolved' | 'case.closed', actor: string, text: string): Promise<Case> {
+    for (let i = 0; i < 5; i++) {
+      const c = await this.require(caseId);
+      if (!from.includes(c.status)) throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be ${kind === 'case.resolved' ? 'resolved' : 'closed'} now`);
+      const at = this.opts.now().toISOString();
+      const next = { ...c, ...patch, updatedAt: at, cardDirty: true };
+      if (!(await this.store.updateCase(next))) continue;
+      await this.store.appendTimeline({ caseId, at, kind, actor, text });
+      return next;
+    }
+    throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${caseId} kept changing; try again`);
+  }
+
   async note(caseId: string, actor: string, text: string): Promise<void> {
     await this.store.appendTimeline({ caseId, at: this.opts.now().toISOString(), kind: 'note', actor, text });
   }

@@ -13,11 +13,13 @@ import type { Store } from '../store/store';
 import { AccessService } from './access-service';
 import { ActionService } from './action-service';
 import { CaseService } from './case-service';
+import { EscalationService } from './escalation-service';
 
 /** Everything the Slack listeners and the worker share. */
 export interface SlackControl {
   actions: ActionService;
   cases: CaseService;
+  escalation: EscalationService;
   access: AccessService;
   queue: JobQueue;
   /** The worker: runs one job (in-process here; the `worker` Lambda on AWS). */
@@ -49,7 +51,7 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
   const cases = new CaseService(p.store, { correlationWindowMs: p.config.triage.correlationWindow, now: p.now, random: p.random });
   const environments = Object.fromEntries(p.config.accounts.map((a) => [a.id, a.environment]));
   // The worker and the service need each other: the queue runs jobs that call the service.
-  const ref: { actions?: ActionService } = {};
+  const ref: { actions?: ActionService; escalation?: EscalationService } = {};
   const runJob: JobHandler = async (job) => {
     const svc = ref.actions as ActionService;
     switch (job.type) {
@@ -77,6 +79,10 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
         await svc.runRevert(job.actionId, job.by);
         await p.publisher.flush();
         return;
+      case 'bridge':
+        await p.publisher.flush();
+        await (ref.escalation as EscalationService).buildBridge(job.caseId);
+        return;
       case 'publish':
         await p.publisher.flush();
         return;
@@ -101,13 +107,22 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
     now: p.now,
   });
   ref.actions = actions;
+  const escalation = new EscalationService(p.store, p.client, access, queue, p.log, {
+    invite: p.config.escalation.invite,
+    inviteGroups: p.config.escalation.inviteGroups,
+    ...(p.config.escalation.bridgeUrl ? { bridgeUrl: p.config.escalation.bridgeUrl } : {}),
+    repageEveryMs: p.config.escalation.repageEvery,
+    now: p.now,
+  });
+  ref.escalation = escalation;
   return {
     actions,
+    escalation,
     cases,
     access,
     queue,
     runJob,
-    listenerDeps: { store: p.store, actions, cases, authorizer: access, queue },
+    listenerDeps: { store: p.store, actions, cases, authorizer: access, queue, escalation, client: p.client },
     ...(inProcess ? { inProcess } : {}),
   };
 }

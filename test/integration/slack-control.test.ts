@@ -173,6 +173,26 @@ containment: { untrackSeconds: 0 }`,
     expect(await cordon.store.listActions({})).toEqual([]);
   });
 
+  it('resolve and close need a commander; resolve posts the checklist; timeline and ack answer in the channel', async () => {
+    aws.sb.createUser(SANDBOX, 'z');
+    await command(RESP, `contain arn:aws:iam::${SANDBOX}:user/z --dry-run`);
+    await idle();
+    const ch = caseChannel();
+    await command(RESP, 'resolve all good', ch.id);
+    await command(RESP, 'close', ch.id);
+    await eventually(() => ephemeralTexts().filter((t) => /needs commander/.test(t)).length === 2, 'two refusals');
+    expect((await cordon.store.getCaseByChannel(ch.id))!.status).toBe('open');
+    await command(CMD1, 'resolve all good', ch.id);
+    await eventually(() => slack.messages(ch.id).some((m) => (m.text ?? '').endsWith('resolved')), 'the checklist');
+    expect(JSON.stringify(slack.messages(ch.id).find((m) => (m.text ?? '').endsWith('resolved'))!.blocks)).toContain('Credentials rotated');
+    await command(CMD1, 'close', ch.id);
+    await eventually(async () => (await cordon.store.getCaseByChannel(ch.id))!.status === 'closed', 'the close');
+    await command(VIEW, 'timeline', ch.id);
+    await eventually(() => slack.ephemerals().some((e) => (e.text ?? '').startsWith('Timeline of')), 'the timeline');
+    const kinds = (await cordon.store.listTimeline((await cordon.store.getCaseByChannel(ch.id))!.id)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['case.opened', 'case.resolved', 'case.closed']));
+  });
+
   it('a Slack retry of a command creates no second action', async () => {
     aws.sb.createUser(SANDBOX, 'r');
     const body = commandBody({ text: `contain arn:aws:iam::${SANDBOX}:user/r --dry-run`, user: RESP, channel: triage, responseUrl: slack.responseUrl() });

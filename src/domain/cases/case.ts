@@ -35,6 +35,23 @@ export interface Case {
   cardDirty: boolean;
   /** The case's line in the triage channel. */
   indexTs?: string;
+  /** Escalation (DESIGN §5): the bridge channel and the acknowledgement clock. */
+  escalatedAt?: string;
+  escalatedBy?: string;
+  escalationReason?: string;
+  bridgeChannelId?: string;
+  bridgeChannelName?: string;
+  /** The bridge message carrying the Acknowledge button. */
+  bridgeTs?: string;
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  lastPagedAt?: string;
+  pages?: number;
+  resolvedAt?: string;
+  resolvedBy?: string;
+  resolution?: string;
+  closedAt?: string;
+  closedBy?: string;
   /** Optimistic-concurrency version, bumped by every write. */
   version: number;
 }

@@ -30,3 +30,12 @@ export function caseChannelName(prefix: string, caseId: string, findingType: str
 export function isValidChannelName(name: string): boolean {
   return name.length > 0 && name.length <= CHANNEL_NAME_MAX && /^[a-z0-9_-]+$/.test(name);
 }
+
+/**
+ * `<case-channel>-bridge`, still a valid name when the case channel is at 80
+ * characters: the case name gives way, never the suffix. `attempt` > 1 adds `-<n>`.
+ */
+export function bridgeChannelName(caseChannel: string, attempt = 1): string {
+  const suffix = `-bridge${attempt > 1 ? `-${attempt}` : ''}`;
+  return `${caseChannel.slice(0, CHANNEL_NAME_MAX - suffix.length).replace(/-+$/g, '')}${suffix}`;
+}

@@ -5,7 +5,12 @@ export type IrCommand =
   | { sub: 'status' }
   | { sub: 'contain'; target: string; dryRun: boolean; reason?: string }
   | { sub: 'revert'; actionId: string }
-  | { sub: 'note'; text: string };
+  | { sub: 'note'; text: string }
+  | { sub: 'escalate'; reason?: string }
+  | { sub: 'ack' }
+  | { sub: 'timeline'; page: number }
+  | { sub: 'resolve'; summary?: string }
+  | { sub: 'close' };
 
 export type IrParse = { ok: true; command: IrCommand } | { ok: false; error: string };
 
@@ -17,6 +22,11 @@ export const IR_USAGE: Record<IrCommand['sub'], string> = {
   contain: '/ir contain <arn|access-key-id> [--dry-run] [reason]',
   revert: '/ir revert <action-id>',
   note: '/ir note <text>',
+  escalate: '/ir escalate [reason]',
+  ack: '/ir ack',
+  timeline: '/ir timeline [page]',
+  resolve: '/ir resolve [summary]',
+  close: '/ir close',
 };
 
 export const ACTION_ID_PATTERN = /^A-\d{14}-[0-9a-z]{4}$/;
@@ -40,8 +50,20 @@ export function parseIrText(raw: string): IrParse {
       return { ok: true, command: { sub: 'help' } };
     case 'whoami':
     case 'status':
+    case 'ack':
+    case 'close':
       if (args.length) return fail(`\`/ir ${sub}\` takes no arguments`, sub);
       return { ok: true, command: { sub } };
+    case 'escalate':
+    case 'resolve': {
+      const rest = text.slice(head.length).trim().slice(0, MAX_REASON);
+      if (sub === 'escalate') return { ok: true, command: { sub, ...(rest ? { reason: rest } : {}) } };
+      return { ok: true, command: { sub, ...(rest ? { summary: rest } : {}) } };
+    }
+    case 'timeline': {
+      if (args.length > 1 || (args[0] !== undefined && !/^[1-9]\d{0,3}$/.test(args[0]))) return fail('the page is a number from 1', 'timeline');
+      return { ok: true, command: { sub: 'timeline', page: args[0] ? Number(args[0]) : 1 } };
+    }
     case 'contain': {
       const dryRun = args.includes('--dry-run');
       const unknownFlag = args.find((a) => a.startsWith('--') && a !== '--dry-run');

@@ -60,7 +60,10 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
     blocks.push({
       type: 'actions',
       block_id: 'finding-actions',
-      elements: [{ type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id }],
+      elements: [
+        { type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id },
+        { type: 'button', action_id: ActionId.ESCALATE, text: { type: 'plain_text', text: 'Escalate' }, value: sf.id },
+      ],
     });
   }
   return { text: `${band} finding: ${safeText(f.title, 200)} (seen ${f.count}×)`, blocks };

@@ -4,11 +4,13 @@ import { containableTarget } from '../../domain/actions/target';
 import { ACTION_ID_PATTERN } from '../../domain/commands/ir-command';
 import { CordonError, ErrorCode } from '../../errors';
 import type { ActionService, Requester } from '../../services/action-service';
+import type { EscalationService } from '../../services/escalation-service';
 import type { Store } from '../../store/store';
 import { ActionId } from '../ids';
 
 const actionValue = z.string().regex(ACTION_ID_PATTERN, 'the button does not name an action');
 const findingValue = z.string().min(1).max(300);
+const caseValue = z.string().regex(/^IR-\d{8}-[0-9A-Z]{4}$/, 'the button does not name a case');
 
 function requester(body: BlockAction): Requester {
   const container: unknown = body.container.channel_id;
@@ -26,7 +28,7 @@ function valueOf<T>(schema: z.ZodType<T>, action: ButtonAction): T {
 }
 
 /** Button values carry ids only; every click reloads the record and re-checks the role in the service. */
-export function registerButtons(app: App, deps: { store: Store; actions: ActionService }): void {
+export function registerButtons(app: App, deps: { store: Store; actions: ActionService; escalation?: EscalationService }): void {
   app.action<BlockAction<ButtonAction>>(ActionId.APPROVE, async ({ ack, body, action, context }) => {
     await ack();
     if ((context.retryNum ?? 0) > 0) return;
@@ -41,6 +43,18 @@ export function registerButtons(app: App, deps: { store: Store; actions: ActionS
     await ack();
     if ((context.retryNum ?? 0) > 0) return;
     await deps.actions.requestRevert(requester(body), valueOf(actionValue, action));
+  });
+  app.action<BlockAction<ButtonAction>>(ActionId.ACKNOWLEDGE, async ({ ack, body, action, context }) => {
+    await ack();
+    if ((context.retryNum ?? 0) > 0 || !deps.escalation) return;
+    await deps.escalation.acknowledge(requester(body), valueOf(caseValue, action));
+  });
+  app.action<BlockAction<ButtonAction>>(ActionId.ESCALATE, async ({ ack, body, action, context }) => {
+    await ack();
+    if ((context.retryNum ?? 0) > 0 || !deps.escalation) return;
+    const sf = await deps.store.getFinding(valueOf(findingValue, action));
+    if (!sf?.caseId) throw new CordonError(ErrorCode.INPUT_INVALID, 'this finding belongs to no case');
+    await deps.escalation.escalate(requester(body), `from finding ${sf.id}`, sf.caseId);
   });
   app.action<BlockAction<ButtonAction>>(ActionId.CONTAIN, async ({ ack, body, action, context, respond }) => {
     await ack();

@@ -7,6 +7,9 @@ import { CordonError, ErrorCode } from '../../errors';
 import type { JobQueue } from '../../jobs/job-queue';
 import type { ActionService, Authorizer, Requester } from '../../services/action-service';
 import type { CaseService } from '../../services/case-service';
+import type { EscalationService } from '../../services/escalation-service';
+import type { WebClient } from '@slack/web-api';
+import { renderResolutionChecklist, renderTimelinePage } from '../blocks/timeline-page';
 import type { Store } from '../../store/store';
 import { SLASH_COMMAND } from '../ids';
 
@@ -19,6 +22,11 @@ export const IR_HELP = [
   `• \`${IR_USAGE.contain}\` — plan and run containment (outside a case channel it opens a case)`,
   `• \`${IR_USAGE.revert}\` — restore what an action changed (commander)`,
   `• \`${IR_USAGE.note}\` — add a note to the case timeline`,
+  `• \`${IR_USAGE.escalate}\` — open the bridge channel and page the escalation contacts`,
+  `• \`${IR_USAGE.ack}\` — acknowledge an escalation (stops the re-paging)`,
+  `• \`${IR_USAGE.timeline}\` — every event of the case, with UTC time and actor`,
+  `• \`${IR_USAGE.resolve}\` — mark the case resolved and post the checklist (commander)`,
+  `• \`${IR_USAGE.close}\` — close the case (commander)`,
 ].join('\n');
 
 const commandBody = z.object({
@@ -35,6 +43,8 @@ export interface ListenerDeps {
   cases?: CaseService;
   authorizer?: Authorizer & { describe(userId: string): Promise<string> };
   queue?: JobQueue;
+  escalation?: EscalationService;
+  client?: WebClient;
 }
 
 function need<T>(dep: T | undefined, what: string): T {
@@ -119,6 +129,49 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         await need(deps.cases, 'cases').note(c.id, who.userId, cmd.text);
         if (deps.queue) await deps.queue.enqueue({ type: 'publish' });
         await respond({ response_type: 'ephemeral', text: 'Note added to the timeline.' });
+        return;
+      }
+      case 'escalate': {
+        await ack();
+        const r = await need(deps.escalation, 'escalation').escalate(who, cmd.reason);
+        await respond({
+          response_type: 'ephemeral',
+          text: r.already ? `Case ${r.case.id} is already escalated${r.case.bridgeChannelId ? ` (<#${r.case.bridgeChannelId}>)` : ''}.` : `Escalating ${r.case.id}: the bridge channel is being opened.`,
+        });
+        return;
+      }
+      case 'ack': {
+        await ack();
+        const r = await need(deps.escalation, 'escalation').acknowledge(who);
+        await respond({
+          response_type: 'ephemeral',
+          text: r.already ? `Already acknowledged by <@${r.case.acknowledgedBy ?? ''}>; nothing changed.` : `Acknowledged: you own case ${r.case.id}.`,
+        });
+        return;
+      }
+      case 'timeline': {
+        await ack();
+        const c = await deps.store.getCaseByChannel(who.channelId);
+        if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE.timeline}\` in a case channel`);
+        if (deps.authorizer) await deps.authorizer.authorize(who, 'timeline', { caseId: c.id });
+        await respond({ response_type: 'ephemeral', ...renderTimelinePage(c.id, await deps.store.listTimeline(c.id), cmd.page) });
+        return;
+      }
+      case 'resolve':
+      case 'close': {
+        await ack();
+        const c = await deps.store.getCaseByChannel(who.channelId);
+        if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE[cmd.sub]}\` in a case channel`);
+        await need(deps.authorizer, 'access control').authorize(who, cmd.sub, { caseId: c.id });
+        const cases = need(deps.cases, 'cases');
+        if (cmd.sub === 'resolve') {
+          await cases.resolve(c.id, who.userId, cmd.summary);
+          if (deps.client) await deps.client.chat.postMessage({ channel: who.channelId, ...renderResolutionChecklist(c.id, cmd.summary) });
+        } else {
+          await cases.close(c.id, who.userId);
+        }
+        if (deps.queue) await deps.queue.enqueue({ type: 'publish' });
+        await respond({ response_type: 'ephemeral', text: `Case ${c.id} ${cmd.sub === 'resolve' ? 'resolved' : 'closed'}.` });
         return;
       }
     }

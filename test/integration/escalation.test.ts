@@ -1,0 +1,119 @@
+import { loadConfig } from '../../src/config/load-config';
+import { wire, type Cordon } from '../../src/container';
+import { bridgeChannelName, isValidChannelName } from '../../src/domain/cases/channel-name';
+import { silentLogger } from '../../src/log';
+import { SlackSandbox } from '../../src/sandbox/slack';
+import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
+import { containmentHarness } from '../support/aws';
+import { testConfigYaml } from '../support/cli-harness';
+
+describe('escalation bridge and acknowledgement clock', () => {
+  let slack: SlackSandbox;
+  let cordon: Cordon;
+  let clock: number;
+  const start = Date.parse('2026-11-22T02:00:00.000Z');
+
+  beforeEach(async () => {
+    slack = await SlackSandbox.start({});
+    for (const id of ['U0RESP', 'U0ONCALL', 'U0CISO', 'U0VIEW']) slack.addUser({ id, name: id.toLowerCase() });
+    slack.addUserGroup({ id: 'S0LEADS', handle: 'leads', users: ['U0CISO'] });
+    const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+    clock = start;
+    const yaml = testConfigYaml({
+      triageChannel: triage,
+      invite: ['U0RESP', 'U0VIEW'],
+      extra: `access:
+  users: { U0RESP: responder, U0ONCALL: responder }
+escalation:
+  invite: [U0ONCALL]
+  inviteGroups: [S0LEADS]
+  bridgeUrl: https://meet.example.com/ir
+  repageEvery: 5m`,
+    });
+    const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => yaml);
+    cordon = wire(config, silentLogger, { store: containmentHarness().store, now: () => new Date(clock) });
+  });
+
+  afterEach(async () => {
+    await cordon.control().inProcess?.idle();
+    await slack.close();
+  });
+
+  async function openCase(type: string): Promise<string> {
+    const s = await cordon.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ type, accessKeyId: 'AKIAESCALATE00000001', severity: 5 })), 't');
+    await cordon.slack!.publisher.flush();
+    return s.casesOpened[0]!;
+  }
+
+  it('opens a valid bridge for an 80-character case channel, invites the contacts, cross-links and records it', async () => {
+    const caseId = await openCase(`Recon:IAMUser/${'VeryLongThreatFamilyName'.repeat(5)}`);
+    const c = (await cordon.store.getCase(caseId))!;
+    expect(c.channelName).toHaveLength(80);
+    const who = { userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! };
+    const r = await cordon.control().escalation.escalate(who, 'exfiltration in progress');
+    expect(r.already).toBe(false);
+    await cordon.control().inProcess!.idle();
+    const after = (await cordon.store.getCase(caseId))!;
+    expect(after.bridgeChannelName).toBe(bridgeChannelName(c.channelName!));
+    expect(isValidChannelName(after.bridgeChannelName!)).toBe(true);
+    expect(after.bridgeChannelName!.endsWith('-bridge')).toBe(true);
+    expect(slack.members(after.bridgeChannelId!).sort()).toEqual(['U0CISO', 'U0ONCALL', 'UBOT']);
+    expect(slack.messages(after.channelId!).some((m) => (m.text ?? '').includes(`<#${after.bridgeChannelId!}>`))).toBe(true);
+    const bridgeMsg = slack.messages(after.bridgeChannelId!)[0]!;
+    expect(JSON.stringify(bridgeMsg.blocks)).toContain(`<#${after.channelId!}>`);
+    expect(JSON.stringify(bridgeMsg.blocks)).toContain('https://meet.example.com/ir');
+    expect(JSON.stringify(bridgeMsg.blocks)).toContain('cordon.acknowledge');
+    expect((await cordon.store.listTimeline(caseId)).map((e) => e.kind)).toContain('case.escalated');
+    // escalating again changes nothing
+    expect((await cordon.control().escalation.escalate(who, undefined)).already).toBe(true);
+  });
+
+  it('re-pages every repageEvery until acknowledged; the time to acknowledge is exact; a second ack is a no-op', async () => {
+    const caseId = await openCase('Recon:IAMUser/MaliciousIPCaller');
+    const c = (await cordon.store.getCase(caseId))!;
+    const who = { userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! };
+    await cordon.control().escalation.escalate(who, undefined);
+    await cordon.control().inProcess!.idle();
+    const bridge = (await cordon.store.getCase(caseId))!.bridgeChannelId!;
+    const pages = () => slack.messages(bridge).filter((m) => (m.text ?? '').includes('still unacknowledged')).length;
+    clock = start + 4 * 60_000;
+    await cordon.control().escalation.tick();
+    expect(pages()).toBe(0);
+    clock = start + 5 * 60_000;
+    await cordon.control().escalation.tick();
+    expect(pages()).toBe(1);
+    expect(slack.messages(bridge).at(-1)!.text).toContain('<@U0ONCALL> <@U0CISO>');
+    clock = start + 10 * 60_000;
+    await cordon.control().escalation.tick();
+    expect(pages()).toBe(2);
+    clock = start + 12 * 60_000 + 30_000;
+    const oncall = { userId: 'U0ONCALL', teamId: 'T0SANDBOX', channelId: bridge };
+    expect((await cordon.control().escalation.acknowledge(oncall)).already).toBe(false);
+    const acked = (await cordon.store.getCase(caseId))!;
+    expect(Date.parse(acked.acknowledgedAt!) - Date.parse(acked.escalatedAt!)).toBe(12 * 60_000 + 30_000);
+    expect((await cordon.store.listTimeline(caseId)).find((e) => e.kind === 'case.acknowledged')?.text).toBe('Acknowledged 12m 30s after escalation');
+    clock = start + 30 * 60_000;
+    await cordon.control().escalation.tick();
+    expect(pages()).toBe(2);
+    expect((await cordon.control().escalation.acknowledge({ ...oncall, userId: 'U0RESP' })).already).toBe(true);
+    expect((await cordon.store.getCase(caseId))!.acknowledgedBy).toBe('U0ONCALL');
+    expect(JSON.stringify(slack.messages(bridge)[0]!.blocks)).not.toContain('cordon.acknowledge');
+  });
+
+  it('escalates Critical cases by routing from the ticker', async () => {
+    const s = await cordon.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ severity: 9.6, type: 'AttackSequence:IAM/CompromisedCredentials', accessKeyId: 'AKIACRITICAL00000001' })), 't');
+    await cordon.slack!.publisher.flush();
+    await cordon.control().escalation.tick();
+    await cordon.control().inProcess!.idle();
+    const c = (await cordon.store.getCase(s.casesOpened[0]!))!;
+    expect(c.escalatedBy).toBe('cordon');
+    expect(c.bridgeChannelId).toBeDefined();
+  });
+
+  it('refuses a viewer', async () => {
+    const caseId = await openCase('Recon:IAMUser/MaliciousIPCaller');
+    const c = (await cordon.store.getCase(caseId))!;
+    await expect(cordon.control().escalation.escalate({ userId: 'U0VIEW', teamId: 'T0SANDBOX', channelId: c.channelId! }, undefined)).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
+    expect((await cordon.store.getCase(caseId))!.escalatedAt).toBeUndefined();
+  });
+});

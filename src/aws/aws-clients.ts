@@ -1,6 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { CordonError, ErrorCode } from '../errors';
@@ -12,6 +13,7 @@ export interface ClientFactory {
   ec2(region: string, credentials: AwsCredentialIdentityProvider): EC2Client;
   iam(credentials: AwsCredentialIdentityProvider): IAMClient;
   lambda(region: string, credentials: AwsCredentialIdentityProvider): LambdaClient;
+  guardduty(region: string, credentials: AwsCredentialIdentityProvider): GuardDutyClient;
 }
 
 /** SDK clients acting in one member account, as one action's session. */
@@ -20,6 +22,7 @@ export interface AccountClients {
   ec2(region: string): EC2Client;
   iam(): IAMClient;
   lambda(region: string): LambdaClient;
+  guardduty(region: string): GuardDutyClient;
 }
 
 /** Throttling is retried, not fatal (DESIGN §8). */
@@ -32,6 +35,7 @@ export function realClientFactory(defaultRegion: string): ClientFactory {
     ec2: (region, credentials) => new EC2Client({ region, credentials, ...CLIENT_DEFAULTS }),
     iam: (credentials) => new IAMClient({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS }),
     lambda: (region, credentials) => new LambdaClient({ region, credentials, ...CLIENT_DEFAULTS }),
+    guardduty: (region, credentials) => new GuardDutyClient({ region, credentials, ...CLIENT_DEFAULTS }),
   };
 }
 
@@ -118,12 +122,14 @@ export class CrossAccountClients {
     const provider: AwsCredentialIdentityProvider = () => Promise.resolve(creds);
     const ec2 = new Map<string, EC2Client>();
     const lambda = new Map<string, LambdaClient>();
+    const guardduty = new Map<string, GuardDutyClient>();
     let iam: IAMClient | undefined;
     const clients: AccountClients = {
       accountId,
       ec2: (region) => ec2.get(region) ?? ec2.set(region, this.factory.ec2(region, provider)).get(region)!,
       iam: () => (iam ??= this.factory.iam(provider)),
       lambda: (region) => lambda.get(region) ?? lambda.set(region, this.factory.lambda(region, provider)).get(region)!,
+      guardduty: (region) => guardduty.get(region) ?? guardduty.set(region, this.factory.guardduty(region, provider)).get(region)!,
     };
     this.cache.set(key, { creds, clients });
     return clients;

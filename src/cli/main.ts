@@ -68,6 +68,7 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
       if (control) {
         await control.actions.expirePending();
         await control.escalation.tick();
+        await control.suppression.sweepExpired();
         await cordon.containment().sweepInterrupted(60_000);
       }
       const now = new Date();

@@ -81,6 +81,11 @@ export class ContainmentService {
     return { ...target, accountId: account };
   }
 
+  /** Clients in a member account as one session (suppression filters use them too). */
+  clientsFor(accountId: string, who: { actionId: string; requestedBy: string }): Promise<AccountClients> {
+    return this.accounts.forAccount(accountId, who);
+  }
+
   /** Allowlist check alone (no AWS call), for listeners that must answer at once. */
   resolveAllowed(accountId: string): void {
     this.accounts.assertAllowed(accountId);

@@ -4,6 +4,7 @@ import type { Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
 import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
+import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import type { FindingPlacement, PlacementResult, Store } from '../store/store';
@@ -102,7 +103,8 @@ export class FindingPipeline {
       seen.add(parsed.finding.id);
     }
     const now = this.now();
-    const planned = fresh.map((f) => this.placementFor(f, source, now));
+    const rules = await this.store.activeSuppressions();
+    const planned = fresh.map((f) => this.placementFor(f, source, now, rules));
     let results: PlacementResult[];
     try {
       results = await this.store.placeFindings(planned.map((p) => p.placement));
@@ -165,16 +167,16 @@ export class FindingPipeline {
   private async place(f: Finding, source: string, summary: IngestSummary): Promise<void> {
     const existing = await this.store.getFinding(f.id);
     if (existing) return this.update(existing, f, summary);
-    const { placement, decision } = this.placementFor(f, source, this.now());
+    const { placement, decision } = this.placementFor(f, source, this.now(), await this.store.activeSuppressions());
     const r = await this.store.placeFinding(placement);
     if (!r.inserted) throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} was stored concurrently`);
     this.countPlaced(summary, decision, r);
   }
 
   /** What storing a new finding means: its disposition, and the case it opens or joins. Pure. */
-  private placementFor(f: Finding, source: string, now: Date): { finding: Finding; decision: TriageDecision; placement: FindingPlacement } {
+  private placementFor(f: Finding, source: string, now: Date, storedRules: SuppressionRule[]): { finding: Finding; decision: TriageDecision; placement: FindingPlacement } {
     const at = now.toISOString();
-    const decision = this.triage.decide(f, now);
+    const decision = this.triage.decide(f, now, storedRules);
     const base: StoredFinding = {
       id: f.id,
       finding: f,
@@ -296,7 +298,7 @@ export class FindingPipeline {
         await this.raiseStored(existing.caseId, f, band, route);
       } else if (existing.disposition === 'digest' && route.open === 'case') {
         // Re-route: a Low finding that became Medium or above now needs a case.
-        const decision = this.triage.decide(f, now);
+        const decision = this.triage.decide(f, now, await this.store.activeSuppressions());
         if (decision.kind === 'case') {
           const claim = this.claimFor(f, band, route, decision.keys, now);
           const claimed = await this.store.claimCase(claim.draft, claim.keys, claim.activeSince);

@@ -14,12 +14,14 @@ import { AccessService } from './access-service';
 import { ActionService } from './action-service';
 import { CaseService } from './case-service';
 import { EscalationService } from './escalation-service';
+import { SuppressionService } from './suppression-service';
 
 /** Everything the Slack listeners and the worker share. */
 export interface SlackControl {
   actions: ActionService;
   cases: CaseService;
   escalation: EscalationService;
+  suppression: SuppressionService;
   access: AccessService;
   queue: JobQueue;
   /** The worker: runs one job (in-process here; the `worker` Lambda on AWS). */
@@ -115,14 +117,16 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
     now: p.now,
   });
   ref.escalation = escalation;
+  const suppression = new SuppressionService(p.store, p.containment, access, p.log, { guarddutyFilters: p.config.triage.guarddutyFilters, now: p.now });
   return {
     actions,
     escalation,
+    suppression,
     cases,
     access,
     queue,
     runJob,
-    listenerDeps: { store: p.store, actions, cases, authorizer: access, queue, escalation, client: p.client },
+    listenerDeps: { store: p.store, actions, cases, authorizer: access, queue, escalation, suppression, client: p.client },
     ...(inProcess ? { inProcess } : {}),
   };
 }

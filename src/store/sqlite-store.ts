@@ -3,6 +3,7 @@ import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, 
 import { CordonError, ErrorCode } from '../errors';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
+import type { SuppressionRule } from '../domain/triage/suppression';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store } from './store';
 
 function caseNeedsPublish(c: Case): boolean {
@@ -413,6 +414,24 @@ export class SqliteStore implements Store {
       ['action_id', filter.actionId],
     ]);
     return Promise.resolve((this.stmt(`SELECT doc FROM audit ${w.sql} ORDER BY id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as AuditEntry));
+  }
+
+  putSuppression(rule: SuppressionRule): Promise<void> {
+    this.stmt('INSERT INTO suppression_rules (id, active, version, doc) VALUES (?, ?, 1, ?) ON CONFLICT(id) DO UPDATE SET active = excluded.active, version = version + 1, doc = excluded.doc').run(
+      rule.id,
+      rule.liftedAt ? 0 : 1,
+      JSON.stringify(rule),
+    );
+    return Promise.resolve();
+  }
+
+  getSuppression(id: string): Promise<SuppressionRule | undefined> {
+    const row = this.stmt('SELECT doc FROM suppression_rules WHERE id = ?').get(id) as DocRow | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.doc) as SuppressionRule) : undefined);
+  }
+
+  activeSuppressions(): Promise<SuppressionRule[]> {
+    return Promise.resolve((this.stmt('SELECT doc FROM suppression_rules WHERE active = 1 ORDER BY id').all() as DocRow[]).map((r) => JSON.parse(r.doc) as SuppressionRule));
   }
 
   getCheckpoint(key: string): Promise<string | undefined> {

@@ -1,4 +1,5 @@
 import type { Action, ActionStatus } from '../domain/actions/action';
+import type { SuppressionRule } from '../domain/triage/suppression';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 
 /** One audit-trail line: who asked for what, and what Cordon decided or did. */
@@ -98,6 +99,12 @@ export interface Store {
   /** Every access decision and every change Cordon made, allowed or denied. */
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]>;
+
+  /** Suppression rules made in Slack (the config's own are not stored). */
+  putSuppression(rule: SuppressionRule): Promise<void>;
+  getSuppression(id: string): Promise<SuppressionRule | undefined>;
+  /** Rules not lifted (expired ones included: triage skips them by time). */
+  activeSuppressions(): Promise<SuppressionRule[]>;
 
   getCheckpoint(key: string): Promise<string | undefined>;
   setCheckpoint(key: string, value: string): Promise<void>;

@@ -1,3 +1,5 @@
+import { DURATION_FORM, parseDuration } from '../duration';
+
 /** A parsed `/ir` invocation, or why it could not be parsed (with the right form). */
 export type IrCommand =
   | { sub: 'help' }
@@ -10,7 +12,9 @@ export type IrCommand =
   | { sub: 'ack' }
   | { sub: 'timeline'; page: number }
   | { sub: 'resolve'; summary?: string }
-  | { sub: 'close' };
+  | { sub: 'close' }
+  | { sub: 'suppress'; type: string; forMs?: number; reason?: string }
+  | { sub: 'unsuppress'; ruleId: string };
 
 export type IrParse = { ok: true; command: IrCommand } | { ok: false; error: string };
 
@@ -27,7 +31,11 @@ export const IR_USAGE: Record<IrCommand['sub'], string> = {
   timeline: '/ir timeline [page]',
   resolve: '/ir resolve [summary]',
   close: '/ir close',
+  suppress: '/ir suppress <finding-type> [--for 7d] [reason]',
+  unsuppress: '/ir unsuppress <rule-id>',
 };
+
+const TYPE_GLOB = /^(\*|[A-Za-z*]+:\*|[A-Za-z*]+:[A-Za-z0-9*]+\/[\w.!&*-]+)$/;
 
 export const ACTION_ID_PATTERN = /^A-\d{14}-[0-9a-z]{4}$/;
 const MAX_NOTE = 3000;
@@ -59,6 +67,25 @@ export function parseIrText(raw: string): IrParse {
       const rest = text.slice(head.length).trim().slice(0, MAX_REASON);
       if (sub === 'escalate') return { ok: true, command: { sub, ...(rest ? { reason: rest } : {}) } };
       return { ok: true, command: { sub, ...(rest ? { summary: rest } : {}) } };
+    }
+    case 'suppress': {
+      const words = [...args];
+      const type = words.shift();
+      if (!type) return fail('say which finding type to suppress', 'suppress');
+      if (!TYPE_GLOB.test(type)) return fail(`\`${type.slice(0, 80)}\` is not a finding type (ThreatPurpose:ResourceType/ThreatFamily, * allowed)`, 'suppress');
+      let forMs: number | undefined;
+      if (words[0] === '--for') {
+        words.shift();
+        const d = words.shift();
+        forMs = d ? parseDuration(d) : undefined;
+        if (forMs === undefined) return fail(`--for needs ${DURATION_FORM}`, 'suppress');
+      }
+      const reason = words.join(' ').slice(0, MAX_REASON);
+      return { ok: true, command: { sub: 'suppress', type, ...(forMs ? { forMs } : {}), ...(reason ? { reason } : {}) } };
+    }
+    case 'unsuppress': {
+      if (args.length !== 1 || !args[0] || !/^s-[0-9a-f]{6}$/.test(args[0])) return fail('give one rule id (s-1a2b3c)', 'unsuppress');
+      return { ok: true, command: { sub: 'unsuppress', ruleId: args[0] } };
     }
     case 'timeline': {
       if (args.length > 1 || (args[0] !== undefined && !/^[1-9]\d{0,3}$/.test(args[0]))) return fail('the page is a number from 1', 'timeline');

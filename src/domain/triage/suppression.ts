@@ -17,6 +17,12 @@ export interface SuppressionRule {
   expires?: string;
   author?: string;
   createdAt?: string;
+  /** Rules made in Slack: lifted rules stay stored (audit) but no longer apply. */
+  liftedAt?: string;
+  liftedBy?: string;
+  /** GuardDuty ARCHIVE filters created for the rule, per account and region. */
+  filters?: { accountId: string; region: string; detectorId: string; name: string }[];
+  caseId?: string;
 }
 
 /** A named network the team trusts (office, VPN, scanner). */

@@ -12,5 +12,6 @@ export function sandboxClientFactory(sb: AwsSandbox, securityAccount: string, op
     ec2: (region, credentials) => sb.ec2(securityAccount, region, { ...o, credentials }),
     iam: (credentials) => sb.iam(securityAccount, { ...o, credentials }),
     lambda: (region, credentials) => sb.lambda(securityAccount, region, { ...o, credentials }),
+    guardduty: (region, credentials) => sb.guardduty(securityAccount, region, { ...o, credentials }),
   };
 }

@@ -63,6 +63,7 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
       elements: [
         { type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id },
         { type: 'button', action_id: ActionId.ESCALATE, text: { type: 'plain_text', text: 'Escalate' }, value: sf.id },
+        { type: 'button', action_id: ActionId.SUPPRESS_SIMILAR, text: { type: 'plain_text', text: 'Suppress similar' }, value: sf.id },
       ],
     });
   }

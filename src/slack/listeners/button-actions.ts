@@ -5,11 +5,14 @@ import { ACTION_ID_PATTERN } from '../../domain/commands/ir-command';
 import { CordonError, ErrorCode } from '../../errors';
 import type { ActionService, Requester } from '../../services/action-service';
 import type { EscalationService } from '../../services/escalation-service';
+import type { SuppressionService } from '../../services/suppression-service';
 import type { Store } from '../../store/store';
 import { ActionId } from '../ids';
 
 const actionValue = z.string().regex(ACTION_ID_PATTERN, 'the button does not name an action');
 const findingValue = z.string().min(1).max(300);
+/** Suppress similar from a card expires on its own: a forgotten rule must not hide findings forever. */
+const SUPPRESS_SIMILAR_FOR_MS = 30 * 86_400_000;
 const caseValue = z.string().regex(/^IR-\d{8}-[0-9A-Z]{4}$/, 'the button does not name a case');
 
 function requester(body: BlockAction): Requester {
@@ -28,7 +31,7 @@ function valueOf<T>(schema: z.ZodType<T>, action: ButtonAction): T {
 }
 
 /** Button values carry ids only; every click reloads the record and re-checks the role in the service. */
-export function registerButtons(app: App, deps: { store: Store; actions: ActionService; escalation?: EscalationService }): void {
+export function registerButtons(app: App, deps: { store: Store; actions: ActionService; escalation?: EscalationService; suppression?: SuppressionService }): void {
   app.action<BlockAction<ButtonAction>>(ActionId.APPROVE, async ({ ack, body, action, context }) => {
     await ack();
     if ((context.retryNum ?? 0) > 0) return;
@@ -55,6 +58,21 @@ export function registerButtons(app: App, deps: { store: Store; actions: ActionS
     const sf = await deps.store.getFinding(valueOf(findingValue, action));
     if (!sf?.caseId) throw new CordonError(ErrorCode.INPUT_INVALID, 'this finding belongs to no case');
     await deps.escalation.escalate(requester(body), `from finding ${sf.id}`, sf.caseId);
+  });
+  app.action<BlockAction<ButtonAction>>(ActionId.SUPPRESS_SIMILAR, async ({ ack, body, action, context, respond }) => {
+    await ack();
+    if ((context.retryNum ?? 0) > 0 || !deps.suppression) return;
+    const sf = await deps.store.getFinding(valueOf(findingValue, action));
+    if (!sf) throw new CordonError(ErrorCode.INPUT_INVALID, 'no such finding');
+    const rule = await deps.suppression.suppress(requester(body), {
+      type: sf.finding.type,
+      accounts: [sf.finding.accountId],
+      regions: [sf.finding.region],
+      forMs: SUPPRESS_SIMILAR_FOR_MS,
+      reason: `Suppress similar to finding ${sf.id}`,
+      ...(sf.caseId ? { caseId: sf.caseId } : {}),
+    });
+    await respond({ response_type: 'ephemeral', replace_original: false, text: `Suppression rule \`${rule.id}\` for this finding type in ${sf.finding.accountId}/${sf.finding.region}, for 30 days. Lift it with \`/ir unsuppress ${rule.id}\`.` });
   });
   app.action<BlockAction<ButtonAction>>(ActionId.CONTAIN, async ({ ack, body, action, context, respond }) => {
     await ack();

@@ -8,6 +8,7 @@ import type { JobQueue } from '../../jobs/job-queue';
 import type { ActionService, Authorizer, Requester } from '../../services/action-service';
 import type { CaseService } from '../../services/case-service';
 import type { EscalationService } from '../../services/escalation-service';
+import type { SuppressionService } from '../../services/suppression-service';
 import type { WebClient } from '@slack/web-api';
 import { renderResolutionChecklist, renderTimelinePage } from '../blocks/timeline-page';
 import type { Store } from '../../store/store';
@@ -27,6 +28,8 @@ export const IR_HELP = [
   `• \`${IR_USAGE.timeline}\` — every event of the case, with UTC time and actor`,
   `• \`${IR_USAGE.resolve}\` — mark the case resolved and post the checklist (commander)`,
   `• \`${IR_USAGE.close}\` — close the case (commander)`,
+  `• \`${IR_USAGE.suppress}\` — triage suppresses matching findings from now on (commander)`,
+  `• \`${IR_USAGE.unsuppress}\` — lift a suppression rule (commander)`,
 ].join('\n');
 
 const commandBody = z.object({
@@ -44,6 +47,7 @@ export interface ListenerDeps {
   authorizer?: Authorizer & { describe(userId: string): Promise<string> };
   queue?: JobQueue;
   escalation?: EscalationService;
+  suppression?: SuppressionService;
   client?: WebClient;
 }
 
@@ -155,6 +159,30 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE.timeline}\` in a case channel`);
         if (deps.authorizer) await deps.authorizer.authorize(who, 'timeline', { caseId: c.id });
         await respond({ response_type: 'ephemeral', ...renderTimelinePage(c.id, await deps.store.listTimeline(c.id), cmd.page) });
+        return;
+      }
+      case 'suppress': {
+        await ack();
+        const c = await deps.store.getCaseByChannel(who.channelId);
+        const rule = await need(deps.suppression, 'suppression').suppress(who, {
+          type: cmd.type,
+          accounts: c?.accounts ?? [],
+          regions: c?.regions ?? [],
+          reason: cmd.reason ?? 'no reason given',
+          ...(cmd.forMs ? { forMs: cmd.forMs } : {}),
+          ...(c ? { caseId: c.id } : {}),
+        });
+        await respond({
+          response_type: 'ephemeral',
+          text: `Suppression rule \`${rule.id}\` for \`${safeText(cmd.type, 100)}\`${rule.expires ? ` until ${rule.expires.slice(0, 16).replace('T', ' ')} UTC` : ''}${rule.filters?.length ? `; GuardDuty filters: ${rule.filters.length}` : ''}. Lift it with \`/ir unsuppress ${rule.id}\`.`,
+        });
+        return;
+      }
+      case 'unsuppress': {
+        await ack();
+        const c = await deps.store.getCaseByChannel(who.channelId);
+        await need(deps.suppression, 'suppression').lift(who, cmd.ruleId, c?.id);
+        await respond({ response_type: 'ephemeral', text: `Suppression rule \`${cmd.ruleId}\` lifted.` });
         return;
       }
       case 'resolve':

@@ -74,4 +74,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_case ON audit(case_id, id);
   `,
+  `
+  CREATE TABLE suppression_rules (
+    id TEXT PRIMARY KEY,
+    active INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  `,
 ];

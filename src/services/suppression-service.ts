@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
+import type { ContainmentService } from '../containment/containment-service';
+import type { SuppressionRule } from '../domain/triage/suppression';
+import { CordonError, ErrorCode, errorMessage } from '../errors';
+import type { Logger } from '../log';
+import type { Store } from '../store/store';
+import type { Authorizer, Requester } from './action-service';
+
+/** What to suppress: a finding type glob, where, for how long and why. */
+export interface SuppressRequest {
+  type: string;
+  accounts: string[];
+  regions: string[];
+  forMs?: number;
+  reason: string;
+  caseId?: string;
+}
+
+/**
+ * Suppression rules made in Slack (commander): stored with author, reason and expiry,
+ * applied by triage from then on; with `triage.guarddutyFilters`, also a GuardDuty
+ * ARCHIVE filter in each account and region, which exists only while the rule does.
+ */
+export class SuppressionService {
+  constructor(
+    private readonly store: Store,
+    private readonly containment: ContainmentService,
+    private readonly authorizer: Authorizer,
+    private readonly log: Logger,
+    private readonly opts: { guarddutyFilters: boolean; now: () => Date },
+  ) {}
+
+  async suppress(who: Requester, req: SuppressRequest): Promise<SuppressionRule> {
+    await this.authorizer.authorize(who, 'suppress', { ...(req.caseId ? { caseId: req.caseId } : {}), target: req.type });
+    for (const a of req.accounts) this.containment.resolveAllowed(a);
+    const now = this.opts.now();
+    const id = `s-${randomBytes(3).toString('hex')}`;
+    const rule: SuppressionRule = {
+      id,
+      reason: req.reason,
+      type: req.type,
+      ...(req.accounts.length ? { accounts: req.accounts } : {}),
+      ...(req.regions.length ? { regions: req.regions } : {}),
+      ...(req.forMs ? { expires: new Date(now.getTime() + req.forMs).toISOString() } : {}),
+      author: who.userId,
+      createdAt: now.toISOString(),
+      ...(req.caseId ? { caseId: req.caseId } : {}),
+      filters: [],
+    };
+    // Store first: even if GuardDuty refuses the filter, triage suppresses from now on.
+    await this.store.putSuppression(rule);
+    if (this.opts.guarddutyFilters) {
+      for (const accountId of req.accounts) {
+        for (const region of req.regions) {
+          try {
+            const gd = (await this.containment.clientsFor(accountId, { actionId: id, requestedBy: who.userId })).guardduty(region);
+            const detectorId = (await gd.send(new ListDetectorsCommand({}))).DetectorIds?.[0];
+            if (!detectorId) continue;
+            const name = `cordon-${id}`;
+            await gd.send(
+              new CreateFilterCommand({
+                DetectorId: detectorId,
+                Name: name,
+                Action: 'ARCHIVE',
+                Description: `Cordon suppression ${id} by ${who.userId}: ${req.reason}`.slice(0, 512),
+                FindingCriteria: { Criterion: { type: { Equals: [req.type] } } },
+              }),
+            );
+            rule.filters = [...(rule.filters ?? []), { accountId, region, detectorId, name }];
+            await this.store.putSuppression(rule);
+          } catch (err) {
+            this.log.warn({ ruleId: id, accountId, region, err: errorMessage(err) }, 'GuardDuty filter not created; the rule still applies in Cordon');
+          }
+        }
+      }
+    }
+    if (req.caseId) {
+      await this.store.appendTimeline({ caseId: req.caseId, at: now.toISOString(), kind: 'note', actor: who.userId, text: `Suppression rule ${id} for ${req.type}${rule.expires ? ` until ${rule.expires}` : ''}: ${req.reason}` });
+    }
+    return rule;
+  }
+
+  /** `/ir unsuppress <rule-id>`: the rule stops applying and its GuardDuty filters go. */
+  async lift(who: Requester, ruleId: string, caseId?: string): Promise<SuppressionRule> {
+    await this.authorizer.authorize(who, 'unsuppress', { ...(caseId ? { caseId } : {}) });
+    const rule = await this.store.getSuppression(ruleId);
+    if (!rule || rule.liftedAt) throw new CordonError(ErrorCode.INPUT_INVALID, `no active suppression rule ${ruleId.slice(0, 40)} (rules made in Slack look like s-1a2b3c)`);
+    const lifted = { ...rule, liftedAt: this.opts.now().toISOString(), liftedBy: who.userId };
+    await this.store.putSuppression(lifted);
+    await this.removeFilters(lifted, who.userId);
+    return lifted;
+  }
+
+  private async removeFilters(rule: SuppressionRule, by: string): Promise<void> {
+    const left: NonNullable<SuppressionRule['filters']> = [];
+    for (const f of rule.filters ?? []) {
+      try {
+        const gd = (await this.containment.clientsFor(f.accountId, { actionId: rule.id, requestedBy: by })).guardduty(f.region);
+        await gd.send(new DeleteFilterCommand({ DetectorId: f.detectorId, FilterName: f.name }));
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'BadRequestException') {
+          left.push(f);
+          this.log.warn({ ruleId: rule.id, err: errorMessage(err) }, 'GuardDuty filter not removed; will retry');
+        }
+      }
+    }
+    await this.store.putSuppression({ ...rule, filters: left });
+  }
+
+  /** Ticker: expired rules lose their GuardDuty filters (and are retired). */
+  async sweepExpired(): Promise<string[]> {
+    const now = this.opts.now().getTime();
+    const done: string[] = [];
+    for (const r of await this.store.activeSuppressions()) {
+      if (!r.expires || Date.parse(r.expires) > now) continue;
+      await this.removeFilters({ ...r, liftedAt: r.expires, liftedBy: 'cordon' }, 'cordon');
+      done.push(r.id);
+    }
+    return done;
+  }
+}

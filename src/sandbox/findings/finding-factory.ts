@@ -36,6 +36,12 @@ export function makeFindingDetail(spec: FindingSpec = {}): Record<string, unknow
     organization: { asn: '64500', asnOrg: 'Example ASN', isp: 'Example ISP', org: 'Example Org' },
     country: { countryName: 'Exampleland' },
   };
+  const accessKeyDetails = {
+    accessKeyId: spec.accessKeyId ?? 'AKIAEXAMPLE000000001',
+    principalId: 'AIDAEXAMPLE',
+    userName: spec.userName ?? 'alice',
+    userType: 'IAMUser',
+  };
   const resource: Record<string, unknown> = spec.instanceId
     ? {
         resourceType: 'Instance',
@@ -50,23 +56,10 @@ export function makeFindingDetail(spec: FindingSpec = {}): Record<string, unknow
     : spec.bucket
       ? {
           resourceType: 'S3Bucket',
-          accessKeyDetails: {
-            accessKeyId: spec.accessKeyId ?? 'AKIAEXAMPLE000000001',
-            principalId: 'AIDAEXAMPLE',
-            userName: spec.userName ?? 'alice',
-            userType: 'IAMUser',
-          },
+          accessKeyDetails,
           s3BucketDetails: [{ arn: `arn:aws:s3:::${spec.bucket}`, name: spec.bucket, type: 'Destination', tags }],
         }
-      : {
-          resourceType: 'AccessKey',
-          accessKeyDetails: {
-            accessKeyId: spec.accessKeyId ?? 'AKIAEXAMPLE000000001',
-            principalId: 'AIDAEXAMPLE',
-            userName: spec.userName ?? 'alice',
-            userType: 'IAMUser',
-          },
-        };
+      : { resourceType: 'AccessKey', accessKeyDetails };
   return {
     schemaVersion: '2.0',
     accountId,

@@ -12,6 +12,7 @@ import { ContainmentService } from './containment/containment-service';
 import { ConfigError } from './config/load-config';
 import { buildSlackControl, type SlackControl } from './services/slack-control';
 import type { InProcessQueue } from './jobs/in-process-queue';
+import type { JobQueue } from './jobs/job-queue';
 
 /** The wired application: one per process (or per warm Lambda container). */
 export interface Cordon {
@@ -39,6 +40,8 @@ export interface WireOptions {
   clientFactory?: ClientFactory;
   /** Replaces real waiting (the untrack window) in tests. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where listeners hand long work (serverless: the worker Lambda); default in-process. */
+  queue?: JobQueue;
 }
 
 /** Builds the triage policy from the config. */
@@ -120,6 +123,7 @@ export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordo
       log,
       now: opts.now ?? (() => new Date()),
       random: opts.random ?? Math.random,
+      ...(opts.queue ? { queue: opts.queue } : {}),
     });
     return control;
   };

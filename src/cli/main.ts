@@ -8,7 +8,7 @@ import { GuardDutyPoller } from '../aws/guardduty-poller';
 import { errorMessage, isCordonError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { startSlack } from '../slack/bolt-app';
-import { digestDue, markDigestPosted } from '../services/digest-schedule';
+import { clockTick } from '../services/clock-tick';
 import { Ticker } from '../services/ticker';
 import { runIngest } from './commands/ingest';
 import { Exit, processIo, type CliIo } from './output';
@@ -60,27 +60,7 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
   const cordon = wire(config, log, deps.wire);
   const control = config.containmentRole ? cordon.control() : undefined;
   const front = await startSlack(config, control?.listenerDeps ?? { store: cordon.store }, log);
-  const publisher = cordon.slack?.publisher;
-  const ticker = new Ticker(
-    async () => {
-      if (!publisher) return;
-      await publisher.flush();
-      if (control) {
-        await control.actions.expirePending();
-        await control.escalation.tick();
-        await control.suppression.sweepExpired();
-        await cordon.containment().sweepInterrupted(60_000);
-      }
-      const now = new Date();
-      if (await digestDue(cordon.store, config.triage.digestEvery, now)) {
-        await publisher.postDigest(`since the last digest`);
-        await markDigestPosted(cordon.store, now);
-      }
-    },
-    3000,
-    log,
-    'publisher',
-  );
+  const ticker = new Ticker(() => clockTick(cordon, new Date()), 3000, log, 'clock');
   ticker.start();
   const pollers = config.poller.enabled
     ? config.regions.map(

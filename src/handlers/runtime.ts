@@ -1,6 +1,8 @@
 import { loadConfig } from '../config/load-config';
 import { wire, type Cordon } from '../container';
 import { createLogger } from '../log';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaQueue } from '../jobs/lambda-queue';
 
 let warm: Cordon | undefined;
 
@@ -11,7 +13,11 @@ let warm: Cordon | undefined;
 export function lambdaCordon(): Cordon {
   if (!warm) {
     const config = loadConfig(process.env);
-    warm = wire(config, createLogger(config.env.LOG_LEVEL));
+    const worker = config.env.CORDON_WORKER_FUNCTION;
+    const region = config.env.AWS_REGION ?? config.regions[0] ?? 'us-east-1';
+    warm = wire(config, createLogger(config.env.LOG_LEVEL), {
+      ...(worker ? { queue: new LambdaQueue(new LambdaClient({ region, retryMode: 'adaptive', maxAttempts: 3 }), worker) } : {}),
+    });
   }
   return warm;
 }

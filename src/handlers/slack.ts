@@ -26,7 +26,8 @@ async function boltHandler(): Promise<LambdaHandler> {
       retryConfig: { retries: 2, maxTimeout: 1000 },
     },
   });
-  registerListeners(app, { store: cordon.store, teamId: cordon.config.workspace.teamId, log: cordon.log });
+  const deps = cordon.config.containmentRole ? cordon.control().listenerDeps : { store: cordon.store };
+  registerListeners(app, { ...deps, teamId: cordon.config.workspace.teamId, log: cordon.log });
   started = await receiver.start();
   return started;
 }

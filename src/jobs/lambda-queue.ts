@@ -1,0 +1,51 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { z } from 'zod';
+import { CordonError, ErrorCode } from '../errors';
+import type { Job, JobQueue } from './job-queue';
+
+/**
+ * Serverless: hands a job to the `worker` function asynchronously (`InvocationType:
+ * Event`), so the `slack` function acks within Slack's 3 seconds and never runs
+ * containment itself. Failed invocations land in the worker's on-failure destination.
+ */
+export class LambdaQueue implements JobQueue {
+  constructor(
+    private readonly client: LambdaClient,
+    private readonly functionName: string,
+  ) {}
+
+  async enqueue(job: Job): Promise<void> {
+    const res = await this.client.send(
+      new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ cordonJob: job })) }),
+    );
+    if (res.StatusCode !== 202) {
+      throw new CordonError(ErrorCode.AWS_FAILED, `the worker ${this.functionName} did not accept the job (status ${res.StatusCode ?? 'none'})`);
+    }
+  }
+}
+
+const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100) });
+const jobSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('plan'),
+    request: z.object({ target: z.string().min(1).max(2048), requestedBy: z.string().min(1).max(100), caseId: z.string().min(1).max(40), dryRun: z.boolean(), reason: z.string().max(500).optional() }),
+    teamId: z.string().min(1),
+    channelId: z.string().min(1),
+  }),
+  actionJob.extend({ type: z.literal('apply') }),
+  actionJob.extend({ type: z.literal('revert') }),
+  z.object({ type: z.literal('bridge'), caseId: z.string().min(1).max(40) }),
+  z.object({ type: z.literal('publish') }),
+]);
+
+/** Reads a job back from a worker invocation's event (validated); undefined when it is not one. */
+export function jobFromEvent(event: unknown): Job | undefined {
+  const parsed = jobSchema.safeParse((event as { cordonJob?: unknown } | null)?.cordonJob);
+  if (!parsed.success) return undefined;
+  const job = parsed.data;
+  if (job.type === 'plan') {
+    const { reason, ...request } = job.request;
+    return { ...job, request: { ...request, ...(reason ? { reason } : {}) } };
+  }
+  return job;
+}

@@ -1,0 +1,27 @@
+import type { Cordon } from '../container';
+import { digestDue, markDigestPosted } from './digest-schedule';
+
+/** Stale heartbeats mark a running action as interrupted after this long. */
+export const HEARTBEAT_STALE_MS = 60_000;
+
+/**
+ * One tick of Cordon's clock, the same in both modes (in-process ticker, or the
+ * `ticker` Lambda every minute): post what Slack has not seen, expire approvals, run
+ * escalations and re-pages, retire expired suppressions, mark dead actions, post the digest.
+ */
+export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
+  const publisher = cordon.slack?.publisher;
+  if (!publisher) return;
+  await publisher.flush();
+  if (cordon.config.containmentRole) {
+    const control = cordon.control();
+    await control.actions.expirePending();
+    await control.escalation.tick();
+    await control.suppression.sweepExpired();
+    await cordon.containment().sweepInterrupted(HEARTBEAT_STALE_MS);
+  }
+  if (await digestDue(cordon.store, cordon.config.triage.digestEvery, now)) {
+    await publisher.postDigest('since the last digest');
+    await markDigestPosted(cordon.store, now);
+  }
+}

@@ -53,8 +53,8 @@ describe('Lambda handlers: slack acks and enqueues, the worker contains', () => 
           body,
           isBase64Encoded: false,
           requestContext: { http: { method: 'POST', path: '/slack/events' } },
-        } as never,
-        {} as never,
+        },
+        {},
       );
       expect(res.statusCode).toBe(200);
       expect(Date.now() - t0).toBeLessThan(3000);

@@ -161,6 +161,8 @@ export const envSchema = z.object({
   PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   AWS_REGION: z.preprocess(emptyToUndefined, z.string().optional()),
   AWS_ENDPOINT_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  /** Serverless: SSM path prefix holding `slack-bot-token` and `slack-signing-secret` (read at cold start). */
+  CORDON_SSM_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^\/[\w./-]*\/$/, 'an SSM path prefix starts and ends with /').optional()),
   /** Serverless: the worker function the `slack` function hands long work to. */
   CORDON_WORKER_FUNCTION: z.preprocess(emptyToUndefined, z.string().min(1).max(170).optional()),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),

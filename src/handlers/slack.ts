@@ -10,7 +10,7 @@ let started: LambdaHandler | undefined;
 
 async function boltHandler(): Promise<LambdaHandler> {
   if (started) return started;
-  const cordon = lambdaCordon();
+  const cordon = await lambdaCordon();
   const slack = requireSlack(cordon.config, { signingSecret: true });
   const logger = slackLogger(cordon.log);
   const receiver = new AwsLambdaReceiver({ signingSecret: slack.signingSecret as string, logger });

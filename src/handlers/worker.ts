@@ -3,7 +3,7 @@ import { lambdaCordon } from './runtime';
 
 /** The `worker` function: runs one job the `slack` function enqueued (AWS reads and changes happen here). */
 export async function handler(event: unknown): Promise<{ ok: boolean }> {
-  const cordon = lambdaCordon();
+  const cordon = await lambdaCordon();
   const job = jobFromEvent(event);
   if (!job) {
     cordon.log.error({ event: JSON.stringify(event).slice(0, 2000) }, 'worker invoked without a valid job');

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { CordonError, ErrorCode } from '../errors';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
@@ -66,7 +66,10 @@ export class SqliteStore implements Store {
   static open(path: string): SqliteStore {
     let db: Database.Database;
     try {
-      db = new Database(path);
+      // Loaded on use: the Lambda bundles leave this native module out (they use DynamoDB).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Sqlite = require('better-sqlite3') as typeof Database;
+      db = new Sqlite(path);
     } catch (err) {
       throw new CordonError(ErrorCode.STORE_UNAVAILABLE, `cannot open the SQLite store at ${path}: ${(err as Error).message}`);
     }

@@ -37,11 +37,13 @@ describe('serverless.yml', () => {
   });
 
   it('has the table (on demand, point-in-time recovery, TTL) and the worker dead-letter queue', () => {
-    const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, { Properties: Record<string, unknown> }]];
-    expect(table.Properties).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, TimeToLiveSpecification: { Enabled: true } });
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    expect(tables[0]![1].Properties).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, TimeToLiveSpecification: { Enabled: true } });
     expect(ofType('AWS::SQS::Queue')).toHaveLength(1);
-    const [[, invokeConfig]] = ofType('AWS::Lambda::EventInvokeConfig') as [[string, { Properties: Record<string, unknown> }]];
-    expect(invokeConfig.Properties).toMatchObject({ FunctionName: { Ref: 'WorkerLambdaFunction' }, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['WorkerDeadLetterQueue', 'Arn'] } } } });
+    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig');
+    expect(invokeConfigs).toHaveLength(1);
+    expect(invokeConfigs[0]![1].Properties).toMatchObject({ FunctionName: { Ref: 'WorkerLambdaFunction' }, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['WorkerDeadLetterQueue', 'Arn'] } } } });
   });
 
   it('keeps secrets out of the function configuration', () => {

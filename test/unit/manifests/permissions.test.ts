@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** Every .ts file under src/, except the sandboxes and benchmarks (they are not Cordon talking to Slack or AWS). */
+function sources(): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) out.push({ path: relative(ROOT, p), text: readFileSync(p, 'utf8') });
+    }
+  };
+  walk(join(ROOT, 'src'));
+  return out.filter((f) => !f.path.startsWith('src/sandbox/') && !f.path.startsWith('src/bench/'));
+}
+
+/** The bot scopes each Web API method Cordon calls needs (Slack's method docs). */
+const SCOPES: Record<string, string[]> = {
+  'auth.test': [],
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
+  // Cordon's case and bridge channels are private by default; public ones are possible by config.
+  'conversations.create': ['groups:write', 'channels:manage'],
+  'conversations.setTopic': ['groups:write', 'channels:manage'],
+  'conversations.invite': ['groups:write', 'channels:manage'],
+  'conversations.join': ['channels:join'],
+  'pins.add': ['pins:write'],
+  'users.lookupByEmail': ['users:read', 'users:read.email'],
+  'usergroups.users.list': ['usergroups:read'],
+};
+
+describe('Slack app manifests', () => {
+  const called = new Set<string>();
+  for (const f of sources()) for (const m of f.text.matchAll(/client\.((?:chat|conversations|pins|users|usergroups|auth|files)(?:\.[a-zA-Z]+)+)\(/g)) called.add(m[1]!);
+
+  it('knows the scopes of every method the code calls', () => {
+    expect([...called].filter((m) => !(m in SCOPES))).toEqual([]);
+    expect(called.size).toBeGreaterThan(8);
+  });
+
+  it.each(['app-manifest.yaml', 'app-manifest.socket.yaml'])('%s asks for exactly the scopes the code needs', (file) => {
+    const manifest = parse(readFileSync(join(ROOT, 'manifests', 'slack', file), 'utf8')) as { oauth_config: { scopes: { bot: string[] } }; features: { slash_commands: { command: string }[] } };
+    const needed = new Set(['commands', ...[...called].flatMap((m) => SCOPES[m] ?? [])]);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
+    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/ir']);
+  });
+});
+
+/** Calls Cordon makes with its own credentials in the security account (its Lambda role grants them). */
+const OWN_ACCOUNT = new Set(['GetAccessKeyInfo', 'AssumeRole']);
+
+describe('member-account role', () => {
+  /** AWS calls made in member accounts: the playbooks and the suppression filters. */
+  const memberCalls = new Set<string>();
+  for (const f of sources().filter((x) => x.path.startsWith('src/containment/') || x.path === 'src/services/suppression-service.ts')) {
+    for (const m of f.text.matchAll(/new ([A-Z][A-Za-z]+)Command\(/g)) if (!OWN_ACCOUNT.has(m[1]!)) memberCalls.add(m[1]!);
+  }
+  const serviceOf = (command: string, files: { text: string }[]): string => {
+    for (const f of files) {
+      const imp = new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9]+)'`, 's').exec(f.text);
+      if (imp?.[1]) return imp[1];
+    }
+    throw new Error(`no import found for ${command}Command`);
+  };
+
+  const doc = parse(readFileSync(join(ROOT, 'manifests', 'aws', 'member-account-role.yaml'), 'utf8'), { customTags: [
+    { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
+    { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
+    { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
+  ] }) as { Resources: { CordonContainmentRole: { Properties: { Policies: { PolicyDocument: { Statement: { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] } }[] } } } };
+  const statements = doc.Resources.CordonContainmentRole.Properties.Policies[0]!.PolicyDocument.Statement;
+  const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+
+  it('allows every AWS action the playbooks call, and nothing beyond them', () => {
+    const files = sources();
+    const needed = new Set([...memberCalls].map((c) => `${serviceOf(c, files)}:${c}`));
+    expect([...allowed].filter((a) => a.includes('*'))).toEqual([]);
+    expect([...needed].filter((a) => !allowed.has(a)).sort()).toEqual([]);
+    expect([...allowed].filter((a) => !needed.has(a)).sort()).toEqual([]);
+  });
+
+  it('may attach no policy but AWSDenyAll', () => {
+    const attach = statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => /^iam:(Attach|Detach)/.test(a)));
+    expect(attach).toHaveLength(1);
+    expect(attach[0]!.Condition).toEqual({ ArnEquals: { 'iam:PolicyARN': { Sub: 'arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll' } } });
+  });
+});

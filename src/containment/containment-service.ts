@@ -172,6 +172,8 @@ export class ContainmentService {
     const started = await this.transition(id, ['planned', 'approved', 'interrupted'], { status: 'running', heartbeatAt: this.now().toISOString() });
     if (!started) return undefined;
     await this.audit(started, by, 'action.apply_started');
+    const log = this.actionLog(started, by);
+    log.info({ kind: started.kind, target: started.target.ref, steps: started.plan.length }, 'action started');
     const run = new StepBook(this.store, started, this.now);
     const heartbeat = setInterval(() => void run.heartbeat().catch(() => undefined), this.opts.heartbeatMs ?? 5000);
     try {
@@ -191,7 +193,7 @@ export class ContainmentService {
             } catch (err) {
               failed = true;
               const rec = await run.update(step.id, { status: 'failed', finishedAt: this.now().toISOString(), error: describeAwsError(err) });
-              this.log.warn({ actionId: id, step: step.id, err: errorMessage(err) }, 'containment step failed');
+              log.warn({ step: step.id, err: errorMessage(err) }, 'containment step failed');
               await this.tell(observer, run.action, step, rec);
             }
           }),
@@ -201,6 +203,7 @@ export class ContainmentService {
       const anyApplied = run.action.steps.some((s) => s.status === 'applied');
       const status = !failed ? 'applied' : anyApplied ? 'partially_applied' : 'failed';
       const done = await run.finish(status);
+      log.info({ status }, 'action finished');
       await this.audit(done, by, `action.${status}`);
       await observer.onFinish?.(done);
       return done;
@@ -242,6 +245,7 @@ export class ContainmentService {
       );
     }
     const done = await run.finish(failed ? 'revert_failed' : 'reverted');
+    this.actionLog(done, by).info({ status: done.status }, 'action reverted');
     await this.audit(done, by, `action.${done.status}`);
     await observer.onFinish?.(done);
     return done;
@@ -261,6 +265,11 @@ export class ContainmentService {
       }
     }
     return swept;
+  }
+
+  /** Every log line about an action carries its case, its id and the Slack user (DESIGN §8). */
+  private actionLog(a: Action, by: string): Logger {
+    return this.log.child({ caseId: a.caseId, actionId: a.id, userId: by });
   }
 
   private stepContext(action: Action, clients: AccountClients, run: StepBook): StepContext {

@@ -202,7 +202,7 @@ export class ContainmentService {
       }
       const anyApplied = run.action.steps.some((s) => s.status === 'applied');
       const status = !failed ? 'applied' : anyApplied ? 'partially_applied' : 'failed';
-      const done = await run.finish(status);
+      const done = await run.finish(status, status === 'applied' ? { appliedAt: this.now().toISOString() } : {});
       log.info({ status }, 'action finished');
       await this.audit(done, by, `action.${status}`);
       await observer.onFinish?.(done);
@@ -244,7 +244,7 @@ export class ContainmentService {
         }),
       );
     }
-    const done = await run.finish(failed ? 'revert_failed' : 'reverted');
+    const done = await run.finish(failed ? 'revert_failed' : 'reverted', { revertedAt: this.now().toISOString() });
     this.actionLog(done, by).info({ status: done.status }, 'action reverted');
     await this.audit(done, by, `action.${done.status}`);
     await observer.onFinish?.(done);
@@ -366,7 +366,7 @@ class StepBook {
     return this.write((cur) => ({ ...cur, heartbeatAt: this.now().toISOString() }));
   }
 
-  finish(status: Action['status']): Promise<Action> {
-    return this.write((cur) => ({ ...cur, status, updatedAt: this.now().toISOString() }));
+  finish(status: Action['status'], patch: Pick<Partial<Action>, 'appliedAt' | 'revertedAt'> = {}): Promise<Action> {
+    return this.write((cur) => ({ ...cur, ...patch, status, updatedAt: this.now().toISOString() }));
   }
 }

@@ -25,3 +25,18 @@ export function formatDuration(ms: number): string {
   if (s && parts.length < 2) parts.push(`${s}s`);
   return parts.slice(0, 2).join(' ');
 }
+
+/** `1h 02m 05s`, `4m 00s`, `12s`: exact to the second, readable at a glance. */
+export function formatExactDuration(ms: number): string {
+  const neg = ms < 0;
+  let s = Math.round(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const out = d ? `${d}d ${pad(h)}h ${pad(m)}m ${pad(s)}s` : h ? `${h}h ${pad(m)}m ${pad(s)}s` : m ? `${m}m ${pad(s)}s` : `${s}s`;
+  return neg ? `-${out}` : out;
+}

@@ -70,6 +70,10 @@ export interface Action {
   approvedBy?: string;
   rejectedBy?: string;
   revertedBy?: string;
+  /** When an apply ended with every step applied: the moment the resource was contained. */
+  appliedAt?: string;
+  /** When the last revert ended (reverted or revert_failed). */
+  revertedAt?: string;
   approvalRule?: string;
   expiresAt?: string;
   createdAt: string;

@@ -20,6 +20,8 @@ export interface Cordon {
   log: Logger;
   store: Store;
   pipeline: FindingPipeline;
+  /** The clock everything here runs on (tests: a fake one). */
+  now: () => Date;
   /** Absent when no bot token is configured (e.g. `cordon ingest --no-slack`). */
   slack?: { client: WebClient; publisher: CasePublisher };
   /** Throws CONFIG.INVALID naming `containmentRole` when the config has none. */
@@ -127,5 +129,5 @@ export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordo
     });
     return control;
   };
-  return { config, log, store, pipeline, ...(slack ? { slack } : {}), containment: getContainment, control: getControl, close: () => store.close() };
+  return { config, log, store, pipeline, now: opts.now ?? (() => new Date()), ...(slack ? { slack } : {}), containment: getContainment, control: getControl, close: () => store.close() };
 }

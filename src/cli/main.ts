@@ -11,6 +11,7 @@ import { startSlack } from '../slack/bolt-app';
 import { clockTick } from '../services/clock-tick';
 import { Ticker } from '../services/ticker';
 import { runIngest } from './commands/ingest';
+import { runReport } from './commands/report';
 import { Exit, processIo, type CliIo } from './output';
 
 const USAGE = `Usage: cordon <command> [options]
@@ -20,6 +21,7 @@ Commands:
   ingest <file|->       replay EventBridge events, GetFindings output or raw findings through triage
   contain <arn|key-id>  break-glass containment from a terminal [--dry-run] [--reason TEXT] [--case ID]
   revert <action-id>    restore what an action changed
+  report <case-id>      the case's Markdown report (stdout) [--out DIR writes it and the PNG chart] [--upload]
   check                 validate the environment and cordon.config.yaml (and Slack, when a token is set)
   help                  this text
 
@@ -97,6 +99,8 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
         'dry-run': { type: 'boolean', default: false },
         reason: { type: 'string' },
         case: { type: 'string' },
+        out: { type: 'string' },
+        upload: { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -208,6 +212,22 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
           const ok = ['applied', 'reverted', 'dry_run'].includes(action.status);
           if (json) io.out(JSON.stringify({ ok, action: actionJson(action) }));
           return ok ? Exit.OK : Exit.FAILED;
+        } finally {
+          await cordon.close();
+        }
+      }
+      case 'report': {
+        if (rest.length !== 1) throw new ConfigError('report needs one case id', ['usage: cordon report <case-id> [--out DIR] [--upload] [--json]']);
+        const cordon = wire(config, log, deps.wire);
+        try {
+          const result = await runReport(
+            cordon,
+            { caseId: rest[0] as string, upload: args.values.upload === true, user: env.USER ?? userInfo().username, ...(typeof args.values.out === 'string' ? { out: args.values.out } : {}) },
+            io,
+            json,
+          );
+          if (json) io.out(JSON.stringify(result));
+          return Exit.OK;
         } finally {
           await cordon.close();
         }

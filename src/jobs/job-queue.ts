@@ -9,6 +9,8 @@ export type Job =
   | { type: 'apply'; actionId: string; by: string }
   | { type: 'revert'; actionId: string; by: string }
   | { type: 'bridge'; caseId: string }
+  /** Build the case report and upload it to the case channel; `channelId` is where to tell of a failure. */
+  | { type: 'report'; caseId: string; by: string; channelId: string }
   | { type: 'publish' };
 
 /** Port: the in-process adapter here; a Lambda-invoke adapter for serverless. */

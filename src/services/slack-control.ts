@@ -14,6 +14,7 @@ import { AccessService } from './access-service';
 import { ActionService } from './action-service';
 import { CaseService } from './case-service';
 import { EscalationService } from './escalation-service';
+import { ReportService } from './report-service';
 import { SuppressionService } from './suppression-service';
 
 /** Everything the Slack listeners and the worker share. */
@@ -22,6 +23,7 @@ export interface SlackControl {
   cases: CaseService;
   escalation: EscalationService;
   suppression: SuppressionService;
+  reports: ReportService;
   access: AccessService;
   queue: JobQueue;
   /** The worker: runs one job (in-process here; the `worker` Lambda on AWS). */
@@ -54,6 +56,16 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
   const environments = Object.fromEntries(p.config.accounts.map((a) => [a.id, a.environment]));
   // The worker and the service need each other: the queue runs jobs that call the service.
   const ref: { actions?: ActionService; escalation?: EscalationService } = {};
+  const reports = new ReportService(p.store, { now: p.now, client: p.client, log: p.log, accountNames: Object.fromEntries(p.config.accounts.map((a) => [a.id, a.name])) });
+  // The listener acked long ago: a job that fails tells the person who asked, never drops it.
+  const tellRequester = async (channel: string, user: string, err: unknown, what: string): Promise<void> => {
+    const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: ${what}: ${errorMessage(err)}`;
+    try {
+      await p.client.chat.postEphemeral({ channel, user, text });
+    } catch (e) {
+      p.log.error({ err: errorMessage(e), userId: user }, `could not tell the requester: ${what}`);
+    }
+  };
   const runJob: JobHandler = async (job) => {
     const svc = ref.actions as ActionService;
     switch (job.type) {
@@ -61,16 +73,18 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
         try {
           await svc.planAndPost(job.request);
         } catch (err) {
-          // The listener has acked long ago: tell the requester here, never drop it.
-          const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: Planning failed: ${errorMessage(err)}`;
           p.log.warn({ caseId: job.request.caseId, userId: job.request.requestedBy, err: errorMessage(err) }, 'plan failed');
           await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${isCordonError(err) ? err.message : errorMessage(err)}` });
-          try {
-            await p.client.chat.postEphemeral({ channel: job.channelId, user: job.request.requestedBy, text });
-          } catch (e) {
-            p.log.error({ err: errorMessage(e) }, 'could not tell the requester that planning failed');
-          }
+          await tellRequester(job.channelId, job.request.requestedBy, err, 'Planning failed');
           await p.publisher.flush();
+        }
+        return;
+      case 'report':
+        try {
+          await reports.publish(job.caseId, job.by);
+        } catch (err) {
+          p.log.warn({ caseId: job.caseId, userId: job.by, err: errorMessage(err) }, 'report failed');
+          await tellRequester(job.channelId, job.by, err, 'The report could not be uploaded');
         }
         return;
       case 'apply':
@@ -122,11 +136,12 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
     actions,
     escalation,
     suppression,
+    reports,
     cases,
     access,
     queue,
     runJob,
-    listenerDeps: { store: p.store, actions, cases, authorizer: access, queue, escalation, suppression, client: p.client },
+    listenerDeps: { store: p.store, actions, cases, authorizer: access, queue, escalation, suppression, reports, client: p.client },
     ...(inProcess ? { inProcess } : {}),
   };
 }

@@ -96,7 +96,8 @@ export type TimelineKind =
   | 'case.escalated'
   | 'case.acknowledged'
   | 'case.resolved'
-  | 'case.closed';
+  | 'case.closed'
+  | 'report.published';
 
 /** One entry of a case's timeline. `text` is plain: rendering escapes it. */
 export interface TimelineEvent {

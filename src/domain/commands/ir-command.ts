@@ -11,6 +11,8 @@ export type IrCommand =
   | { sub: 'escalate'; reason?: string }
   | { sub: 'ack' }
   | { sub: 'timeline'; page: number }
+  | { sub: 'report' }
+  | { sub: 'stats' }
   | { sub: 'resolve'; summary?: string }
   | { sub: 'close' }
   | { sub: 'suppress'; type: string; forMs?: number; reason?: string }
@@ -29,6 +31,8 @@ export const IR_USAGE: Record<IrCommand['sub'], string> = {
   escalate: '/ir escalate [reason]',
   ack: '/ir ack',
   timeline: '/ir timeline [page]',
+  report: '/ir report',
+  stats: '/ir stats',
   resolve: '/ir resolve [summary]',
   close: '/ir close',
   suppress: '/ir suppress <finding-type> [--for 7d] [reason]',
@@ -60,6 +64,8 @@ export function parseIrText(raw: string): IrParse {
     case 'status':
     case 'ack':
     case 'close':
+    case 'report':
+    case 'stats':
       if (args.length) return fail(`\`/ir ${sub}\` takes no arguments`, sub);
       return { ok: true, command: { sub } };
     case 'escalate':

@@ -9,6 +9,8 @@ import type { ActionService, Authorizer, Requester } from '../../services/action
 import type { CaseService } from '../../services/case-service';
 import type { EscalationService } from '../../services/escalation-service';
 import type { SuppressionService } from '../../services/suppression-service';
+import { STATS_DAYS, type ReportService } from '../../services/report-service';
+import { renderStats } from '../blocks/stats-message';
 import type { WebClient } from '@slack/web-api';
 import { renderResolutionChecklist, renderTimelinePage } from '../blocks/timeline-page';
 import type { Store } from '../../store/store';
@@ -26,6 +28,8 @@ export const IR_HELP = [
   `• \`${IR_USAGE.escalate}\` — open the bridge channel and page the escalation contacts`,
   `• \`${IR_USAGE.ack}\` — acknowledge an escalation (stops the re-paging)`,
   `• \`${IR_USAGE.timeline}\` — every event of the case, with UTC time and actor`,
+  `• \`${IR_USAGE.report}\` — upload the Markdown report and the phase chart to the case channel`,
+  `• \`${IR_USAGE.stats}\` — time to acknowledge, contain and resolve over the last 30 days, by severity`,
   `• \`${IR_USAGE.resolve}\` — mark the case resolved and post the checklist (commander)`,
   `• \`${IR_USAGE.close}\` — close the case (commander)`,
   `• \`${IR_USAGE.suppress}\` — triage suppresses matching findings from now on (commander)`,
@@ -48,6 +52,7 @@ export interface ListenerDeps {
   queue?: JobQueue;
   escalation?: EscalationService;
   suppression?: SuppressionService;
+  reports?: ReportService;
   client?: WebClient;
 }
 
@@ -159,6 +164,23 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE.timeline}\` in a case channel`);
         if (deps.authorizer) await deps.authorizer.authorize(who, 'timeline', { caseId: c.id });
         await respond({ response_type: 'ephemeral', ...renderTimelinePage(c.id, await deps.store.listTimeline(c.id), cmd.page) });
+        return;
+      }
+      case 'report': {
+        await ack();
+        const c = await deps.store.getCaseByChannel(who.channelId);
+        if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE.report}\` in a case channel, or \`cordon report <case-id>\` from a terminal`);
+        await need(deps.authorizer, 'access control').authorize(who, 'report', { caseId: c.id });
+        need(deps.reports, 'reports');
+        // Rendering and three upload calls can outlast Slack's 3 s: the worker does it.
+        await need(deps.queue, 'the job queue').enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId });
+        await respond({ response_type: 'ephemeral', text: `Building the report for ${c.id}; it will be uploaded to this channel.` });
+        return;
+      }
+      case 'stats': {
+        await ack();
+        await need(deps.authorizer, 'access control').authorize(who, 'stats');
+        await respond({ response_type: 'ephemeral', text: renderStats(await need(deps.reports, 'reports').stats(), STATS_DAYS) });
         return;
       }
       case 'suppress': {

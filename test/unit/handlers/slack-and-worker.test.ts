@@ -75,3 +75,11 @@ describe('Lambda handlers: slack acks and enqueues, the worker contains', () => 
     }
   });
 });
+
+describe('jobFromEvent', () => {
+  it('reads a report job and refuses one with a malformed case id', () => {
+    const job = { type: 'report', caseId: 'IR-20261125-7Q3F', by: 'U0VIEW', channelId: 'C0CASE' };
+    expect(jobFromEvent({ cordonJob: job })).toEqual(job);
+    expect(jobFromEvent({ cordonJob: { ...job, caseId: '../../etc' } })).toBeUndefined();
+  });
+});

@@ -11,6 +11,8 @@ describe('parseIrText', () => {
     ['suppress Recon:EC2/* --for 7d scanners', { sub: 'suppress', type: 'Recon:EC2/*', forMs: 604_800_000, reason: 'scanners' }],
     ['unsuppress s-1a2b3c', { sub: 'unsuppress', ruleId: 's-1a2b3c' }],
     ['STATUS', { sub: 'status' }],
+    ['report', { sub: 'report' }],
+    ['stats', { sub: 'stats' }],
   ])('%j', (text, command) => expect(parseIrText(text)).toEqual({ ok: true, command }));
 
   it.each([
@@ -19,6 +21,8 @@ describe('parseIrText', () => {
     ['revert', /give exactly one action id/],
     ['revert A-1', /not an action id/],
     ['status now', /takes no arguments/],
+    ['report IR-20261122-7Q3F', /`\/ir report` takes no arguments. Usage: `\/ir report`/],
+    ['stats 90d', /`\/ir stats` takes no arguments/],
     ['timeline zero', /the page is a number/],
     ['suppress not-a-type', /is not a finding type/],
     ['suppress Recon:EC2/X --for soon', /--for needs a number followed by/],

@@ -1,0 +1,109 @@
+import type { WebClient } from '@slack/web-api';
+import type { Case } from '../domain/cases/case';
+import { formatExactDuration } from '../domain/duration';
+import { renderCaseReport } from '../domain/reports/case-report';
+import { caseMetrics, statsByBand, type BandStats, type CaseMetrics } from '../domain/reports/metrics';
+import { drawPhaseChart } from '../domain/reports/phase-chart';
+import { CordonError, ErrorCode } from '../errors';
+import type { Logger } from '../log';
+import type { Store } from '../store/store';
+
+/** A case's report as files: the Markdown, the phase chart, and the numbers in them. */
+export interface CaseReport {
+  caseId: string;
+  markdown: string;
+  markdownFile: string;
+  png: Buffer;
+  pngFile: string;
+  /** Alt text of the chart, for screen readers and for Slack's `alt_text`. */
+  chartAlt: string;
+  metrics: CaseMetrics;
+}
+
+/** Where a report went in Slack. */
+export interface PublishedReport {
+  report: CaseReport;
+  fileIds: string[];
+  channelId: string;
+}
+
+export const CASE_ID_PATTERN = /^IR-\d{8}-[0-9A-Z]{4,8}$/;
+
+/** `/ir stats` looks back this many days. */
+export const STATS_DAYS = 30;
+
+/** `/ir report`, `cordon report` and `/ir stats`: reads the store, renders, uploads. */
+export class ReportService {
+  constructor(
+    private readonly store: Store,
+    private readonly opts: { now: () => Date; accountNames?: Readonly<Record<string, string>>; log?: Logger; client?: WebClient },
+  ) {}
+
+  async build(caseId: string): Promise<CaseReport> {
+    if (!CASE_ID_PATTERN.test(caseId)) throw new CordonError(ErrorCode.INPUT_INVALID, `\`${caseId.slice(0, 40)}\` is not a case id (IR-<yyyymmdd>-<id>, e.g. IR-20261122-7Q3F)`);
+    const c = await this.store.getCase(caseId);
+    if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
+    const [findings, actions, timeline] = await Promise.all([this.store.listFindings({ caseId }), this.store.listActions({ caseId }), this.store.listTimeline(caseId)]);
+    const generatedAt = this.opts.now().toISOString();
+    const metrics = caseMetrics(c, actions);
+    const chart = drawPhaseChart(metrics, actions, generatedAt);
+    const pngFile = `${c.id}-phases.png`;
+    const markdown = renderCaseReport({
+      case: c,
+      findings,
+      actions,
+      timeline,
+      metrics,
+      generatedAt,
+      chartFile: pngFile,
+      ...(this.opts.accountNames ? { accountNames: this.opts.accountNames } : {}),
+    });
+    // Loaded on first report: the slack Lambda imports this module and must start fast.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { encodePng } = require('../reports/png-encoder') as typeof import('../reports/png-encoder');
+    return { caseId: c.id, markdown, markdownFile: `${c.id}-report.md`, png: encodePng(chart.image), pngFile, chartAlt: chart.alt.slice(0, 1000), metrics };
+  }
+
+  /**
+   * Uploads the report and its chart to the case channel in one `files.uploadV2`
+   * call (one message with both files) and records it on the timeline.
+   */
+  async publish(caseId: string, by: string): Promise<PublishedReport> {
+    const client = this.opts.client;
+    if (!client) throw new CordonError(ErrorCode.CONFIG_INVALID, 'Slack is not configured on this Cordon; use `cordon report <case-id>`');
+    const report = await this.build(caseId);
+    const c = (await this.store.getCase(caseId)) as Case;
+    if (!c.channelId) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${c.id} has no channel yet; try again when its channel exists`);
+    const res = await client.files.uploadV2({
+      channel_id: c.channelId,
+      initial_comment: `Incident report for ${c.id}, requested by <@${by}>: ${reportHeadline(report.metrics)}`,
+      file_uploads: [
+        { file: Buffer.from(report.markdown, 'utf8'), filename: report.markdownFile, title: `${c.id} incident report` },
+        { file: report.png, filename: report.pngFile, title: `${c.id} response phases`, alt_text: report.chartAlt },
+      ],
+    });
+    const fileIds = uploadedIds(res);
+    await this.store.appendTimeline({ caseId: c.id, at: this.opts.now().toISOString(), kind: 'report.published', actor: by, text: `Report uploaded (${report.markdownFile}, ${report.pngFile})`, silent: true });
+    this.opts.log?.info({ caseId: c.id, userId: by, files: fileIds }, 'report published');
+    return { report, fileIds, channelId: c.channelId };
+  }
+
+  /** The report metrics over the cases opened in the last 30 days, by severity band. */
+  async stats(): Promise<{ since: string; cases: number; bands: BandStats[] }> {
+    const since = new Date(this.opts.now().getTime() - STATS_DAYS * 86_400_000).toISOString();
+    const cases = (await this.store.listCases()).filter((c) => c.createdAt >= since);
+    const metrics = await Promise.all(cases.map(async (c) => caseMetrics(c, await this.store.listActions({ caseId: c.id }))));
+    return { since, cases: cases.length, bands: statsByBand(metrics) };
+  }
+}
+
+function uploadedIds(res: unknown): string[] {
+  // uploadV2 answers with one completeUploadExternal response per channel, each listing its files.
+  const files = (res as { files?: { files?: { id?: string }[] }[] }).files ?? [];
+  return files.flatMap((r) => (r.files ?? []).flatMap((f) => (f.id ? [f.id] : [])));
+}
+
+function reportHeadline(m: CaseMetrics): string {
+  const part = (name: string, ms: number | undefined): string => `${name} ${ms === undefined ? 'not reached' : formatExactDuration(ms)}`;
+  return [part('time to acknowledge', m.timeToAcknowledgeMs), part('to contain', m.timeToContainMs), part('to resolve', m.timeToResolveMs)].join(' · ');
+}

@@ -1,5 +1,4 @@
 /* Ack latency benchmark: `npm run bench:ack`. Signed `/ir status` to Cordon's Bolt HTTP receiver vs a bare Bolt app. */
-import { createHmac } from 'node:crypto';
 import { median, printTable, runBench } from './bench-kit';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -10,27 +9,18 @@ import { silentLogger } from '../log';
 import { startSlack } from '../slack/bolt-app';
 import { slackLogger } from '../slack/slack-logger';
 import { SlackSandbox } from '../sandbox/slack';
+import { SANDBOX_SIGNING_SECRET as SECRET, slackHeaders } from '../sandbox/slack/signed-requests';
 import { SqliteStore } from '../store/sqlite-store';
 
-const SECRET = 'bench-signing-secret-0123456789';
 const REQUESTS = 200;
 const WARMUP = 20;
-
-function signed(body: string): Record<string, string> {
-  const ts = String(Math.floor(Date.now() / 1000));
-  return {
-    'content-type': 'application/x-www-form-urlencoded',
-    'x-slack-request-timestamp': ts,
-    'x-slack-signature': `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`,
-  };
-}
 
 async function measure(url: string, responseUrl: string, channel: string): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < REQUESTS + WARMUP; i++) {
     const body = new URLSearchParams({ team_id: 'T0SANDBOX', channel_id: channel, user_id: 'U0BENCH', command: '/ir', text: 'status', response_url: responseUrl, trigger_id: `t${i}` }).toString();
     const t0 = performance.now();
-    const res = await fetch(url, { method: 'POST', headers: signed(body), body });
+    const res = await fetch(url, { method: 'POST', headers: slackHeaders(body), body });
     await res.text();
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
     if (i >= WARMUP) out.push(performance.now() - t0);

@@ -12,6 +12,7 @@ import { clockTick } from '../services/clock-tick';
 import { Ticker } from '../services/ticker';
 import { runIngest } from './commands/ingest';
 import { runReport } from './commands/report';
+import { demoCommand } from './commands/demo';
 import { Exit, processIo, type CliIo } from './output';
 
 const USAGE = `Usage: cordon <command> [options]
@@ -22,6 +23,8 @@ Commands:
   contain <arn|key-id>  break-glass containment from a terminal [--dry-run] [--reason TEXT] [--case ID]
   revert <action-id>    restore what an action changed
   report <case-id>      the case's Markdown report (stdout) [--out DIR writes it and the PNG chart] [--upload]
+  demo                  game day on the sandbox Slack and simulated AWS, no credentials needed
+                        [--serve [--port N]] keep it up with a read-only web view; [--out DIR] [--break STAGE]
   check                 validate the environment and cordon.config.yaml (and Slack, when a token is set)
   help                  this text
 
@@ -101,6 +104,9 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
         case: { type: 'string' },
         out: { type: 'string' },
         upload: { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
+        port: { type: 'string' },
+        break: { type: 'string' },
       },
     });
   } catch (err) {
@@ -112,6 +118,26 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
   if (!command || command === 'help' || args.values.help) {
     io.out(USAGE);
     return command && command !== 'help' && !args.values.help ? Exit.USAGE : Exit.OK;
+  }
+
+  if (command === 'demo') {
+    // The demo brings its own config, Slack and AWS: a newcomer has none of them.
+    if (rest.length) {
+      io.err('cordon: demo takes no arguments\n\nusage: cordon demo [--serve [--port N]] [--out DIR] [--break STAGE] [--json]');
+      return Exit.USAGE;
+    }
+    return demoCommand(
+      {
+        serve: args.values.serve === true,
+        json,
+        stopSignal: () => deps.stopSignal ?? shutdownSignal(),
+        ...(typeof args.values.port === 'string' ? { port: args.values.port } : {}),
+        ...(typeof args.values.out === 'string' ? { out: args.values.out } : {}),
+        ...(typeof args.values.break === 'string' ? { break: args.values.break } : {}),
+        ...(deps.onServing ? { onServing: (url: string) => deps.onServing?.({ address: url }) } : {}),
+      },
+      io,
+    );
   }
 
   let config: Config;

@@ -13,6 +13,7 @@ import { Ticker } from '../services/ticker';
 import { runIngest } from './commands/ingest';
 import { runReport } from './commands/report';
 import { demoCommand } from './commands/demo';
+import { runDrill } from './commands/drill';
 import { Exit, processIo, type CliIo } from './output';
 
 const USAGE = `Usage: cordon <command> [options]
@@ -25,6 +26,7 @@ Commands:
   report <case-id>      the case's Markdown report (stdout) [--out DIR writes it and the PNG chart] [--upload]
   demo                  game day on the sandbox Slack and simulated AWS, no credentials needed
                         [--serve [--port N]] keep it up with a read-only web view; [--out DIR] [--break STAGE]
+  drill                 the demo's attack, titled [DRILL], into the configured Slack; containment dry-run only
   check                 validate the environment and cordon.config.yaml (and Slack, when a token is set)
   help                  this text
 
@@ -254,6 +256,17 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
           );
           if (json) io.out(JSON.stringify(result));
           return Exit.OK;
+        } finally {
+          await cordon.close();
+        }
+      }
+      case 'drill': {
+        if (rest.length) throw new ConfigError('drill takes no arguments', ['usage: cordon drill [--json]']);
+        const cordon = wire(config, log, deps.wire);
+        try {
+          const result = await runDrill(cordon, io, json);
+          if (json) io.out(JSON.stringify(result));
+          return result.ok ? Exit.OK : Exit.FAILED;
         } finally {
           await cordon.close();
         }

@@ -5,6 +5,8 @@
  * `npm run demo` replays it against the sandbox; `cordon drill` against a real workspace.
  */
 
+import { DRILL_MARK } from '../domain/cases/drill';
+
 /** The resources the attack touches. */
 export interface ScenarioTargets {
   accountId: string;
@@ -26,13 +28,6 @@ export interface ScenarioOptions {
   newId: () => string;
 }
 
-/** The `[DRILL]` title prefix: a case whose title carries it plans containment as a dry run only. */
-export const DRILL_MARK = '[DRILL]';
-
-/** True for a case or finding title made by `cordon drill`. */
-export function isDrillTitle(title: string): boolean {
-  return title.startsWith(DRILL_MARK);
-}
 
 function envelope(detail: Record<string, unknown>): Record<string, unknown> {
   return {

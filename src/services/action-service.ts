@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Action } from '../domain/actions/action';
 import { parseTarget, type Target } from '../domain/actions/target';
+import { isDrillTitle } from '../domain/cases/drill';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import type { ContainmentService } from '../containment/containment-service';
@@ -49,19 +50,22 @@ export class ActionService {
   constructor(private readonly d: ActionServiceDeps) {}
 
   /** Validates and records a containment request; planning and applying run as a job. */
-  async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string }): Promise<{ caseId: string }> {
+  async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string }): Promise<{ caseId: string; dryRun: boolean }> {
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
     const target = parseTarget(input.target);
     if (target.accountId) this.d.containment.resolveAllowed(target.accountId);
     const inChannel = await this.d.cases.byChannel(who.channelId);
-    const caseId = inChannel && inChannel.status !== 'closed' ? inChannel.id : (await this.d.cases.forTarget(target, who.userId)).case.id;
+    const theCase = inChannel && inChannel.status !== 'closed' ? inChannel : (await this.d.cases.forTarget(target, who.userId)).case;
+    const caseId = theCase.id;
+    // A drill rehearses against real accounts: it plans, it never changes anything.
+    const drill = isDrillTitle(theCase.title);
     await this.d.queue.enqueue({
       type: 'plan',
-      request: { target: input.target, requestedBy: who.userId, caseId, dryRun: input.dryRun, ...(input.reason ? { reason: input.reason } : {}) },
+      request: { target: input.target, requestedBy: who.userId, caseId, dryRun: input.dryRun || drill, ...(input.reason ? { reason: input.reason } : {}) },
       teamId: who.teamId,
       channelId: who.channelId,
     });
-    return { caseId };
+    return { caseId, dryRun: input.dryRun || drill };
   }
 
   /** Job: plan (AWS reads), post the plan in the case channel, then run it unless approval is needed. */

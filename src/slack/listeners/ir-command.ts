@@ -111,7 +111,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
       }
       case 'contain': {
         await ack();
-        const { caseId } = await need(deps.actions, 'containment').requestContain(who, {
+        const { caseId, dryRun } = await need(deps.actions, 'containment').requestContain(who, {
           target: cmd.target,
           dryRun: cmd.dryRun,
           ...(cmd.reason ? { reason: cmd.reason } : {}),
@@ -119,7 +119,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         const c = await deps.store.getCase(caseId);
         await respond({
           response_type: 'ephemeral',
-          text: `${cmd.dryRun ? 'Dry run: planning' : 'Planning'} containment of \`${safeText(cmd.target, 200)}\` in case ${caseId}${c?.channelId ? ` (<#${c.channelId}>)` : ''}. The plan appears in the case channel.`,
+          text: `${dryRun ? `Dry run${cmd.dryRun ? '' : ' (a drill case changes nothing)'}: planning` : 'Planning'} containment of \`${safeText(cmd.target, 200)}\` in case ${caseId}${c?.channelId ? ` (<#${c.channelId}>)` : ''}. The plan appears in the case channel.`,
         });
         return;
       }

@@ -204,7 +204,7 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
 
     const triage = slack.channels().find((c) => c.name === 'security-triage')!.id;
     await command(VIEW, 'report', triage);
-    expect(slack.ephemerals().at(-1)!.text).toContain('run `/ir report` in a case channel, or `cordon report <case-id>` from a terminal');
+    expect(slack.ephemerals().at(-1)!.text).toContain('run `/ir report` in a case channel, or `cordon report &lt;case-id&gt;` from a terminal');
   });
 
   it('cordon report writes the same report and chart to a folder, and explains a bad case id', async () => {

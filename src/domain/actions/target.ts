@@ -78,7 +78,7 @@ export function parseTarget(raw: string): Target {
       if (region) throw invalid(input, 'IAM ARNs have no region (arn:aws:iam::<account>:…)');
       const m = /^(user|role)(\/.*\/|\/)([^/]+)$/.exec(resource);
       if (!m?.[1] || !m[2] || !m[3]) throw invalid(input, 'only IAM users (user/<name>) and roles (role/<name>) can be contained');
-      if (!IAM_NAME.test(m[3])) throw invalid(input, `"${m[3]}" is not a valid IAM name`);
+      if (!IAM_NAME.test(m[3])) throw invalid(input, `"${m[3].length > 64 ? `${m[3].slice(0, 63)}…` : m[3]}" is not a valid IAM name (1–128 letters, digits and +=,.@_-)`);
       if (!IAM_PATH.test(m[2])) throw invalid(input, 'the IAM path is malformed');
       if (m[1] === 'role' && m[2].startsWith('/aws-service-role/')) throw invalid(input, 'service-linked roles belong to AWS and cannot be changed');
       return { kind: m[1] === 'user' ? 'iam-user' : 'iam-role', ref: input, partition, accountId: account, id: m[3], path: m[2] };

@@ -51,8 +51,12 @@ function fail(error: string, sub?: IrCommand['sub']): IrParse {
 
 /** Parses the text after `/ir`. Pure: the listener validates, this decides the shape. */
 export function parseIrText(raw: string): IrParse {
+  // Invisible characters are refused, not stripped: stripping one inside an ARN would
+  // split it into a different target and a reason, and direction overrides disguise text.
   // eslint-disable-next-line no-control-regex
-  const text = raw.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ').trim();
+  const hidden = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/.exec(raw);
+  if (hidden) return fail(`the command contains an invisible character (U+${(hidden[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}); type it again without it`);
+  const text = raw.trim();
   if (!text) return { ok: true, command: { sub: 'help' } };
   const [head = '', ...rest] = text.split(/\s+/);
   const sub = head.toLowerCase();

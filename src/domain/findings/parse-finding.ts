@@ -24,7 +24,7 @@ const remoteIpDetails = z
   .nullish();
 
 const findingSchema = z.looseObject({
-  id: z.string().min(1, 'the finding id is empty').max(300),
+  id: z.string({ error: 'the finding has no id (a string)' }).min(1, 'the finding id is empty').max(300),
   arn: z.string().max(2048).nullish(),
   type: z
     .string()
@@ -33,7 +33,7 @@ const findingSchema = z.looseObject({
   accountId: z.string().regex(/^\d{12}$/, 'accountId is not a 12-digit AWS account id'),
   region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'region is not an AWS region'),
   partition: z.string().nullish(),
-  severity: z.coerce.number().min(0, 'severity is below 0').max(10, 'severity is above 10'),
+  severity: z.coerce.number({ error: 'severity must be a number from 0 to 10' }).min(0, 'severity is below 0').max(10, 'severity is above 10'),
   title: z.string().nullish(),
   description: z.string().nullish(),
   createdAt: timestamp,
@@ -102,7 +102,14 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /** Reads one finding in either case convention; never throws. */
+/** EventBridge's event size limit, in characters of JSON (≈ bytes for GuardDuty's ASCII findings). */
+export const MAX_FINDING_CHARS = 262_144;
+
 export function parseFinding(input: unknown): ParseResult {
+  // EventBridge delivers at most 256 KiB per event, GuardDuty's findings fit in it: anything
+  // bigger is not a finding, and storing or rendering it would only cost the responders.
+  const size = JSON.stringify(input)?.length ?? 0;
+  if (size > MAX_FINDING_CHARS) return { ok: false, reason: `the finding is ${size.toLocaleString('en-US')} characters of JSON; a GuardDuty finding fits in EventBridge's 256 KiB event limit` };
   const camel = camelizeKeys(input);
   const parsed = findingSchema.safeParse(camel);
   if (!parsed.success) {

@@ -6,6 +6,7 @@ import { CordonError, ErrorCode } from '../../errors';
 import type { ActionService, Requester } from '../../services/action-service';
 import type { EscalationService } from '../../services/escalation-service';
 import type { SuppressionService } from '../../services/suppression-service';
+import type { StoredFinding } from '../../domain/cases/case';
 import type { Store } from '../../store/store';
 import { ActionId } from '../ids';
 
@@ -30,6 +31,26 @@ function valueOf<T>(schema: z.ZodType<T>, action: ButtonAction): T {
   return parsed.data;
 }
 
+/**
+ * A button names a record by id; it is honoured only in that record's own channel,
+ * so a value copied from another case's message cannot act on that case from here.
+ */
+async function findingHere(store: Store, findingId: string, who: Requester): Promise<StoredFinding> {
+  const sf = await store.getFinding(findingId);
+  if (!sf) throw new CordonError(ErrorCode.INPUT_INVALID, `no finding ${findingId.slice(0, 60)}`);
+  const c = sf.caseId ? await store.getCase(sf.caseId) : undefined;
+  if (c?.channelId && c.channelId !== who.channelId) throw new CordonError(ErrorCode.INPUT_INVALID, `finding ${sf.id.slice(0, 60)} belongs to case ${c.id}; act on it in <#${c.channelId}>`);
+  return sf;
+}
+
+async function caseHere(store: Store, caseId: string, who: Requester): Promise<void> {
+  const c = await store.getCase(caseId);
+  if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
+  if (who.channelId !== c.channelId && who.channelId !== c.bridgeChannelId) {
+    throw new CordonError(ErrorCode.INPUT_INVALID, `this button is for case ${c.id}; use it in ${c.bridgeChannelId ? `<#${c.bridgeChannelId}>` : c.channelId ? `<#${c.channelId}>` : 'its channel'}`);
+  }
+}
+
 /** Button values carry ids only; every click reloads the record and re-checks the role in the service. */
 export function registerButtons(app: App, deps: { store: Store; actions: ActionService; escalation?: EscalationService; suppression?: SuppressionService }): void {
   app.action<BlockAction<ButtonAction>>(ActionId.APPROVE, async ({ ack, body, action, context }) => {
@@ -50,21 +71,25 @@ export function registerButtons(app: App, deps: { store: Store; actions: ActionS
   app.action<BlockAction<ButtonAction>>(ActionId.ACKNOWLEDGE, async ({ ack, body, action, context }) => {
     await ack();
     if ((context.retryNum ?? 0) > 0 || !deps.escalation) return;
-    await deps.escalation.acknowledge(requester(body), valueOf(caseValue, action));
+    const who = requester(body);
+    const caseId = valueOf(caseValue, action);
+    await caseHere(deps.store, caseId, who);
+    await deps.escalation.acknowledge(who, caseId);
   });
   app.action<BlockAction<ButtonAction>>(ActionId.ESCALATE, async ({ ack, body, action, context }) => {
     await ack();
     if ((context.retryNum ?? 0) > 0 || !deps.escalation) return;
-    const sf = await deps.store.getFinding(valueOf(findingValue, action));
-    if (!sf?.caseId) throw new CordonError(ErrorCode.INPUT_INVALID, 'this finding belongs to no case');
-    await deps.escalation.escalate(requester(body), `from finding ${sf.id}`, sf.caseId);
+    const who = requester(body);
+    const sf = await findingHere(deps.store, valueOf(findingValue, action), who);
+    if (!sf.caseId) throw new CordonError(ErrorCode.INPUT_INVALID, 'this finding belongs to no case');
+    await deps.escalation.escalate(who, `from finding ${sf.id}`, sf.caseId);
   });
   app.action<BlockAction<ButtonAction>>(ActionId.SUPPRESS_SIMILAR, async ({ ack, body, action, context, respond }) => {
     await ack();
     if ((context.retryNum ?? 0) > 0 || !deps.suppression) return;
-    const sf = await deps.store.getFinding(valueOf(findingValue, action));
-    if (!sf) throw new CordonError(ErrorCode.INPUT_INVALID, 'no such finding');
-    const rule = await deps.suppression.suppress(requester(body), {
+    const who = requester(body);
+    const sf = await findingHere(deps.store, valueOf(findingValue, action), who);
+    const rule = await deps.suppression.suppress(who, {
       type: sf.finding.type,
       accounts: [sf.finding.accountId],
       regions: [sf.finding.region],
@@ -77,12 +102,12 @@ export function registerButtons(app: App, deps: { store: Store; actions: ActionS
   app.action<BlockAction<ButtonAction>>(ActionId.CONTAIN, async ({ ack, body, action, context, respond }) => {
     await ack();
     if ((context.retryNum ?? 0) > 0) return;
+    const who = requester(body);
     const findingId = valueOf(findingValue, action);
-    const sf = await deps.store.getFinding(findingId);
-    if (!sf) throw new CordonError(ErrorCode.INPUT_INVALID, `no finding ${findingId.slice(0, 60)}`);
+    const sf = await findingHere(deps.store, findingId, who);
     const target = containableTarget(sf.finding.resources);
     if (!target) throw new CordonError(ErrorCode.ARN_INVALID, 'this finding names no resource Cordon can contain; use `/ir contain <arn>`');
-    const { caseId } = await deps.actions.requestContain(requester(body), { target, dryRun: false, reason: `from finding ${findingId}` });
-    await respond({ response_type: 'ephemeral', replace_original: false, text: `Planning containment of \`${target}\` in case ${caseId}.` });
+    const { caseId, dryRun } = await deps.actions.requestContain(who, { target, dryRun: false, reason: `from finding ${findingId}` });
+    await respond({ response_type: 'ephemeral', replace_original: false, text: `${dryRun ? 'Dry run (a drill case changes nothing): planning' : 'Planning'} containment of \`${target}\` in case ${caseId}.` });
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import type { ExtendedErrorHandlerArgs } from '@slack/bolt/dist/App';
+import { safeText } from '../../domain/text/mrkdwn';
 import { isCordonError } from '../../errors';
 import type { Logger } from '../../log';
 
@@ -16,6 +17,15 @@ function str(v: unknown): string | undefined {
 }
 
 /**
+ * Error messages may echo what the user typed (an ARN, a button value): escape all of
+ * it for Slack, then give back the channel links Cordon itself writes (`<#C…>`), so an
+ * echoed `<!channel>` or `<https://…|…>` stays inert text.
+ */
+export function errorText(message: string): string {
+  return safeText(message, 2900).replace(/&lt;#(C[A-Z0-9]{6,20})&gt;/g, '<#$1>');
+}
+
+/**
  * The one place errors become words for a person: a known CordonError shows its
  * message; anything else shows a correlation id that points into the logs. Never a
  * stack trace in Slack.
@@ -28,7 +38,7 @@ export function installErrorHandler(app: App, log: Logger): void {
     const channel = str(b.channel_id) ?? str(b.channel?.id);
     let text: string;
     if (isCordonError(original)) {
-      text = `:warning: ${original.message} (${original.code})`;
+      text = `:warning: ${errorText(original.message)} (${original.code})`;
       log.info({ code: original.code, user, channel }, 'request refused');
     } else {
       const correlationId = randomUUID();

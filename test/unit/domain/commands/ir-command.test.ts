@@ -28,7 +28,10 @@ describe('parseIrText', () => {
     ['suppress Recon:EC2/X --for soon', /--for needs a number followed by/],
     ['unsuppress 42', /give one rule id/],
     ['rm -rf /', /`rm` is not an \/ir command/],
-    ['note \u0007', /the note is empty/],
+    ['note \u0007', /the command contains an invisible character \(U\+0007\); type it again without it/],
+    ['contain arn:aws:iam::111111111111:user/a\u0007b', /invisible character \(U\+0007\)/],
+    ['note \u202eevil', /invisible character \(U\+202E\)/],
+    ['note', /the note is empty/],
   ])('%j is refused with the right form', (text, error) => {
     const r = parseIrText(text);
     expect(r.ok).toBe(false);

@@ -60,7 +60,31 @@ export class CasePublisher {
     this.now = opts.now ?? (() => new Date());
   }
 
-  async flush(): Promise<FlushResult> {
+  private inFlight: Promise<FlushResult> | undefined;
+  private next: Promise<FlushResult> | undefined;
+
+  /**
+   * One flush at a time in this process: two flushes reading the same unposted rows
+   * would both post them (the ticker, a job and a command all ask for flushes). A call
+   * made while one runs shares the single follow-up flush, which starts when the running
+   * one ends and so sees everything stored before the call.
+   */
+  flush(): Promise<FlushResult> {
+    if (!this.inFlight) {
+      this.inFlight = this.flushOnce().finally(() => {
+        this.inFlight = undefined;
+      });
+      return this.inFlight;
+    }
+    const again = (): Promise<FlushResult> => {
+      this.next = undefined;
+      return this.flush();
+    };
+    this.next ??= this.inFlight.then(again, again);
+    return this.next;
+  }
+
+  private async flushOnce(): Promise<FlushResult> {
     const result: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0 };
     for (const c of await this.store.casesToPublish(BATCH)) {
       await this.guard(result, { caseId: c.id }, () => this.publishCase(c, result));

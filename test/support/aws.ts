@@ -4,6 +4,7 @@ import { CrossAccountClients } from '../../src/aws/aws-clients';
 import { ContainmentService } from '../../src/containment/containment-service';
 import { silentLogger } from '../../src/log';
 import { SqliteStore } from '../../src/store/sqlite-store';
+import type { AccountState } from '../../src/sandbox/aws/sim-state';
 
 export const SECURITY_ACCOUNT = '999999999999';
 export const PROD = '111111111111';
@@ -39,4 +40,18 @@ export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: 
     sleep: () => Promise.resolve(),
   });
   return { sb, store, service, factory };
+}
+
+/** What revert keeps on purpose, removed before comparing with the state before. */
+export const EVIDENCE = ['EBS snapshots', 'the cordon:released tag', "Cordon's shared untrack/isolation groups", 'the role session revocation'];
+
+export function withoutEvidence(s: AccountState): AccountState {
+  const c = structuredClone(s);
+  for (const r of Object.values(c.regions)) {
+    r.ec2.snapshots = {};
+    for (const i of Object.values(r.ec2.instances)) i.tags = i.tags.filter((t) => t.Key !== 'cordon:released');
+    for (const [id, g] of Object.entries(r.ec2.securityGroups)) if (g.tags.some((t) => t.Key === 'cordon:purpose')) delete r.ec2.securityGroups[id];
+  }
+  for (const role of Object.values(c.iam.roles)) delete role.inlinePolicies['cordon-revoke-sessions'];
+  return c;
 }

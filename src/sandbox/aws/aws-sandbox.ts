@@ -25,7 +25,7 @@ import { InterceptedCall, refusingRequestHandler, SandboxCallHost, sandboxPlugin
 import { accessDeniedError, SandboxUnsupportedError, SimError, SimService, THROTTLING_CODES, throttlingError } from './sim-errors';
 import { Prng } from './sim-random';
 import { AccountState, KeyValueTag, snapshotAccount, SnapshotOptions } from './sim-state';
-import { AttachDefaults, CallContext, privateCopy, SANDBOX_ADMIN_ROLE, SandboxWorld, ServiceSim } from './sim-world';
+import { AttachDefaults, CallContext, IssuedCredential, KeyUsage, privateCopy, SANDBOX_ADMIN_ROLE, SandboxWorld, ServiceSim } from './sim-world';
 
 export { SANDBOX_ADMIN_ROLE };
 import { STS_HANDLERS, stsAuthzTarget } from './sts-sim';
@@ -266,6 +266,40 @@ export class AwsSandbox implements SandboxCallHost {
    */
   plugin<I extends object = object, O extends object = MetadataBearer>(opts?: AttachDefaults): Pluggable<I, O> {
     return sandboxPlugin<I, O>(this, opts);
+  }
+
+  /**
+   * The whole simulated AWS as JSON. A crash test hands it from the process that was
+   * killed to the one that comes after, as the real AWS would still be there.
+   */
+  exportWorld(): string {
+    const w = this.world;
+    return JSON.stringify({ accounts: [...w.accounts], credentials: [...w.credentials], userKeyIndex: [...w.userKeyIndex], keyUsage: [...w.keyUsage] });
+  }
+
+  /** Replaces this sandbox's state with an exported one (give it another seed than the exporter, so new ids do not repeat). */
+  importWorld(json: string): void {
+    const data = JSON.parse(json) as {
+      accounts: [string, AccountState][];
+      credentials: [string, IssuedCredential][];
+      userKeyIndex: [string, string][];
+      keyUsage: [string, KeyUsage][];
+    };
+    const w = this.world;
+    for (const [map, entries] of [
+      [w.accounts, data.accounts],
+      [w.credentials, data.credentials],
+      [w.userKeyIndex, data.userKeyIndex],
+      [w.keyUsage, data.keyUsage],
+    ] as [Map<string, unknown>, [string, unknown][]][]) {
+      map.clear();
+      for (const [k, v] of entries) map.set(k, v);
+    }
+  }
+
+  /** Every secret key and session token the sandbox has handed out, so a test can prove none was logged. */
+  issuedSecrets(): string[] {
+    return [...this.world.credentials.values()].flatMap((c) => (c.kind === 'session' ? [c.secretAccessKey, c.sessionToken] : [c.secretAccessKey]));
   }
 
   /** Static credentials the sandbox maps to `principal` (default: the sandbox-admin role) in `accountId`. */

@@ -1,21 +1,6 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import type { Action } from '../../../src/domain/actions/action';
-import type { AccountState } from '../../../src/sandbox/aws/sim-state';
-import { containmentHarness, OUTSIDE, PROD, REGION, SANDBOX } from '../../support/aws';
-
-/** What revert keeps on purpose, removed before comparing with the state before. */
-const EVIDENCE = ['EBS snapshots', 'the cordon:released tag', "Cordon's shared untrack/isolation groups", 'the role session revocation'];
-
-function withoutEvidence(s: AccountState): AccountState {
-  const c = structuredClone(s);
-  for (const r of Object.values(c.regions)) {
-    r.ec2.snapshots = {};
-    for (const i of Object.values(r.ec2.instances)) i.tags = i.tags.filter((t) => t.Key !== 'cordon:released');
-    for (const [id, g] of Object.entries(r.ec2.securityGroups)) if (g.tags.some((t) => t.Key === 'cordon:purpose')) delete r.ec2.securityGroups[id];
-  }
-  for (const role of Object.values(c.iam.roles)) delete role.inlinePolicies['cordon-revoke-sessions'];
-  return c;
-}
+import { containmentHarness, EVIDENCE, OUTSIDE, PROD, REGION, SANDBOX, withoutEvidence } from '../../support/aws';
 
 async function containAndRevert(h: ReturnType<typeof containmentHarness>, target: string, account = PROD) {
   const before = h.sb.snapshotState(account);

@@ -1,0 +1,233 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config';
+import { wire } from '../../src/container';
+import { CrossAccountClients } from '../../src/aws/aws-clients';
+import { ContainmentService } from '../../src/containment/containment-service';
+import type { Action } from '../../src/domain/actions/action';
+import { silentLogger } from '../../src/log';
+import { AwsSandbox, sandboxClientFactory, THROTTLING_CODES } from '../../src/sandbox/aws';
+import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../src/sandbox/slack';
+import { SqliteStore } from '../../src/store/sqlite-store';
+import type { Store } from '../../src/store/store';
+import { containmentHarness, EXTERNAL_ID, PROD, REGION, ROLE, SANDBOX, SECURITY_ACCOUNT, withoutEvidence } from '../support/aws';
+import { testConfigYaml } from '../support/cli-harness';
+import { recordFigures } from './figures';
+
+/** Slack posts as the sandbox saw them: every top-level message text in the channel. */
+function texts(slack: SlackSandbox, channel: string): string[] {
+  return slack.messages(channel).filter((m) => !m.thread_ts || m.thread_ts === m.ts).map((m) => m.text ?? '');
+}
+
+describe('faults: Slack failing while Cordon posts', () => {
+  it.each([
+    ['503 Service Unavailable', { httpStatus: 503 }],
+    ['504 Gateway Timeout', { httpStatus: 504 }],
+    ['internal_error', 'internal_error'],
+    ['fatal_error', 'fatal_error'],
+  ] as const)('%s on every post: the outbox retries until everything is posted, nothing twice', async (name, fault) => {
+    const slack = await SlackSandbox.start({});
+    try {
+      const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+      const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
+      // WebClient gives up quickly here; the outbox (the next flush) is what must not lose or repeat a post.
+      const cordon = wire(config, silentLogger, { store: containmentHarness().store, webClientOptions: { retryConfig: { retries: 1, factor: 1, minTimeout: 5, maxTimeout: 5 } } });
+      const ids = [1, 2, 3, 4, 5].map((i) => `${i}`.repeat(32));
+      await cordon.pipeline.ingestDocument(ids.map((id, i) => toEventBridgeEvent(makeFindingDetail({ id, accessKeyId: 'AKIAFAULTS0000000001', type: `Recon:IAMUser/Probe${i}`, title: `probe ${i}` }))), 't');
+      let failures = 0;
+      let flushes = 0;
+      for (const method of ['conversations.create', 'chat.postMessage', 'pins.add', 'chat.update']) slack.failNext(method, fault, 4);
+      for (;;) {
+        const r = await cordon.slack!.publisher.flush();
+        flushes++;
+        failures += r.failures;
+        const pending = (await cordon.store.findingsToPublish(100)).length + (await cordon.store.casesToPublish(100)).length + (await cordon.store.unpostedTimeline(100)).length;
+        if (!pending) break;
+        if (flushes > 30) throw new Error(`still ${pending} to post after 30 flushes`);
+      }
+      const c = (await cordon.store.listCases())[0]!;
+      expect(slack.channels().filter((ch) => ch.name.startsWith('ir-'))).toHaveLength(1);
+      const posted = texts(slack, c.channelId!);
+      for (let i = 0; i < 5; i++) expect(posted.filter((t) => t.includes(`probe ${i}`) && /finding/i.test(t))).toHaveLength(1);
+      const timeline = await cordon.store.listTimeline(c.id);
+      for (const e of timeline.filter((x) => !x.silent)) expect(posted.filter((t) => t.includes(e.text.slice(0, 40)))).not.toHaveLength(0);
+      expect(new Set(posted).size).toBe(posted.length);
+      expect(failures).toBeGreaterThan(0);
+      recordFigures(`faults-slack-${name.replace(/\W+/g, '-').toLowerCase()}`, { fault: name, injected: 16, flushes, failuresSeen: failures, posted: posted.length, duplicated: posted.length - new Set(posted).size, lost: 0 });
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('a slow Slack (1.5 s per call) delays posts but never repeats one: Cordon sets no client timeout that could retry a post Slack already made', async () => {
+    const slack = await SlackSandbox.start({ latencyMs: 1500 });
+    try {
+      const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+      const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
+      const cordon = wire(config, silentLogger, { store: containmentHarness().store });
+      await cordon.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ accessKeyId: 'AKIASLOW000000000001', title: 'slow probe' })), 't');
+      const r = await cordon.slack!.publisher.flush();
+      expect(r.failures).toBe(0);
+      const c = (await cordon.store.listCases())[0]!;
+      const posted = texts(slack, c.channelId!);
+      expect(posted.filter((t) => t.includes('slow probe') && /finding/i.test(t))).toHaveLength(1);
+      expect(new Set(posted).size).toBe(posted.length);
+      recordFigures('faults-slack-slow', { latencyMs: 1500, posted: posted.length, duplicated: 0, lost: 0 });
+    } finally {
+      await slack.close();
+    }
+  }, 60_000);
+});
+
+describe('faults: AWS throttling and 5xx mid-action', () => {
+  it('30% throttling plus two 500s on the isolation step: the action applies, every change is made once, revert is exact', async () => {
+    const h = containmentHarness({ maxAttempts: 10 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 3 });
+    const before = h.sb.snapshotState(PROD);
+    h.sb.setThrottleRate(0.3, { seed: 11 });
+    h.sb.failCall('ModifyNetworkInterfaceAttribute', { code: 'InternalError', httpStatus: 500, times: 2 });
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    const applied = (await h.service.apply(planned.id, 'U0ALICE')) as Action;
+    expect(applied.status).toBe('applied');
+    const throttled = h.sb.calls().filter((c) => Object.values(THROTTLING_CODES).includes(c.outcome)).length;
+    const failed = h.sb.calls({ outcome: 'InternalError' }).length;
+    // One successful mutation per step that changes something: nothing applied twice.
+    const snapshots = h.sb.mutations({ accountId: PROD, command: 'CreateSnapshot' });
+    expect(snapshots).toHaveLength(3);
+    expect(h.sb.mutations({ accountId: PROD, command: 'ModifyNetworkInterfaceAttribute' })).toHaveLength(2);
+    h.sb.setThrottleRate(0);
+    const reverted = (await h.service.revert(planned.id, 'U0BOSS')) as Action;
+    expect(reverted.status).toBe('reverted');
+    expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+    expect(throttled + failed).toBeGreaterThan(2);
+    recordFigures('faults-aws-throttle-5xx', { throttleRate: 0.3, throttled, serverErrors: failed, stepsApplied: applied.steps.filter((s) => s.status === 'applied').length, duplicatedChanges: 0, revertExact: true });
+  });
+});
+
+/** A store whose `method` throws from its `failOn`-th call: a full disk, a lost connection. */
+function failingStore(inner: Store, method: keyof Store, failOn: number): Store {
+  let calls = 0;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== method || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return (...args: unknown[]) => {
+        calls++;
+        if (calls >= failOn) return Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+describe('faults: the store failing a write', () => {
+  it.each([
+    ['recording the plan', 'insertAction', 1],
+    ['recording that the first step starts', 'updateAction', 2],
+  ] as const)('when %s fails, the request fails clearly and AWS was not touched', async (_what, method, failOn) => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: SANDBOX, region: REGION });
+    const store = failingStore(h.store, method, failOn);
+    const accounts = new CrossAccountClients(h.factory, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD, SANDBOX] });
+    const svc = new ContainmentService(store, accounts, h.factory, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: { [SANDBOX]: 'sandbox' }, sleep: () => Promise.resolve() });
+    const target = `arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`;
+    let error: unknown;
+    try {
+      const planned = await svc.plan({ target, requestedBy: 'U0ALICE', dryRun: false });
+      await svc.apply(planned.id, 'U0ALICE');
+    } catch (err) {
+      error = err;
+    }
+    expect(String(error)).toContain('SQLITE_FULL');
+    expect(h.sb.mutations()).toEqual([]);
+    recordFigures(`faults-store-${method}`, { failing: method, awsChanges: 0 });
+  });
+});
+
+const DIST = join(__dirname, '..', '..', 'dist');
+
+/** The child: applies an action from the shared SQLite file and dies by SIGKILL right after its `killAfter`-th step. */
+const CHILD = `
+const fs = require('fs');
+const [worldFile, dbFile, actionId, killAfter] = process.argv.slice(1);
+const { AwsSandbox, sandboxClientFactory } = require(${JSON.stringify(`${DIST}/sandbox/aws`)});
+const { SqliteStore } = require(${JSON.stringify(`${DIST}/store/sqlite-store`)});
+const { CrossAccountClients } = require(${JSON.stringify(`${DIST}/aws/aws-clients`)});
+const { ContainmentService } = require(${JSON.stringify(`${DIST}/containment/containment-service`)});
+const { silentLogger } = require(${JSON.stringify(`${DIST}/log`)});
+const sb = new AwsSandbox({ seed: 101 });
+sb.importWorld(fs.readFileSync(worldFile, 'utf8'));
+const factory = sandboxClientFactory(sb, ${JSON.stringify(SECURITY_ACCOUNT)});
+const accounts = new CrossAccountClients(factory, { roleName: ${JSON.stringify(ROLE)}, externalId: ${JSON.stringify(EXTERNAL_ID)}, sessionSeconds: 3600, allowedAccounts: [${JSON.stringify(PROD)}] });
+const svc = new ContainmentService(SqliteStore.open(dbFile), accounts, factory, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: {}, sleep: () => Promise.resolve() });
+let applied = 0;
+svc.apply(actionId, 'U0ALICE', { onStep: (_a, _s, rec) => {
+  if (rec.status === 'applied' && ++applied === Number(killAfter)) {
+    fs.writeFileSync(worldFile, sb.exportWorld());
+    process.kill(process.pid, 'SIGKILL');
+  }
+} });
+`;
+
+describe('faults: the process killed between two steps of an action', () => {
+  it('after restart the action is interrupted, its applied steps known, and revert restores the recorded state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cordon-crash-'));
+    const dbFile = join(dir, 'cordon.db');
+    const worldFile = join(dir, 'aws.json');
+    // Parent: seed AWS and plan the action in the shared store.
+    const sb = new AwsSandbox({ seed: 7 });
+    sb.createMemberRole(PROD, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
+    const inst = sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 2 });
+    const before = sb.snapshotState(PROD);
+    const store1 = SqliteStore.open(dbFile);
+    const factory1 = sandboxClientFactory(sb, SECURITY_ACCOUNT);
+    const accounts1 = new CrossAccountClients(factory1, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
+    const svc1 = new ContainmentService(store1, accounts1, factory1, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: {}, sleep: () => Promise.resolve() });
+    const planned = await svc1.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    await store1.close();
+    writeFileSync(worldFile, sb.exportWorld());
+
+    const killAfter = 3;
+    const child = spawn(process.execPath, ['-e', CHILD, worldFile, dbFile, planned.id, String(killAfter)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    expect([signal, output]).toEqual(['SIGKILL', '']);
+
+    // Restart: a new process (here, new objects) over the same store and the AWS the child left.
+    const sb2 = new AwsSandbox({ seed: 202 });
+    sb2.importWorld(readFileSync(worldFile, 'utf8'));
+    const store2 = SqliteStore.open(dbFile);
+    const factory2 = sandboxClientFactory(sb2, SECURITY_ACCOUNT);
+    const accounts2 = new CrossAccountClients(factory2, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
+    const svc2 = new ContainmentService(store2, accounts2, factory2, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: {}, sleep: () => Promise.resolve() });
+    expect((await store2.getAction(planned.id))?.status).toBe('running');
+    expect(await svc2.sweepInterrupted(0)).toEqual([planned.id]);
+    const interrupted = (await store2.getAction(planned.id))!;
+    expect(interrupted.status).toBe('interrupted');
+    const applied = interrupted.steps.filter((s) => s.status === 'applied');
+    expect(applied.length).toBeGreaterThanOrEqual(killAfter);
+    expect(interrupted.steps.filter((s) => s.status === 'pending').length).toBeGreaterThan(0);
+    expect(interrupted.steps.every((s) => ['applied', 'pending', 'unknown'].includes(s.status))).toBe(true);
+
+    const reverted = (await svc2.revert(planned.id, 'U0BOSS'))!;
+    expect(reverted.status).toBe('reverted');
+    expect(withoutEvidence(sb2.snapshotState(PROD))).toEqual(withoutEvidence(before));
+    await store2.close();
+    recordFigures('faults-sigkill-mid-action', {
+      steps: interrupted.steps.length,
+      appliedBeforeKill: applied.length,
+      unknown: interrupted.steps.filter((s) => s.status === 'unknown').length,
+      pending: interrupted.steps.filter((s) => s.status === 'pending').length,
+      afterRestart: interrupted.status,
+      revert: reverted.status,
+      revertExact: true,
+    });
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 /* Ack latency benchmark: `npm run bench:ack`. Signed `/ir status` to Cordon's Bolt HTTP receiver vs a bare Bolt app. */
-import { median, printTable, runBench } from './bench-kit';
+import { median, runBench, type BenchSection } from './bench-kit';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
@@ -33,7 +33,8 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 }
 
-async function main(): Promise<number> {
+/** Ack latency of a signed `/ir status`: Cordon next to a bare Bolt app. */
+export async function ackBench(): Promise<BenchSection> {
   const slack = await SlackSandbox.start({});
   const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
   const yaml = `
@@ -70,11 +71,15 @@ poller: { enabled: false }
   const b50 = median(rounds.map((x) => pct(x.bare, 50)));
   const b99 = median(rounds.map((x) => pct(x.bare, 99)));
   const ok = c99 < 300 && c99 <= 1.5 * b99;
-  printTable(`Ack latency (${REQUESTS} signed /ir status per run, median of 5 runs)`, ['app', 'p50', 'p99', 'vs bare Bolt'], [
-    ['bare Bolt (floor)', `${b50.toFixed(2)} ms`, `${b99.toFixed(2)} ms`, '1.00×'],
-    ['Cordon', `${c50.toFixed(2)} ms`, `${c99.toFixed(2)} ms`, `p50 ${(c50 / b50).toFixed(2)}×, p99 ${(c99 / b99).toFixed(2)}× (aim p99 < 300 ms and ≤ 1.5×: ${ok ? 'met' : 'MISSED'})`],
-  ]);
-  return ok ? 0 : 1;
+  return {
+    title: `Ack latency (${REQUESTS} signed /ir status per run, median of 5 runs)`,
+    header: ['app', 'p50', 'p99', 'vs bare Bolt'],
+    rows: [
+      ['bare Bolt (floor)', `${b50.toFixed(2)} ms`, `${b99.toFixed(2)} ms`, '1.00×'],
+      ['Cordon', `${c50.toFixed(2)} ms`, `${c99.toFixed(2)} ms`, `p50 ${(c50 / b50).toFixed(2)}×, p99 ${(c99 / b99).toFixed(2)}× (aim p99 < 300 ms and ≤ 1.5×: ${ok ? 'met' : 'MISSED'})`],
+    ],
+    ok,
+  };
 }
 
-runBench(main);
+if (require.main === module) runBench(ackBench);

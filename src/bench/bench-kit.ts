@@ -10,11 +10,25 @@ export function printTable(title: string, header: string[], rows: string[][]): v
   for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
 }
 
-/** Runs a benchmark's main; its result is the exit code (non-zero when an aim was missed). */
-export function runBench(main: () => Promise<number>): void {
-  main().then(
-    (code) => {
-      process.exitCode = code;
+/** One benchmark's table, and whether every aim in it was met. */
+export interface BenchSection {
+  title: string;
+  header: string[];
+  rows: string[][];
+  ok: boolean;
+}
+
+/** The section as Markdown. */
+export function sectionMarkdown(s: BenchSection): string {
+  return [`### ${s.title}`, '', `| ${s.header.join(' | ')} |`, `|${s.header.map(() => '---').join('|')}|`, ...s.rows.map((r) => `| ${r.join(' | ')} |`), ''].join('\n');
+}
+
+/** Runs one benchmark on its own (`npm run bench:<name>`): prints its table; the exit code says whether its aims were met. */
+export function runBench(section: () => Promise<BenchSection>): void {
+  section().then(
+    (s) => {
+      printTable(s.title, s.header, s.rows);
+      process.exitCode = s.ok ? 0 : 1;
     },
     (err: unknown) => {
       process.stderr.write(`bench failed: ${String(err)}\n`);

@@ -1,6 +1,6 @@
 /* Triage benchmark: `npm run bench:triage`. Everything runs locally (SQLite in a temp dir, sandbox Slack). */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { median, printTable, runBench } from './bench-kit';
+import { median, runBench, type BenchSection } from './bench-kit';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -45,7 +45,8 @@ function triage(): Triage {
   return new Triage({ routing, knownCidrs: [{ cidr: '203.0.113.0/24', name: 'office' }], suppressions: [{ id: 'office', reason: 'ours', knownCidrsOnly: true }] });
 }
 
-async function main(): Promise<number> {
+/** Findings/s against the parse floor, Slack calls per 1,000 findings, and a re-send burst. */
+export async function triageBench(): Promise<BenchSection> {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-bench-'));
   const rows: [string, string, string][] = [];
   let failed = false;
@@ -163,8 +164,7 @@ async function main(): Promise<number> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printTable(`Triage benchmark (${FINDINGS} findings over ${RESOURCES} resources, median of ${RUNS} runs)`, ['measure', 'value', 'vs baseline'], rows);
-  return failed ? 1 : 0;
+  return { title: `Triage (${FINDINGS} findings over ${RESOURCES} resources, median of ${RUNS} runs)`, header: ['measure', 'value', 'vs baseline'], rows, ok: !failed };
 }
 
-runBench(main);
+if (require.main === module) runBench(triageBench);

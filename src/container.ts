@@ -64,7 +64,7 @@ export function createWebClient(config: Config, token: string, options: WebClien
 }
 
 export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordon {
-  const store = opts.store ?? openStore(config.env.CORDON_STORE);
+  const store = opts.store ?? openStore(config.env.CORDON_STORE, { region: config.env.AWS_REGION ?? config.regions[0] });
   const pipeline = new FindingPipeline(store, triageFromConfig(config), log, {
     correlationWindowMs: config.triage.correlationWindow,
     ...(config.triage.responderGroup ? { responderGroup: config.triage.responderGroup } : {}),

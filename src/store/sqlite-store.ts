@@ -5,18 +5,8 @@ import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store } from './store';
+import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 
-function caseNeedsPublish(c: Case): boolean {
-  if (c.status === 'closed') return false;
-  return !c.channelId || !c.invitedAt || !c.cardTs || !c.cardPinned || c.cardDirty || !c.indexTs;
-}
-
-function findingNeedsPublish(f: StoredFinding): boolean {
-  return f.disposition === 'cased' && (!f.cardTs || f.cardDirty);
-}
-
-/** posted_ts of events that are never posted on their own. */
-const SILENT_TS = 'silent';
 
 /** `WHERE a = ? AND b IN (?, ?)` from the filters that are set. */
 function where(filters: [column: string, value: string | string[] | undefined][]): { sql: string; args: string[] } {
@@ -204,9 +194,11 @@ export class SqliteStore implements Store {
     return (await this.placeFindings([p]))[0] as PlacementResult;
   }
 
-  placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
+  // async: a refusal must reach the caller as a rejected promise, never as a synchronous throw.
+  async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
+    await Promise.resolve();
     try {
-      return Promise.resolve(this.db.transaction(() => ps.map((p) => this.placeSync(p))).immediate());
+      return this.db.transaction(() => ps.map((p) => this.placeSync(p))).immediate();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CordonError(ErrorCode.STORE_CONFLICT, 'a case id was taken; try again');
       throw err;
@@ -243,9 +235,10 @@ export class SqliteStore implements Store {
 
   // ---- cases
 
-  claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
+  async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
+    await Promise.resolve();
     try {
-      return Promise.resolve(this.db.transaction(() => this.claimSync(draft, keys, activeSince)).immediate());
+      return this.db.transaction(() => this.claimSync(draft, keys, activeSince)).immediate();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);

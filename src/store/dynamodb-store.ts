@@ -1,0 +1,550 @@
+import {
+  BatchGetItemCommand,
+  CreateTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import type { Action, ActionStatus } from '../domain/actions/action';
+import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import type { SuppressionRule } from '../domain/triage/suppression';
+import { CordonError, ErrorCode } from '../errors';
+import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
+import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store } from './store';
+
+type Item = Record<string, AttributeValue>;
+interface Key {
+  pk: string;
+  sk: string;
+}
+
+/** Options for {@link DynamoDbStore}. */
+export interface DynamoDbStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Destroy the client on close (when the store made it). */
+  ownsClient?: boolean;
+}
+
+const MAIN = '#';
+/** Transactions that lost a race are retried this many times before the caller hears of it. */
+const RACE_RETRIES = 20;
+
+/** How long rejected inputs are kept (the table's TTL attribute is `ttl`). */
+const REJECTED_TTL_S = 90 * 86_400;
+
+/** Jittered wait after a lost race, so the racers do not collide again in step. */
+const backoff = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+
+const pad = (n: number): string => String(n).padStart(12, '0');
+
+/**
+ * Index entries of one record, each an item `{ pk: IDX#…, sk, ref }` in the same table.
+ * They are written in the same transaction as the record, so a Query on them is
+ * strongly consistent (a GSI would not be), and a record leaves an index by having
+ * its entry deleted in that transaction.
+ */
+function findingIndexes(f: StoredFinding): Key[] {
+  const sk = `${f.firstSeenAt}#${f.id}`;
+  const out: Key[] = [{ pk: 'IDX#finding', sk }, { pk: `IDX#finding-disposition#${f.disposition}`, sk }];
+  if (f.caseId) out.push({ pk: `IDX#finding-case#${f.caseId}`, sk });
+  if (findingNeedsPublish(f)) out.push({ pk: 'IDX#finding-publish', sk });
+  if (f.disposition === 'digest' && !f.digestedAt) out.push({ pk: 'IDX#finding-digest', sk });
+  return out;
+}
+
+function caseIndexes(c: Case): Key[] {
+  const out: Key[] = [{ pk: 'IDX#case', sk: c.id }, { pk: `IDX#case-status#${c.status}`, sk: c.id }];
+  if (c.channelId) out.push({ pk: `IDX#case-channel#${c.channelId}`, sk: c.id });
+  if (caseNeedsPublish(c)) out.push({ pk: 'IDX#case-publish', sk: c.id });
+  return out;
+}
+
+function actionIndexes(a: Action): Key[] {
+  const sk = `${a.createdAt}#${a.id}`;
+  const out: Key[] = [{ pk: 'IDX#action', sk }, { pk: `IDX#action-status#${a.status}`, sk }];
+  if (a.caseId) out.push({ pk: `IDX#action-case#${a.caseId}`, sk });
+  return out;
+}
+
+function eventIndexes(e: { id: number; caseId: string; postedTs?: string }): Key[] {
+  const out: Key[] = [{ pk: `IDX#timeline-case#${e.caseId}`, sk: pad(e.id) }];
+  if (!e.postedTs) out.push({ pk: 'IDX#timeline-unposted', sk: pad(e.id) });
+  return out;
+}
+
+const keyOf = (pk: string): Item => ({ pk: { S: pk }, sk: { S: MAIN } });
+const sameKey = (a: Key, b: Key): boolean => a.pk === b.pk && a.sk === b.sk;
+
+function isConditionFailure(err: unknown): boolean {
+  const name = (err as { name?: string }).name;
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException' || name === 'TransactionConflictException';
+}
+
+/**
+ * The Store port on one DynamoDB table (`pk`/`sk`, as serverless.yml declares it). Every
+ * record is one item holding its JSON and `version`; every state change is a conditional
+ * write on that version. Placing a finding (the finding, the case it opens or joins, its
+ * correlation keys and timeline events) is one TransactWriteItems; a batch of placements
+ * is one transaction per placement, in order. Correlation keys are `KEY#<key>` items
+ * naming the case that last took the key, so two processes opening a case for the same
+ * key race on one conditional write and the loser joins the winner's case.
+ */
+export class DynamoDbStore implements Store {
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+
+  constructor(private readonly opts: DynamoDbStoreOptions) {
+    this.client = opts.client;
+    this.table = opts.tableName;
+  }
+
+  /** Creates the table as serverless.yml declares it (tests and local runs). */
+  static async createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  }
+
+  // ---- plumbing
+
+  private async getDoc<T>(pk: string): Promise<T | undefined> {
+    const res = await this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf(pk), ConsistentRead: true }));
+    const doc = res.Item?.doc?.S;
+    return doc ? (JSON.parse(doc) as T) : undefined;
+  }
+
+  private put(pk: string, doc: unknown, version: number, extra: Item = {}): TransactWriteItem {
+    return { Put: { TableName: this.table, Item: { ...keyOf(pk), doc: { S: JSON.stringify(doc) }, version: { N: String(version) }, ...extra } } };
+  }
+
+  private indexPut(k: Key, ref: string): TransactWriteItem {
+    return { Put: { TableName: this.table, Item: { pk: { S: k.pk }, sk: { S: k.sk }, ref: { S: ref } } } };
+  }
+
+  private indexDelete(k: Key): TransactWriteItem {
+    return { Delete: { TableName: this.table, Key: { pk: { S: k.pk }, sk: { S: k.sk } } } };
+  }
+
+  /** Index entries to add and remove when a record goes from `before` to `after`. */
+  private reindex(before: Key[], after: Key[], ref: string): TransactWriteItem[] {
+    return [...after.filter((k) => !before.some((b) => sameKey(b, k))).map((k) => this.indexPut(k, ref)), ...before.filter((k) => !after.some((a) => sameKey(a, k))).map((k) => this.indexDelete(k))];
+  }
+
+  private async transact(items: TransactWriteItem[]): Promise<boolean> {
+    if (!items.length) return true;
+    if (items.length > 100) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, `one DynamoDB transaction would write ${items.length} items (at most 100)`);
+    try {
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Refs of an index, in order; `limit` counts entries read (callers filter after). */
+  private async queryRefs(pk: string, opts: { limit?: number; descending?: boolean } = {}): Promise<string[]> {
+    const refs: string[] = [];
+    let start: Item | undefined;
+    do {
+      const res = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ConsistentRead: true,
+          ScanIndexForward: !opts.descending,
+          ...(opts.limit ? { Limit: Math.min(1000, opts.limit - refs.length) } : {}),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const it of res.Items ?? []) if (it.ref?.S) refs.push(it.ref.S);
+      start = res.LastEvaluatedKey;
+    } while (start && (!opts.limit || refs.length < opts.limit));
+    return refs;
+  }
+
+  /** Main items by pk, in the order given (BatchGetItem, 100 at a time, unprocessed keys retried). */
+  private async docs<T>(pks: string[]): Promise<T[]> {
+    const found = new Map<string, T>();
+    for (let i = 0; i < pks.length; i += 100) {
+      let keys: Item[] = [...new Set(pks.slice(i, i + 100))].map(keyOf);
+      for (let attempt = 0; keys.length && attempt < 10; attempt++) {
+        const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+        for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S && it.doc?.S) found.set(it.pk.S, JSON.parse(it.doc.S) as T);
+        keys = (res.UnprocessedKeys?.[this.table]?.Keys ?? []);
+        if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      }
+      if (keys.length) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, 'DynamoDB kept some reads unprocessed; try again');
+    }
+    return pks.flatMap((pk) => (found.has(pk) ? [found.get(pk) as T] : []));
+  }
+
+  private async list<T>(index: string, opts: { limit?: number; descending?: boolean } = {}): Promise<T[]> {
+    return this.docs<T>(await this.queryRefs(index, opts));
+  }
+
+  /** Allocates `n` consecutive ids from a counter item; returns the first. */
+  private async nextIds(counter: string, n: number): Promise<number> {
+    const res = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: `COUNTER#${counter}` }, sk: { S: MAIN } },
+        UpdateExpression: 'ADD n :n',
+        ExpressionAttributeValues: { ':n': { N: String(n) } },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(res.Attributes?.n?.N ?? n) - n + 1;
+  }
+
+  /** A versioned record written only if its stored version is still `expected` (or absent, for -1). */
+  private putVersioned(pk: string, doc: unknown, version: number, expected: number, extra: Item = {}): TransactWriteItem {
+    const put = this.put(pk, doc, version, extra).Put as NonNullable<TransactWriteItem['Put']>;
+    return {
+      Put: {
+        ...put,
+        ...(expected < 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(expected) } } }),
+      },
+    };
+  }
+
+  ping(): Promise<void> {
+    return this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf('PING') })).then(() => undefined);
+  }
+
+  close(): Promise<void> {
+    if (this.opts.ownsClient) this.client.destroy();
+    return Promise.resolve();
+  }
+
+  // ---- findings
+
+  getFinding(id: string): Promise<StoredFinding | undefined> {
+    return this.getDoc<StoredFinding>(`FINDING#${id}`);
+  }
+
+  private findingWrites(f: StoredFinding, expected: number, before: Key[]): TransactWriteItem[] {
+    const pk = `FINDING#${f.id}`;
+    return [this.putVersioned(pk, f, f.version, expected), ...this.reindex(before, findingIndexes(f), pk)];
+  }
+
+  async insertFinding(f: StoredFinding): Promise<boolean> {
+    return this.transact(this.findingWrites(f, -1, []));
+  }
+
+  async updateFinding(f: StoredFinding): Promise<boolean> {
+    const stored = await this.getFinding(f.id);
+    if (!stored || stored.version !== f.version) return false;
+    const next = { ...f, version: f.version + 1 };
+    const ok = await this.transact(this.findingWrites(next, f.version, findingIndexes(stored)));
+    if (ok) f.version = next.version;
+    return ok;
+  }
+
+  async listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]> {
+    const index = filter.caseId ? `IDX#finding-case#${filter.caseId}` : filter.disposition ? `IDX#finding-disposition#${filter.disposition}` : 'IDX#finding';
+    const all = await this.list<StoredFinding>(index);
+    return all.filter((f) => (!filter.disposition || f.disposition === filter.disposition) && (!filter.caseId || f.caseId === filter.caseId));
+  }
+
+  async findingsToPublish(limit: number): Promise<StoredFinding[]> {
+    const out: StoredFinding[] = [];
+    const channel = new Map<string, boolean>();
+    for (const f of await this.list<StoredFinding>('IDX#finding-publish')) {
+      if (!f.caseId) continue;
+      if (!channel.has(f.caseId)) channel.set(f.caseId, !!(await this.getCase(f.caseId))?.channelId);
+      if (channel.get(f.caseId)) out.push(f);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  digestPending(limit: number): Promise<StoredFinding[]> {
+    return this.list<StoredFinding>('IDX#finding-digest', { limit });
+  }
+
+  async markDigested(ids: string[], at: string): Promise<void> {
+    for (const id of ids) {
+      for (let i = 0; i < RACE_RETRIES; i++) {
+        const f = await this.getFinding(id);
+        if (!f || (await this.updateFinding({ ...f, digestedAt: at }))) break;
+      }
+    }
+  }
+
+  // ---- placing findings and claiming cases
+
+  async placeFinding(p: FindingPlacement): Promise<PlacementResult> {
+    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      const result = await this.tryPlace(p);
+      if (result) return result;
+      await backoff(attempt);
+    }
+    throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${p.finding.id} kept losing races to other writers; try again`);
+  }
+
+  async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
+    const out: PlacementResult[] = [];
+    for (const p of ps) out.push(await this.placeFinding(p));
+    return out;
+  }
+
+  /** One attempt; undefined when another writer got in first (the caller reads again and retries). */
+  private async tryPlace(p: FindingPlacement): Promise<PlacementResult | undefined> {
+    if (await this.getFinding(p.finding.id)) return { inserted: false };
+    const writes: TransactWriteItem[] = [];
+    const events: NewTimelineEvent[] = [];
+    let c: Case | undefined;
+    let created = false;
+    if (p.claim) {
+      const claim = await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince);
+      created = claim.created;
+      writes.push(...claim.writes);
+      if (created) {
+        c = claim.case;
+        events.push(...p.claim.onCreate);
+      } else {
+        const joined = p.claim.onJoin(claim.case);
+        const next = { ...joined.case, version: claim.case.version + 1 };
+        writes.push(...this.caseWrites(next, claim.case.version, caseIndexes(claim.case)));
+        events.push(...joined.events);
+        c = next;
+      }
+    }
+    const f = c ? { ...p.finding, caseId: c.id } : p.finding;
+    writes.push(...this.findingWrites(f, -1, []));
+    if (c) events.push(...p.events.map((e) => ({ ...e, caseId: (c).id })));
+    writes.push(...(await this.eventWrites(events)));
+    if (!(await this.transact(writes))) return undefined;
+    return { inserted: true, created, ...(c ? { case: c } : {}) };
+  }
+
+  private caseWrites(c: Case, expected: number, before: Key[]): TransactWriteItem[] {
+    const pk = `CASE#${c.id}`;
+    return [this.putVersioned(pk, c, c.version, expected), ...this.reindex(before, caseIndexes(c), pk)];
+  }
+
+  /**
+   * Finds the active case holding any of `keys` (the most recently active one), or
+   * prepares `draft`; either way the key items are written on condition that they are
+   * still what was read, so a concurrent claim makes this one retry instead of splitting.
+   */
+  private async prepareClaim(draft: Case, allKeys: string[], activeSince: string): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[] }> {
+    // A transaction may touch an item once: each key once.
+    const keys = [...new Set(allKeys)];
+    const heads = new Map<string, { caseId: string; hv: number }>();
+    for (let i = 0; i < keys.length; i += 100) {
+      const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys.slice(i, i + 100).map((k) => keyOf(`KEY#${k}`)), ConsistentRead: true } } }));
+      for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S && it.caseId?.S) heads.set(it.pk.S.slice(4), { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) });
+    }
+    const candidates = await this.docs<Case>([...new Set([...heads.values()].map((h) => `CASE#${h.caseId}`))]);
+    const active = candidates
+      .filter((c) => (c.status === 'open' || c.status === 'contained') && c.lastActivityAt >= activeSince)
+      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt))[0];
+    const target = active ?? draft;
+    const writes: TransactWriteItem[] = keys.map((k) => {
+      const head = heads.get(k);
+      // A key already leading to the case is only checked, so claims joining one case do not collide.
+      if (head && head.caseId === target.id) {
+        return { ConditionCheck: { TableName: this.table, Key: keyOf(`KEY#${k}`), ConditionExpression: 'hv = :hv', ExpressionAttributeValues: { ':hv': { N: String(head.hv) } } } };
+      }
+      return {
+        Put: {
+          TableName: this.table,
+          Item: { ...keyOf(`KEY#${k}`), caseId: { S: target.id }, hv: { N: String((head?.hv ?? 0) + 1) } },
+          ...(head ? { ConditionExpression: 'hv = :hv', ExpressionAttributeValues: { ':hv': { N: String(head.hv) } } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        },
+      };
+    });
+    if (active) return { case: active, created: false, writes };
+    if (await this.getCase(draft.id)) throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
+    return { case: draft, created: true, writes: [...writes, ...this.caseWrites(draft, -1, [])] };
+  }
+
+  async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
+    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      const claim = await this.prepareClaim(draft, keys, activeSince);
+      // Joining changes only the key items; the case itself must not have moved on meanwhile.
+      const guard: TransactWriteItem[] = claim.created
+        ? []
+        : [{ ConditionCheck: { TableName: this.table, Key: keyOf(`CASE#${claim.case.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(claim.case.version) } } } }];
+      if (await this.transact([...claim.writes, ...guard])) return { case: claim.case, created: claim.created };
+      await backoff(attempt);
+    }
+    throw new CordonError(ErrorCode.STORE_CONFLICT, 'the case kept changing while it was claimed; try again');
+  }
+
+  getCase(id: string): Promise<Case | undefined> {
+    return this.getDoc<Case>(`CASE#${id}`);
+  }
+
+  async getCaseByChannel(channelId: string): Promise<Case | undefined> {
+    return (await this.list<Case>(`IDX#case-channel#${channelId}`, { limit: 1 }))[0];
+  }
+
+  async updateCase(c: Case): Promise<boolean> {
+    const stored = await this.getCase(c.id);
+    if (!stored || stored.version !== c.version) return false;
+    const next = { ...c, version: c.version + 1 };
+    const ok = await this.transact(this.caseWrites(next, c.version, caseIndexes(stored)));
+    if (ok) c.version = next.version;
+    return ok;
+  }
+
+  async listCases(filter?: { status?: CaseStatus[] }): Promise<Case[]> {
+    if (!filter?.status) return this.list<Case>('IDX#case');
+    const all = (await Promise.all(filter.status.map((s) => this.list<Case>(`IDX#case-status#${s}`)))).flat();
+    return all.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  casesToPublish(limit: number): Promise<Case[]> {
+    return this.list<Case>('IDX#case-publish', { limit });
+  }
+
+  // ---- timeline
+
+  private async eventWrites(events: NewTimelineEvent[]): Promise<TransactWriteItem[]> {
+    if (!events.length) return [];
+    const first = await this.nextIds('timeline', events.length);
+    return events.flatMap((e, i) => {
+      const id = first + i;
+      const postedTs = e.silent ? SILENT_TS : undefined;
+      const pk = `EVENT#${pad(id)}`;
+      return [this.put(pk, { ...e, id, ...(postedTs ? { postedTs } : {}) }, 1), ...eventIndexes({ id, caseId: e.caseId, ...(postedTs ? { postedTs } : {}) }).map((k) => this.indexPut(k, pk))];
+    });
+  }
+
+  async appendTimeline(e: NewTimelineEvent): Promise<TimelineEvent> {
+    const writes = await this.eventWrites([e]);
+    await this.transact(writes);
+    const doc = JSON.parse((writes[0]?.Put?.Item?.doc?.S as string) ?? '{}') as TimelineEvent;
+    return doc;
+  }
+
+  listTimeline(caseId: string): Promise<TimelineEvent[]> {
+    return this.list<TimelineEvent>(`IDX#timeline-case#${caseId}`);
+  }
+
+  async unpostedTimeline(limit: number): Promise<TimelineEvent[]> {
+    const out: TimelineEvent[] = [];
+    const channel = new Map<string, boolean>();
+    for (const e of await this.list<TimelineEvent>('IDX#timeline-unposted')) {
+      if (!channel.has(e.caseId)) channel.set(e.caseId, !!(await this.getCase(e.caseId))?.channelId);
+      if (channel.get(e.caseId)) out.push(e);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async markTimelinePosted(id: number, ts: string): Promise<void> {
+    const pk = `EVENT#${pad(id)}`;
+    const e = await this.getDoc<TimelineEvent>(pk);
+    if (!e) return;
+    await this.transact([this.put(pk, { ...e, postedTs: ts }, 1), this.indexDelete({ pk: 'IDX#timeline-unposted', sk: pad(id) })]);
+  }
+
+  // ---- rejected inputs and checkpoints
+
+  async addRejected(r: Omit<RejectedInput, 'id'>): Promise<RejectedInput> {
+    const id = await this.nextIds('rejected', 1);
+    const doc: RejectedInput = { ...r, id };
+    const pk = `REJECTED#${pad(id)}`;
+    // A rejected input is kept for triage of the pipeline, not forever: DynamoDB's TTL removes it after 90 days.
+    const ttl: Item = { ttl: { N: String(Math.floor(Date.parse(r.at) / 1000) + REJECTED_TTL_S) } };
+    const index = this.indexPut({ pk: 'IDX#rejected', sk: pad(id) }, pk).Put as NonNullable<TransactWriteItem['Put']>;
+    await this.transact([this.put(pk, doc, 1, Number.isFinite(Date.parse(r.at)) ? ttl : {}), { Put: { ...index, Item: { ...index.Item, ...(Number.isFinite(Date.parse(r.at)) ? ttl : {}) } } }]);
+    return doc;
+  }
+
+  listRejected(limit: number): Promise<RejectedInput[]> {
+    return this.list<RejectedInput>('IDX#rejected', { limit, descending: true });
+  }
+
+  async getCheckpoint(key: string): Promise<string | undefined> {
+    const res = await this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf(`CHECKPOINT#${key}`), ConsistentRead: true }));
+    return res.Item?.value?.S;
+  }
+
+  async setCheckpoint(key: string, value: string): Promise<void> {
+    await this.client.send(new PutItemCommand({ TableName: this.table, Item: { ...keyOf(`CHECKPOINT#${key}`), value: { S: value } } }));
+  }
+
+  // ---- actions, audit, suppressions
+
+  async insertAction(a: Action): Promise<boolean> {
+    const pk = `ACTION#${a.id}`;
+    return this.transact([this.putVersioned(pk, a, a.version, -1), ...actionIndexes(a).map((k) => this.indexPut(k, pk))]);
+  }
+
+  getAction(id: string): Promise<Action | undefined> {
+    return this.getDoc<Action>(`ACTION#${id}`);
+  }
+
+  async updateAction(a: Action): Promise<boolean> {
+    const stored = await this.getAction(a.id);
+    if (!stored || stored.version !== a.version) return false;
+    const next = { ...a, version: a.version + 1 };
+    const pk = `ACTION#${a.id}`;
+    const ok = await this.transact([this.putVersioned(pk, next, next.version, a.version), ...this.reindex(actionIndexes(stored), actionIndexes(next), pk)]);
+    if (ok) a.version = next.version;
+    return ok;
+  }
+
+  async listActions(filter: { caseId?: string; status?: ActionStatus[] }): Promise<Action[]> {
+    let all: Action[];
+    if (filter.caseId) all = await this.list<Action>(`IDX#action-case#${filter.caseId}`);
+    else if (filter.status) {
+      all = (await Promise.all(filter.status.map((s) => this.list<Action>(`IDX#action-status#${s}`)))).flat();
+      all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    } else all = await this.list<Action>('IDX#action');
+    return all.filter((a) => !filter.status || filter.status.includes(a.status));
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    const id = await this.nextIds('audit', 1);
+    const pk = `AUDIT#${pad(id)}`;
+    const keys: Key[] = [{ pk: 'IDX#audit', sk: pad(id) }];
+    if (entry.caseId) keys.push({ pk: `IDX#audit-case#${entry.caseId}`, sk: pad(id) });
+    if (entry.actionId) keys.push({ pk: `IDX#audit-action#${entry.actionId}`, sk: pad(id) });
+    await this.transact([this.put(pk, entry, 1), ...keys.map((k) => this.indexPut(k, pk))]);
+  }
+
+  async listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]> {
+    const index = filter.actionId ? `IDX#audit-action#${filter.actionId}` : filter.caseId ? `IDX#audit-case#${filter.caseId}` : 'IDX#audit';
+    return (await this.list<AuditEntry>(index)).filter((e) => (!filter.caseId || e.caseId === filter.caseId) && (!filter.actionId || e.actionId === filter.actionId));
+  }
+
+  async putSuppression(rule: SuppressionRule): Promise<void> {
+    const pk = `SUPPRESSION#${rule.id}`;
+    const active: Key = { pk: 'IDX#suppression-active', sk: rule.id };
+    await this.transact([this.put(pk, rule, 1), rule.liftedAt ? this.indexDelete(active) : this.indexPut(active, pk)]);
+  }
+
+  getSuppression(id: string): Promise<SuppressionRule | undefined> {
+    return this.getDoc<SuppressionRule>(`SUPPRESSION#${id}`);
+  }
+
+  activeSuppressions(): Promise<SuppressionRule[]> {
+    return this.list<SuppressionRule>('IDX#suppression-active');
+  }
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parse } from 'yaml';
+import { DynamoDbStore } from '../../../src/store/dynamodb-store';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+function serverless(): { table: Record<string, unknown>; storeActions: string[]; storeResource: unknown } {
+  const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), {
+    customTags: [
+      { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
+      { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
+      { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
+      { tag: '!Join', collection: 'seq', resolve: (v: unknown) => ({ Join: v }) },
+    ],
+  }) as {
+    provider: { iam: { role: { statements: { Action: string | string[]; Resource: unknown }[] } } };
+    resources: { Resources: { CordonTable: { Properties: Record<string, unknown> } } };
+  };
+  const st = doc.provider.iam.role.statements.find((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('dynamodb:')))!;
+  return { table: doc.resources.Resources.CordonTable.Properties, storeActions: st.Action as string[], storeResource: st.Resource };
+}
+
+describe('the DynamoDB table and the role', () => {
+  it('createTable builds the table serverless.yml declares', async () => {
+    let input: Record<string, unknown> = {};
+    const client = { send: (cmd: { input: Record<string, unknown> }) => ((input = cmd.input), Promise.resolve({})) } as unknown as DynamoDBClient;
+    await DynamoDbStore.createTable(client, 'cordon-test');
+    const t = serverless().table;
+    expect(input.KeySchema).toEqual(t.KeySchema);
+    expect(input.AttributeDefinitions).toEqual(t.AttributeDefinitions);
+    expect(input.BillingMode).toBe(t.BillingMode);
+    expect(t.GlobalSecondaryIndexes).toBeUndefined();
+    expect(t.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+  });
+
+  it('the role allows exactly the DynamoDB actions the store makes, on the table alone', () => {
+    const code = readFileSync(join(ROOT, 'src', 'store', 'dynamodb-store.ts'), 'utf8');
+    const used = new Set<string>();
+    for (const m of code.matchAll(/new (\w+)Command\(/g)) if (m[1] !== 'CreateTable') used.add(`dynamodb:${m[1]!}`);
+    // Each write inside a transaction needs its own action too.
+    const inTransactions: Record<string, string> = { Put: 'PutItem', Delete: 'DeleteItem', Update: 'UpdateItem', ConditionCheck: 'ConditionCheckItem' };
+    for (const [op, action] of Object.entries(inTransactions)) if (new RegExp(`\\{ ${op}: \\{`).test(code)) used.add(`dynamodb:${action}`);
+    const { storeActions, storeResource } = serverless();
+    expect([...storeActions].sort()).toEqual([...used].sort());
+    expect(storeResource).toEqual({ GetAtt: 'CordonTable.Arn' });
+  });
+});

@@ -1,0 +1,256 @@
+import type { Action } from '../../../src/domain/actions/action';
+import type { Case, NewTimelineEvent, StoredFinding } from '../../../src/domain/cases/case';
+import { parseFinding } from '../../../src/domain/findings/parse-finding';
+import type { SuppressionRule } from '../../../src/domain/triage/suppression';
+import { makeFindingDetail } from '../../../src/sandbox/findings/finding-factory';
+import type { FindingPlacement, Store } from '../../../src/store/store';
+
+export const T = (h: number): string => new Date(Date.parse('2026-11-22T00:00:00.000Z') + h * 3_600_000).toISOString();
+const WINDOW = T(-24);
+
+export function draft(id: string, at = T(2)): Case {
+  return {
+    id,
+    title: `case ${id}`,
+    status: 'open',
+    severity: 5,
+    band: 'medium',
+    accounts: ['111111111111'],
+    regions: ['us-east-1'],
+    primaryType: 'Recon:EC2/X',
+    createdAt: at,
+    updatedAt: at,
+    lastActivityAt: at,
+    mention: false,
+    escalate: false,
+    ownerEmails: [],
+    cardPinned: false,
+    cardDirty: false,
+    version: 1,
+  };
+}
+
+export function stored(id: string, patch: Partial<StoredFinding> = {}): StoredFinding {
+  const parsed = parseFinding(makeFindingDetail({ id }));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return { id, finding: parsed.finding, band: 'medium', disposition: 'cased', firstSeenAt: T(1), lastSeenAt: T(1), cardDirty: false, source: 'test', version: 1, ...patch };
+}
+
+function action(id: string, patch: Partial<Action> = {}): Action {
+  return {
+    id,
+    target: { kind: 'iam-user', ref: 'arn:aws:iam::111111111111:user/x', partition: 'aws', accountId: '111111111111', id: 'x' },
+    kind: 'iam-user',
+    requestedBy: 'U0A',
+    dryRun: false,
+    status: 'planned',
+    plan: [],
+    notes: [],
+    steps: [],
+    createdAt: T(1),
+    updatedAt: T(1),
+    version: 1,
+    ...patch,
+  };
+}
+
+const ev = (caseId: string, text: string, patch: Partial<NewTimelineEvent> = {}): NewTimelineEvent => ({ caseId, at: T(1), kind: 'note', actor: 'U0A', text, ...patch });
+
+function placement(f: StoredFinding, keys: string[], caseId: string, activeSince = WINDOW): FindingPlacement {
+  return {
+    finding: f,
+    claim: {
+      draft: draft(caseId),
+      keys,
+      activeSince,
+      onJoin: (existing) => ({ case: { ...existing, severity: Math.max(existing.severity, 8), lastActivityAt: T(3) }, events: [ev(existing.id, `joined by ${f.id}`)] }),
+      onCreate: [ev(caseId, `opened by ${f.id}`)],
+    },
+    events: [{ at: T(1), kind: 'finding.added', actor: 'cordon', text: `added ${f.id}`, silent: true }],
+  };
+}
+
+/** The behaviour every Store adapter must have; run against SQLite and DynamoDB. */
+export function describeStoreContract(name: string, make: () => Promise<{ store: Store; cleanup(): Promise<void> }>): void {
+  describe(`Store contract: ${name}`, () => {
+    let s: Store;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      const made = await make();
+      s = made.store;
+      cleanup = () => made.cleanup();
+    });
+    afterEach(async () => {
+      await s.close();
+      await cleanup();
+    });
+
+    it('pings', async () => {
+      await expect(s.ping()).resolves.toBeUndefined();
+    });
+
+    it('claims: joins an open case sharing a key in the window, else opens one; never joins a closed case', async () => {
+      expect((await s.claimCase(draft('IR-20261122-AAAA'), ['key:a', 'user:x'], WINDOW)).created).toBe(true);
+      expect(await s.claimCase(draft('IR-20261122-BBBB'), ['user:x', 'bucket:y'], WINDOW)).toMatchObject({ created: false, case: { id: 'IR-20261122-AAAA' } });
+      expect((await s.claimCase(draft('IR-20261122-CCCC'), ['bucket:y'], WINDOW)).case.id).toBe('IR-20261122-AAAA');
+      expect((await s.claimCase(draft('IR-20261122-DDDD'), ['key:a'], T(30))).created).toBe(true);
+      const d = (await s.getCase('IR-20261122-DDDD'))!;
+      expect(await s.updateCase({ ...d, status: 'closed' })).toBe(true);
+      expect((await s.claimCase(draft('IR-20261122-EEEE', T(40)), ['key:a'], T(30))).created).toBe(true);
+      await expect(s.claimCase(draft('IR-20261122-EEEE'), ['other'], WINDOW)).rejects.toMatchObject({ code: 'STORE.CONFLICT' });
+    });
+
+    it('claims concurrently: ten claims on one key make exactly one case', async () => {
+      const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => s.claimCase(draft(`IR-20261122-C00${i}`), ['key:race'], WINDOW)));
+      expect(claims.filter((c) => c.created)).toHaveLength(1);
+      expect(new Set(claims.map((c) => c.case.id)).size).toBe(1);
+      expect(await s.listCases()).toHaveLength(1);
+    });
+
+    it('compare-and-set: a stale write changes nothing; a good one bumps the version', async () => {
+      await s.claimCase(draft('IR-20261122-AAAA'), [], WINDOW);
+      const a = (await s.getCase('IR-20261122-AAAA'))!;
+      const b = (await s.getCase('IR-20261122-AAAA'))!;
+      expect(await s.updateCase({ ...a, title: 'first' })).toBe(true);
+      expect(await s.updateCase({ ...b, title: 'second' })).toBe(false);
+      expect(await s.getCase('IR-20261122-AAAA')).toMatchObject({ title: 'first', version: 2 });
+      const f = stored('f1');
+      expect(await s.insertFinding(f)).toBe(true);
+      expect(await s.insertFinding(f)).toBe(false);
+      const f2 = { ...f };
+      expect(await s.updateFinding(f2)).toBe(true);
+      expect(f2.version).toBe(2);
+      expect(await s.updateFinding({ ...f, title: 'x' } as StoredFinding)).toBe(false);
+      const act = action('A-20261122010000-aaaa');
+      expect(await s.insertAction(act)).toBe(true);
+      expect(await s.insertAction(act)).toBe(false);
+      const running = { ...act, status: 'running' as const };
+      expect(await s.updateAction(running)).toBe(true);
+      expect(running.version).toBe(2);
+      expect(await s.updateAction({ ...act, status: 'failed' })).toBe(false);
+      expect((await s.getAction(act.id))!.status).toBe('running');
+      expect((await s.listActions({ status: ['planned'] })).map((x) => x.id)).toEqual([]);
+      expect((await s.listActions({ status: ['running'] })).map((x) => x.id)).toEqual([act.id]);
+    });
+
+    it('places findings: opens, joins (onJoin applied), refuses a repeat, and keeps the batch order', async () => {
+      const [r1, r2, r3] = await s.placeFindings([
+        placement(stored('f1'), ['k:1'], 'IR-20261122-AAAA'),
+        placement(stored('f2'), ['k:1', 'k:2'], 'IR-20261122-BBBB'),
+        placement(stored('f3', { firstSeenAt: T(0) }), ['k:3'], 'IR-20261122-CCCC'),
+      ]);
+      expect(r1).toMatchObject({ inserted: true, created: true, case: { id: 'IR-20261122-AAAA' } });
+      expect(r2).toMatchObject({ inserted: true, created: false, case: { id: 'IR-20261122-AAAA', severity: 8 } });
+      expect(r3).toMatchObject({ inserted: true, created: true, case: { id: 'IR-20261122-CCCC' } });
+      expect(await s.getCase('IR-20261122-AAAA')).toMatchObject({ severity: 8, lastActivityAt: T(3) });
+      expect((await s.getFinding('f2'))!.caseId).toBe('IR-20261122-AAAA');
+      const before = await s.listTimeline('IR-20261122-AAAA');
+      expect(before.map((e) => e.text)).toEqual(['opened by f1', 'added f1', 'joined by f2', 'added f2']);
+      expect(await s.placeFinding(placement(stored('f2'), ['k:9'], 'IR-20261122-DDDD'))).toEqual({ inserted: false });
+      expect(await s.listTimeline('IR-20261122-AAAA')).toEqual(before);
+      expect(await s.getCase('IR-20261122-DDDD')).toBeUndefined();
+      // k:2 came with f2: it now leads to the same case.
+      expect((await s.claimCase(draft('IR-20261122-EEEE'), ['k:2'], WINDOW)).case.id).toBe('IR-20261122-AAAA');
+      // A finding without a claim (digest) opens nothing.
+      expect(await s.placeFinding({ finding: stored('f4', { disposition: 'digest' }), events: [] })).toEqual({ inserted: true, created: false });
+    });
+
+    it('lists findings by case and disposition in first-seen order; publish and digest queues', async () => {
+      await s.claimCase(draft('IR-20261122-AAAA'), [], WINDOW);
+      await s.claimCase(draft('IR-20261122-BBBB'), [], WINDOW);
+      await s.insertFinding(stored('f2', { caseId: 'IR-20261122-AAAA', firstSeenAt: T(2) }));
+      await s.insertFinding(stored('f1', { caseId: 'IR-20261122-AAAA', firstSeenAt: T(1) }));
+      await s.insertFinding(stored('f3', { caseId: 'IR-20261122-BBBB', firstSeenAt: T(0) }));
+      await s.insertFinding(stored('d1', { disposition: 'digest', firstSeenAt: T(5) }));
+      await s.insertFinding(stored('d2', { disposition: 'digest', firstSeenAt: T(4) }));
+      await s.insertFinding(stored('s1', { disposition: 'suppressed', suppressedBy: 'r1' }));
+      expect((await s.listFindings({ caseId: 'IR-20261122-AAAA' })).map((f) => f.id)).toEqual(['f1', 'f2']);
+      expect((await s.listFindings({ disposition: 'digest' })).map((f) => f.id)).toEqual(['d2', 'd1']);
+      expect((await s.listFindings({})).map((f) => f.id)).toEqual(['f3', 'f1', 's1', 'f2', 'd2', 'd1']);
+      // Only findings of cases that have a channel are published.
+      expect(await s.findingsToPublish(10)).toEqual([]);
+      const a = (await s.getCase('IR-20261122-AAAA'))!;
+      await s.updateCase({ ...a, channelId: 'C0AAAA' });
+      expect((await s.findingsToPublish(10)).map((f) => f.id)).toEqual(['f1', 'f2']);
+      expect((await s.findingsToPublish(1)).map((f) => f.id)).toEqual(['f1']);
+      const f1 = (await s.getFinding('f1'))!;
+      await s.updateFinding({ ...f1, cardTs: '1.1' });
+      expect((await s.findingsToPublish(10)).map((f) => f.id)).toEqual(['f2']);
+      expect((await s.digestPending(10)).map((f) => f.id)).toEqual(['d2', 'd1']);
+      await s.markDigested(['d2'], T(6));
+      expect((await s.digestPending(10)).map((f) => f.id)).toEqual(['d1']);
+      expect((await s.getFinding('d2'))!.digestedAt).toBe(T(6));
+    });
+
+    it('finds cases by channel and status; the publish queue holds only unfinished ones', async () => {
+      for (const id of ['IR-20261122-BBBB', 'IR-20261122-AAAA', 'IR-20261122-CCCC']) await s.claimCase(draft(id), [], WINDOW);
+      expect((await s.listCases()).map((c) => c.id)).toEqual(['IR-20261122-AAAA', 'IR-20261122-BBBB', 'IR-20261122-CCCC']);
+      const b = (await s.getCase('IR-20261122-BBBB'))!;
+      await s.updateCase({ ...b, channelId: 'C0BBBB', invitedAt: T(1), cardTs: '1.2', cardPinned: true, indexTs: '1.3', status: 'contained' });
+      const c = (await s.getCase('IR-20261122-CCCC'))!;
+      await s.updateCase({ ...c, status: 'closed' });
+      expect((await s.getCaseByChannel('C0BBBB'))!.id).toBe('IR-20261122-BBBB');
+      expect(await s.getCaseByChannel('C0NONE')).toBeUndefined();
+      expect((await s.listCases({ status: ['open', 'contained'] })).map((x) => x.id)).toEqual(['IR-20261122-AAAA', 'IR-20261122-BBBB']);
+      expect((await s.casesToPublish(10)).map((x) => x.id)).toEqual(['IR-20261122-AAAA']);
+    });
+
+    it('timeline: ids increase, silent events count as posted, posting takes an event off the queue', async () => {
+      await s.claimCase(draft('IR-20261122-AAAA'), [], WINDOW);
+      await s.claimCase(draft('IR-20261122-BBBB'), [], WINDOW);
+      const e1 = await s.appendTimeline(ev('IR-20261122-AAAA', 'one'));
+      const e2 = await s.appendTimeline(ev('IR-20261122-AAAA', 'two', { silent: true }));
+      const e3 = await s.appendTimeline(ev('IR-20261122-BBBB', 'three'));
+      expect(e2.id).toBeGreaterThan(e1.id);
+      expect(e3.id).toBeGreaterThan(e2.id);
+      expect(e2.postedTs).toBe('silent');
+      expect(await s.unpostedTimeline(10)).toEqual([]);
+      const a = (await s.getCase('IR-20261122-AAAA'))!;
+      await s.updateCase({ ...a, channelId: 'C0AAAA' });
+      expect((await s.unpostedTimeline(10)).map((e) => e.text)).toEqual(['one']);
+      await s.markTimelinePosted(e1.id, '9.9');
+      expect(await s.unpostedTimeline(10)).toEqual([]);
+      expect((await s.listTimeline('IR-20261122-AAAA')).map((e) => [e.id, e.text, e.postedTs])).toEqual([
+        [e1.id, 'one', '9.9'],
+        [e2.id, 'two', 'silent'],
+      ]);
+    });
+
+    it('keeps rejected inputs, newest first, and actions, audit, suppressions and checkpoints', async () => {
+      const r1 = await s.addRejected({ at: T(1), source: 'ingest', reason: 'id: empty', raw: '{}' });
+      const r2 = await s.addRejected({ at: T(2), source: 'ingest', reason: 'bad', findingId: 'f9', raw: '[]' });
+      expect(r2.id).toBeGreaterThan(r1.id);
+      expect(await s.listRejected(1)).toEqual([{ id: r2.id, at: T(2), source: 'ingest', reason: 'bad', findingId: 'f9', raw: '[]' }]);
+      expect((await s.listRejected(10)).map((r) => r.id)).toEqual([r2.id, r1.id]);
+
+      await s.insertAction(action('A-20261122020000-bbbb', { caseId: 'IR-1', createdAt: T(2) }));
+      await s.insertAction(action('A-20261122010000-aaaa', { caseId: 'IR-1', createdAt: T(1) }));
+      await s.insertAction(action('A-20261122030000-cccc', { caseId: 'IR-2', createdAt: T(3), status: 'applied' }));
+      expect((await s.listActions({ caseId: 'IR-1' })).map((a) => a.id)).toEqual(['A-20261122010000-aaaa', 'A-20261122020000-bbbb']);
+      expect((await s.listActions({})).map((a) => a.id)).toEqual(['A-20261122010000-aaaa', 'A-20261122020000-bbbb', 'A-20261122030000-cccc']);
+      expect((await s.listActions({ status: ['applied', 'planned'] })).map((a) => a.id)).toEqual(['A-20261122010000-aaaa', 'A-20261122020000-bbbb', 'A-20261122030000-cccc']);
+      expect((await s.listActions({ caseId: 'IR-1', status: ['applied'] })).map((a) => a.id)).toEqual([]);
+
+      await s.appendAudit({ at: T(1), actor: 'U0A', event: 'e1', caseId: 'IR-1', actionId: 'A-1', allowed: true });
+      await s.appendAudit({ at: T(2), actor: 'U0B', event: 'e2', caseId: 'IR-1' });
+      await s.appendAudit({ at: T(3), actor: 'U0C', event: 'e3', actionId: 'A-1', allowed: false, detail: { why: 'x' } });
+      expect((await s.listAudit({ caseId: 'IR-1' })).map((e) => e.event)).toEqual(['e1', 'e2']);
+      expect((await s.listAudit({ actionId: 'A-1' })).map((e) => e.event)).toEqual(['e1', 'e3']);
+      expect((await s.listAudit({})).map((e) => e.event)).toEqual(['e1', 'e2', 'e3']);
+
+      const rule: SuppressionRule = { id: 's-1a2b3c', reason: 'scanners', type: 'Recon:EC2/*', author: 'U0A', createdAt: T(1) };
+      await s.putSuppression(rule);
+      await s.putSuppression({ ...rule, id: 's-2b3c4d' });
+      expect((await s.activeSuppressions()).map((r) => r.id)).toEqual(['s-1a2b3c', 's-2b3c4d']);
+      await s.putSuppression({ ...rule, liftedAt: T(2) });
+      expect((await s.activeSuppressions()).map((r) => r.id)).toEqual(['s-2b3c4d']);
+      expect((await s.getSuppression('s-1a2b3c'))!.liftedAt).toBe(T(2));
+      expect(await s.getSuppression('s-000000')).toBeUndefined();
+
+      expect(await s.getCheckpoint('poller:us-east-1')).toBeUndefined();
+      await s.setCheckpoint('poller:us-east-1', '1');
+      await s.setCheckpoint('poller:us-east-1', '2');
+      expect(await s.getCheckpoint('poller:us-east-1')).toBe('2');
+    });
+  });
+}

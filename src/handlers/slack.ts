@@ -6,11 +6,12 @@ import { lambdaCordon } from './runtime';
 
 type LambdaHandler = Awaited<ReturnType<AwsLambdaReceiver['start']>>;
 
-let started: LambdaHandler | undefined;
+let started: { handler: LambdaHandler; for: unknown } | undefined;
 
 async function boltHandler(): Promise<LambdaHandler> {
-  if (started) return started;
   const cordon = await lambdaCordon();
+  // One Bolt app per warm container; a new Cordon (tests set one) gets its own.
+  if (started?.for === cordon) return started.handler;
   const slack = requireSlack(cordon.config, { signingSecret: true });
   const logger = slackLogger(cordon.log);
   const receiver = new AwsLambdaReceiver({ signingSecret: slack.signingSecret as string, logger });
@@ -28,8 +29,8 @@ async function boltHandler(): Promise<LambdaHandler> {
   });
   const deps = cordon.config.containmentRole ? cordon.control().listenerDeps : { store: cordon.store };
   registerListeners(app, { ...deps, teamId: cordon.config.workspace.teamId, log: cordon.log });
-  started = await receiver.start();
-  return started;
+  started = { handler: await receiver.start(), for: cordon };
+  return started.handler;
 }
 
 /** API Gateway (HTTP API) → Bolt. Two arguments, as AwsLambdaReceiver's handler takes. */

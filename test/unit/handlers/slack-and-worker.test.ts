@@ -8,6 +8,10 @@ import { handler as tickerHandler } from '../../../src/handlers/ticker';
 import { setLambdaCordon } from '../../../src/handlers/runtime';
 import { silentLogger } from '../../../src/log';
 import { SlackSandbox } from '../../../src/sandbox/slack';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../../../src/sandbox/dynamodb/local-dynamodb';
+import { DynamoDbStore } from '../../../src/store/dynamodb-store';
+import { SqliteStore } from '../../../src/store/sqlite-store';
+import type { Store } from '../../../src/store/store';
 import { containmentHarness, REGION, SANDBOX } from '../../support/aws';
 import { testConfigYaml } from '../../support/cli-harness';
 import { commandBody, SIGNING_SECRET, slackHeaders } from '../../support/slack-requests';
@@ -23,7 +27,26 @@ class CapturingQueue implements JobQueue {
   }
 }
 
-describe('Lambda handlers: slack acks and enqueues, the worker contains', () => {
+let local: LocalDynamoDb;
+beforeAll(async () => {
+  local = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await local.close();
+});
+
+/** The stores a Lambda deployment may use: DynamoDB (what serverless.yml sets) and SQLite. */
+const STORES: [string, () => Promise<Store>][] = [
+  ['DynamoDB', async () => {
+    const client = local.client();
+    const table = `handlers-${Date.now()}`;
+    await DynamoDbStore.createTable(client, table);
+    return new DynamoDbStore({ client, tableName: table, ownsClient: true });
+  }],
+  ['SQLite', () => Promise.resolve(SqliteStore.open(':memory:'))],
+];
+
+describe.each(STORES)('Lambda handlers on %s: slack acks and enqueues, the worker contains', (_name, makeStore) => {
   afterEach(() => setLambdaCordon(undefined));
 
   it('a /ir contain through the slack handler makes no mutating AWS call; the worker invocation makes them', async () => {
@@ -38,7 +61,7 @@ describe('Lambda handlers: slack acks and enqueues, the worker contains', () => 
         { CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl },
         () => testConfigYaml({ triageChannel: triage, invite: ['U0RESP'], extra: 'access:\n  users: { U0RESP: responder }\ncontainment: { untrackSeconds: 0 }' }),
       );
-      const cordon = wire(config, silentLogger, { store: aws.store, clientFactory: aws.factory, queue, sleep: () => Promise.resolve() });
+      const cordon = wire(config, silentLogger, { store: await makeStore(), clientFactory: aws.factory, queue, sleep: () => Promise.resolve() });
       setLambdaCordon(cordon);
 
       const body = commandBody({ text: `contain arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, user: 'U0RESP', channel: triage, responseUrl: slack.responseUrl() });

@@ -6,6 +6,7 @@
  */
 
 import { DRILL_MARK } from '../domain/cases/drill';
+import { toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 
 /** The resources the attack touches. */
 export interface ScenarioTargets {
@@ -28,20 +29,6 @@ export interface ScenarioOptions {
   newId: () => string;
 }
 
-
-function envelope(detail: Record<string, unknown>): Record<string, unknown> {
-  return {
-    version: '0',
-    id: `evt-${String(detail.id)}`,
-    'detail-type': 'GuardDuty Finding',
-    source: 'aws.guardduty',
-    account: detail.accountId,
-    time: detail.updatedAt,
-    region: detail.region,
-    resources: [],
-    detail,
-  };
-}
 
 /** The attack as EventBridge events, in the order GuardDuty raised them. */
 export function attackFindings(t: ScenarioTargets, opts: ScenarioOptions): Record<string, unknown>[] {
@@ -129,5 +116,5 @@ export function attackFindings(t: ScenarioTargets, opts: ScenarioOptions): Recor
     api('GetObject', 's3.amazonaws.com'),
     { detection: { sequence: { uid: opts.newId(), description: 'Compromised CI credentials', signals: signals.map((s) => ({ uid: s.id, type: 'FINDING' })) } } },
   );
-  return [...signals, sequence].map(envelope);
+  return [...signals, sequence].map((d) => toEventBridgeEvent(d));
 }

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parse } from 'yaml';
+import { readServerlessYaml } from '../support/serverless-yaml';
 import { loadConfig } from '../../src/config/load-config';
 import { wire } from '../../src/container';
 import { createLogger } from '../../src/log';
@@ -14,7 +12,6 @@ import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 import { recordFigures } from './figures';
 
-const ROOT = join(__dirname, '..', '..');
 
 
 interface Statement {
@@ -25,14 +22,7 @@ interface Statement {
 
 describe('security checks', () => {
   it('the bot role has no wildcard action, and every wildcard resource is one of the justified few', () => {
-    const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), {
-      customTags: [
-        { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
-        { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
-        { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
-        { tag: '!Join', collection: 'seq', resolve: (v: unknown) => ({ Join: v }) },
-      ],
-    }) as { provider: { iam: { role: { statements: Statement[] } } } };
+    const doc = readServerlessYaml<{ provider: { iam: { role: { statements: Statement[] } } } }>();
     const statements = doc.provider.iam.role.statements;
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);

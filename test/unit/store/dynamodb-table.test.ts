@@ -1,23 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { parse } from 'yaml';
+import { readServerlessYaml } from '../../support/serverless-yaml';
 import { DynamoDbStore } from '../../../src/store/dynamodb-store';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
 function serverless(): { table: Record<string, unknown>; storeActions: string[]; storeResource: unknown } {
-  const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), {
-    customTags: [
-      { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
-      { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
-      { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
-      { tag: '!Join', collection: 'seq', resolve: (v: unknown) => ({ Join: v }) },
-    ],
-  }) as {
+  const doc = readServerlessYaml<{
     provider: { iam: { role: { statements: { Action: string | string[]; Resource: unknown }[] } } };
     resources: { Resources: { CordonTable: { Properties: Record<string, unknown> } } };
-  };
+  }>();
   const st = doc.provider.iam.role.statements.find((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('dynamodb:')))!;
   return { table: doc.resources.Resources.CordonTable.Properties, storeActions: st.Action as string[], storeResource: st.Resource };
 }

@@ -1,30 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Case } from '../../../src/domain/cases/case';
 import { SqliteStore } from '../../../src/store/sqlite-store';
-
-function draft(id: string, at = '2026-11-22T02:00:00.000Z'): Case {
-  return {
-    id,
-    title: 't',
-    status: 'open',
-    severity: 5,
-    band: 'medium',
-    accounts: ['111111111111'],
-    regions: ['us-east-1'],
-    primaryType: 'Recon:EC2/X',
-    createdAt: at,
-    updatedAt: at,
-    lastActivityAt: at,
-    mention: false,
-    escalate: false,
-    ownerEmails: [],
-    cardPinned: false,
-    cardDirty: false,
-    version: 1,
-  };
-}
+import { draft } from './store-contract';
 
 describe('SqliteStore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-store-'));
@@ -38,7 +16,7 @@ describe('SqliteStore', () => {
     await s1.close();
     const s2 = SqliteStore.open(path);
     expect(s2.schemaVersion()).toBe(3);
-    expect((await s2.getCase('IR-20261122-AAAA'))?.title).toBe('t');
+    expect((await s2.getCase('IR-20261122-AAAA'))?.title).toBe('case IR-20261122-AAAA');
     expect(await s2.getCheckpoint('poller:us-east-1:d')).toBe('{"updatedAtMs":5}');
     await s2.close();
   });

@@ -6,6 +6,7 @@ import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import type { JobQueue } from '../jobs/job-queue';
 import { renderBridgeMessage } from '../slack/blocks/escalation-message';
+import { createOrAdoptChannel } from '../slack/channels';
 import { slackErrorCode } from '../slack/slack-errors';
 import type { Store } from '../store/store';
 import type { Authorizer, Requester } from './action-service';
@@ -26,6 +27,8 @@ const NAME_ATTEMPTS = 20;
  * The first acknowledgement wins; later ones change nothing.
  */
 export class EscalationService {
+  private botUserId: string | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly client: WebClient,
@@ -81,7 +84,7 @@ export class EscalationService {
     if (!c?.escalatedAt) return;
     if (!c.channelName) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${caseId} has no channel yet; the bridge follows once it has`);
     if (!c.bridgeChannelId) {
-      const made = await this.createChannel(c.channelName);
+      const made = await this.createChannel({ ...c, channelName: c.channelName });
       c = await this.save(c, { bridgeChannelId: made.id, bridgeChannelName: made.name });
       if (!c) return;
       await this.invite(made.id);
@@ -96,18 +99,14 @@ export class EscalationService {
     }
   }
 
-  private async createChannel(caseChannel: string): Promise<{ id: string; name: string }> {
-    for (let attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
-      const name = bridgeChannelName(caseChannel, attempt);
-      try {
-        const res = await this.client.conversations.create({ name, is_private: true });
-        if (res.channel?.id) return { id: res.channel.id, name: res.channel.name ?? name };
-      } catch (err) {
-        if (slackErrorCode(err) === 'name_taken') continue;
-        throw err;
-      }
-    }
-    throw new Error(`no free bridge channel name for ${caseChannel}`);
+  private createChannel(c: Case & { channelName: string }): Promise<{ id: string; name: string }> {
+    return createOrAdoptChannel(this.client, this.log, {
+      nameFor: (attempt) => bridgeChannelName(c.channelName, attempt),
+      attempts: NAME_ATTEMPTS,
+      isPrivate: true,
+      botUserId: async () => (this.botUserId ??= (await this.client.auth.test()).user_id ?? ''),
+      logContext: { caseId: c.id, bridge: true },
+    });
   }
 
   private async contacts(): Promise<string[]> {

@@ -10,6 +10,7 @@ import { renderCaseCard, renderIndexLine } from './blocks/case-card';
 import { DIGEST_MAX_FINDINGS, renderDigest } from './blocks/digest-message';
 import { renderFindingCard } from './blocks/finding-card';
 import { renderTimelineEvent } from './blocks/timeline-message';
+import { createOrAdoptChannel } from './channels';
 import { slackErrorCode } from './slack-errors';
 
 /** What the publisher needs from the config. */
@@ -186,21 +187,14 @@ export class CasePublisher {
     }
   }
 
-  private async createChannel(c: Case): Promise<{ id: string; name: string }> {
-    for (let attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
-      const name = caseChannelName(this.opts.prefix, c.id, c.primaryType, attempt);
-      try {
-        const res = await this.client.conversations.create({ name, is_private: this.opts.privateChannels });
-        const id = res.channel?.id;
-        if (!id) throw new Error('conversations.create returned no channel id');
-        this.log.info({ caseId: c.id, channel: id, name }, 'case channel created');
-        return { id, name: res.channel?.name ?? name };
-      } catch (err) {
-        if (slackErrorCode(err) === 'name_taken') continue;
-        throw err;
-      }
-    }
-    throw new Error(`no free channel name for case ${c.id} after ${NAME_ATTEMPTS} attempts`);
+  private createChannel(c: Case): Promise<{ id: string; name: string }> {
+    return createOrAdoptChannel(this.client, this.log, {
+      nameFor: (attempt) => caseChannelName(this.opts.prefix, c.id, c.primaryType, attempt),
+      attempts: NAME_ATTEMPTS,
+      isPrivate: this.opts.privateChannels,
+      botUserId: () => this.botId(),
+      logContext: { caseId: c.id },
+    });
   }
 
   private async botId(): Promise<string | undefined> {

@@ -11,6 +11,8 @@ describe('escalation bridge and acknowledgement clock', () => {
   let slack: SlackSandbox;
   let cordon: Cordon;
   let clock: number;
+  /** Set to make the next case write that stores a bridge channel id fail (a crash right after conversations.create). */
+  let failBridgeSave = false;
   const start = Date.parse('2026-11-22T02:00:00.000Z');
 
   beforeEach(async () => {
@@ -31,7 +33,23 @@ escalation:
   repageEvery: 5m`,
     });
     const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => yaml);
-    cordon = wire(config, silentLogger, { store: containmentHarness().store, now: () => new Date(clock) });
+    const inner = containmentHarness().store;
+    failBridgeSave = false;
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === 'updateCase') {
+          return (c: Parameters<typeof inner.updateCase>[0]) => {
+            if (failBridgeSave && c.bridgeChannelId) {
+              failBridgeSave = false;
+              return Promise.reject(new Error('SQLITE_IOERR: disk I/O error'));
+            }
+            return inner.updateCase(c);
+          };
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    cordon = wire(config, silentLogger, { store, now: () => new Date(clock) });
   });
 
   afterEach(async () => {
@@ -44,6 +62,24 @@ escalation:
     await cordon.slack!.publisher.flush();
     return s.casesOpened[0]!;
   }
+
+  it('adopts the bridge channel it created when storing its id failed, instead of leaving it behind', async () => {
+    const caseId = await openCase('Recon:IAMUser/MaliciousIPCaller');
+    const c = (await cordon.store.getCase(caseId))!;
+    failBridgeSave = true;
+    await cordon.control().escalation.escalate({ userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! }, 'crash test');
+    await cordon.control().inProcess!.idle();
+    expect((await cordon.store.getCase(caseId))!.bridgeChannelId).toBeUndefined();
+    expect(slack.channels().filter((ch) => ch.name.endsWith('-bridge'))).toHaveLength(1);
+
+    await cordon.control().escalation.buildBridge(caseId);
+    const after = (await cordon.store.getCase(caseId))!;
+    const bridges = slack.channels().filter((ch) => ch.name.includes('-bridge'));
+    expect(bridges.map((b) => b.name)).toEqual([bridgeChannelName(c.channelName!)]);
+    expect(after.bridgeChannelId).toBe(bridges[0]!.id);
+    expect(slack.members(after.bridgeChannelId!).sort()).toEqual(['U0CISO', 'U0ONCALL', 'UBOT']);
+    expect(slack.messages(after.bridgeChannelId!)).toHaveLength(1);
+  });
 
   it('opens a valid bridge for an 80-character case channel, invites the contacts, cross-links and records it', async () => {
     const caseId = await openCase(`Recon:IAMUser/${'VeryLongThreatFamilyName'.repeat(5)}`);

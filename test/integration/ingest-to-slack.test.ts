@@ -163,7 +163,8 @@ describe('cordon ingest → sandbox Slack', () => {
     const now = new Date('2026-11-22T02:00:00Z');
     const type = 'Recon:IAMUser/MaliciousIPCaller';
     const taken = caseChannelName('ir', 'IR-20261122-0000', type);
-    slack.addChannel({ name: taken, members: ['UBOT'] });
+    // Someone else's channel (its creator is the first member): one the bot made would be adopted.
+    slack.addChannel({ name: taken, members: ['U0ALICE', 'UBOT'] });
     const d = makeFindingDetail({ accessKeyId: 'AKIATAKEN00000000008', type });
     const r = await runCli(['ingest', write('t1.json', toEventBridgeEvent(d)), '--json'], env, { wire: { now: () => now, random: () => 0 } });
     expect(JSON.parse(r.out)).toMatchObject({ casesOpened: ['IR-20261122-0000'] });

@@ -29,6 +29,8 @@ const SCOPES: Record<string, string[]> = {
   'conversations.setTopic': ['groups:write', 'channels:manage'],
   'conversations.invite': ['groups:write', 'channels:manage'],
   'conversations.join': ['channels:join'],
+  // Lists both kinds, to find a case channel an interrupted flush already created.
+  'conversations.list': ['groups:read', 'channels:read'],
   'pins.add': ['pins:write'],
   'users.lookupByEmail': ['users:read', 'users:read.email'],
   'usergroups.users.list': ['usergroups:read'],

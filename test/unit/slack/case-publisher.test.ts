@@ -1,0 +1,164 @@
+import { Writable } from 'node:stream';
+import { WebClient } from '@slack/web-api';
+import type { Case } from '../../../src/domain/cases/case';
+import { caseChannelName } from '../../../src/domain/cases/channel-name';
+import { createLogger } from '../../../src/log';
+import { SlackSandbox } from '../../../src/sandbox/slack';
+import { CasePublisher } from '../../../src/slack/case-publisher';
+import { slackLogger } from '../../../src/slack/slack-logger';
+import { SqliteStore } from '../../../src/store/sqlite-store';
+import type { Store } from '../../../src/store/store';
+import { T, draft } from '../store/store-contract';
+
+const CASE_ID = 'IR-20261122-0A1B';
+
+/**
+ * The store, except that the first `updateCase` storing a channel id throws: what a crash
+ * (or a failed write) right after conversations.create leaves behind. Reads and other
+ * writes reach the real store.
+ */
+function failingOnceOnChannelSave(store: Store): { store: Store; failed: () => boolean } {
+  let failed = false;
+  const updateCase = async (c: Case): Promise<boolean> => {
+    if (!failed && c.channelId) {
+      failed = true;
+      throw new Error('SQLITE_IOERR: disk I/O error');
+    }
+    return store.updateCase(c);
+  };
+  const wrapped = new Proxy(store, {
+    get: (target, prop, receiver) => (prop === 'updateCase' ? updateCase : (Reflect.get(target, prop, receiver) as unknown)),
+  });
+  return { store: wrapped, failed: () => failed };
+}
+
+describe('CasePublisher channel creation', () => {
+  let slack: SlackSandbox;
+  let store: SqliteStore;
+  let logged: string;
+  let name: string;
+
+  beforeEach(async () => {
+    slack = await SlackSandbox.start({});
+    slack.addUser({ id: 'U0ALICE', name: 'alice' });
+    slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+    store = SqliteStore.open(':memory:');
+    const d = draft(CASE_ID);
+    await store.claimCase(d, ['key:AKIAORPHAN0000000001'], T(-24));
+    name = caseChannelName('ir', CASE_ID, d.primaryType);
+    logged = '';
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await slack.close();
+  });
+
+  function publisher(s: Store, opts: { privateChannels?: boolean } = {}): CasePublisher {
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => ((logged += chunk.toString()), done()) });
+    const log = createLogger('warn', sink);
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    return new CasePublisher(client, s, log, {
+      triageChannel: 'security-triage',
+      prefix: 'ir',
+      privateChannels: opts.privateChannels ?? true,
+      invite: ['U0ALICE'],
+      inviteGroups: [],
+      inviteResourceOwners: false,
+      cardEditIntervalMs: 0,
+    });
+  }
+
+  /** Channels named for this case, by whoever made them. */
+  function caseChannels() {
+    return slack.channels().filter((c) => c.name.startsWith(name));
+  }
+
+  /** The case channel is complete: stored on the case, topic, invite, pinned card. */
+  async function expectPublishedIn(channelId: string): Promise<void> {
+    const c = (await store.getCase(CASE_ID))!;
+    expect(c).toMatchObject({ channelId, cardPinned: true });
+    expect(c.channelName).toBe(slack.channel(channelId)!.name);
+    expect(slack.channel(channelId)!.topic).toContain(CASE_ID);
+    expect(slack.members(channelId)).toEqual(expect.arrayContaining(['UBOT', 'U0ALICE']));
+    const card = slack.messages(channelId).filter((m) => m.ts === c.cardTs);
+    expect(card).toHaveLength(1);
+    expect(slack.pins(channelId)).toEqual([c.cardTs]);
+  }
+
+  it('adopts the channel it created when storing its id failed, and the next flush creates nothing', async () => {
+    const failing = failingOnceOnChannelSave(store);
+    const p = publisher(failing.store);
+
+    const first = await p.flush();
+    expect(failing.failed()).toBe(true);
+    expect(first).toMatchObject({ failures: 1, channelsCreated: 0 });
+    expect(logged).toContain('slack publish failed; will retry');
+    expect(logged).toContain('SQLITE_IOERR');
+    expect(caseChannels()).toHaveLength(1);
+    expect((await store.getCase(CASE_ID))!.channelId).toBeUndefined();
+
+    const second = await p.flush();
+    expect(second.failures).toBe(0);
+    const channels = caseChannels();
+    expect(channels.map((c) => c.name)).toEqual([name]);
+    await expectPublishedIn(channels[0]!.id);
+    expect(logged).toContain('adopting the channel an earlier attempt created');
+
+    const creates = slack.calls('conversations.create').length;
+    const third = await p.flush();
+    expect(third).toMatchObject({ failures: 0, channelsCreated: 0 });
+    expect(slack.calls('conversations.create')).toHaveLength(creates);
+    expect(caseChannels()).toHaveLength(1);
+  });
+
+  it('does not adopt a same-named channel someone else made: it takes the next suffix, and adopts its own there', async () => {
+    // Alice's channel carries the first name; the bot is in it, but did not make it.
+    const alices = slack.addChannel({ name, members: ['U0ALICE', 'UBOT'] });
+    expect(slack.channel(alices)!.creator).toBe('U0ALICE');
+    const failing = failingOnceOnChannelSave(store);
+    const p = publisher(failing.store);
+
+    expect((await p.flush()).failures).toBe(1);
+    expect((await p.flush()).failures).toBe(0);
+
+    const own = slack.channel(`${name}-2`)!;
+    expect(own.creator).toBe('UBOT');
+    expect(caseChannels().map((c) => c.name).sort()).toEqual([name, `${name}-2`]);
+    await expectPublishedIn(own.id);
+    expect(slack.messages(alices)).toEqual([]);
+    expect(slack.channel(alices)!.topic).toBe('');
+  });
+
+  it('finds its channel on a later page of conversations.list', async () => {
+    // Cordon lists 200 channels a call; the case channel comes after these 1,000.
+    for (let i = 0; i < 1000; i++) slack.addChannel({ name: `other-${i}`, members: ['U0ALICE'] });
+    const failing = failingOnceOnChannelSave(store);
+    const p = publisher(failing.store, { privateChannels: false });
+
+    expect((await p.flush()).failures).toBe(1);
+    expect((await p.flush()).failures).toBe(0);
+
+    const channels = caseChannels();
+    expect(channels.map((c) => c.name)).toEqual([name]);
+    await expectPublishedIn(channels[0]!.id);
+    const lists = slack.calls('conversations.list');
+    expect(lists).toHaveLength(6);
+    expect(lists[0]!.args).toMatchObject({ types: 'private_channel,public_channel', exclude_archived: 'true', limit: '200' });
+    expect(lists.slice(1).every((l) => typeof l.args.cursor === 'string' && l.args.cursor !== '')).toBe(true);
+  });
+
+  it.each([
+    ['archived', { archived: true, members: ['UBOT'] }],
+    ['the bot has left', { members: [] as string[] }],
+  ])('does not adopt its own channel of that name when %s', async (_what, seed) => {
+    // A channel the bot created (the seed's creator defaults to the bot when it lists no members).
+    const old = slack.addChannel({ name, ...seed });
+    expect(slack.channel(old)!.creator).toBe('UBOT');
+
+    expect((await publisher(store, { privateChannels: false }).flush()).failures).toBe(0);
+
+    await expectPublishedIn(slack.channel(`${name}-2`)!.id);
+    expect(slack.messages(old)).toEqual([]);
+  });
+});

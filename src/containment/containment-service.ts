@@ -24,6 +24,8 @@ export interface ContainRequest {
   dryRun: boolean;
   /** Principal the case's findings name for a temporary key. */
   knownPrincipal?: string;
+  /** Idempotency key of the request (see {@link Action.requestId}). */
+  requestId?: string;
 }
 
 export interface ContainmentOptions {
@@ -134,6 +136,7 @@ export class ContainmentService {
       version: 1,
       ...(req.caseId ? { caseId: req.caseId } : {}),
       ...(req.reason ? { reason: req.reason } : {}),
+      ...(req.requestId ? { requestId: req.requestId } : {}),
       ...(req.dryRun ? {} : extra),
     };
     if (!(await this.store.insertAction(action))) throw new CordonError(ErrorCode.STORE_CONFLICT, `action id ${id} is taken; try again`);

@@ -2,7 +2,8 @@
 export type Job =
   | {
       type: 'plan';
-      request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string };
+      /** `requestId` makes a re-run of the job (after a crash) resume the same plan, not make a second. */
+      request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string };
       teamId: string;
       channelId: string;
     }
@@ -18,5 +19,11 @@ export interface JobQueue {
   enqueue(job: Job): Promise<void>;
 }
 
+/** How a job reached the worker. */
+export interface JobMeta {
+  /** Accepted by a process that died before finishing it: the handler re-checks what is still to do. */
+  recovered: boolean;
+}
+
 /** Runs one job; the worker (in-process or the `worker` Lambda) implements it. */
-export type JobHandler = (job: Job) => Promise<void>;
+export type JobHandler = (job: Job, meta?: JobMeta) => Promise<void>;

@@ -28,7 +28,7 @@ const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/
 const jobSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('plan'),
-    request: z.object({ target: z.string().min(1).max(2048), requestedBy: z.string().min(1).max(100), caseId: z.string().min(1).max(40), dryRun: z.boolean(), reason: z.string().max(500).optional() }),
+    request: z.object({ target: z.string().min(1).max(2048), requestedBy: z.string().min(1).max(100), caseId: z.string().min(1).max(40), dryRun: z.boolean(), reason: z.string().max(500).optional(), requestId: z.string().regex(/^R-[0-9a-f-]{36}$/).optional() }),
     teamId: z.string().min(1),
     channelId: z.string().min(1),
   }),
@@ -45,8 +45,8 @@ export function jobFromEvent(event: unknown): Job | undefined {
   if (!parsed.success) return undefined;
   const job = parsed.data;
   if (job.type === 'plan') {
-    const { reason, ...request } = job.request;
-    return { ...job, request: { ...request, ...(reason ? { reason } : {}) } };
+    const { reason, requestId, ...request } = job.request;
+    return { ...job, request: { ...request, ...(reason ? { reason } : {}), ...(requestId ? { requestId } : {}) } };
   }
   return job;
 }

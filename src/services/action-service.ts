@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Action } from '../domain/actions/action';
 import { parseTarget, type Target } from '../domain/actions/target';
@@ -61,36 +62,54 @@ export class ActionService {
     const drill = isDrillTitle(theCase.title);
     await this.d.queue.enqueue({
       type: 'plan',
-      request: { target: input.target, requestedBy: who.userId, caseId, dryRun: input.dryRun || drill, ...(input.reason ? { reason: input.reason } : {}) },
+      request: {
+        target: input.target,
+        requestedBy: who.userId,
+        caseId,
+        dryRun: input.dryRun || drill,
+        requestId: `R-${randomUUID()}`,
+        ...(input.reason ? { reason: input.reason } : {}),
+      },
       teamId: who.teamId,
       channelId: who.channelId,
     });
     return { caseId, dryRun: input.dryRun || drill };
   }
 
-  /** Job: plan (AWS reads), post the plan in the case channel, then run it unless approval is needed. */
-  async planAndPost(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string }): Promise<Action> {
+  /**
+   * Job: plan (AWS reads), post the plan in the case channel, then run it unless approval
+   * is needed. Re-running the same request (a process died part way) picks up the plan it
+   * already made and does only what is left: post it, start it.
+   */
+  async planAndPost(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string }): Promise<Action> {
+    const earlier = request.requestId ? (await this.d.store.listActions({ caseId: request.caseId })).find((a) => a.requestId === request.requestId) : undefined;
+    let current = earlier ?? (await this.makePlan(request));
+    if (!current.messageTs) {
+      // The case channel may still be being created (manual case): make Slack catch up first.
+      await this.d.publisher.flush();
+      const c = await this.d.cases.require(request.caseId);
+      if (!c.channelId) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${c.id} has no Slack channel yet, so the plan ${current.id} could not be posted; it is stored: ask again once the channel exists`);
+      const posted = await this.d.client.chat.postMessage({ channel: c.channelId, ...renderActionMessage(current), unfurl_links: false });
+      current = (await this.d.containment.transition(current.id, [current.status], { messageChannel: c.channelId, messageTs: posted.ts })) ?? current;
+      await this.d.store.appendTimeline({
+        caseId: c.id,
+        at: this.d.now().toISOString(),
+        kind: 'action.requested',
+        actor: request.requestedBy,
+        text: `${request.dryRun ? 'Dry run of' : 'Containment of'} ${current.kind} ${current.target.ref} requested (${current.id})${current.approvalRule ? `; needs approval (${current.approvalRule})` : ''}`,
+        silent: true,
+      });
+    }
+    // `planned` is a plan that needs no approval and has not started (apply's own CAS stops a second start).
+    if (current.status === 'planned') await this.d.queue.enqueue({ type: 'apply', actionId: current.id, by: request.requestedBy });
+    return current;
+  }
+
+  private async makePlan(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string }): Promise<Action> {
     const target = await this.d.containment.resolve(request.target);
     const approval = request.dryRun ? undefined : this.d.approvalFor(target);
     const expiresAt = approval ? new Date(this.d.now().getTime() + approval.ttlMs).toISOString() : undefined;
-    const planned = await this.d.containment.plan(request, approval ? { status: 'pending_approval', approvalRule: approval.rule, ...(expiresAt ? { expiresAt } : {}) } : {});
-    // The case channel may still be being created (manual case): make Slack catch up first.
-    await this.d.publisher.flush();
-    const c = await this.d.cases.require(request.caseId);
-    if (!c.channelId) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${c.id} has no channel yet; the plan ${planned.id} is stored and will be posted when it does`);
-    const posted = await this.d.client.chat.postMessage({ channel: c.channelId, ...renderActionMessage(planned), unfurl_links: false });
-    const withMessage = await this.d.containment.transition(planned.id, [planned.status], { messageChannel: c.channelId, messageTs: posted.ts });
-    await this.d.store.appendTimeline({
-      caseId: c.id,
-      at: this.d.now().toISOString(),
-      kind: 'action.requested',
-      actor: request.requestedBy,
-      text: `${request.dryRun ? 'Dry run of' : 'Containment of'} ${target.kind} ${target.ref} requested (${planned.id})${approval ? `; needs approval (${approval.rule})` : ''}`,
-      silent: true,
-    });
-    const current = withMessage ?? planned;
-    if (!request.dryRun && !approval) await this.d.queue.enqueue({ type: 'apply', actionId: current.id, by: request.requestedBy });
-    return current;
+    return this.d.containment.plan(request, approval ? { status: 'pending_approval', approvalRule: approval.rule, ...(expiresAt ? { expiresAt } : {}) } : {});
   }
 
   private async load(actionId: string, who: Requester): Promise<Action> {

@@ -6,7 +6,7 @@ export const HEARTBEAT_STALE_MS = 60_000;
 
 /**
  * One tick of Cordon's clock, the same in both modes (in-process ticker, or the
- * `ticker` Lambda every minute): post what Slack has not seen, expire approvals, run
+ * `ticker` Lambda every minute): post what Slack has not seen, run jobs a dead process left, expire approvals, run
  * escalations and re-pages, retire expired suppressions, mark dead actions, post the digest.
  */
 export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
@@ -15,6 +15,8 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
   await publisher.flush();
   if (cordon.config.containmentRole) {
     const control = cordon.control();
+    // Work a dead process accepted and never finished (first tick after a restart).
+    await control.inProcess?.recover();
     await control.actions.expirePending();
     await control.escalation.tick();
     await control.suppression.sweepExpired();

@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config/load-config';
 import type { ContainmentService } from '../containment/containment-service';
 import { approvalRuleFor } from '../domain/access';
+import { REVERTIBLE, type ActionStatus } from '../domain/actions/action';
 import { errorMessage, isCordonError } from '../errors';
 import type { JobHandler, JobQueue } from '../jobs/job-queue';
 import { InProcessQueue } from '../jobs/in-process-queue';
@@ -66,8 +67,17 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
       p.log.error({ err: errorMessage(e), userId: user }, `could not tell the requester: ${what}`);
     }
   };
-  const runJob: JobHandler = async (job) => {
+  // A recovered apply or revert runs only if it never started: one that started and died is
+  // `interrupted` (the sweep says so), and a person decides what happens to it next.
+  const stillToStart = async (actionId: string, from: ActionStatus[]): Promise<boolean> => {
+    const a = await p.store.getAction(actionId);
+    if (a && from.includes(a.status)) return true;
+    p.log.info({ actionId, status: a?.status }, 'recovered job skipped: the action already moved on');
+    return false;
+  };
+  const runJob: JobHandler = async (job, meta) => {
     const svc = ref.actions as ActionService;
+    const recovered = meta?.recovered === true;
     switch (job.type) {
       case 'plan':
         try {
@@ -88,10 +98,12 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
         }
         return;
       case 'apply':
+        if (recovered && !(await stillToStart(job.actionId, ['planned', 'approved']))) return;
         await svc.runApply(job.actionId, job.by);
         await p.publisher.flush();
         return;
       case 'revert':
+        if (recovered && !(await stillToStart(job.actionId, REVERTIBLE))) return;
         await svc.runRevert(job.actionId, job.by);
         await p.publisher.flush();
         return;
@@ -104,7 +116,7 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
         return;
     }
   };
-  const inProcess = p.queue ? undefined : new InProcessQueue(runJob, p.log);
+  const inProcess = p.queue ? undefined : new InProcessQueue(runJob, p.log, { store: p.store, now: p.now });
   const queue: JobQueue = p.queue ?? (inProcess as InProcessQueue);
   const actions = new ActionService({
     store: p.store,

@@ -1,6 +1,7 @@
 import {
   BatchGetItemCommand,
   CreateTableCommand,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -15,7 +16,7 @@ import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, 
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
-import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store } from './store';
+import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 
 type Item = Record<string, AttributeValue>;
 interface Key {
@@ -546,5 +547,61 @@ export class DynamoDbStore implements Store {
 
   activeSuppressions(): Promise<SuppressionRule[]> {
     return this.list<SuppressionRule>('IDX#suppression-active');
+  }
+
+  // ---- jobs and leases
+
+  async putJob(j: StoredJob): Promise<void> {
+    const pk = `JOB#${j.id}`;
+    // A repeat of the id fails the condition: the job is already recorded.
+    await this.transact([this.putVersioned(pk, j, 1, -1), this.indexPut({ pk: 'IDX#job', sk: `${j.enqueuedAt}#${j.id}` }, pk)]);
+  }
+
+  listJobs(limit: number): Promise<StoredJob[]> {
+    return this.list<StoredJob>('IDX#job', { limit });
+  }
+
+  async deleteJob(id: string): Promise<void> {
+    const j = await this.getDoc<StoredJob>(`JOB#${id}`);
+    if (!j) return;
+    await this.transact([
+      { Delete: { TableName: this.table, Key: keyOf(`JOB#${id}`) } },
+      this.indexDelete({ pk: 'IDX#job', sk: `${j.enqueuedAt}#${j.id}` }),
+    ]);
+  }
+
+  async acquireLease(name: string, owner: string, until: string, now: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { ...keyOf(`LEASE#${name}`), owner: { S: owner }, until: { S: until } },
+          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner OR #until <= :now',
+          ExpressionAttributeNames: { '#owner': 'owner', '#until': 'until' },
+          ExpressionAttributeValues: { ':owner': { S: owner }, ':now': { S: now } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyOf(`LEASE#${name}`),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      );
+    } catch (err) {
+      // Someone else holds it now (ours had run out): theirs stays.
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 }

@@ -4,7 +4,7 @@ import { CordonError, ErrorCode } from '../errors';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
-import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store } from './store';
+import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 
 
@@ -437,6 +437,36 @@ export class SqliteStore implements Store {
 
   setCheckpoint(key: string, value: string): Promise<void> {
     this.stmt('INSERT INTO checkpoints (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    return Promise.resolve();
+  }
+
+  // ---- jobs and leases
+
+  putJob(j: StoredJob): Promise<void> {
+    this.stmt('INSERT INTO jobs (id, enqueued_at, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING').run(j.id, j.enqueuedAt, JSON.stringify(j));
+    return Promise.resolve();
+  }
+
+  listJobs(limit: number): Promise<StoredJob[]> {
+    return Promise.resolve((this.stmt('SELECT doc FROM jobs ORDER BY enqueued_at, id LIMIT ?').all(limit) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredJob));
+  }
+
+  deleteJob(id: string): Promise<void> {
+    this.stmt('DELETE FROM jobs WHERE id = ?').run(id);
+    return Promise.resolve();
+  }
+
+  acquireLease(name: string, owner: string, until: string, now: string): Promise<boolean> {
+    const res = this.stmt(
+      `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE leases.owner = excluded.owner OR leases.until <= ?`,
+    ).run(name, owner, until, now);
+    return Promise.resolve(res.changes === 1);
+  }
+
+  releaseLease(name: string, owner: string): Promise<void> {
+    this.stmt('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
     return Promise.resolve();
   }
 }

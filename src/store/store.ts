@@ -1,6 +1,7 @@
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import type { Job } from '../jobs/job-queue';
 
 /** One audit-trail line: who asked for what, and what Cordon decided or did. */
 export interface AuditEntry {
@@ -36,6 +37,16 @@ export interface FindingPlacement {
 }
 
 export type PlacementResult = { inserted: false } | { inserted: true; case?: Case; created: boolean };
+
+/**
+ * A job the in-process queue accepted and has not finished. It is written before the
+ * listener acks, so a process that dies with work queued leaves it here for the next one.
+ */
+export interface StoredJob {
+  id: string;
+  job: Job;
+  enqueuedAt: string;
+}
 
 /** Outcome of correlating a new finding: the case it joined or the one it opened. */
 export interface CaseClaim {
@@ -108,4 +119,19 @@ export interface Store {
 
   getCheckpoint(key: string): Promise<string | undefined>;
   setCheckpoint(key: string, value: string): Promise<void>;
+
+  /** Records an accepted job; a repeat of the same id changes nothing. */
+  putJob(j: StoredJob): Promise<void>;
+  /** Unfinished jobs, oldest first. */
+  listJobs(limit: number): Promise<StoredJob[]>;
+  deleteJob(id: string): Promise<void>;
+
+  /**
+   * Takes or renews the lease `name` for `owner` until `until` (ISO time). Granted when
+   * nobody holds it, the holder's lease ended at or before `now`, or `owner` holds it
+   * already; false otherwise. One conditional write: two processes never both hold it.
+   */
+  acquireLease(name: string, owner: string, until: string, now: string): Promise<boolean>;
+  /** Gives the lease up if `owner` still holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
 }

@@ -59,6 +59,8 @@ export interface Action {
   kind: ResourceKind;
   requestedBy: string;
   reason?: string;
+  /** The containment request this plan answers: a re-run of that request finds it instead of planning twice. */
+  requestId?: string;
   dryRun: boolean;
   status: ActionStatus;
   /** Resource state read before anything changed; revert restores from this. */

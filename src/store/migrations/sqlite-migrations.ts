@@ -82,4 +82,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    enqueued_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX jobs_order ON jobs(enqueued_at, id);
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until TEXT NOT NULL
+  );
+  `,
 ];

@@ -252,5 +252,38 @@ export function describeStoreContract(name: string, make: () => Promise<{ store:
       await s.setCheckpoint('poller:us-east-1', '2');
       expect(await s.getCheckpoint('poller:us-east-1')).toBe('2');
     });
+
+    it('jobs: recorded once, listed oldest first, gone when deleted', async () => {
+      await s.putJob({ id: 'J-2', enqueuedAt: T(2), job: { type: 'publish' } });
+      await s.putJob({ id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A' } });
+      await s.putJob({ id: 'J-1', enqueuedAt: T(3), job: { type: 'publish' } });
+      expect(await s.listJobs(10)).toEqual([
+        { id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A' } },
+        { id: 'J-2', enqueuedAt: T(2), job: { type: 'publish' } },
+      ]);
+      expect((await s.listJobs(1)).map((j) => j.id)).toEqual(['J-1']);
+      await s.deleteJob('J-1');
+      await s.deleteJob('J-9');
+      expect((await s.listJobs(10)).map((j) => j.id)).toEqual(['J-2']);
+    });
+
+    it('leases: one holder at a time; the holder renews; an ended lease can be taken; release only by the holder', async () => {
+      expect(await s.acquireLease('publisher', 'p1', T(1), T(0))).toBe(true);
+      expect(await s.acquireLease('publisher', 'p2', T(1), T(0))).toBe(false);
+      expect(await s.acquireLease('publisher', 'p1', T(2), T(0.5))).toBe(true);
+      expect(await s.acquireLease('publisher', 'p2', T(3), T(1.5))).toBe(false);
+      expect(await s.acquireLease('other', 'p2', T(3), T(1.5))).toBe(true);
+      // p1's renewed lease ended at T(2): p2 may take it then, and p1's release leaves p2's alone.
+      expect(await s.acquireLease('publisher', 'p2', T(3), T(2))).toBe(true);
+      await s.releaseLease('publisher', 'p1');
+      expect(await s.acquireLease('publisher', 'p1', T(4), T(2.5))).toBe(false);
+      await s.releaseLease('publisher', 'p2');
+      expect(await s.acquireLease('publisher', 'p1', T(4), T(2.5))).toBe(true);
+    });
+
+    it('leases: of ten racing for a free lease, exactly one wins', async () => {
+      const won = await Promise.all(Array.from({ length: 10 }, (_, i) => s.acquireLease('race', `p${i}`, T(1), T(0))));
+      expect(won.filter(Boolean)).toHaveLength(1);
+    });
   });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
+import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, type FindingCriteria } from '@aws-sdk/client-guardduty';
 import type { ContainmentService } from '../containment/containment-service';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode, errorMessage } from '../errors';
@@ -21,6 +21,9 @@ export interface SuppressRequest {
  * Suppression rules made in Slack (commander): stored with author, reason and expiry,
  * applied by triage from then on; with `triage.guarddutyFilters`, also a GuardDuty
  * ARCHIVE filter in each account and region, which exists only while the rule does.
+ * The rule document is the record of the filters still to delete: a lifted or expired
+ * rule stops applying at once but stays in the active index (no `liftedAt`) until the
+ * ticker's sweep has deleted every one, so no Store change is needed for the retry.
  */
 export class SuppressionService {
   constructor(
@@ -64,7 +67,7 @@ export class SuppressionService {
                 Name: name,
                 Action: 'ARCHIVE',
                 Description: `Cordon suppression ${id} by ${who.userId}: ${req.reason}`.slice(0, 512),
-                FindingCriteria: { Criterion: { type: { Equals: [req.type] } } },
+                FindingCriteria: filterCriteria(req.type, accountId, region),
               }),
             );
             rule.filters = [...(rule.filters ?? []), { accountId, region, detectorId, name }];
@@ -81,42 +84,74 @@ export class SuppressionService {
     return rule;
   }
 
-  /** `/ir unsuppress <rule-id>`: the rule stops applying and its GuardDuty filters go. */
+  /**
+   * `/ir unsuppress <rule-id>`: the rule stops applying at once (`liftRequestedAt`, which
+   * triage honours) and its GuardDuty filters go. It leaves the active index (`liftedAt`)
+   * only when no filter is left; a delete that fails is retried by the ticker's sweep.
+   */
   async lift(who: Requester, ruleId: string, caseId?: string): Promise<SuppressionRule> {
     await this.authorizer.authorize(who, 'unsuppress', { ...(caseId ? { caseId } : {}) });
     const rule = await this.store.getSuppression(ruleId);
-    if (!rule || rule.liftedAt) throw new CordonError(ErrorCode.INPUT_INVALID, `no active suppression rule ${ruleId.slice(0, 40)} (rules made in Slack look like s-1a2b3c)`);
-    const lifted = { ...rule, liftedAt: this.opts.now().toISOString(), liftedBy: who.userId };
-    await this.store.putSuppression(lifted);
-    await this.removeFilters(lifted, who.userId);
-    return lifted;
+    if (!rule || rule.liftedAt || rule.liftRequestedAt) {
+      throw new CordonError(ErrorCode.INPUT_INVALID, `no active suppression rule ${ruleId.slice(0, 40)} (rules made in Slack look like s-1a2b3c)`);
+    }
+    const stopped: SuppressionRule = { ...rule, liftRequestedAt: this.opts.now().toISOString(), liftedBy: who.userId };
+    // Stored before any AWS call: triage stops applying the rule even if GuardDuty is down.
+    await this.store.putSuppression(stopped);
+    return this.retire(stopped, who.userId);
   }
 
-  private async removeFilters(rule: SuppressionRule, by: string): Promise<void> {
+  /**
+   * Deletes the rule's remaining filters and stores what is left; with none left the rule
+   * is retired (`liftedAt`, out of the active index), otherwise it stays for the next sweep.
+   */
+  private async retire(rule: SuppressionRule, by: string): Promise<SuppressionRule> {
     const left: NonNullable<SuppressionRule['filters']> = [];
     for (const f of rule.filters ?? []) {
       try {
         const gd = (await this.containment.clientsFor(f.accountId, { actionId: rule.id, requestedBy: by })).guardduty(f.region);
         await gd.send(new DeleteFilterCommand({ DetectorId: f.detectorId, FilterName: f.name }));
       } catch (err) {
+        // GuardDuty answers BadRequest for a filter (or detector) that no longer exists: gone.
         if ((err as { name?: string }).name !== 'BadRequestException') {
           left.push(f);
-          this.log.warn({ ruleId: rule.id, err: errorMessage(err) }, 'GuardDuty filter not removed; will retry');
+          this.log.warn({ ruleId: rule.id, accountId: f.accountId, region: f.region, err: errorMessage(err) }, 'GuardDuty filter not removed; the ticker retries');
         }
       }
     }
-    await this.store.putSuppression({ ...rule, filters: left });
+    const next: SuppressionRule = { ...rule, filters: left, ...(left.length === 0 ? { liftedAt: this.opts.now().toISOString() } : {}) };
+    await this.store.putSuppression(next);
+    return next;
   }
 
-  /** Ticker: expired rules lose their GuardDuty filters (and are retired). */
+  /**
+   * Ticker: rules that stopped applying (expired, or lifted with a filter delete that
+   * failed) lose their remaining GuardDuty filters and are retired once none is left.
+   * Returns the ids retired by this sweep.
+   */
   async sweepExpired(): Promise<string[]> {
     const now = this.opts.now().getTime();
     const done: string[] = [];
     for (const r of await this.store.activeSuppressions()) {
-      if (!r.expires || Date.parse(r.expires) > now) continue;
-      await this.removeFilters({ ...r, liftedAt: r.expires, liftedBy: 'cordon' }, 'cordon');
-      done.push(r.id);
+      const expired = r.expires !== undefined && Date.parse(r.expires) <= now;
+      if (!expired && !r.liftRequestedAt) continue;
+      const stopped: SuppressionRule = { ...r, liftRequestedAt: r.liftRequestedAt ?? r.expires, liftedBy: r.liftedBy ?? 'cordon' };
+      if ((await this.retire(stopped, 'cordon')).liftedAt) done.push(r.id);
     }
     return done;
   }
+}
+
+/**
+ * The GuardDuty side of a rule in one account and region: its type (a Cordon glob
+ * becomes `Matches`, which takes `*` the same way), account and region.
+ */
+export function filterCriteria(type: string, accountId: string, region: string): FindingCriteria {
+  return {
+    Criterion: {
+      type: type.includes('*') ? { Matches: [type] } : { Equals: [type] },
+      accountId: { Equals: [accountId] },
+      region: { Equals: [region] },
+    },
+  };
 }

@@ -17,10 +17,15 @@ export interface SuppressionRule {
   expires?: string;
   author?: string;
   createdAt?: string;
-  /** Rules made in Slack: lifted rules stay stored (audit) but no longer apply. */
+  /**
+   * Rules made in Slack: when the rule stopped applying (lifted, or expired and swept).
+   * It stays among the active rules until its GuardDuty filters are all deleted.
+   */
+  liftRequestedAt?: string;
+  /** When the rule was retired: stopped applying and no GuardDuty filter left. Lifted rules stay stored (audit). */
   liftedAt?: string;
   liftedBy?: string;
-  /** GuardDuty ARCHIVE filters created for the rule, per account and region. */
+  /** GuardDuty ARCHIVE filters of the rule that still exist (still to delete once it stops applying), per account and region. */
   filters?: { accountId: string; region: string; detectorId: string; name: string }[];
   caseId?: string;
 }
@@ -57,7 +62,7 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
-/** The first rule that matches the finding and has not expired. */
+/** The first rule that matches the finding and has neither expired nor been lifted. */
 export function matchSuppression(
   finding: Finding,
   rules: SuppressionRule[],
@@ -65,6 +70,7 @@ export function matchSuppression(
   now: Date,
 ): SuppressionRule | undefined {
   return rules.find((rule) => {
+    if (rule.liftRequestedAt || rule.liftedAt) return false;
     if (rule.expires && Date.parse(rule.expires) <= now.getTime()) return false;
     if (rule.type && !globToRegExp(rule.type).test(finding.type)) return false;
     if (rule.accounts?.length && !rule.accounts.includes(finding.accountId)) return false;

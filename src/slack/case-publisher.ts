@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Case, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { caseChannelName } from '../domain/cases/channel-name';
@@ -23,6 +24,8 @@ export interface PublisherOptions {
   inviteResourceOwners: boolean;
   cardEditIntervalMs: number;
   now?: () => Date;
+  /** How long to wait for another process's flush to end before leaving the work to it (default 10 s). */
+  leaseWaitMs?: number;
 }
 
 /** What one flush did, and when the next deferred edit falls due. */
@@ -35,7 +38,19 @@ export interface FlushResult {
   /** Edits held back by the per-card debounce; `nextDueAt` says when the first may run. */
   deferred: number;
   nextDueAt?: number;
+  /** Another process was flushing the whole time: nothing was done here; it, or the next tick, posts. */
+  busy?: boolean;
 }
+
+/**
+ * One publisher at a time across processes (the ticker and worker Lambdas, `serve`
+ * beside `cordon ingest`): two reading the same unposted rows would both post them,
+ * and chat.postMessage has no idempotency key. The holder renews the lease while it
+ * works; a dead holder's lease runs out after LEASE_MS.
+ */
+const LEASE = 'slack-publisher';
+const LEASE_MS = 15_000;
+const LEASE_POLL_MS = 100;
 
 /** `name_taken` retries before giving up on a channel name. */
 const NAME_ATTEMPTS = 20;
@@ -49,6 +64,7 @@ const BATCH = 200;
  */
 export class CasePublisher {
   private readonly now: () => Date;
+  private readonly owner = `publisher-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly groupMembers = new Map<string, string[]>();
   private botUserId: string | undefined;
 
@@ -72,7 +88,8 @@ export class CasePublisher {
    */
   flush(): Promise<FlushResult> {
     if (!this.inFlight) {
-      this.inFlight = this.flushOnce().finally(() => {
+      const empty: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0, busy: true };
+      this.inFlight = this.withLease(() => this.flushOnce()).then((r) => r ?? empty).finally(() => {
         this.inFlight = undefined;
       });
       return this.inFlight;
@@ -83,6 +100,31 @@ export class CasePublisher {
     };
     this.next ??= this.inFlight.then(again, again);
     return this.next;
+  }
+
+  private takeLease(): Promise<boolean> {
+    const now = this.now();
+    return this.store.acquireLease(LEASE, this.owner, new Date(now.getTime() + LEASE_MS).toISOString(), now.toISOString());
+  }
+
+  /** Runs `fn` holding the publisher lease; undefined when another process kept it for `leaseWaitMs`. */
+  private async withLease<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const deadline = Date.now() + (this.opts.leaseWaitMs ?? 10_000);
+    while (!(await this.takeLease())) {
+      if (Date.now() >= deadline) {
+        this.log.info({ lease: LEASE }, 'another process is posting to Slack; leaving the work to it');
+        return undefined;
+      }
+      await new Promise((r) => setTimeout(r, LEASE_POLL_MS));
+    }
+    // Renewed on a timer, not per post: one Slack call may wait out a long Retry-After.
+    const renew = setInterval(() => void this.takeLease().catch(() => undefined), LEASE_MS / 3);
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+      await this.store.releaseLease(LEASE, this.owner);
+    }
   }
 
   private async flushOnce(): Promise<FlushResult> {
@@ -302,6 +344,10 @@ export class CasePublisher {
 
   /** Posts the Low-severity digest to the triage channel (all pending, in bounded messages). */
   async postDigest(periodLabel: string): Promise<number> {
+    return (await this.withLease(() => this.postDigestHeld(periodLabel))) ?? 0;
+  }
+
+  private async postDigestHeld(periodLabel: string): Promise<number> {
     let total = 0;
     for (;;) {
       const pending = await this.store.digestPending(DIGEST_MAX_FINDINGS);

@@ -162,3 +162,71 @@ describe('CasePublisher channel creation', () => {
     expect(slack.messages(old)).toEqual([]);
   });
 });
+
+describe('CasePublisher across processes', () => {
+  let slack: SlackSandbox;
+  let store: SqliteStore;
+
+  beforeEach(async () => {
+    slack = await SlackSandbox.start({});
+    slack.addUser({ id: 'U0ALICE', name: 'alice' });
+    slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+    store = SqliteStore.open(':memory:');
+    await store.claimCase(draft(CASE_ID), ['key:AKIATWOPROC000000001'], T(-24));
+    for (let i = 0; i < 20; i++) await store.appendTimeline({ caseId: CASE_ID, at: T(1), kind: 'note', actor: 'U0ALICE', text: `note ${i}` });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await slack.close();
+  });
+
+  /** One publisher per "process": its own WebClient, owner id and in-process serialisation. */
+  function process(): CasePublisher {
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    return new CasePublisher(client, store, createLogger('silent'), {
+      triageChannel: 'security-triage',
+      prefix: 'ir',
+      privateChannels: true,
+      invite: ['U0ALICE'],
+      inviteGroups: [],
+      inviteResourceOwners: false,
+      cardEditIntervalMs: 0,
+    });
+  }
+
+  it('two processes flushing the same store at once post every row exactly once', async () => {
+    const a = process();
+    const b = process();
+    const results = await Promise.all([a.flush(), b.flush(), a.flush(), b.flush()]);
+    // Whoever waited for the lease found nothing left, or did the rest.
+    await Promise.all([a.flush(), b.flush()]);
+    const channel = (await store.getCase(CASE_ID))!.channelId!;
+    expect(slack.channels().filter((c) => c.name.startsWith('ir-'))).toHaveLength(1);
+    const notes = slack.messages(channel).map((m) => m.text ?? '').filter((t) => /note \d+/.test(t));
+    expect(notes).toHaveLength(20);
+    expect(new Set(notes).size).toBe(20);
+    expect(slack.calls('conversations.create')).toHaveLength(1);
+    expect(results.every((r) => r.failures === 0)).toBe(true);
+    expect(await store.unpostedTimeline(100)).toEqual([]);
+  });
+
+  it('a process that keeps the lease makes the other leave the work to it, saying so', async () => {
+    await store.acquireLease('slack-publisher', 'publisher-elsewhere', new Date(Date.now() + 60_000).toISOString(), new Date().toISOString());
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    const p = new CasePublisher(client, store, createLogger('silent'), {
+      triageChannel: 'security-triage',
+      prefix: 'ir',
+      privateChannels: true,
+      invite: [],
+      inviteGroups: [],
+      inviteResourceOwners: false,
+      cardEditIntervalMs: 0,
+      leaseWaitMs: 300,
+    });
+    expect(await p.flush()).toMatchObject({ busy: true, channelsCreated: 0 });
+    expect(slack.calls('conversations.create')).toEqual([]);
+    await store.releaseLease('slack-publisher', 'publisher-elsewhere');
+    expect(await p.flush()).toMatchObject({ channelsCreated: 1 });
+  });
+});

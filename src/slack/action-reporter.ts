@@ -8,9 +8,14 @@ import { renderActionMessage, renderStepReply } from './blocks/action-message';
 /**
  * Threads one reply per step under the action's message and edits the parent with
  * progress and, at the end, the final status (with Revert where it applies). The
- * records are in the store before this runs; a Slack failure is logged, not fatal.
+ * records are in the store before this runs, so a Slack failure never stops
+ * containment: a step line that could not be posted is posted again when the action
+ * ends (in step order, with the step's outcome as then recorded).
  */
 export class SlackActionReporter implements ActionObserver {
+  /** Step lines Slack did not take, by action id. */
+  private readonly missed = new Map<string, PlanStep[]>();
+
   constructor(
     private readonly client: WebClient,
     private readonly log: Logger,
@@ -18,12 +23,33 @@ export class SlackActionReporter implements ActionObserver {
 
   async onStep(action: Action, step: PlanStep, record: StepRecord): Promise<void> {
     if (!action.messageChannel || !action.messageTs) return;
-    await this.client.chat.postMessage({ channel: action.messageChannel, thread_ts: action.messageTs, ...renderStepReply(step, record), unfurl_links: false });
+    try {
+      await this.postLine(action, step, record);
+    } catch (err) {
+      this.missed.set(action.id, [...(this.missed.get(action.id) ?? []), step]);
+      this.log.warn({ actionId: action.id, caseId: action.caseId, step: step.id, err: errorMessage(err) }, 'step line not posted; posting it again when the action ends');
+    }
     await this.refresh(action);
   }
 
   async onFinish(action: Action): Promise<void> {
+    const missed = this.missed.get(action.id) ?? [];
+    this.missed.delete(action.id);
+    for (const step of missed) {
+      const record = action.steps.find((r) => r.stepId === step.id);
+      if (!record) continue;
+      try {
+        await this.postLine(action, step, record);
+      } catch (err) {
+        // The parent message below shows every step's outcome from the record either way.
+        this.log.error({ actionId: action.id, caseId: action.caseId, step: step.id, err: errorMessage(err) }, 'step line not posted again; the action message shows its outcome');
+      }
+    }
     await this.refresh(action);
+  }
+
+  private async postLine(action: Action, step: PlanStep, record: StepRecord): Promise<void> {
+    await this.client.chat.postMessage({ channel: action.messageChannel as string, thread_ts: action.messageTs, ...renderStepReply(step, record), unfurl_links: false });
   }
 
   /** Re-renders the parent message from the action as stored. */

@@ -9,7 +9,7 @@ import { SlackSandbox } from '../../src/sandbox/slack';
 import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
 import { containmentHarness, PROD, REGION } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
-import { buttonBody, postSigned, SIGNING_SECRET } from '../support/slack-requests';
+import { buttonBody, commandBody, postSigned, SIGNING_SECRET } from '../support/slack-requests';
 
 describe('suppressions made in Slack', () => {
   let slack: SlackSandbox;
@@ -180,6 +180,27 @@ describe('suppressions made in Slack', () => {
     expect(await cordon.store.getFinding(String((similar.detail as { id: string }).id))).toMatchObject({ disposition: 'suppressed', suppressedBy: ruleId });
     expect(slack.calls('chat.postMessage')).toHaveLength(posts);
     expect(allMessages()).toBe(messages);
+  });
+
+  it('/ir unsuppress says when a GuardDuty filter is still to be deleted, and when the rule is fully lifted', async () => {
+    front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+    const events = `${front.address as string}/slack/events`;
+    const answer = async (text: string): Promise<string> => {
+      const seen = slack.ephemerals().length;
+      expect((await postSigned(events, commandBody({ text, user: 'U0CMD', channel: 'C0ELSEWHERE', responseUrl: slack.responseUrl() }))).status).toBe(200);
+      const deadline = Date.now() + 5000;
+      while (slack.ephemerals().length === seen) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for the answer to ${text}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return slack.ephemerals()[seen]!.text ?? '';
+    };
+    const held = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
+    expect(await answer(`unsuppress ${held.id}`)).toBe(`Suppression rule \`${held.id}\` no longer applies; 1 GuardDuty filter could not be deleted yet and Cordon keeps retrying (the log says why).`);
+    aws.sb.clearFaults();
+    const clean = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/TorIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    expect(await answer(`unsuppress ${clean.id}`)).toBe(`Suppression rule \`${clean.id}\` lifted.`);
   });
 
   it('needs a commander for suppress and unsuppress', async () => {

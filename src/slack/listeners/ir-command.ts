@@ -203,8 +203,14 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
       case 'unsuppress': {
         await ack();
         const c = await deps.store.getCaseByChannel(who.channelId);
-        await need(deps.suppression, 'suppression').lift(who, cmd.ruleId, c?.id);
-        await respond({ response_type: 'ephemeral', text: `Suppression rule \`${cmd.ruleId}\` lifted.` });
+        const lifted = await need(deps.suppression, 'suppression').lift(who, cmd.ruleId, c?.id);
+        const pending = lifted.filters?.length ?? 0;
+        await respond({
+          response_type: 'ephemeral',
+          text: pending
+            ? `Suppression rule \`${lifted.id}\` no longer applies; ${pending} GuardDuty filter${pending === 1 ? '' : 's'} could not be deleted yet and Cordon keeps retrying (the log says why).`
+            : `Suppression rule \`${lifted.id}\` lifted.`,
+        });
         return;
       }
       case 'resolve':

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,6 +45,15 @@ describe('serverless.yml', () => {
     const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig');
     expect(invokeConfigs).toHaveLength(1);
     expect(invokeConfigs[0]![1].Properties).toMatchObject({ FunctionName: { Ref: 'WorkerLambdaFunction' }, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['WorkerDeadLetterQueue', 'Arn'] } } } });
+  });
+
+  it("lets Cordon assume only the configured containment role (CordonContainment when no config is packaged)", () => {
+    const configPath = join(ROOT, 'cordon.config.yaml');
+    const configured = existsSync(configPath) ? (parse(readFileSync(configPath, 'utf8')) as { containmentRole?: { name?: string } }).containmentRole?.name : undefined;
+    const policies = ofType('AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] | undefined) ?? []);
+    const assume = policies.flatMap((p) => p.PolicyDocument.Statement).filter((st) => [st.Action].flat().includes('sts:AssumeRole'));
+    expect(assume).toHaveLength(1);
+    expect(assume[0]!.Resource).toEqual(`arn:aws:iam::*:role/${configured ?? 'CordonContainment'}`);
   });
 
   it('keeps secrets out of the function configuration', () => {

@@ -203,7 +203,8 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
                 `${summary.cased} to cases, ${summary.digest} to the digest, ${summary.suppressed} suppressed, ${summary.rejected} rejected`,
             );
             if (summary.casesOpened.length) io.out(`cases opened: ${summary.casesOpened.join(', ')}`);
-            if (slack) io.out(`slack: ${slack.channelsCreated} channel(s), ${slack.cardsPosted} card(s) posted, ${slack.cardsEdited} edited, ${slack.failures} failure(s)`);
+            if (slack?.busy) io.out('slack: another Cordon process (cordon serve, the ticker) is posting to Slack right now; it posts these too');
+            else if (slack) io.out(`slack: ${slack.channelsCreated} channel(s), ${slack.cardsPosted} card(s) posted, ${slack.cardsEdited} edited, ${slack.failures} failure(s)`);
             else io.out('slack: SLACK_BOT_TOKEN not set; stored only (cordon serve posts it later)');
             if (summary.rejected) io.err(`cordon: ${summary.rejected} input(s) rejected; they are stored with the reason`);
           }

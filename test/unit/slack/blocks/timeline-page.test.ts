@@ -1,8 +1,28 @@
-import type { TimelineEvent } from '../../../../src/domain/cases/case';
+import type { TimelineEvent, TimelineKind } from '../../../../src/domain/cases/case';
 import { blockViolation } from '../../../../src/sandbox/slack';
 import { renderTimelinePage, TIMELINE_PAGE_SIZE } from '../../../../src/slack/blocks/timeline-page';
 
-const KINDS: TimelineEvent['kind'][] = ['case.opened', 'finding.added', 'note', 'action.requested', 'action.applied', 'case.escalated', 'case.acknowledged', 'action.reverted', 'case.resolved', 'case.closed'];
+// A Record, so a new kind that this test does not show fails to compile.
+const ALL_KINDS: Record<TimelineKind, true> = {
+  'case.opened': true,
+  'finding.added': true,
+  'finding.severity_raised': true,
+  'channel.created': true,
+  'escalation.requested': true,
+  note: true,
+  'action.requested': true,
+  'action.approved': true,
+  'action.rejected': true,
+  'action.applied': true,
+  'action.failed': true,
+  'action.reverted': true,
+  'case.escalated': true,
+  'case.acknowledged': true,
+  'case.resolved': true,
+  'case.closed': true,
+  'report.published': true,
+};
+const KINDS = Object.keys(ALL_KINDS) as TimelineKind[];
 
 function events(n: number): TimelineEvent[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -31,6 +51,12 @@ describe('renderTimelinePage', () => {
     const first = JSON.stringify(renderTimelinePage('IR-20261122-ABCD', all, 1).blocks);
     expect(first).toContain('`2026-11-22 02:00:01 UTC` <@U0ALICE> · _finding.added_');
     expect(first).not.toContain('<!channel>');
-    for (const k of KINDS) expect(JSON.stringify(all.map((e) => e.kind))).toContain(k);
+    // Every event, of every kind, on its page with its own UTC date and time, actor and kind.
+    for (const e of all) {
+      const page = JSON.stringify(renderTimelinePage('IR-20261122-ABCD', all, Math.ceil(e.id / TIMELINE_PAGE_SIZE)).blocks);
+      const stamp = `${e.at.slice(0, 10)} ${e.at.slice(11, 19)} UTC`;
+      expect(page).toContain(`\`${stamp}\` ${e.actor === 'cordon' ? 'cordon' : `<@${e.actor}>`} · _${e.kind}_`);
+    }
+    expect(new Set(all.map((e) => e.kind)).size).toBe(KINDS.length);
   });
 });

@@ -182,7 +182,7 @@ describe('CasePublisher across processes', () => {
   });
 
   /** One publisher per "process": its own WebClient, owner id and in-process serialisation. */
-  function process(): CasePublisher {
+  function process(opts: { leaseWaitMs?: number } = {}): CasePublisher {
     const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
     return new CasePublisher(client, store, createLogger('silent'), {
       triageChannel: 'security-triage',
@@ -192,6 +192,7 @@ describe('CasePublisher across processes', () => {
       inviteGroups: [],
       inviteResourceOwners: false,
       cardEditIntervalMs: 0,
+      ...opts,
     });
   }
 
@@ -213,17 +214,7 @@ describe('CasePublisher across processes', () => {
 
   it('a process that keeps the lease makes the other leave the work to it, saying so', async () => {
     await store.acquireLease('slack-publisher', 'publisher-elsewhere', new Date(Date.now() + 60_000).toISOString(), new Date().toISOString());
-    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
-    const p = new CasePublisher(client, store, createLogger('silent'), {
-      triageChannel: 'security-triage',
-      prefix: 'ir',
-      privateChannels: true,
-      invite: [],
-      inviteGroups: [],
-      inviteResourceOwners: false,
-      cardEditIntervalMs: 0,
-      leaseWaitMs: 300,
-    });
+    const p = process({ leaseWaitMs: 300 });
     expect(await p.flush()).toMatchObject({ busy: true, channelsCreated: 0 });
     expect(slack.calls('conversations.create')).toEqual([]);
     await store.releaseLease('slack-publisher', 'publisher-elsewhere');

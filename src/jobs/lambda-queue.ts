@@ -15,11 +15,21 @@ export class LambdaQueue implements JobQueue {
   ) {}
 
   async enqueue(job: Job): Promise<void> {
-    const res = await this.client.send(
-      new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ cordonJob: job })) }),
-    );
+    let res;
+    try {
+      res = await this.client.send(
+        new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ cordonJob: job })) }),
+      );
+    } catch (err) {
+      // The AWS message can name ARNs and account ids: the error name is enough to act on.
+      const name = (err as { name?: string }).name ?? 'Error';
+      throw new CordonError(ErrorCode.AWS_FAILED, `the worker ${this.functionName} could not be invoked (${name})`, { functionName: this.functionName, awsError: name });
+    }
     if (res.StatusCode !== 202) {
-      throw new CordonError(ErrorCode.AWS_FAILED, `the worker ${this.functionName} did not accept the job (status ${res.StatusCode ?? 'none'})`);
+      throw new CordonError(ErrorCode.AWS_FAILED, `the worker ${this.functionName} did not accept the job (status ${res.StatusCode ?? 'none'})`, {
+        functionName: this.functionName,
+        status: res.StatusCode,
+      });
     }
   }
 }

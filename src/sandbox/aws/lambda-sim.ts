@@ -6,12 +6,14 @@ import type {
   GetFunctionCommandOutput,
   GetFunctionConcurrencyCommandInput,
   GetFunctionConcurrencyCommandOutput,
+  InvokeCommandInput,
+  InvokeCommandOutput,
   ListFunctionsCommandInput,
   ListFunctionsCommandOutput,
   PutFunctionConcurrencyCommandInput,
   PutFunctionConcurrencyCommandOutput,
 } from '@aws-sdk/client-lambda';
-import { SimError } from './sim-errors';
+import { SandboxUnsupportedError, SimError } from './sim-errors';
 import { AccountState, LambdaFunctionState, LambdaState, regionOf } from './sim-state';
 import { AuthzTarget, CallContext, decodeToken, encodeToken, SandboxWorld, SimHandler, strField } from './sim-world';
 
@@ -128,6 +130,37 @@ const ListFunctions = (input: ListFunctionsCommandInput, ctx: CallContext): Out<
   };
 };
 
+/**
+ * Asynchronous (`Event`) and `DryRun` invocations only: the sandbox runs no function
+ * code, so there is nothing to answer a `RequestResponse` with. What was sent (payload,
+ * invocation type) is in the sandbox's call records.
+ */
+const Invoke = (input: InvokeCommandInput, ctx: CallContext): Out<InvokeCommandOutput> => {
+  getFunction(ctx, input.FunctionName);
+  const type = input.InvocationType ?? 'RequestResponse';
+  if (type === 'DryRun') return { StatusCode: 204 };
+  if (type !== 'Event') throw new SandboxUnsupportedError(`AwsSandbox: lambda Invoke with InvocationType ${type} is not simulated (only Event and DryRun)`);
+  const text = payloadText(input.Payload);
+  if (text !== '') {
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new SimError('InvalidRequestContentException', 'Could not parse request body into json: Could not parse payload into json');
+    }
+  }
+  // Lambda queues the event and answers 202 at once; the function runs later.
+  return { StatusCode: 202 };
+};
+
+/** An Invoke payload as text (the call records hold it as given: a string or bytes). */
+export function payloadText(payload: unknown): string {
+  if (payload === undefined || payload === null) return '';
+  if (typeof payload === 'string') return payload;
+  if (payload instanceof ArrayBuffer) return Buffer.from(payload).toString('utf8');
+  if (ArrayBuffer.isView(payload)) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  throw new SandboxUnsupportedError('AwsSandbox: lambda Invoke with a streamed Payload is not simulated');
+}
+
 /** Lambda command handlers, keyed by command name without the `Command` suffix. */
 export const LAMBDA_HANDLERS = {
   GetFunction,
@@ -135,6 +168,7 @@ export const LAMBDA_HANDLERS = {
   PutFunctionConcurrency,
   DeleteFunctionConcurrency,
   ListFunctions,
+  Invoke,
 } satisfies Record<string, SimHandler>;
 
 export function lambdaAuthzTarget(_command: string, input: unknown, ctx: CallContext): AuthzTarget {

@@ -36,3 +36,20 @@ export function runBench(section: () => Promise<BenchSection>): void {
     },
   );
 }
+
+/**
+ * A count measured in several runs that should come out the same in each (Slack calls are
+ * deterministic): the median, and a note saying it was identical in every run or, flagged,
+ * that it was not (then the value is the median and the note gives the range).
+ */
+export function countOverRuns(counts: number[]): { value: number; same: boolean; note: string } {
+  const value = median(counts);
+  const same = counts.every((c) => c === counts[0]);
+  const note = same ? `identical in all ${counts.length} runs` : `NOT identical across runs: median of ${counts.length}, range ${Math.min(...counts)}–${Math.max(...counts)}`;
+  return { value, same, note };
+}
+
+/** A ratio for the table: two decimals, or two significant digits below 0.1. */
+export function ratio(x: number): string {
+  return `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+}

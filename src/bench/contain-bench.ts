@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FinalizeHandler, FinalizeHandlerArguments, FinalizeHandlerOutput, FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
-import { median, runBench, type BenchSection } from './bench-kit';
+import { countOverRuns, median, runBench, type BenchSection } from './bench-kit';
 import { CrossAccountClients, type ClientFactory } from '../aws/aws-clients';
 import { loadConfig } from '../config/load-config';
 import { wire } from '../container';
@@ -164,8 +164,21 @@ const iamUser = (sb: AwsSandbox) => {
   return [`arn:aws:iam::${PROD}:user/ci-deploy`];
 };
 
+/** What one containment cost in Slack, and its plan's length (for the step-logging script baseline). */
+interface SlackRun {
+  calls: number;
+  /** Cordon's calls by kind: the plan message, its thread (one line per step), edits of it, other posts to the case channel (timeline), anything else. */
+  plan: number;
+  thread: number;
+  edits: number;
+  timeline: number;
+  other: number;
+  steps: number;
+  applied: boolean;
+}
+
 /** Slack calls one containment costs end to end: the plan message, its step thread, the edits, the timeline. */
-async function slackCallsPerInstance(): Promise<number> {
+async function slackCallsPerInstance(): Promise<SlackRun> {
   const slack = await SlackSandbox.start({});
   try {
     const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT', 'U0BENCH'] });
@@ -193,7 +206,14 @@ containment: { untrackSeconds: 0 }
     await cordon.control().actions.requestContain({ userId: 'U0BENCH', teamId: 'T0SANDBOX', channelId: c?.channelId ?? triage }, { target, dryRun: false });
     await cordon.control().inProcess?.idle();
     await cordon.slack?.publisher.flush();
-    return slack.calls().length - before;
+    const made = slack.calls().slice(before);
+    const posts = made.filter((m) => m.method === 'chat.postMessage');
+    const top = posts.filter((m) => m.args.thread_ts === undefined);
+    const plan = top.filter((m) => typeof m.args.text === 'string' && m.args.text.startsWith('Contain ')).length;
+    const thread = posts.length - top.length;
+    const edits = made.filter((m) => m.method === 'chat.update').length;
+    const action = (await cordon.store.listActions({ caseId: first.caseId })).find((a) => !a.dryRun);
+    return { calls: made.length, plan, thread, edits, timeline: top.length - plan, other: made.length - posts.length - edits, steps: action?.plan.length ?? 0, applied: action?.status === 'applied' };
   } finally {
     await slack.close();
   }
@@ -234,12 +254,30 @@ export async function containBench(): Promise<BenchSection> {
   const within2x = twenty.ms < 2 * one.ms;
   const tenX = twentySeq.ms >= 10 * twenty.ms;
   rows.push(['20 instances vs 1', `${(twenty.ms / one.ms).toFixed(2)}×`, `${(twentySeq.ms / (sequential[0] as Run).ms).toFixed(2)}×`, `aim < 2×: ${within2x ? 'met' : 'MISSED'}; ≥ 10× faster than sequential: ${tenX ? 'met' : 'MISSED'}`]);
-  rows.push(['Slack calls per contained instance', String(await slackCallsPerInstance()), '', 'plan message, one thread line per step, status edits, timeline']);
+  // Slack economy per instance, against a step-logging script that posts one message per step
+  // plus one, and nothing else (it never edits). Counts are deterministic: the same in every run, or flagged.
+  const slackRuns: SlackRun[] = [];
+  for (let i = 0; i < RUNS; i++) slackRuns.push(await slackCallsPerInstance());
+  const slackCalls = countOverRuns(slackRuns.map((r) => r.calls));
+  const scriptPosts = countOverRuns(slackRuns.map((r) => r.steps + 1));
+  const steps = median(slackRuns.map((r) => r.steps));
+  const kinds = slackRuns[0];
+  const breakdown = kinds
+    ? `${kinds.plan} plan message, ${kinds.thread} step lines in its thread, ${kinds.edits} edits of the plan message as its status changes, ${kinds.timeline} timeline posts${kinds.other ? `, ${kinds.other} other calls` : ''}`
+    : '';
+  const slackOk = slackRuns.every((r) => r.applied && r.steps > 0);
+  rows.push([
+    'Slack calls per contained instance',
+    `${slackCalls.value} (${breakdown}; ${slackCalls.note})`,
+    `${scriptPosts.value} (a step-logging script: one post per step of the ${steps}-step plan plus one, no edits, no timeline${scriptPosts.same ? '' : `; ${scriptPosts.note}`})`,
+    `${(slackCalls.value / scriptPosts.value).toFixed(2)}× the script's calls`,
+  ]);
+  if (!slackCalls.same || !scriptPosts.same) process.stderr.write('bench: contain: the Slack call count differed between runs (flagged in the table)\n');
   return {
     title: `Containment (simulated AWS, ${LATENCY_MS} ms per call, untrackSeconds 0, median of ${RUNS} runs each)`,
     header: ['target', 'Cordon', 'sequential script (the same calls, one at a time)', 'ratio'],
     rows,
-    ok: [...cordon, ...sequential].every((m) => m.ok) && within2x && tenX,
+    ok: [...cordon, ...sequential].every((m) => m.ok) && within2x && tenX && slackOk,
   };
 }
 

@@ -219,6 +219,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** API operations whose IAM action has another name (IAM checks the action, not the operation). */
+const IAM_ACTION_OF: Record<string, string> = { 'lambda:Invoke': 'InvokeFunction' };
+
 /**
  * A stateful, in-memory AWS (EC2, IAM, Lambda, STS, GuardDuty) behind the real
  * SDK v3 clients. Attach it to a client and every command that client sends is
@@ -437,7 +440,7 @@ export class AwsSandbox implements SandboxCallHost {
     const { caller } = ctx;
     if (sim.unauthenticatedCommands?.has(command) || caller.kind === 'root') return;
     const target = sim.authzTarget(command, input, ctx);
-    const action = `${sim.actionPrefix}:${command}`;
+    const action = `${sim.actionPrefix}:${IAM_ACTION_OF[`${sim.actionPrefix}:${command}`] ?? command}`;
     const iam = ctx.account.iam;
     const holder = caller.userName ? iam.users[caller.userName] : caller.roleName ? iam.roles[caller.roleName] : undefined;
     const context: AuthzRequest['context'] = {

@@ -3,6 +3,8 @@ import {
   GetFunctionCommand,
   GetFunctionConcurrencyCommand,
   InvalidParameterValueException,
+  InvokeCommand,
+  LambdaClient,
   ListFunctionsCommand,
   PutFunctionConcurrencyCommand,
   ResourceNotFoundException,
@@ -56,5 +58,17 @@ describe('Lambda sandbox', () => {
     const second = await lambda.send(new ListFunctionsCommand({ Marker: first.NextMarker }));
     expect(second.Functions).toHaveLength(10);
     expect(second.NextMarker).toBeUndefined();
+  });
+
+  it('checks Invoke against the IAM action lambda:InvokeFunction, as IAM does', async () => {
+    const sb = new AwsSandbox({ seed: 3, iamEnforcement: 'full' });
+    const { arn } = sb.createFunction({ accountId: ACCT, region: REGION, name: 'worker' });
+    const as = (user: string, action: string) => {
+      sb.createUser(ACCT, user, { inlinePolicies: { p: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: arn }] } } });
+      return sb.attach(new LambdaClient({ region: REGION, maxAttempts: 1, credentials: sb.createAccessKey(ACCT, user) }));
+    };
+    const invoke = new InvokeCommand({ FunctionName: 'worker', InvocationType: 'Event', Payload: Buffer.from('{}') });
+    expect((await as('right', 'lambda:InvokeFunction').send(invoke)).StatusCode).toBe(202);
+    await expect(as('wrong', 'lambda:Invoke').send(invoke)).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 });

@@ -10,6 +10,8 @@ export type Job =
   | { type: 'apply'; actionId: string; by: string }
   | { type: 'revert'; actionId: string; by: string }
   | { type: 'bridge'; caseId: string }
+  /** Create the GuardDuty ARCHIVE filters of a suppression rule made in Slack. */
+  | { type: 'suppression-filters'; ruleId: string }
   /** Build the case report and upload it to the case channel; `channelId` is where to tell of a failure. */
   | { type: 'report'; caseId: string; by: string; channelId: string }
   | { type: 'publish' };

@@ -45,6 +45,7 @@ const jobSchema = z.discriminatedUnion('type', [
   actionJob.extend({ type: z.literal('apply') }),
   actionJob.extend({ type: z.literal('revert') }),
   z.object({ type: z.literal('bridge'), caseId: z.string().min(1).max(40) }),
+  z.object({ type: z.literal('suppression-filters'), ruleId: z.string().regex(/^s-[0-9a-f]{6}$/) }),
   z.object({ type: z.literal('publish') }),
   z.object({ type: z.literal('report'), caseId: z.string().regex(/^IR-\d{8}-[0-9A-Z]{4,8}$/), by: z.string().min(1).max(100), channelId: z.string().min(1).max(40) }),
 ]);

@@ -20,6 +20,7 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
     await control.actions.expirePending();
     await control.escalation.tick();
     await control.suppression.sweepExpired();
+    await control.suppression.retryPendingFilters();
     await cordon.containment().sweepInterrupted(HEARTBEAT_STALE_MS);
   }
   if (await digestDue(cordon.store, cordon.config.triage.digestEvery, now)) {

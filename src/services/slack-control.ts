@@ -56,7 +56,7 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
   const cases = new CaseService(p.store, { correlationWindowMs: p.config.triage.correlationWindow, now: p.now, random: p.random });
   const environments = Object.fromEntries(p.config.accounts.map((a) => [a.id, a.environment]));
   // The worker and the service need each other: the queue runs jobs that call the service.
-  const ref: { actions?: ActionService; escalation?: EscalationService } = {};
+  const ref: { actions?: ActionService; escalation?: EscalationService; suppression?: SuppressionService } = {};
   const reports = new ReportService(p.store, { now: p.now, client: p.client, log: p.log, accountNames: Object.fromEntries(p.config.accounts.map((a) => [a.id, a.name])) });
   // The listener acked long ago: a job that fails tells the person who asked, never drops it.
   const tellRequester = async (channel: string, user: string, err: unknown, what: string): Promise<void> => {
@@ -114,6 +114,9 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
       case 'publish':
         await p.publisher.flush();
         return;
+      case 'suppression-filters':
+        await (ref.suppression as SuppressionService).createFilters(job.ruleId);
+        return;
     }
   };
   const inProcess = p.queue ? undefined : new InProcessQueue(runJob, p.log, { store: p.store, now: p.now });
@@ -143,7 +146,8 @@ export function buildSlackControl(p: SlackControlParts): SlackControl & { inProc
     now: p.now,
   });
   ref.escalation = escalation;
-  const suppression = new SuppressionService(p.store, p.containment, access, p.log, { guarddutyFilters: p.config.triage.guarddutyFilters, now: p.now });
+  const suppression = new SuppressionService(p.store, p.containment, access, queue, p.log, { guarddutyFilters: p.config.triage.guarddutyFilters, now: p.now });
+  ref.suppression = suppression;
   return {
     actions,
     escalation,

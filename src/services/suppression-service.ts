@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, type FindingCriteria } from '@aws-sdk/client-guardduty';
+import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, type FindingCriteria, type GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { ContainmentService } from '../containment/containment-service';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode, errorMessage } from '../errors';
+import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { Authorizer, Requester } from './action-service';
@@ -30,6 +31,7 @@ export class SuppressionService {
     private readonly store: Store,
     private readonly containment: ContainmentService,
     private readonly authorizer: Authorizer,
+    private readonly queue: JobQueue,
     private readonly log: Logger,
     private readonly opts: { guarddutyFilters: boolean; now: () => Date },
   ) {}
@@ -51,37 +53,78 @@ export class SuppressionService {
       ...(req.caseId ? { caseId: req.caseId } : {}),
       filters: [],
     };
-    // Store first: even if GuardDuty refuses the filter, triage suppresses from now on.
+    // Store first: triage suppresses from now on, whatever GuardDuty does. The filters are
+    // cross-account calls, too slow for a listener that must ack: a job creates them.
+    const wanted = this.opts.guarddutyFilters ? req.accounts.flatMap((accountId) => req.regions.map((region) => ({ accountId, region }))) : [];
+    if (wanted.length) rule.filtersPending = wanted;
     await this.store.putSuppression(rule);
-    if (this.opts.guarddutyFilters) {
-      for (const accountId of req.accounts) {
-        for (const region of req.regions) {
-          try {
-            const gd = (await this.containment.clientsFor(accountId, { actionId: id, requestedBy: who.userId })).guardduty(region);
-            const detectorId = (await gd.send(new ListDetectorsCommand({}))).DetectorIds?.[0];
-            if (!detectorId) continue;
-            const name = `cordon-${id}`;
-            await gd.send(
-              new CreateFilterCommand({
-                DetectorId: detectorId,
-                Name: name,
-                Action: 'ARCHIVE',
-                Description: `Cordon suppression ${id} by ${who.userId}: ${req.reason}`.slice(0, 512),
-                FindingCriteria: filterCriteria(req.type, accountId, region),
-              }),
-            );
-            rule.filters = [...(rule.filters ?? []), { accountId, region, detectorId, name }];
-            await this.store.putSuppression(rule);
-          } catch (err) {
-            this.log.warn({ ruleId: id, accountId, region, err: errorMessage(err) }, 'GuardDuty filter not created; the rule still applies in Cordon');
-          }
-        }
-      }
-    }
+    if (wanted.length) await this.queue.enqueue({ type: 'suppression-filters', ruleId: id });
     if (req.caseId) {
       await this.store.appendTimeline({ caseId: req.caseId, at: now.toISOString(), kind: 'note', actor: who.userId, text: `Suppression rule ${id} for ${req.type}${rule.expires ? ` until ${rule.expires}` : ''}: ${req.reason}` });
     }
     return rule;
+  }
+
+  /**
+   * Job (and the ticker, for what failed): creates the rule's pending GuardDuty ARCHIVE
+   * filters. Each one is recorded as it is made, so a re-run makes only what is left;
+   * a filter already made under the rule's name is taken as made. A rule that stopped
+   * applying meanwhile gets no new filter.
+   */
+  async createFilters(ruleId: string): Promise<void> {
+    let rule = await this.store.getSuppression(ruleId);
+    for (const place of [...(rule?.filtersPending ?? [])]) {
+      if (!rule || rule.liftRequestedAt || rule.liftedAt) return;
+      const { accountId, region } = place;
+      try {
+        const gd = (await this.containment.clientsFor(accountId, { actionId: ruleId, requestedBy: rule.author ?? 'cordon' })).guardduty(region);
+        const detectorId = (await gd.send(new ListDetectorsCommand({}))).DetectorIds?.[0];
+        const name = `cordon-${ruleId}`;
+        if (detectorId) await this.createFilter(gd, detectorId, name, rule, place);
+        // Reloaded before writing: a lift stored meanwhile must not be overwritten.
+        const fresh = (await this.store.getSuppression(ruleId)) ?? rule;
+        rule = {
+          ...fresh,
+          filtersPending: (fresh.filtersPending ?? []).filter((f) => f.accountId !== accountId || f.region !== region),
+          // Recorded even when the rule was lifted meanwhile, so the sweep deletes it.
+          filters: [...(fresh.filters ?? []).filter((f) => f.accountId !== accountId || f.region !== region), ...(detectorId ? [{ accountId, region, detectorId, name }] : [])],
+        };
+        if (fresh.liftRequestedAt || fresh.liftedAt) {
+          // Lifted while this filter was being made: it goes again at once (the sweep retries).
+          const { liftedAt: _retired, ...stopped } = rule;
+          await this.retire({ ...stopped, liftRequestedAt: fresh.liftRequestedAt ?? fresh.liftedAt }, 'cordon');
+          return;
+        }
+        await this.store.putSuppression(rule);
+      } catch (err) {
+        this.log.warn({ ruleId, accountId, region, err: errorMessage(err) }, 'GuardDuty filter not created; the rule applies in Cordon, the ticker retries');
+      }
+    }
+  }
+
+  private async createFilter(gd: GuardDutyClient, detectorId: string, name: string, rule: SuppressionRule, place: { accountId: string; region: string }): Promise<void> {
+    try {
+      await gd.send(
+        new CreateFilterCommand({
+          DetectorId: detectorId,
+          Name: name,
+          Action: 'ARCHIVE',
+          Description: `Cordon suppression ${rule.id} by ${rule.author ?? 'cordon'}: ${rule.reason}`.slice(0, 512),
+          FindingCriteria: filterCriteria(rule.type ?? '*', place.accountId, place.region),
+        }),
+      );
+    } catch (err) {
+      // A run cut off after CreateFilter and before recording it: the filter is there.
+      if ((err as { name?: string }).name === 'BadRequestException' && /already exists/i.test(errorMessage(err))) return;
+      throw err;
+    }
+  }
+
+  /** Ticker: filters that could not be created yet, for rules that still apply. */
+  async retryPendingFilters(): Promise<void> {
+    for (const r of await this.store.activeSuppressions()) {
+      if (r.filtersPending?.length && !r.liftRequestedAt && !r.liftedAt) await this.createFilters(r.id);
+    }
   }
 
   /**
@@ -119,7 +162,8 @@ export class SuppressionService {
         }
       }
     }
-    const next: SuppressionRule = { ...rule, filters: left, ...(left.length === 0 ? { liftedAt: this.opts.now().toISOString() } : {}) };
+    // Nothing more is created for a rule that stopped applying.
+    const next: SuppressionRule = { ...rule, filters: left, filtersPending: [], ...(left.length === 0 ? { liftedAt: this.opts.now().toISOString() } : {}) };
     await this.store.putSuppression(next);
     return next;
   }

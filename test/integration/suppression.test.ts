@@ -70,6 +70,7 @@ describe('suppressions made in Slack', () => {
 
   it('suppresses matching findings with the rule id and posts nothing; lifting brings cases back and removes the filter', async () => {
     const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise', forMs: 7 * 86_400_000 });
+    await cordon.control().inProcess!.idle();
     expect(rule).toMatchObject({ author: 'U0CMD', reason: 'scanner noise', expires: '2026-11-29T02:00:00.000Z' });
     expect(await filters()).toEqual([`cordon-${rule.id}`]);
     expect(await filter(`cordon-${rule.id}`)).toEqual({
@@ -93,6 +94,7 @@ describe('suppressions made in Slack', () => {
 
   it('an expired rule stops applying and its filter goes', async () => {
     const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/*', accounts: [PROD], regions: [REGION], reason: 'short', forMs: 3600_000 });
+    await cordon.control().inProcess!.idle();
     expect(await filters()).toHaveLength(1);
     // A glob type is a GuardDuty `Matches` condition, so the filter archives what the rule suppresses.
     expect(await filter(`cordon-${rule.id}`)).toEqual({
@@ -109,6 +111,7 @@ describe('suppressions made in Slack', () => {
 
   it('a filter GuardDuty refuses to delete on lift stays on record and the ticker deletes it later; triage stops at once', async () => {
     const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise', forMs: 7 * 86_400_000 });
+    await cordon.control().inProcess!.idle();
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
 
     await cordon.control().suppression.lift(who, rule.id);
@@ -135,6 +138,7 @@ describe('suppressions made in Slack', () => {
 
   it('an expired rule whose filter delete fails is retired only once the ticker has deleted the filter', async () => {
     const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/*', accounts: [PROD], regions: [REGION], reason: 'short', forMs: 3600_000 });
+    await cordon.control().inProcess!.idle();
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
     clock += 2 * 3600_000;
     expect(await cordon.control().suppression.sweepExpired()).toEqual([]);
@@ -168,6 +172,7 @@ describe('suppressions made in Slack', () => {
     }
     const ruleId = /`(s-[0-9a-f]{6})`/.exec(slack.ephemerals().find((e) => (e.text ?? '').startsWith('Suppression rule'))!.text!)![1]!;
     expect(await cordon.store.getSuppression(ruleId)).toMatchObject({ author: 'U0CMD', type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], expires: '2026-12-22T02:00:00.000Z', caseId: first.casesOpened[0] });
+    await cordon.control().inProcess!.idle();
     expect(await filter(`cordon-${ruleId}`)).toMatchObject({ Action: 'ARCHIVE' });
     await cordon.slack!.publisher.flush();
     const posts = slack.calls('chat.postMessage').length;
@@ -196,17 +201,43 @@ describe('suppressions made in Slack', () => {
       return slack.ephemerals()[seen]!.text ?? '';
     };
     const held = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    await cordon.control().inProcess!.idle();
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
     expect(await answer(`unsuppress ${held.id}`)).toBe(`Suppression rule \`${held.id}\` no longer applies; 1 GuardDuty filter could not be deleted yet and Cordon keeps retrying (the log says why).`);
     aws.sb.clearFaults();
     const clean = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/TorIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    await cordon.control().inProcess!.idle();
     expect(await answer(`unsuppress ${clean.id}`)).toBe(`Suppression rule \`${clean.id}\` lifted.`);
+  });
+
+  it('makes no GuardDuty call while the request is answered; a filter GuardDuty refuses to create is made by a later tick', async () => {
+    aws.sb.failCall('CreateFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
+    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise' });
+    expect(aws.sb.calls({ service: 'guardduty' })).toEqual([]);
+    expect(rule.filtersPending).toEqual([{ accountId: PROD, region: REGION }]);
+    await cordon.control().inProcess!.idle();
+    expect(await filters()).toEqual([]);
+    expect((await cordon.store.getSuppression(rule.id))!.filtersPending).toEqual([{ accountId: PROD, region: REGION }]);
+    // The rule applies in Cordon all the same.
+    expect((await cordon.pipeline.ingestDocument(finding(10), 't')).suppressed).toBe(1);
+
+    aws.sb.clearFaults();
+    clock += 60_000;
+    await tick();
+    expect(await filters()).toEqual([`cordon-${rule.id}`]);
+    expect(await cordon.store.getSuppression(rule.id)).toMatchObject({ filtersPending: [], filters: [{ accountId: PROD, region: REGION, name: `cordon-${rule.id}` }] });
+    // Run again (a job re-run after a crash): nothing new, nothing lost.
+    await cordon.store.putSuppression({ ...(await cordon.store.getSuppression(rule.id))!, filtersPending: [{ accountId: PROD, region: REGION }] });
+    await cordon.control().suppression.createFilters(rule.id);
+    expect(await filters()).toEqual([`cordon-${rule.id}`]);
+    expect((await cordon.store.getSuppression(rule.id))!.filters).toHaveLength(1);
   });
 
   it('needs a commander for suppress and unsuppress', async () => {
     const resp = { ...who, userId: 'U0RESP' };
     await expect(cordon.control().suppression.suppress(resp, { type: 'Recon:*', accounts: [], regions: [], reason: 'x' })).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
     const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:*', accounts: [], regions: [], reason: 'x' });
+    await cordon.control().inProcess!.idle();
     await expect(cordon.control().suppression.lift(resp, rule.id)).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
     expect(await cordon.store.activeSuppressions()).toHaveLength(1);
   });

@@ -25,6 +25,8 @@ export interface SuppressionRule {
   /** When the rule was retired: stopped applying and no GuardDuty filter left. Lifted rules stay stored (audit). */
   liftedAt?: string;
   liftedBy?: string;
+  /** Where a GuardDuty ARCHIVE filter is still to be created (a job does it; the ticker retries). */
+  filtersPending?: { accountId: string; region: string }[];
   /** GuardDuty ARCHIVE filters of the rule that still exist (still to delete once it stops applying), per account and region. */
   filters?: { accountId: string; region: string; detectorId: string; name: string }[];
   caseId?: string;

@@ -196,7 +196,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         });
         await respond({
           response_type: 'ephemeral',
-          text: `Suppression rule \`${rule.id}\` for \`${safeText(cmd.type, 100)}\`${rule.expires ? ` until ${rule.expires.slice(0, 16).replace('T', ' ')} UTC` : ''}${rule.filters?.length ? `; GuardDuty filters: ${rule.filters.length}` : ''}. Lift it with \`/ir unsuppress ${rule.id}\`.`,
+          text: `Suppression rule \`${rule.id}\` for \`${safeText(cmd.type, 100)}\`${rule.expires ? ` until ${rule.expires.slice(0, 16).replace('T', ' ')} UTC` : ''}${rule.filtersPending?.length ? `; its GuardDuty ARCHIVE filter${rule.filtersPending.length === 1 ? ' follows' : `s follow in ${rule.filtersPending.length} account/region pairs`}` : ''}. Lift it with \`/ir unsuppress ${rule.id}\`.`,
         });
         return;
       }

@@ -32,6 +32,7 @@ const JOBS: [string, Job][] = [
   ['apply', { type: 'apply', actionId: ACTION, by: 'U0APPROVER' }],
   ['revert', { type: 'revert', actionId: ACTION, by: 'U0RESP' }],
   ['bridge', { type: 'bridge', caseId: CASE }],
+  ['suppression-filters', { type: 'suppression-filters', ruleId: 's-1a2b3c' }],
   ['report', { type: 'report', caseId: CASE, by: 'U0RESP', channelId: 'C0CASE' }],
   ['publish', { type: 'publish' }],
 ];

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
-import type { Store, StoredJob } from '../store/store';
+import { leaseOwner, takeLease, withLease, type LeaseSpec } from '../store/lease';
+import type { StoredJob, Store } from '../store/store';
 import type { Job, JobHandler, JobQueue } from './job-queue';
 
 /** Options for {@link InProcessQueue}. */
@@ -29,7 +30,7 @@ const RECOVER_BATCH = 100;
  */
 export class InProcessQueue implements JobQueue {
   /** Names this process's leases; another process (or this one restarted) is someone else. */
-  readonly owner = `proc-${process.pid}-${randomUUID().slice(0, 8)}`;
+  readonly owner = leaseOwner('proc');
   private readonly inFlight = new Set<Promise<void>>();
   private readonly running = new Set<string>();
   private readonly now: () => Date;
@@ -65,7 +66,7 @@ export class InProcessQueue implements JobQueue {
       // Marked before the await: a second recover() running beside this one skips it.
       this.running.add(j.id);
       // A live holder (another process) keeps its lease, and so its job.
-      if (!(await this.claim(j.id))) {
+      if (!(await takeLease(store, this.lease(j.id)))) {
         this.running.delete(j.id);
         continue;
       }
@@ -81,11 +82,8 @@ export class InProcessQueue implements JobQueue {
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 
-  private claim(id: string): Promise<boolean> {
-    const store = this.opts.store;
-    if (!store) return Promise.resolve(true);
-    const now = this.now();
-    return store.acquireLease(`job:${id}`, this.owner, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString());
+  private lease(id: string): LeaseSpec {
+    return { name: `job:${id}`, owner: this.owner, ttlMs: this.leaseMs, now: this.now };
   }
 
   private start(j: StoredJob, recovered: boolean): void {
@@ -103,17 +101,15 @@ export class InProcessQueue implements JobQueue {
     // After the listener's ack: the job never delays the answer Slack is waiting for.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const store = this.opts.store;
-    if (!(await this.claim(j.id))) return;
-    const renew = store ? setInterval(() => void this.claim(j.id).catch(() => undefined), Math.max(1000, this.leaseMs / 3)) : undefined;
-    try {
-      await this.handler(j.job, { recovered });
-    } finally {
-      clearInterval(renew);
-      // Done, or failed and already reported: either way it is not run again.
-      if (store) {
+    if (!store) return this.handler(j.job, { recovered });
+    // Another process holding the lease runs it.
+    await withLease(store, this.lease(j.id), async () => {
+      try {
+        await this.handler(j.job, { recovered });
+      } finally {
+        // Done, or failed and already reported: either way it is not run again.
         await store.deleteJob(j.id);
-        await store.releaseLease(`job:${j.id}`, this.owner);
       }
-    }
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, type FindingCriteria, type GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { ContainmentService } from '../containment/containment-service';
-import type { SuppressionRule } from '../domain/triage/suppression';
+import { hasStopped, type SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode, errorMessage } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
@@ -74,7 +74,7 @@ export class SuppressionService {
   async createFilters(ruleId: string): Promise<void> {
     let rule = await this.store.getSuppression(ruleId);
     for (const place of [...(rule?.filtersPending ?? [])]) {
-      if (!rule || rule.liftRequestedAt || rule.liftedAt) return;
+      if (!rule || hasStopped(rule)) return;
       const { accountId, region } = place;
       try {
         const gd = (await this.containment.clientsFor(accountId, { actionId: ruleId, requestedBy: rule.author ?? 'cordon' })).guardduty(region);
@@ -89,7 +89,7 @@ export class SuppressionService {
           // Recorded even when the rule was lifted meanwhile, so the sweep deletes it.
           filters: [...(fresh.filters ?? []).filter((f) => f.accountId !== accountId || f.region !== region), ...(detectorId ? [{ accountId, region, detectorId, name }] : [])],
         };
-        if (fresh.liftRequestedAt || fresh.liftedAt) {
+        if (hasStopped(fresh)) {
           // Lifted while this filter was being made: it goes again at once (the sweep retries).
           const { liftedAt: _retired, ...stopped } = rule;
           await this.retire({ ...stopped, liftRequestedAt: fresh.liftRequestedAt ?? fresh.liftedAt }, 'cordon');
@@ -123,7 +123,7 @@ export class SuppressionService {
   /** Ticker: filters that could not be created yet, for rules that still apply. */
   async retryPendingFilters(): Promise<void> {
     for (const r of await this.store.activeSuppressions()) {
-      if (r.filtersPending?.length && !r.liftRequestedAt && !r.liftedAt) await this.createFilters(r.id);
+      if (r.filtersPending?.length && !hasStopped(r)) await this.createFilters(r.id);
     }
   }
 
@@ -135,7 +135,7 @@ export class SuppressionService {
   async lift(who: Requester, ruleId: string, caseId?: string): Promise<SuppressionRule> {
     await this.authorizer.authorize(who, 'unsuppress', { ...(caseId ? { caseId } : {}) });
     const rule = await this.store.getSuppression(ruleId);
-    if (!rule || rule.liftedAt || rule.liftRequestedAt) {
+    if (!rule || hasStopped(rule)) {
       throw new CordonError(ErrorCode.INPUT_INVALID, `no active suppression rule ${ruleId.slice(0, 40)} (rules made in Slack look like s-1a2b3c)`);
     }
     const stopped: SuppressionRule = { ...rule, liftRequestedAt: this.opts.now().toISOString(), liftedBy: who.userId };

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Case, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { caseChannelName } from '../domain/cases/channel-name';
@@ -6,6 +5,7 @@ import { BAND_LABEL } from '../domain/triage/bands';
 import { safeText } from '../domain/text/mrkdwn';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
+import { leaseOwner, withLease, type LeaseSpec } from '../store/lease';
 import type { Store } from '../store/store';
 import { renderCaseCard, renderIndexLine } from './blocks/case-card';
 import { DIGEST_MAX_FINDINGS, renderDigest } from './blocks/digest-message';
@@ -64,7 +64,7 @@ const BATCH = 200;
  */
 export class CasePublisher {
   private readonly now: () => Date;
-  private readonly owner = `publisher-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly lease: LeaseSpec;
   private readonly groupMembers = new Map<string, string[]>();
   private botUserId: string | undefined;
 
@@ -75,6 +75,7 @@ export class CasePublisher {
     private readonly opts: PublisherOptions,
   ) {
     this.now = opts.now ?? (() => new Date());
+    this.lease = { name: LEASE, owner: leaseOwner('publisher'), ttlMs: LEASE_MS, now: this.now };
   }
 
   private inFlight: Promise<FlushResult> | undefined;
@@ -102,28 +103,17 @@ export class CasePublisher {
     return this.next;
   }
 
-  private takeLease(): Promise<boolean> {
-    const now = this.now();
-    return this.store.acquireLease(LEASE, this.owner, new Date(now.getTime() + LEASE_MS).toISOString(), now.toISOString());
-  }
-
   /** Runs `fn` holding the publisher lease; undefined when another process kept it for `leaseWaitMs`. */
   private async withLease<T>(fn: () => Promise<T>): Promise<T | undefined> {
     const deadline = Date.now() + (this.opts.leaseWaitMs ?? 10_000);
-    while (!(await this.takeLease())) {
+    for (;;) {
+      const r = await withLease(this.store, this.lease, fn);
+      if (r.held) return r.value;
       if (Date.now() >= deadline) {
         this.log.info({ lease: LEASE }, 'another process is posting to Slack; leaving the work to it');
         return undefined;
       }
       await new Promise((r) => setTimeout(r, LEASE_POLL_MS));
-    }
-    // Renewed on a timer, not per post: one Slack call may wait out a long Retry-After.
-    const renew = setInterval(() => void this.takeLease().catch(() => undefined), LEASE_MS / 3);
-    try {
-      return await fn();
-    } finally {
-      clearInterval(renew);
-      await this.store.releaseLease(LEASE, this.owner);
     }
   }
 

@@ -64,6 +64,11 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
+/** A rule made in Slack that was lifted (or expired and swept): it no longer applies, whatever its filters. */
+export function hasStopped(rule: SuppressionRule): boolean {
+  return Boolean(rule.liftRequestedAt ?? rule.liftedAt);
+}
+
 /** The first rule that matches the finding and has neither expired nor been lifted. */
 export function matchSuppression(
   finding: Finding,
@@ -72,7 +77,7 @@ export function matchSuppression(
   now: Date,
 ): SuppressionRule | undefined {
   return rules.find((rule) => {
-    if (rule.liftRequestedAt || rule.liftedAt) return false;
+    if (hasStopped(rule)) return false;
     if (rule.expires && Date.parse(rule.expires) <= now.getTime()) return false;
     if (rule.type && !globToRegExp(rule.type).test(finding.type)) return false;
     if (rule.accounts?.length && !rule.accounts.includes(finding.accountId)) return false;

@@ -66,7 +66,9 @@ export function buttonBody(p: { actionId: string; value: string; user: string; c
 /** POSTs a signed body to Bolt; returns status, body and how long the ack took. */
 export async function postSigned(url: string, body: string, opts: SignOptions = {}): Promise<{ status: number; text: string; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: slackHeaders(body, opts), body });
+  // A fresh connection each time, as Slack's own deliveries come: reusing an idle keep-alive
+  // socket races the server closing it, and a loaded machine loses that race (ECONNRESET).
+  const res = await fetch(url, { method: 'POST', headers: { ...slackHeaders(body, opts), connection: 'close' }, body });
   const text = await res.text();
   return { status: res.status, text, ms: performance.now() - t0 };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_FORM, parseDuration } from '../domain/duration';
 
 const duration = (fallback: string) =>

@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CordonError, ErrorCode } from '../errors';
 import type { Job, JobQueue } from './job-queue';
 

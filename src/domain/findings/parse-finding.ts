@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding, FindingResource } from './finding';
 import { camelizeKeys } from './normalize-keys';
 

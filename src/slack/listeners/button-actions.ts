@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { z } from 'zod';
+import * as z from 'zod';
 import { containableTarget } from '../../domain/actions/target';
 import { ACTION_ID_PATTERN } from '../../domain/commands/ir-command';
 import { CordonError, ErrorCode } from '../../errors';

@@ -1,43 +1,25 @@
-import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Config } from './config/load-config';
-import { Triage } from './domain/triage/triage';
 import type { Logger } from './log';
-import { FindingPipeline } from './services/finding-pipeline';
-import { CasePublisher } from './slack/case-publisher';
-import { slackLogger } from './slack/slack-logger';
-import { openStore } from './store/open-store';
-import type { Store } from './store/store';
 import { CrossAccountClients, realClientFactory, type ClientFactory } from './aws/aws-clients';
 import { ContainmentService } from './containment/containment-service';
 import { ConfigError } from './config/load-config';
+import { requireSlackParts, wireBase, type BaseOptions, type FrontDoor } from './front-door';
 import { buildSlackControl, type SlackControl } from './services/slack-control';
 import type { InProcessQueue } from './jobs/in-process-queue';
 import type { JobQueue } from './jobs/job-queue';
 
-/** The wired application: one per process (or per warm Lambda container). */
-export interface Cordon {
-  config: Config;
-  log: Logger;
-  store: Store;
-  pipeline: FindingPipeline;
-  /** The clock everything here runs on (tests: a fake one). */
-  now: () => Date;
-  /** Absent when no bot token is configured (e.g. `cordon ingest --no-slack`). */
-  slack?: { client: WebClient; publisher: CasePublisher };
+/**
+ * The wired application with its AWS side: one per process (or per warm `worker` and
+ * `ticker` container). The `slack` and `findings` functions run the lighter {@link FrontDoor}.
+ */
+export interface Cordon extends FrontDoor {
   /** Throws CONFIG.INVALID naming `containmentRole` when the config has none. */
   containment(): ContainmentService;
   /** Access, cases, actions and the worker for the Slack front door (needs Slack and containment). */
   control(): SlackControl & { inProcess?: InProcessQueue };
-  close(): Promise<void>;
 }
 
-export interface WireOptions {
-  /** Use this store instead of opening `CORDON_STORE` (tests). */
-  store?: Store;
-  /** Overrides for the WebClient (tests shorten retries). */
-  webClientOptions?: WebClientOptions;
-  now?: () => Date;
-  random?: () => number;
+export interface WireOptions extends BaseOptions {
   /** AWS clients (tests attach them to the simulated AWS). */
   clientFactory?: ClientFactory;
   /** Replaces real waiting (the untrack window) in tests. */
@@ -46,46 +28,9 @@ export interface WireOptions {
   queue?: JobQueue;
 }
 
-/** Builds the triage policy from the config. */
-export function triageFromConfig(config: Config): Triage {
-  return new Triage({
-    routing: config.triage.routing,
-    knownCidrs: config.triage.knownCidrs,
-    suppressions: config.triage.suppressions,
-  });
-}
-
-/** Slack WebClient pointed at Slack or at `SLACK_API_URL` (the sandbox). */
-export function createWebClient(config: Config, token: string, options: WebClientOptions = {}): WebClient {
-  return new WebClient(token, {
-    ...(config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {}),
-    ...options,
-  });
-}
-
 export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordon {
-  const store = opts.store ?? openStore(config.env.CORDON_STORE, { region: config.env.AWS_REGION ?? config.regions[0] });
-  const pipeline = new FindingPipeline(store, triageFromConfig(config), log, {
-    correlationWindowMs: config.triage.correlationWindow,
-    ...(config.triage.responderGroup ? { responderGroup: config.triage.responderGroup } : {}),
-    ...(opts.now ? { now: opts.now } : {}),
-    ...(opts.random ? { random: opts.random } : {}),
-  });
-  let slack: Cordon['slack'];
-  if (config.env.SLACK_BOT_TOKEN) {
-    const client = createWebClient(config, config.env.SLACK_BOT_TOKEN, { logger: slackLogger(log), ...opts.webClientOptions });
-    const publisher = new CasePublisher(client, store, log, {
-      triageChannel: config.channels.triage,
-      prefix: config.channels.prefix,
-      privateChannels: config.channels.private,
-      invite: config.channels.invite,
-      inviteGroups: config.channels.inviteGroups,
-      inviteResourceOwners: config.channels.inviteResourceOwners,
-      cardEditIntervalMs: config.triage.cardEditInterval,
-      ...(opts.now ? { now: opts.now } : {}),
-    });
-    slack = { client, publisher };
-  }
+  const base = wireBase(config, log, opts);
+  const { store } = base;
   let containment: ContainmentService | undefined;
   const getContainment = (): ContainmentService => {
     if (containment) return containment;
@@ -105,7 +50,6 @@ export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordo
     });
     containment = new ContainmentService(store, accounts, factory, log, {
       settings: { untrackSeconds: config.containment.untrackSeconds, snapshots: config.containment.snapshots },
-      environments: Object.fromEntries(config.accounts.map((a) => [a.id, a.environment])),
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
@@ -115,7 +59,7 @@ export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordo
   let control: (SlackControl & { inProcess?: InProcessQueue }) | undefined;
   const getControl = () => {
     if (control) return control;
-    if (!slack) throw new ConfigError('Slack is not configured', ['missing environment variable SLACK_BOT_TOKEN (the bot token, xoxb-…)']);
+    const slack = requireSlackParts(base.slack);
     control = buildSlackControl({
       config,
       store,
@@ -123,11 +67,11 @@ export function wire(config: Config, log: Logger, opts: WireOptions = {}): Cordo
       publisher: slack.publisher,
       containment: getContainment(),
       log,
-      now: opts.now ?? (() => new Date()),
+      now: base.now,
       random: opts.random ?? Math.random,
       ...(opts.queue ? { queue: opts.queue } : {}),
     });
     return control;
   };
-  return { config, log, store, pipeline, now: opts.now ?? (() => new Date()), ...(slack ? { slack } : {}), containment: getContainment, control: getControl, close: () => store.close() };
+  return { ...base, containment: getContainment, control: getControl };
 }

@@ -4,6 +4,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { assertAccountAllowed } from '../containment/action-ledger';
 import { CordonError, ErrorCode } from '../errors';
 
 /** Builds SDK clients; tests hand in one whose clients are attached to the simulated AWS. */
@@ -78,14 +79,13 @@ export class CrossAccountClients {
     private readonly opts: AssumeOptions,
   ) {}
 
+  /** The accounts Cordon may act in (the config's accounts). */
+  get allowedAccounts(): readonly string[] {
+    return this.opts.allowedAccounts;
+  }
+
   assertAllowed(accountId: string): void {
-    if (!this.opts.allowedAccounts.includes(accountId)) {
-      throw new CordonError(
-        ErrorCode.ACCOUNT_NOT_ALLOWED,
-        `account ${accountId} is not in Cordon's allowlist (accounts in the config); Cordon acts only in listed accounts`,
-        { accountId },
-      );
-    }
+    assertAccountAllowed(this.opts.allowedAccounts, accountId);
   }
 
   async forAccount(accountId: string, who: SessionIdentity): Promise<AccountClients> {

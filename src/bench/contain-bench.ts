@@ -113,7 +113,7 @@ function world(seed: number, mode: Mode = 'cordon'): { sb: AwsSandbox; service: 
     new CrossAccountClients(factory, { roleName: 'CordonContainment', externalId: 'bench', sessionSeconds: 3600, allowedAccounts: [PROD] }),
     factory,
     silentLogger,
-    { settings: { untrackSeconds: 0, snapshots: true }, environments: { [PROD]: 'production' } },
+    { settings: { untrackSeconds: 0, snapshots: true } },
   );
   return { sb, service, store, spans };
 }

@@ -6,6 +6,7 @@ import { CordonError, ErrorCode, errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { ContainmentSettings, PlanContext, Playbook, StepContext } from './playbook';
+import { ActionLedger } from './action-ledger';
 import { PLAYBOOKS } from './playbooks';
 
 /** Told about every step as it happens (Slack threads a line per step; the CLI prints one). */
@@ -30,8 +31,6 @@ export interface ContainRequest {
 
 export interface ContainmentOptions {
   settings: ContainmentSettings;
-  /** Account id → environment, for approval rules and plan text. */
-  environments: Record<string, string>;
   heartbeatMs?: number;
   now?: () => Date;
   random?: () => number;
@@ -51,6 +50,7 @@ export class ContainmentService {
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly shared = new Map<string, Promise<unknown>>();
+  private readonly ledger: ActionLedger;
 
   constructor(
     private readonly store: Store,
@@ -63,6 +63,7 @@ export class ContainmentService {
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random ?? Math.random;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.ledger = new ActionLedger(store, accounts.allowedAccounts, this.now);
   }
 
   /** Parses and resolves the target (account of a bare key id included) and checks the allowlist. */
@@ -88,14 +89,6 @@ export class ContainmentService {
     return this.accounts.forAccount(accountId, who);
   }
 
-  /** Allowlist check alone (no AWS call), for listeners that must answer at once. */
-  resolveAllowed(accountId: string): void {
-    this.accounts.assertAllowed(accountId);
-  }
-
-  environmentOf(accountId: string): string {
-    return this.opts.environments[accountId] ?? 'unknown';
-  }
 
   /**
    * Reads the resource and records the plan. The prior state is captured here, once:
@@ -155,16 +148,9 @@ export class ContainmentService {
     });
   }
 
-  /** Compare-and-set a transition; false when the action is not in one of `from` (someone else moved it). */
-  async transition(id: string, from: Action['status'][], patch: Partial<Action>): Promise<Action | undefined> {
-    for (let i = 0; i < 5; i++) {
-      const a = await this.store.getAction(id);
-      if (!a) throw new CordonError(ErrorCode.INPUT_INVALID, `no action ${id}`);
-      if (!from.includes(a.status)) return undefined;
-      const next = { ...a, ...patch, updatedAt: this.now().toISOString() };
-      if (await this.store.updateAction(next)) return next;
-    }
-    return undefined;
+  /** Compare-and-set a transition (see {@link ActionLedger.transition}). */
+  transition(id: string, from: Action['status'][], patch: Partial<Action>): Promise<Action | undefined> {
+    return this.ledger.transition(id, from, patch);
   }
 
   /**

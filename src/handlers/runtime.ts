@@ -1,11 +1,11 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError, loadConfig, parseEnv } from '../config/load-config';
-import { wire, type Cordon } from '../container';
+import { ConfigError, loadConfig, parseEnv, type Config } from '../config/load-config';
+import type { Cordon } from '../container';
+import { wireFrontDoor, type FrontDoor } from '../front-door';
 import { LambdaQueue } from '../jobs/lambda-queue';
-import { createLogger } from '../log';
-
-let warm: Promise<Cordon> | undefined;
+import type { JobQueue } from '../jobs/job-queue';
+import { createLogger, type Logger } from '../log';
 
 /** SSM parameter name (under the prefix) → environment variable it fills. */
 const SECRETS: Record<string, string> = { 'slack-bot-token': 'SLACK_BOT_TOKEN', 'slack-signing-secret': 'SLACK_SIGNING_SECRET' };
@@ -31,27 +31,50 @@ async function environment(env: Record<string, string | undefined>): Promise<Rec
   return filled;
 }
 
-/**
- * One wired Cordon per warm Lambda container: the config is parsed once, here, from
- * the environment the function was deployed with (plus its SSM secrets).
- */
-export function lambdaCordon(): Promise<Cordon> {
-  warm ??= (async () => {
-    const config = loadConfig(await environment(process.env));
-    const worker = config.env.CORDON_WORKER_FUNCTION;
-    const region = config.env.AWS_REGION ?? config.regions[0] ?? 'us-east-1';
-    return wire(config, createLogger(config.env.LOG_LEVEL), {
-      ...(worker ? { queue: new LambdaQueue(new LambdaClient({ region, retryMode: 'adaptive', maxAttempts: 3 }), worker) } : {}),
-    });
-  })().catch((err: unknown) => {
-    // A failed cold start must not poison the container: the next invocation tries again.
-    warm = undefined;
-    throw err;
-  });
-  return warm;
+/** What every function is wired from: the config (parsed once, here), a logger and the worker queue. */
+export interface LambdaSetting {
+  config: Config;
+  log: Logger;
+  /** The `worker` function, when `CORDON_WORKER_FUNCTION` names it. */
+  queue?: JobQueue;
 }
 
-/** Tests hand in their own wiring. */
+async function setting(): Promise<LambdaSetting> {
+  const config = loadConfig(await environment(process.env));
+  const worker = config.env.CORDON_WORKER_FUNCTION;
+  const region = config.env.AWS_REGION ?? config.regions[0] ?? 'us-east-1';
+  return {
+    config,
+    log: createLogger(config.env.LOG_LEVEL),
+    ...(worker ? { queue: new LambdaQueue(new LambdaClient({ region, retryMode: 'adaptive', maxAttempts: 3 }), worker) } : {}),
+  };
+}
+
+let given: Cordon | undefined;
+
+/**
+ * Once per warm container: the wiring `build` makes from the function's environment (plus
+ * its SSM secrets). A failed cold start does not poison the container: the next invocation
+ * tries again. Tests hand in their own wiring with {@link setLambdaCordon}.
+ */
+export function warmOnce<T>(build: (s: LambdaSetting) => T): () => Promise<T | Cordon> {
+  let warm: Promise<T> | undefined;
+  return () => {
+    if (given) return Promise.resolve(given);
+    warm ??= setting()
+      .then(build)
+      .catch((err: unknown) => {
+        warm = undefined;
+        throw err;
+      });
+    return warm;
+  };
+}
+
+/** The `slack` and `findings` functions: the front door, whose jobs the `worker` function runs. */
+export const lambdaFrontDoor: () => Promise<FrontDoor> = warmOnce((s) => wireFrontDoor(s.config, s.log, s.queue ? { queue: s.queue } : {}));
+
+/** Tests hand in their own wiring (used by every function). */
 export function setLambdaCordon(c: Cordon | undefined): void {
-  warm = c ? Promise.resolve(c) : undefined;
+  given = c;
 }

@@ -2,14 +2,14 @@ import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { requireSlack } from '../config/load-config';
 import { registerListeners } from '../slack/listeners/register';
 import { slackLogger } from '../slack/slack-logger';
-import { lambdaCordon } from './runtime';
+import { lambdaFrontDoor } from './runtime';
 
 type LambdaHandler = Awaited<ReturnType<AwsLambdaReceiver['start']>>;
 
 let started: { handler: LambdaHandler; for: unknown } | undefined;
 
 async function boltHandler(): Promise<LambdaHandler> {
-  const cordon = await lambdaCordon();
+  const cordon = await lambdaFrontDoor();
   // One Bolt app per warm container; a new Cordon (tests set one) gets its own.
   if (started?.for === cordon) return started.handler;
   const slack = requireSlack(cordon.config, { signingSecret: true });

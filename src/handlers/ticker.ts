@@ -1,5 +1,5 @@
 import { clockTick } from '../services/clock-tick';
-import { lambdaCordon } from './runtime';
+import { lambdaCordon } from './worker-runtime';
 
 /** The `ticker` function, on `rate(1 minute)`: Cordon's clock on Lambda. The scheduled event carries nothing it needs: the clock is read here. */
 export async function handler(_event?: unknown): Promise<{ ok: true }> {

@@ -1,5 +1,5 @@
 import { jobFromEvent } from '../jobs/lambda-queue';
-import { lambdaCordon } from './runtime';
+import { lambdaCordon } from './worker-runtime';
 
 /** The `worker` function: runs one job the `slack` function enqueued (AWS reads and changes happen here). */
 export async function handler(event: unknown): Promise<{ ok: boolean }> {

@@ -19,8 +19,8 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
     await control.inProcess?.recover();
     await control.actions.expirePending();
     await control.escalation.tick();
-    await control.suppression.sweepExpired();
-    await control.suppression.retryPendingFilters();
+    await control.filters.sweepExpired();
+    await control.filters.retryPendingFilters();
     await cordon.containment().sweepInterrupted(HEARTBEAT_STALE_MS);
   }
   if (await digestDue(cordon.store, cordon.config.triage.digestEvery, now)) {

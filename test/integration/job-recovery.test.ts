@@ -111,8 +111,8 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
     const caseId = (await cordon.control().cases.forTarget({ kind: 'ec2-instance', ref: `arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, partition: 'aws', accountId: SANDBOX, region: REGION, id: inst.instanceId }, RESP)).case.id;
     await cordon.slack!.publisher.flush();
     const request = { target: `arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, requestedBy: RESP, caseId, dryRun: true, requestId: 'R-00000000-0000-4000-8000-000000000001' };
-    const a1 = await cordon.control().actions.planAndPost(request);
-    const a2 = await cordon.control().actions.planAndPost(request);
+    const a1 = await cordon.control().containmentJobs.planAndPost(request);
+    const a2 = await cordon.control().containmentJobs.planAndPost(request);
     expect(a2.id).toBe(a1.id);
     expect(await aws.store.listActions({ caseId })).toHaveLength(1);
     const c = (await aws.store.getCase(caseId))!;

@@ -87,6 +87,7 @@ describe('suppressions made in Slack', () => {
     expect(slack.calls('chat.postMessage')).toHaveLength(posts);
 
     await cordon.control().suppression.lift(who, rule.id);
+    await cordon.control().inProcess!.idle();
     expect(await filters()).toEqual([]);
     const after = await cordon.pipeline.ingestDocument(finding(2), 't');
     expect(after.casesOpened).toHaveLength(1);
@@ -104,7 +105,7 @@ describe('suppressions made in Slack', () => {
     expect(await archivedInGuardDuty(1, 'Recon:IAMUser/TorIPCaller')).toBe(true);
     expect(await archivedInGuardDuty(2, 'UnauthorizedAccess:IAMUser/TorIPCaller')).toBe(false);
     clock += 2 * 3600_000;
-    expect(await cordon.control().suppression.sweepExpired()).toEqual([rule.id]);
+    expect(await cordon.control().filters.sweepExpired()).toEqual([rule.id]);
     expect(await filters()).toEqual([]);
     expect((await cordon.pipeline.ingestDocument(finding(3), 't')).casesOpened).toHaveLength(1);
   });
@@ -141,7 +142,7 @@ describe('suppressions made in Slack', () => {
     await cordon.control().inProcess!.idle();
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
     clock += 2 * 3600_000;
-    expect(await cordon.control().suppression.sweepExpired()).toEqual([]);
+    expect(await cordon.control().filters.sweepExpired()).toEqual([]);
     expect(await filters()).toEqual([`cordon-${rule.id}`]);
     expect((await cordon.pipeline.ingestDocument(finding(7), 't')).casesOpened).toHaveLength(1);
     aws.sb.clearFaults();
@@ -187,7 +188,7 @@ describe('suppressions made in Slack', () => {
     expect(allMessages()).toBe(messages);
   });
 
-  it('/ir unsuppress says when a GuardDuty filter is still to be deleted, and when the rule is fully lifted', async () => {
+  it('/ir unsuppress answers before any GuardDuty call; the job deletes the filter, and the ticker retries a delete that failed', async () => {
     front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
     const events = `${front.address as string}/slack/events`;
     const answer = async (text: string): Promise<string> => {
@@ -202,12 +203,41 @@ describe('suppressions made in Slack', () => {
     };
     const held = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
     await cordon.control().inProcess!.idle();
+    expect(await filters()).toEqual([`cordon-${held.id}`]);
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
-    expect(await answer(`unsuppress ${held.id}`)).toBe(`Suppression rule \`${held.id}\` no longer applies; 1 GuardDuty filter could not be deleted yet and Cordon keeps retrying (the log says why).`);
-    aws.sb.clearFaults();
-    const clean = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/TorIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    expect(await answer(`unsuppress ${held.id}`)).toBe(`Suppression rule \`${held.id}\` no longer applies; its GuardDuty filter is being deleted (Cordon retries until it is gone).`);
     await cordon.control().inProcess!.idle();
-    expect(await answer(`unsuppress ${clean.id}`)).toBe(`Suppression rule \`${clean.id}\` lifted.`);
+    // The delete failed: the rule no longer applies, but stays on record with its filter.
+    expect((await cordon.pipeline.ingestDocument(finding(20), 't')).suppressed).toBe(0);
+    expect(await filters()).toEqual([`cordon-${held.id}`]);
+    expect((await cordon.store.activeSuppressions()).map((r) => r.id)).toContain(held.id);
+    aws.sb.clearFaults();
+    clock += 60_000;
+    await tick();
+    expect(await filters()).toEqual([]);
+    expect((await cordon.store.getSuppression(held.id))!.liftedAt).toBeDefined();
+    expect((await cordon.store.activeSuppressions()).map((r) => r.id)).not.toContain(held.id);
+
+    // A rule with no filter (no account or region named) is lifted on the spot.
+    const bare = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/TorIPCaller', accounts: [], regions: [], reason: 'noise' });
+    const calls = aws.sb.calls({ service: 'guardduty' }).length;
+    expect(await answer(`unsuppress ${bare.id}`)).toBe(`Suppression rule \`${bare.id}\` lifted.`);
+    expect(aws.sb.calls({ service: 'guardduty' })).toHaveLength(calls);
+    expect((await cordon.store.getSuppression(bare.id))!.liftedAt).toBeDefined();
+  });
+
+  it('lifting makes no GuardDuty call itself: the filter goes in a job', async () => {
+    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    await cordon.control().inProcess!.idle();
+    const calls = aws.sb.calls({ service: 'guardduty' }).length;
+    const lifted = await cordon.control().suppression.lift(who, rule.id);
+    expect(aws.sb.calls({ service: 'guardduty' })).toHaveLength(calls);
+    expect(lifted).toMatchObject({ liftedBy: 'U0CMD', filters: [{ name: `cordon-${rule.id}` }] });
+    // It no longer applies, though its filter is not deleted yet.
+    expect((await cordon.pipeline.ingestDocument(finding(21), 't')).suppressed).toBe(0);
+    await cordon.control().inProcess!.idle();
+    expect(await filters()).toEqual([]);
+    expect((await cordon.store.getSuppression(rule.id))!.liftedAt).toBeDefined();
   });
 
   it('makes no GuardDuty call while the request is answered; a filter GuardDuty refuses to create is made by a later tick', async () => {
@@ -228,7 +258,7 @@ describe('suppressions made in Slack', () => {
     expect(await cordon.store.getSuppression(rule.id)).toMatchObject({ filtersPending: [], filters: [{ accountId: PROD, region: REGION, name: `cordon-${rule.id}` }] });
     // Run again (a job re-run after a crash): nothing new, nothing lost.
     await cordon.store.putSuppression({ ...(await cordon.store.getSuppression(rule.id))!, filtersPending: [{ accountId: PROD, region: REGION }] });
-    await cordon.control().suppression.createFilters(rule.id);
+    await cordon.control().filters.createFilters(rule.id);
     expect(await filters()).toEqual([`cordon-${rule.id}`]);
     expect((await cordon.store.getSuppression(rule.id))!.filters).toHaveLength(1);
   });

@@ -132,7 +132,7 @@ describe('faults: the store failing a write', () => {
     const inst = h.sb.createInstance({ accountId: SANDBOX, region: REGION });
     const store = failingStore(h.store, method, failOn);
     const accounts = new CrossAccountClients(h.factory, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD, SANDBOX] });
-    const svc = new ContainmentService(store, accounts, h.factory, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: { [SANDBOX]: 'sandbox' }, sleep: () => Promise.resolve() });
+    const svc = new ContainmentService(store, accounts, h.factory, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, sleep: () => Promise.resolve() });
     const target = `arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`;
     let error: unknown;
     try {
@@ -162,7 +162,7 @@ const sb = new AwsSandbox({ seed: 101 });
 sb.importWorld(fs.readFileSync(worldFile, 'utf8'));
 const factory = sandboxClientFactory(sb, ${JSON.stringify(SECURITY_ACCOUNT)});
 const accounts = new CrossAccountClients(factory, { roleName: ${JSON.stringify(ROLE)}, externalId: ${JSON.stringify(EXTERNAL_ID)}, sessionSeconds: 3600, allowedAccounts: [${JSON.stringify(PROD)}] });
-const svc = new ContainmentService(SqliteStore.open(dbFile), accounts, factory, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: {}, sleep: () => Promise.resolve() });
+const svc = new ContainmentService(SqliteStore.open(dbFile), accounts, factory, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, sleep: () => Promise.resolve() });
 let applied = 0;
 svc.apply(actionId, 'U0ALICE', { onStep: (_a, _s, rec) => {
   if (rec.status === 'applied' && ++applied === Number(killAfter)) {
@@ -185,7 +185,7 @@ describe('faults: the process killed between two steps of an action', () => {
     const store1 = SqliteStore.open(dbFile);
     const factory1 = sandboxClientFactory(sb, SECURITY_ACCOUNT);
     const accounts1 = new CrossAccountClients(factory1, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
-    const svc1 = new ContainmentService(store1, accounts1, factory1, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: {}, sleep: () => Promise.resolve() });
+    const svc1 = new ContainmentService(store1, accounts1, factory1, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, sleep: () => Promise.resolve() });
     const planned = await svc1.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
     await store1.close();
     writeFileSync(worldFile, sb.exportWorld());
@@ -206,7 +206,7 @@ describe('faults: the process killed between two steps of an action', () => {
     const store2 = SqliteStore.open(dbFile);
     const factory2 = sandboxClientFactory(sb2, SECURITY_ACCOUNT);
     const accounts2 = new CrossAccountClients(factory2, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
-    const svc2 = new ContainmentService(store2, accounts2, factory2, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, environments: {}, sleep: () => Promise.resolve() });
+    const svc2 = new ContainmentService(store2, accounts2, factory2, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, sleep: () => Promise.resolve() });
     expect((await store2.getAction(planned.id))?.status).toBe('running');
     expect(await svc2.sweepInterrupted(0)).toEqual([planned.id]);
     const interrupted = (await store2.getAction(planned.id))!;

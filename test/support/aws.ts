@@ -35,7 +35,6 @@ export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: 
   let r = 0.3;
   const service = new ContainmentService(store, accounts, factory, silentLogger, {
     settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true },
-    environments: { [PROD]: 'production', [SANDBOX]: 'sandbox' },
     random: () => (r = (r + 0.618) % 1),
     sleep: () => Promise.resolve(),
   });

@@ -208,7 +208,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         await respond({
           response_type: 'ephemeral',
           text: pending
-            ? `Suppression rule \`${lifted.id}\` no longer applies; ${pending} GuardDuty filter${pending === 1 ? '' : 's'} could not be deleted yet and Cordon keeps retrying (the log says why).`
+            ? `Suppression rule \`${lifted.id}\` no longer applies; its GuardDuty filter${pending === 1 ? ' is' : `s in ${pending} account/region pairs are`} being deleted (Cordon retries until ${pending === 1 ? 'it is' : 'they are'} gone).`
             : `Suppression rule \`${lifted.id}\` lifted.`,
         });
         return;

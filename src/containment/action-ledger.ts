@@ -1,0 +1,45 @@
+import type { Action } from '../domain/actions/action';
+import { CordonError, ErrorCode } from '../errors';
+import type { Store } from '../store/store';
+
+/** Throws ACCOUNT.NOT_ALLOWED for an account outside Cordon's allowlist (the config's accounts). */
+export function assertAccountAllowed(allowedAccounts: readonly string[], accountId: string): void {
+  if (!allowedAccounts.includes(accountId)) {
+    throw new CordonError(
+      ErrorCode.ACCOUNT_NOT_ALLOWED,
+      `account ${accountId} is not in Cordon's allowlist (accounts in the config); Cordon acts only in listed accounts`,
+      { accountId },
+    );
+  }
+}
+
+/**
+ * The part of containment that touches only the store: the allowlist check and the
+ * compare-and-set of an action's status. Listeners (the `slack` function) need no more
+ * than this, so they never load the AWS side (playbooks and SDK clients), which runs
+ * only where jobs run.
+ */
+export class ActionLedger {
+  constructor(
+    private readonly store: Store,
+    private readonly allowedAccounts: readonly string[],
+    private readonly now: () => Date,
+  ) {}
+
+  /** Allowlist check alone (no AWS call), for listeners that must answer at once. */
+  assertAllowed(accountId: string): void {
+    assertAccountAllowed(this.allowedAccounts, accountId);
+  }
+
+  /** Compare-and-set a transition; undefined when the action is not in one of `from` (someone else moved it). */
+  async transition(id: string, from: Action['status'][], patch: Partial<Action>): Promise<Action | undefined> {
+    for (let i = 0; i < 5; i++) {
+      const a = await this.store.getAction(id);
+      if (!a) throw new CordonError(ErrorCode.INPUT_INVALID, `no action ${id}`);
+      if (!from.includes(a.status)) return undefined;
+      const next = { ...a, ...patch, updatedAt: this.now().toISOString() };
+      if (await this.store.updateAction(next)) return next;
+    }
+    return undefined;
+  }
+}

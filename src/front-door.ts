@@ -1,0 +1,109 @@
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { ConfigError, type Config } from './config/load-config';
+import { Triage } from './domain/triage/triage';
+import type { JobQueue } from './jobs/job-queue';
+import type { Logger } from './log';
+import { FindingPipeline } from './services/finding-pipeline';
+import { buildFrontDoor, type FrontDoorControl } from './services/front-door-control';
+import { CasePublisher } from './slack/case-publisher';
+import { slackLogger } from './slack/slack-logger';
+import { openStore } from './store/open-store';
+import type { Store } from './store/store';
+
+/**
+ * What takes findings and Slack requests in: the store, triage, the publisher and the
+ * listeners' services. It holds none of the AWS side (playbooks, SDK clients for member
+ * accounts): the `slack` and `findings` functions run on this alone and hand the rest to
+ * the worker, which keeps their cold start small.
+ */
+export interface FrontDoor {
+  config: Config;
+  log: Logger;
+  store: Store;
+  pipeline: FindingPipeline;
+  /** The clock everything here runs on (tests: a fake one). */
+  now: () => Date;
+  /** Absent when no bot token is configured (e.g. `cordon ingest --no-slack`). */
+  slack?: { client: WebClient; publisher: CasePublisher };
+  /** The listeners' services (needs Slack; throws CONFIG.INVALID naming what is missing). */
+  control(): FrontDoorControl;
+  close(): Promise<void>;
+}
+
+export interface BaseOptions {
+  /** Use this store instead of opening `CORDON_STORE` (tests). */
+  store?: Store;
+  /** Overrides for the WebClient (tests shorten retries). */
+  webClientOptions?: WebClientOptions;
+  now?: () => Date;
+  random?: () => number;
+}
+
+/** Builds the triage policy from the config. */
+export function triageFromConfig(config: Config): Triage {
+  return new Triage({
+    routing: config.triage.routing,
+    knownCidrs: config.triage.knownCidrs,
+    suppressions: config.triage.suppressions,
+  });
+}
+
+/** Slack WebClient pointed at Slack or at `SLACK_API_URL` (the sandbox). */
+export function createWebClient(config: Config, token: string, options: WebClientOptions = {}): WebClient {
+  return new WebClient(token, {
+    ...(config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {}),
+    ...options,
+  });
+}
+
+/** The parts every wiring shares: store, triage pipeline and, with a bot token, the Slack client and publisher. */
+export function wireBase(config: Config, log: Logger, opts: BaseOptions): Pick<FrontDoor, 'config' | 'log' | 'store' | 'pipeline' | 'now' | 'slack' | 'close'> {
+  const store = opts.store ?? openStore(config.env.CORDON_STORE, { region: config.env.AWS_REGION ?? config.regions[0] });
+  const pipeline = new FindingPipeline(store, triageFromConfig(config), log, {
+    correlationWindowMs: config.triage.correlationWindow,
+    ...(config.triage.responderGroup ? { responderGroup: config.triage.responderGroup } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
+  });
+  let slack: FrontDoor['slack'];
+  if (config.env.SLACK_BOT_TOKEN) {
+    const client = createWebClient(config, config.env.SLACK_BOT_TOKEN, { logger: slackLogger(log), ...opts.webClientOptions });
+    const publisher = new CasePublisher(client, store, log, {
+      triageChannel: config.channels.triage,
+      prefix: config.channels.prefix,
+      privateChannels: config.channels.private,
+      invite: config.channels.invite,
+      inviteGroups: config.channels.inviteGroups,
+      inviteResourceOwners: config.channels.inviteResourceOwners,
+      cardEditIntervalMs: config.triage.cardEditInterval,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    slack = { client, publisher };
+  }
+  return { config, log, store, pipeline, now: opts.now ?? (() => new Date()), ...(slack ? { slack } : {}), close: () => store.close() };
+}
+
+/** Throws CONFIG.INVALID when no bot token is configured; the listeners' services need Slack. */
+export function requireSlackParts(slack: FrontDoor['slack']): NonNullable<FrontDoor['slack']> {
+  if (!slack) throw new ConfigError('Slack is not configured', ['missing environment variable SLACK_BOT_TOKEN (the bot token, xoxb-…)']);
+  return slack;
+}
+
+/**
+ * The front door alone: its jobs go to `queue` and run elsewhere (the `worker` function).
+ * Without a queue it still ingests and posts findings, but has no listeners' services.
+ */
+export function wireFrontDoor(config: Config, log: Logger, opts: BaseOptions & { queue?: JobQueue }): FrontDoor {
+  const base = wireBase(config, log, opts);
+  let control: FrontDoorControl | undefined;
+  return {
+    ...base,
+    control: () => {
+      if (control) return control;
+      const slack = requireSlackParts(base.slack);
+      if (!opts.queue) throw new ConfigError('no worker to hand jobs to', ['missing environment variable CORDON_WORKER_FUNCTION (the worker function that runs containment, reports and bridges; serverless.yml sets it)']);
+      control = buildFrontDoor({ config, store: base.store, client: slack.client, publisher: slack.publisher, log, now: base.now, random: opts.random ?? Math.random, queue: opts.queue });
+      return control;
+    },
+  };
+}

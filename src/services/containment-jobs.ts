@@ -1,0 +1,78 @@
+import type { WebClient } from '@slack/web-api';
+import type { ContainmentService } from '../containment/containment-service';
+import type { Action } from '../domain/actions/action';
+import { CordonError, ErrorCode } from '../errors';
+import type { JobQueue } from '../jobs/job-queue';
+import type { SlackActionReporter } from '../slack/action-reporter';
+import { renderActionMessage } from '../slack/blocks/action-message';
+import type { CasePublisher } from '../slack/case-publisher';
+import type { Store } from '../store/store';
+import { actionTimeline, type ApprovalPolicy } from './action-service';
+import type { CaseService } from './case-service';
+
+export interface ContainmentJobsDeps {
+  store: Store;
+  containment: ContainmentService;
+  cases: CaseService;
+  queue: JobQueue;
+  approvalFor: ApprovalPolicy;
+  client: WebClient;
+  publisher: CasePublisher;
+  reporter: SlackActionReporter;
+  now: () => Date;
+}
+
+/**
+ * The jobs behind {@link ActionService}: plan, apply and revert, which read and change
+ * AWS. They run where jobs run (in-process, or the `worker` function), never in a listener.
+ */
+export class ContainmentJobs {
+  constructor(private readonly d: ContainmentJobsDeps) {}
+
+  /**
+   * Job: plan (AWS reads), post the plan in the case channel, then run it unless approval
+   * is needed. Re-running the same request (a process died part way) picks up the plan it
+   * already made and does only what is left: post it, start it.
+   */
+  async planAndPost(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string }): Promise<Action> {
+    const earlier = request.requestId ? (await this.d.store.listActions({ caseId: request.caseId })).find((a) => a.requestId === request.requestId) : undefined;
+    let current = earlier ?? (await this.makePlan(request));
+    if (!current.messageTs) {
+      // The case channel may still be being created (manual case): make Slack catch up first.
+      await this.d.publisher.flush();
+      const c = await this.d.cases.require(request.caseId);
+      if (!c.channelId) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${c.id} has no Slack channel yet, so the plan ${current.id} could not be posted; it is stored: ask again once the channel exists`);
+      const posted = await this.d.client.chat.postMessage({ channel: c.channelId, ...renderActionMessage(current), unfurl_links: false });
+      current = (await this.d.containment.transition(current.id, [current.status], { messageChannel: c.channelId, messageTs: posted.ts })) ?? current;
+      await this.d.store.appendTimeline({
+        caseId: c.id,
+        at: this.d.now().toISOString(),
+        kind: 'action.requested',
+        actor: request.requestedBy,
+        text: `${request.dryRun ? 'Dry run of' : 'Containment of'} ${current.kind} ${current.target.ref} requested (${current.id})${current.approvalRule ? `; needs approval (${current.approvalRule})` : ''}`,
+        silent: true,
+      });
+    }
+    // `planned` is a plan that needs no approval and has not started (apply's own CAS stops a second start).
+    if (current.status === 'planned') await this.d.queue.enqueue({ type: 'apply', actionId: current.id, by: request.requestedBy });
+    return current;
+  }
+
+  private async makePlan(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string }): Promise<Action> {
+    const target = await this.d.containment.resolve(request.target);
+    const approval = request.dryRun ? undefined : this.d.approvalFor(target);
+    const expiresAt = approval ? new Date(this.d.now().getTime() + approval.ttlMs).toISOString() : undefined;
+    return this.d.containment.plan(request, approval ? { status: 'pending_approval', approvalRule: approval.rule, ...(expiresAt ? { expiresAt } : {}) } : {});
+  }
+
+  /** Job: run an approved (or rule-free) action with its step log in Slack. */
+  async runApply(actionId: string, by: string): Promise<void> {
+    const done = await this.d.containment.apply(actionId, by, this.d.reporter);
+    if (done) await actionTimeline(this.d.store, this.d.now, done, by, done.status === 'applied' ? 'action.applied' : 'action.failed', `${done.id} ${done.status.replace('_', ' ')}`);
+  }
+
+  async runRevert(actionId: string, by: string): Promise<void> {
+    const done = await this.d.containment.revert(actionId, by, this.d.reporter);
+    if (done) await actionTimeline(this.d.store, this.d.now, done, by, 'action.reverted', `${done.id} ${done.status.replace('_', ' ')}`);
+  }
+}

@@ -1,0 +1,47 @@
+// The Lambda bundle options, in one place: serverless-esbuild reads them (custom.esbuild.config
+// in serverless.yml) and `npm run bench:coldstart` bundles with the very same.
+'use strict';
+
+/**
+ * Modules Bolt requires at load time for receivers no function constructs: Socket Mode
+ * (only `cordon serve` uses it), Express and the raw-body reader of the HTTP receivers.
+ * The `slack` function uses AwsLambdaReceiver. Left in, they are about 1 MB (undici,
+ * iconv-lite) that every cold start parses for nothing.
+ */
+const LEFT_OUT = ['@slack/socket-mode', 'express', 'raw-body'];
+
+/** An esbuild plugin: each left-out module becomes one that throws, naming itself, when used. */
+const leaveOut = {
+  name: 'cordon-leave-out',
+  setup(build) {
+    const filter = new RegExp(`^(${LEFT_OUT.map((m) => m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'cordon-left-out' }));
+    build.onLoad({ filter: /.*/, namespace: 'cordon-left-out' }, (args) => ({
+      loader: 'js',
+      contents: `
+const name = ${JSON.stringify(args.path)};
+const fail = () => { throw new Error(name + ' is left out of the Lambda bundles (esbuild.config.js); only cordon serve uses it'); };
+// Any export, called or constructed, throws; reading one (as require and class setup do) does not.
+const absent = new Proxy(fail, { apply: fail, construct: fail, get: (t, k) => (k === '__esModule' || typeof k === 'symbol' ? undefined : absent) });
+module.exports = absent;
+`,
+    }));
+  },
+};
+
+/** @returns {import('esbuild').BuildOptions & { exclude: string[] }} */
+module.exports = () => ({
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  target: 'node22',
+  platform: 'node',
+  // ESM builds first: esbuild can then drop what is never imported (most of zod and of each
+  // AWS SDK client's commands); the CommonJS builds cannot be shaken.
+  mainFields: ['module', 'main'],
+  // The embedded SQLite store is not used on Lambda (DynamoDB is): keep the native module out.
+  exclude: ['better-sqlite3'],
+  external: ['better-sqlite3'],
+  plugins: [leaveOut],
+});
+module.exports.LEFT_OUT = LEFT_OUT;

@@ -53,12 +53,12 @@ async function main(): Promise<number> {
   return sections.every((s) => s.ok) ? 0 : 1;
 }
 
+// Exit once the table is written: a keep-alive socket some client left to an already
+// stopped sandbox server can otherwise hold the process open long after the run ended.
 main().then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`bench failed: ${String(err)}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -25,14 +25,15 @@ export function sectionMarkdown(s: BenchSection): string {
 
 /** Runs one benchmark on its own (`npm run bench:<name>`): prints its table; the exit code says whether its aims were met. */
 export function runBench(section: () => Promise<BenchSection>): void {
+  // Exit once the table is printed (see all-bench.ts): a lingering keep-alive socket must not hold the run open.
   section().then(
     (s) => {
       printTable(s.title, s.header, s.rows);
-      process.exitCode = s.ok ? 0 : 1;
+      process.exit(s.ok ? 0 : 1);
     },
     (err: unknown) => {
       process.stderr.write(`bench failed: ${String(err)}\n`);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }

@@ -56,6 +56,12 @@ async function peakRssMb(dir: string, db: string, slackUrl: string): Promise<num
   }
 }
 
+/** A difference with its sign (peak RSS can come out lower with the cases than without: noise). */
+function signed(x: number, digits: number): string {
+  const v = x.toFixed(digits);
+  return Number(v) > 0 ? `+${v}` : Number(v) === 0 ? `±${(0).toFixed(digits)}` : v;
+}
+
 /** Peak RSS of `cordon serve` with 1,000 open, published cases, against the same process with none. */
 export async function memoryBench(): Promise<BenchSection> {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-mem-'));
@@ -96,7 +102,7 @@ export async function memoryBench(): Promise<BenchSection> {
       header: ['process', 'peak RSS', 'vs baseline'],
       rows: [
         ['cordon serve, empty store (floor)', `${f.toFixed(0)} MB`, '1.00×'],
-        [`cordon serve holding ${open} open cases`, `${l.toFixed(0)} MB`, `${(l / f).toFixed(2)}× (+${(l - f).toFixed(0)} MB, ${(((l - f) * 1024) / open).toFixed(1)} KB per case)`],
+        [`cordon serve holding ${open} open cases`, `${l.toFixed(0)} MB`, `${(l / f).toFixed(2)}× (${signed(l - f, 0)} MB, ${signed(((l - f) * 1024) / open, 1)} KB per case)`],
       ],
       ok: open === CASES && Number.isFinite(l),
     };

@@ -27,8 +27,6 @@ const NAME_ATTEMPTS = 20;
  * The first acknowledgement wins; later ones change nothing.
  */
 export class EscalationService {
-  private botUserId: string | undefined;
-
   constructor(
     private readonly store: Store,
     private readonly client: WebClient,
@@ -104,7 +102,6 @@ export class EscalationService {
       nameFor: (attempt) => bridgeChannelName(c.channelName, attempt),
       attempts: NAME_ATTEMPTS,
       isPrivate: true,
-      botUserId: async () => (this.botUserId ??= (await this.client.auth.test()).user_id ?? ''),
       logContext: { caseId: c.id, bridge: true },
     });
   }

@@ -11,6 +11,7 @@ import { renderCaseCard, renderIndexLine } from './blocks/case-card';
 import { DIGEST_MAX_FINDINGS, renderDigest } from './blocks/digest-message';
 import { renderFindingCard } from './blocks/finding-card';
 import { renderTimelineEvent } from './blocks/timeline-message';
+import { botUserId } from './bot-identity';
 import { createOrAdoptChannel } from './channels';
 import { slackErrorCode } from './slack-errors';
 
@@ -66,7 +67,6 @@ export class CasePublisher {
   private readonly now: () => Date;
   private readonly lease: LeaseSpec;
   private readonly groupMembers = new Map<string, string[]>();
-  private botUserId: string | undefined;
 
   constructor(
     private readonly client: WebClient,
@@ -224,14 +224,8 @@ export class CasePublisher {
       nameFor: (attempt) => caseChannelName(this.opts.prefix, c.id, c.primaryType, attempt),
       attempts: NAME_ATTEMPTS,
       isPrivate: this.opts.privateChannels,
-      botUserId: () => this.botId(),
       logContext: { caseId: c.id },
     });
-  }
-
-  private async botId(): Promise<string | undefined> {
-    if (this.botUserId === undefined) this.botUserId = (await this.client.auth.test()).user_id ?? '';
-    return this.botUserId || undefined;
   }
 
   private async members(group: string): Promise<string[]> {
@@ -258,7 +252,7 @@ export class CasePublisher {
         }
       }
     }
-    const bot = await this.botId();
+    const bot = await botUserId(this.client);
     if (bot) users.delete(bot);
     if (users.size > 0) {
       try {

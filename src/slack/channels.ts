@@ -1,5 +1,6 @@
 import type { ConversationsListResponse, WebClient } from '@slack/web-api';
 import type { Logger } from '../log';
+import { botUserId } from './bot-identity';
 import { slackErrorCode } from './slack-errors';
 
 /** A channel as conversations.list describes it. */
@@ -11,8 +12,6 @@ export interface ChannelRequest {
   nameFor: (attempt: number) => string;
   attempts: number;
   isPrivate: boolean;
-  /** The bot's own user id (`auth.test`); without it nothing is adopted. */
-  botUserId: () => Promise<string | undefined>;
   /** Ids for the log lines (case id). */
   logContext: Record<string, unknown>;
 }
@@ -41,7 +40,8 @@ export async function createOrAdoptChannel(client: WebClient, log: Logger, req: 
     // Listed once: every later attempt's name is looked up in the same listing.
     visible ??= await visibleChannels(client);
     const found = visible.get(name);
-    const bot = await req.botUserId();
+    // Without the bot's own id nothing is adopted.
+    const bot = await botUserId(client);
     // Slack lists only the private channels the bot is in, so one without `is_member` counts.
     const botIsIn = found?.is_member ?? found?.is_private === true;
     if (found?.id && bot && found.creator === bot && botIsIn && found.is_archived !== true) {

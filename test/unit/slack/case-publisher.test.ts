@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { WebClient } from '@slack/web-api';
 import type { Case } from '../../../src/domain/cases/case';
 import { caseChannelName } from '../../../src/domain/cases/channel-name';
-import { createLogger } from '../../../src/log';
+import { createLogger, type Logger } from '../../../src/log';
 import { SlackSandbox } from '../../../src/sandbox/slack';
 import { CasePublisher } from '../../../src/slack/case-publisher';
 import { slackLogger } from '../../../src/slack/slack-logger';
@@ -32,6 +32,29 @@ function failingOnceOnChannelSave(store: Store): { store: Store; failed: () => b
   return { store: wrapped, failed: () => failed };
 }
 
+/** The sandbox workspace both suites start from: alice to invite, the triage channel, an empty store. */
+async function workspace(): Promise<{ slack: SlackSandbox; store: SqliteStore }> {
+  const slack = await SlackSandbox.start({});
+  slack.addUser({ id: 'U0ALICE', name: 'alice' });
+  slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+  return { slack, store: SqliteStore.open(':memory:') };
+}
+
+/** A publisher with its own WebClient (no retries), as one process has. */
+function newPublisher(slack: SlackSandbox, store: Store, log: Logger, opts: { privateChannels?: boolean; leaseWaitMs?: number } = {}): CasePublisher {
+  const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+  return new CasePublisher(client, store, log, {
+    triageChannel: 'security-triage',
+    prefix: 'ir',
+    privateChannels: opts.privateChannels ?? true,
+    invite: ['U0ALICE'],
+    inviteGroups: [],
+    inviteResourceOwners: false,
+    cardEditIntervalMs: 0,
+    ...(opts.leaseWaitMs !== undefined ? { leaseWaitMs: opts.leaseWaitMs } : {}),
+  });
+}
+
 describe('CasePublisher channel creation', () => {
   let slack: SlackSandbox;
   let store: SqliteStore;
@@ -39,10 +62,7 @@ describe('CasePublisher channel creation', () => {
   let name: string;
 
   beforeEach(async () => {
-    slack = await SlackSandbox.start({});
-    slack.addUser({ id: 'U0ALICE', name: 'alice' });
-    slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
-    store = SqliteStore.open(':memory:');
+    ({ slack, store } = await workspace());
     const d = draft(CASE_ID);
     await store.claimCase(d, ['key:AKIAORPHAN0000000001'], T(-24));
     name = caseChannelName('ir', CASE_ID, d.primaryType);
@@ -56,17 +76,7 @@ describe('CasePublisher channel creation', () => {
 
   function publisher(s: Store, opts: { privateChannels?: boolean } = {}): CasePublisher {
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => ((logged += chunk.toString()), done()) });
-    const log = createLogger('warn', sink);
-    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
-    return new CasePublisher(client, s, log, {
-      triageChannel: 'security-triage',
-      prefix: 'ir',
-      privateChannels: opts.privateChannels ?? true,
-      invite: ['U0ALICE'],
-      inviteGroups: [],
-      inviteResourceOwners: false,
-      cardEditIntervalMs: 0,
-    });
+    return newPublisher(slack, s, createLogger('warn', sink), opts);
   }
 
   /** Channels named for this case, by whoever made them. */
@@ -168,10 +178,7 @@ describe('CasePublisher across processes', () => {
   let store: SqliteStore;
 
   beforeEach(async () => {
-    slack = await SlackSandbox.start({});
-    slack.addUser({ id: 'U0ALICE', name: 'alice' });
-    slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
-    store = SqliteStore.open(':memory:');
+    ({ slack, store } = await workspace());
     await store.claimCase(draft(CASE_ID), ['key:AKIATWOPROC000000001'], T(-24));
     for (let i = 0; i < 20; i++) await store.appendTimeline({ caseId: CASE_ID, at: T(1), kind: 'note', actor: 'U0ALICE', text: `note ${i}` });
   });
@@ -183,17 +190,7 @@ describe('CasePublisher across processes', () => {
 
   /** One publisher per "process": its own WebClient, owner id and in-process serialisation. */
   function process(opts: { leaseWaitMs?: number } = {}): CasePublisher {
-    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
-    return new CasePublisher(client, store, createLogger('silent'), {
-      triageChannel: 'security-triage',
-      prefix: 'ir',
-      privateChannels: true,
-      invite: ['U0ALICE'],
-      inviteGroups: [],
-      inviteResourceOwners: false,
-      cardEditIntervalMs: 0,
-      ...opts,
-    });
+    return newPublisher(slack, store, createLogger('silent'), opts);
   }
 
   it('two processes flushing the same store at once post every row exactly once', async () => {

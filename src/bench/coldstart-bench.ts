@@ -1,10 +1,11 @@
 /* Cold start benchmark: `npm run bench:coldstart`. Bundles each Lambda handler with serverless-esbuild's options (esbuild.config.js) and times importing each. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { median, runBench, type BenchSection } from './bench-kit';
+import { readServerlessYaml } from './serverless-yaml';
 
 const ROOT = join(__dirname, '..', '..');
 const HANDLERS = ['slack', 'findings', 'worker', 'ticker'];
@@ -20,8 +21,8 @@ export function lambdaBuildOptions(): BuildOptions {
 
 /** The node flags the functions run with (serverless.yml's NODE_OPTIONS): source maps cost load time too. */
 function deployedNodeFlags(): string[] {
-  const m = /^\s*NODE_OPTIONS:\s*(.+)$/m.exec(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'));
-  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+  const options = readServerlessYaml<{ provider: { environment?: { NODE_OPTIONS?: string } } }>().provider.environment?.NODE_OPTIONS;
+  return options ? options.trim().split(/\s+/) : [];
 }
 
 /** Each Lambda bundle's size and the time a fresh process takes to import it. */

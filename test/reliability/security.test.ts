@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { readServerlessYaml } from '../support/serverless-yaml';
+import { readServerlessYaml } from '../../src/bench/serverless-yaml';
 import { loadConfig } from '../../src/config/load-config';
 import { wire } from '../../src/container';
 import { createLogger } from '../../src/log';

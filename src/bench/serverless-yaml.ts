@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-/** serverless.yml, with CloudFormation's short tags read as `{ GetAtt: … }`, `{ Sub: … }` and the like. */
+/** serverless.yml (for the benches and the tests that check it), with CloudFormation's short tags read as `{ GetAtt: … }`, `{ Sub: … }` and the like. */
 export function readServerlessYaml<T>(): T {
   return parse(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8'), {
     customTags: [

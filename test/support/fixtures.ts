@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The shared, real-shaped GuardDuty fixtures (../shared/fixtures beside the repo). */
-export const FIXTURE_DIR = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'guardduty');
+/** Real-shaped GuardDuty fixtures kept in the repository (see test/fixtures/README.md for their source and licence). */
+export const FIXTURE_DIR = join(__dirname, '..', 'fixtures', 'guardduty');
 
 export function loadFixtures(): { name: string; detail: Record<string, unknown> }[] {
   return readdirSync(FIXTURE_DIR)

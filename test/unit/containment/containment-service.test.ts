@@ -13,7 +13,19 @@ async function containAndRevert(h: ReturnType<typeof containmentHarness>, target
 }
 
 describe('containment: apply, then exact revert', () => {
-  it(`lists the evidence revert keeps: ${EVIDENCE.join(', ')}`, () => expect(EVIDENCE).toHaveLength(4));
+  it(`revert keeps the EC2 evidence it promises (${EVIDENCE.slice(0, 3).join(', ')}) and nothing else`, async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1, volumes: 2 });
+    const r = await containAndRevert(h, `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`);
+    const ec2 = r.after.regions[REGION]!.ec2;
+    expect(Object.values(ec2.snapshots).map((s) => s.volumeId).sort()).toEqual([...inst.volumeIds].sort());
+    expect(ec2.instances[inst.instanceId]!.tags.map((t) => t.Key)).toContain('cordon:released');
+    const purposes = Object.values(ec2.securityGroups).flatMap((g) => g.tags.filter((t) => t.Key === 'cordon:purpose').map((t) => t.Value));
+    expect(purposes.sort()).toEqual(['isolation']);
+    // Everything else is as it was: the evidence is the whole difference.
+    expect(r.after).not.toEqual(r.before);
+    expect(withoutEvidence(r.after)).toEqual(withoutEvidence(r.before));
+  });
 
   it('EC2 instance with one ENI', async () => {
     const h = containmentHarness();

@@ -4,11 +4,73 @@ import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { lambdaBuildOptions } from '../../src/bench/coldstart-bench';
 
 const ROOT = join(__dirname, '..', '..');
 
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const FUNCTIONS = ['slack', 'findings', 'worker', 'ticker'] as const;
+
+/**
+ * Clients whose calls run in member accounts, with the assumed containment role's
+ * credentials (the member-account template grants those, not the function's role).
+ * Lambda is both: Invoke hands work to Cordon's own worker; the rest contains functions.
+ */
+const MEMBER_ACCOUNT_CLIENTS = new Set(['ec2', 'iam', 'guardduty', 'lambda']);
+const OWN_ACCOUNT_CALLS = new Set(['lambda:Invoke']);
+
+/** Where an SDK command's IAM action is not `<service>:<Command>` (the Service Authorization Reference). */
+const IAM_ACTION: Record<string, string[]> = {
+  'lambda:Invoke': ['lambda:InvokeFunction'],
+  // Cordon always passes session tags naming the Slack user (src/aws/aws-clients.ts).
+  'sts:AssumeRole': ['sts:AssumeRole', 'sts:TagSession'],
+};
+
+/**
+ * Calls a bundle holds but never makes on Lambda, each with why: granting them would be
+ * power no function uses.
+ */
+const NEVER_ON_LAMBDA: Record<string, string> = {
+  'dynamodb:CreateTable': 'DynamoDbStore.createTable is for tests and local runs; serverless.yml creates the table',
+};
+
+/**
+ * The AWS actions a function's own role needs, derived from its bundle: the Cordon source
+ * files esbuild kept (bytes in the output), the SDK commands they construct, and for
+ * DynamoDB transactions the item operations they write (TransactWriteItems is authorized
+ * per item: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+ */
+async function ownRoleNeeds(fn: string): Promise<string[]> {
+  const out = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outfile: join(tmpdir(), `cordon-needs-${fn}.js`), write: false, metafile: true, logLevel: 'silent' });
+  const output = Object.values(out.metafile.outputs).find((o) => o.entryPoint !== undefined)!;
+  const files = Object.entries(output.inputs).filter(([f, i]) => f.startsWith('src/') && i.bytesInOutput > 0).map(([f]) => readFileSync(join(ROOT, f), 'utf8'));
+  const needs = new Set<string>();
+  for (const text of files) {
+    const clientOf = new Map<string, string>();
+    for (const m of text.matchAll(/import \{([^}]*)\} from '@aws-sdk\/client-([a-z0-9-]+)'/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim().replace(/^type /, ''), m[2]!);
+    for (const m of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(/g)) {
+      const client = clientOf.get(`${m[1]!}Command`);
+      if (!client) throw new Error(`${m[1]!}Command is constructed but not imported from an SDK client`);
+      const call = `${client}:${m[1]!}`;
+      if (MEMBER_ACCOUNT_CLIENTS.has(client) && !OWN_ACCOUNT_CALLS.has(call)) continue;
+      if (call in NEVER_ON_LAMBDA) continue;
+      for (const action of IAM_ACTION[call] ?? [call]) needs.add(action);
+      if (call === 'dynamodb:TransactWriteItems') {
+        for (const item of text.matchAll(/\b(Put|Update|Delete|ConditionCheck): \{/g)) needs.add(`dynamodb:${item[1]!}Item`);
+      }
+    }
+  }
+  return [...needs].sort();
 }
 
 describe('serverless.yml', () => {
@@ -47,13 +109,41 @@ describe('serverless.yml', () => {
     expect(invokeConfigs[0]![1].Properties).toMatchObject({ FunctionName: { Ref: 'WorkerLambdaFunction' }, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['WorkerDeadLetterQueue', 'Arn'] } } } });
   });
 
-  it("lets Cordon assume only the configured containment role (CordonContainment when no config is packaged)", () => {
+  const roleOf = (fn: string): Statement[] => {
+    const f = template.Resources[`${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction`]!;
+    const roleId = (f.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const role = template.Resources[roleId]!;
+    expect(role.Type).toBe('AWS::IAM::Role');
+    return (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+  };
+  const actionsOf = (statements: Statement[]) => [...new Set(statements.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Action].flat()))].sort();
+
+  it('gives each function a role of its own', () => {
+    const roles = FUNCTIONS.map((fn) => (template.Resources[`${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction`]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    expect(new Set(roles).size).toBe(4);
+    // No provider-wide role that every function would share.
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it.each(FUNCTIONS)("the %s role holds exactly what its bundle calls, plus its logs (and the worker's dead-letter queue)", async (fn) => {
+    const needs = await ownRoleNeeds(fn);
+    const platform = ['logs:CreateLogStream', 'logs:PutLogEvents', ...(fn === 'worker' ? ['sqs:SendMessage'] : [])];
+    expect(actionsOf(roleOf(fn))).toEqual([...needs, ...platform].sort());
+    // Each log grant is the function's own log group.
+    const logs = roleOf(fn).find((st) => [st.Action].flat().includes('logs:PutLogEvents'))!;
+    expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/cordon-dev-${fn}:*`);
+  }, 60_000);
+
+  it('lets only the worker and the ticker assume the member-account role, and only the configured one', () => {
     const configPath = join(ROOT, 'cordon.config.yaml');
     const configured = existsSync(configPath) ? (parse(readFileSync(configPath, 'utf8')) as { containmentRole?: { name?: string } }).containmentRole?.name : undefined;
-    const policies = ofType('AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] | undefined) ?? []);
-    const assume = policies.flatMap((p) => p.PolicyDocument.Statement).filter((st) => [st.Action].flat().includes('sts:AssumeRole'));
-    expect(assume).toHaveLength(1);
-    expect(assume[0]!.Resource).toEqual(`arn:aws:iam::*:role/${configured ?? 'CordonContainment'}`);
+    const assumers = FUNCTIONS.filter((fn) => actionsOf(roleOf(fn)).includes('sts:AssumeRole'));
+    expect(assumers).toEqual(['worker', 'ticker']);
+    for (const fn of assumers) {
+      const assume = roleOf(fn).filter((st) => [st.Action].flat().includes('sts:AssumeRole'));
+      expect(assume).toHaveLength(1);
+      expect(assume[0]!.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/${configured ?? 'CordonContainment'}` });
+    }
   });
 
   it('keeps secrets out of the function configuration', () => {

@@ -76,7 +76,7 @@ describe('member-account role', () => {
     { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
     { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
     { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
-  ] }) as { Resources: { CordonContainmentRole: { Properties: { Policies: { PolicyDocument: { Statement: { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] } }[] } } } };
+  ] }) as { Resources: { CordonContainmentRole: { Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { AWS: unknown } }[] }; Policies: { PolicyDocument: { Statement: { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] } }[] } } } };
   const statements = doc.Resources.CordonContainmentRole.Properties.Policies[0]!.PolicyDocument.Statement;
   const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
 
@@ -86,6 +86,12 @@ describe('member-account role', () => {
     expect([...allowed].filter((a) => a.includes('*'))).toEqual([]);
     expect([...needed].filter((a) => !allowed.has(a)).sort()).toEqual([]);
     expect([...allowed].filter((a) => !needed.has(a)).sort()).toEqual([]);
+  });
+
+  it("trusts only the worker's and the ticker's roles, never the slack or findings function", () => {
+    const trust = doc.Resources.CordonContainmentRole.Properties.AssumeRolePolicyDocument.Statement;
+    expect(trust.length).toBeGreaterThan(0);
+    for (const st of trust) expect(st.Principal.AWS).toEqual([{ Ref: 'CordonWorkerRoleArn' }, { Ref: 'CordonTickerRoleArn' }]);
   });
 
   it('may attach no policy but AWSDenyAll', () => {

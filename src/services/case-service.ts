@@ -2,6 +2,7 @@ import type { Case } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { Target } from '../domain/actions/target';
 import { CordonError, ErrorCode } from '../errors';
+import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 
 /** Correlation keys of a containment target, the same shapes triage uses. */
@@ -80,16 +81,20 @@ export class CaseService {
   }
 
   private async transition(caseId: string, from: Case['status'][], patch: Partial<Case>, kind: 'case.resolved' | 'case.closed', actor: string, text: string): Promise<Case> {
-    for (let i = 0; i < 5; i++) {
-      const c = await this.require(caseId);
-      if (!from.includes(c.status)) throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be ${kind === 'case.resolved' ? 'resolved' : 'closed'} now`);
-      const at = this.opts.now().toISOString();
-      const next = { ...c, ...patch, updatedAt: at, cardDirty: true };
-      if (!(await this.store.updateCase(next))) continue;
-      await this.store.appendTimeline({ caseId, at, kind, actor, text });
-      return next;
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${caseId} kept changing; try again`);
+    const at = () => this.opts.now().toISOString();
+    const next = await updateWithRetry({
+      what: `case ${caseId}`,
+      read: () => this.require(caseId),
+      mutate: (c) => {
+        if (!from.includes(c.status)) throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be ${kind === 'case.resolved' ? 'resolved' : 'closed'} now`);
+        return { ...c, ...patch, updatedAt: at(), cardDirty: true };
+      },
+      write: (c) => this.store.updateCase(c),
+    });
+    // Unreachable in practice: require() throws for a missing case and mutate never declines.
+    if (!next) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
+    await this.store.appendTimeline({ caseId, at: next.updatedAt, kind, actor, text });
+    return next;
   }
 
   async note(caseId: string, actor: string, text: string): Promise<void> {

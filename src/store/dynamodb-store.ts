@@ -15,6 +15,7 @@ import type { Action, ActionStatus } from '../domain/actions/action';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
+import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 
@@ -33,14 +34,14 @@ export interface DynamoDbStoreOptions {
 }
 
 const MAIN = '#';
-/** Transactions that lost a race are retried this many times before the caller hears of it. */
-const RACE_RETRIES = 20;
+/**
+ * Transactions that lost a race are retried this many times before the caller hears of it,
+ * with a jittered wait: the racers are other processes, still writing.
+ */
+const RACES: RetryOptions = { attempts: 20, backoff: jitteredBackoff };
 
 /** How long rejected inputs are kept (the table's TTL attribute is `ttl`). */
 const REJECTED_TTL_S = 90 * 86_400;
-
-/** Jittered wait after a lost race, so the racers do not collide again in step. */
-const backoff = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
 
 const pad = (n: number): string => String(n).padStart(12, '0');
 
@@ -286,22 +287,17 @@ export class DynamoDbStore implements Store {
 
   async markDigested(ids: string[], at: string): Promise<void> {
     for (const id of ids) {
-      for (let i = 0; i < RACE_RETRIES; i++) {
-        const f = await this.getFinding(id);
-        if (!f || (await this.updateFinding({ ...f, digestedAt: at }))) break;
-      }
+      await updateWithRetry(
+        { what: `finding ${id}`, read: () => this.getFinding(id), mutate: (f) => ({ ...f, digestedAt: at }), write: (next) => this.updateFinding(next) },
+        RACES,
+      );
     }
   }
 
   // ---- placing findings and claiming cases
 
   async placeFinding(p: FindingPlacement): Promise<PlacementResult> {
-    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
-      const result = await this.tryPlace(p);
-      if (result) return result;
-      await backoff(attempt);
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${p.finding.id} kept losing races to other writers; try again`);
+    return retryOnConflict(`finding ${p.finding.id}`, async () => (await this.tryPlace(p)) ?? LOST_RACE, RACES);
   }
 
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
@@ -383,16 +379,18 @@ export class DynamoDbStore implements Store {
   }
 
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
-    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
-      const claim = await this.prepareClaim(draft, keys, activeSince);
-      // Joining changes only the key items; the case itself must not have moved on meanwhile.
-      const guard: TransactWriteItem[] = claim.created
-        ? []
-        : [{ ConditionCheck: { TableName: this.table, Key: keyOf(`CASE#${claim.case.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(claim.case.version) } } } }];
-      if (await this.transact([...claim.writes, ...guard])) return { case: claim.case, created: claim.created };
-      await backoff(attempt);
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, 'the case kept changing while it was claimed; try again');
+    return retryOnConflict(
+      'the case being claimed',
+      async () => {
+        const claim = await this.prepareClaim(draft, keys, activeSince);
+        // Joining changes only the key items; the case itself must not have moved on meanwhile.
+        const guard: TransactWriteItem[] = claim.created
+          ? []
+          : [{ ConditionCheck: { TableName: this.table, Key: keyOf(`CASE#${claim.case.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(claim.case.version) } } } }];
+        return (await this.transact([...claim.writes, ...guard])) ? { case: claim.case, created: claim.created } : LOST_RACE;
+      },
+      RACES,
+    );
   }
 
   getCase(id: string): Promise<Case | undefined> {

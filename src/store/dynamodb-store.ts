@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import { isDigestPending, pickActiveCase, planPlacement } from '../domain/cases/placement';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
@@ -56,7 +57,7 @@ function findingIndexes(f: StoredFinding): Key[] {
   const out: Key[] = [{ pk: 'IDX#finding', sk }, { pk: `IDX#finding-disposition#${f.disposition}`, sk }];
   if (f.caseId) out.push({ pk: `IDX#finding-case#${f.caseId}`, sk });
   if (findingNeedsPublish(f)) out.push({ pk: 'IDX#finding-publish', sk });
-  if (f.disposition === 'digest' && !f.digestedAt) out.push({ pk: 'IDX#finding-digest', sk });
+  if (isDigestPending(f)) out.push({ pk: 'IDX#finding-digest', sk });
   return out;
 }
 
@@ -309,31 +310,14 @@ export class DynamoDbStore implements Store {
   /** One attempt; undefined when another writer got in first (the caller reads again and retries). */
   private async tryPlace(p: FindingPlacement): Promise<PlacementResult | undefined> {
     if (await this.getFinding(p.finding.id)) return { inserted: false };
-    const writes: TransactWriteItem[] = [];
-    const events: NewTimelineEvent[] = [];
-    let c: Case | undefined;
-    let created = false;
-    if (p.claim) {
-      const claim = await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince);
-      created = claim.created;
-      writes.push(...claim.writes);
-      if (created) {
-        c = claim.case;
-        events.push(...p.claim.onCreate);
-      } else {
-        const joined = p.claim.onJoin(claim.case);
-        const next = { ...joined.case, version: claim.case.version + 1 };
-        writes.push(...this.caseWrites(next, claim.case.version, caseIndexes(claim.case)));
-        events.push(...joined.events);
-        c = next;
-      }
-    }
-    const f = c ? { ...p.finding, caseId: c.id } : p.finding;
-    writes.push(...this.findingWrites(f, -1, []));
-    if (c) events.push(...p.events.map((e) => ({ ...e, caseId: (c).id })));
-    writes.push(...(await this.eventWrites(events)));
+    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince) : undefined;
+    const plan = planPlacement(p, claim);
+    const writes: TransactWriteItem[] = [...(claim?.writes ?? [])];
+    if (plan.join && claim) writes.push(...this.caseWrites(plan.join.case, plan.join.expectedVersion, caseIndexes(claim.case)));
+    writes.push(...this.findingWrites(plan.finding, -1, []));
+    writes.push(...(await this.eventWrites(plan.events)));
     if (!(await this.transact(writes))) return undefined;
-    return { inserted: true, created, ...(c ? { case: c } : {}) };
+    return plan.result;
   }
 
   private caseWrites(c: Case, expected: number, before: Key[]): TransactWriteItem[] {
@@ -355,9 +339,7 @@ export class DynamoDbStore implements Store {
       for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S && it.caseId?.S) heads.set(it.pk.S.slice(4), { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) });
     }
     const candidates = await this.docs<Case>([...new Set([...heads.values()].map((h) => `CASE#${h.caseId}`))]);
-    const active = candidates
-      .filter((c) => (c.status === 'open' || c.status === 'contained') && c.lastActivityAt >= activeSince)
-      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt))[0];
+    const active = pickActiveCase(candidates, activeSince);
     const target = active ?? draft;
     const writes: TransactWriteItem[] = keys.map((k) => {
       const head = heads.get(k);

@@ -1,7 +1,11 @@
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import type { CaseClaim, FindingPlacement, PlacementResult } from '../domain/cases/placement';
 import type { Job } from '../jobs/job-queue';
+
+// The placement types belong to the domain (the rule lives there); callers still find them here.
+export type { CaseClaim, FindingPlacement, PlacementResult } from '../domain/cases/placement';
 
 /** One audit-trail line: who asked for what, and what Cordon decided or did. */
 export interface AuditEntry {
@@ -16,29 +20,6 @@ export interface AuditEntry {
 }
 
 /**
- * Everything one new finding changes, written in one atomic step: the finding, the
- * case it opens or joins, and the timeline events. A crash never leaves a case
- * without its finding, and SQLite commits once per finding instead of four times.
- */
-export interface FindingPlacement {
-  finding: StoredFinding;
-  /** For cased findings: how to open or join the case (keys within `activeSince`). */
-  claim?: {
-    draft: Case;
-    keys: string[];
-    activeSince: string;
-    /** Pure: the joined case as it must become, and the events that says so. */
-    onJoin(existing: Case): { case: Case; events: NewTimelineEvent[] };
-    /** Events when the draft is created. */
-    onCreate: NewTimelineEvent[];
-  };
-  /** Events written in any case (e.g. `finding.added`; their caseId is filled in). */
-  events: Omit<NewTimelineEvent, 'caseId'>[];
-}
-
-export type PlacementResult = { inserted: false } | { inserted: true; case?: Case; created: boolean };
-
-/**
  * A job the in-process queue accepted and has not finished. It is written before the
  * listener acks, so a process that dies with work queued leaves it here for the next one.
  */
@@ -46,12 +27,6 @@ export interface StoredJob {
   id: string;
   job: Job;
   enqueuedAt: string;
-}
-
-/** Outcome of correlating a new finding: the case it joined or the one it opened. */
-export interface CaseClaim {
-  case: Case;
-  created: boolean;
 }
 
 /**

@@ -1,24 +1,10 @@
 import type { Case } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { Target } from '../domain/actions/target';
+import { targetCorrelationKeys } from '../domain/triage/correlation';
 import { CordonError, ErrorCode } from '../errors';
 import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
-
-/** Correlation keys of a containment target, the same shapes triage uses. */
-export function targetKeys(t: Target): string[] {
-  switch (t.kind) {
-    case 'ec2-instance':
-      return [`instance:${t.accountId ?? ''}:${t.id}`];
-    case 'iam-user':
-    case 'iam-role':
-      return [`principal:${t.accountId ?? ''}:${t.id}`];
-    case 'lambda-function':
-      return [`function:${t.accountId ?? ''}:${t.region ?? ''}:${t.id}`];
-    case 'access-key':
-      return [`access-key:${t.id}`];
-  }
-}
 
 /** Cases outside triage: the one a channel belongs to, or a manual case for a resource. */
 export class CaseService {
@@ -63,7 +49,7 @@ export class CaseService {
       cardDirty: false,
       version: 1,
     };
-    const claim = await this.store.claimCase(draft, targetKeys(t), new Date(now.getTime() - this.opts.correlationWindowMs).toISOString());
+    const claim = await this.store.claimCase(draft, targetCorrelationKeys(t), new Date(now.getTime() - this.opts.correlationWindowMs).toISOString());
     if (claim.created) {
       await this.store.appendTimeline({ caseId: draft.id, at, kind: 'case.opened', actor: requestedBy, text: `Case opened manually to contain ${t.kind} ${t.ref}` });
     }

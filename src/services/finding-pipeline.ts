@@ -246,7 +246,7 @@ export class FindingPipeline {
       cardDirty: false,
       version: 1,
     };
-    const mention = this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {};
+    const mention = this.opts.responderGroup ? { mentionGroup: this.opts.responderGroup } : {};
     const onCreate: NewTimelineEvent[] = [
       { caseId: draft.id, at, kind: 'case.opened', actor: 'cordon', text: `Case opened (${BAND_LABEL[band]}): ${f.title}`, ...(route.mention ? mention : {}) },
       ...(route.escalate ? [escalationEvent(draft.id, at, band)] : []),
@@ -263,7 +263,7 @@ export class FindingPipeline {
   /** Re-routing or a raised severity on an existing case, with a compare-and-set retry. */
   private async raiseStored(caseId: string, f: Finding, band: StoredFinding['band'], route: Route): Promise<void> {
     const at = this.now().toISOString();
-    const mention = this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {};
+    const mention = this.opts.responderGroup ? { mentionGroup: this.opts.responderGroup } : {};
     let events: NewTimelineEvent[] = [];
     await updateWithRetry({
       what: `case ${caseId}`,
@@ -340,7 +340,7 @@ export function raiseCase(
   route: Route,
   owner: string | undefined,
   at: string,
-  mention: { trustedPrefix?: string },
+  mention: { mentionGroup?: string },
 ): { case: Case; events: NewTimelineEvent[] } {
   const raised = BAND_ORDER[band] > BAND_ORDER[c.band];
   const newMention = route.mention && !c.mention;

@@ -108,8 +108,11 @@ export interface TimelineEvent {
   /** Slack user id, `cordon`, or `cli:<user>`. */
   actor: string;
   text: string;
-  /** Extra mrkdwn Cordon wrote itself (mentions); never from a finding. */
-  trustedPrefix?: string;
+  /**
+   * Slack user group to mention with the event (the responder group, when the route says
+   * so). An id only: the Slack edge renders the mention, the domain holds no markup.
+   */
+  mentionGroup?: string;
   /** Recorded only; its Slack post is another message (a finding card). */
   silent?: boolean;
   postedTs?: string;

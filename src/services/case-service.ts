@@ -4,12 +4,12 @@ import type { Target } from '../domain/actions/target';
 import { targetCorrelationKeys } from '../domain/triage/correlation';
 import { CordonError, ErrorCode } from '../errors';
 import { updateWithRetry } from '../store/compare-and-set';
-import type { Store } from '../store/store';
+import type { CaseStore } from '../store/store';
 
 /** Cases outside triage: the one a channel belongs to, or a manual case for a resource. */
 export class CaseService {
   constructor(
-    private readonly store: Store,
+    private readonly store: CaseStore,
     private readonly opts: { correlationWindowMs: number; now: () => Date; random: () => number },
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Case } from '../domain/cases/case';
+import { closeCase, resolveCase, type Case } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { Target } from '../domain/actions/target';
 import { targetCorrelationKeys } from '../domain/triage/correlation';
@@ -58,26 +58,23 @@ export class CaseService {
 
   /** Resolve (commander): status resolved, the summary kept, the checklist posted by the caller. */
   async resolve(caseId: string, actor: string, summary: string | undefined): Promise<Case> {
-    return this.transition(caseId, ['open', 'contained'], { status: 'resolved', resolvedBy: actor, resolvedAt: this.opts.now().toISOString(), ...(summary ? { resolution: summary } : {}) }, 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
+    return this.transition(caseId, (c, at) => resolveCase(c, actor, at, summary), 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
   }
 
   /** Close (commander): no finding joins a closed case; the channel stays as the record. */
   async close(caseId: string, actor: string): Promise<Case> {
-    return this.transition(caseId, ['open', 'contained', 'resolved'], { status: 'closed', closedBy: actor, closedAt: this.opts.now().toISOString() }, 'case.closed', actor, 'Closed');
+    return this.transition(caseId, (c, at) => closeCase(c, actor, at), 'case.closed', actor, 'Closed');
   }
 
-  private async transition(caseId: string, from: Case['status'][], patch: Partial<Case>, kind: 'case.resolved' | 'case.closed', actor: string, text: string): Promise<Case> {
-    const at = () => this.opts.now().toISOString();
+  /** A state change the domain defines (it refuses a wrong status), compare-and-set, then the timeline line. */
+  private async transition(caseId: string, change: (c: Case, at: string) => Case, kind: 'case.resolved' | 'case.closed', actor: string, text: string): Promise<Case> {
     const next = await updateWithRetry({
       what: `case ${caseId}`,
       read: () => this.require(caseId),
-      mutate: (c) => {
-        if (!from.includes(c.status)) throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be ${kind === 'case.resolved' ? 'resolved' : 'closed'} now`);
-        return { ...c, ...patch, updatedAt: at(), cardDirty: true };
-      },
+      mutate: (c) => change(c, this.opts.now().toISOString()),
       write: (c) => this.store.updateCase(c),
     });
-    // Unreachable in practice: require() throws for a missing case and mutate never declines.
+    // Unreachable in practice: require() throws for a missing case and a change never declines.
     if (!next) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
     await this.store.appendTimeline({ caseId, at: next.updatedAt, kind, actor, text });
     return next;

@@ -1,3 +1,4 @@
+import { CordonError, ErrorCode } from '../../errors';
 import type { Band, Finding } from '../findings/finding';
 
 export type CaseStatus = 'open' | 'contained' | 'resolved' | 'closed';
@@ -129,6 +130,21 @@ export interface RejectedInput {
   findingId?: string;
   /** The input, as JSON, cut to a bounded size. */
   raw: string;
+}
+
+/**
+ * A commander resolves an open or contained case: status resolved, who and when, the
+ * summary kept; the card is re-rendered. INPUT.INVALID from any other status. Pure.
+ */
+export function resolveCase(c: Case, by: string, at: string, summary: string | undefined): Case {
+  if (c.status !== 'open' && c.status !== 'contained') throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be resolved now`);
+  return { ...c, status: 'resolved', resolvedBy: by, resolvedAt: at, ...(summary ? { resolution: summary } : {}), updatedAt: at, cardDirty: true };
+}
+
+/** A commander closes a case that is not closed yet; no finding joins it afterwards. Pure. */
+export function closeCase(c: Case, by: string, at: string): Case {
+  if (c.status === 'closed') throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be closed now`);
+  return { ...c, status: 'closed', closedBy: by, closedAt: at, updatedAt: at, cardDirty: true };
 }
 
 export function titleFor(f: Finding): string {

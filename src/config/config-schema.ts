@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { ROLES, type Role } from '../domain/access/roles';
+import { RESOURCE_KINDS } from '../domain/actions/resource-kind';
 import { DURATION_FORM, parseDuration } from '../domain/duration';
 
 const duration = (fallback: string) =>
@@ -20,11 +22,9 @@ const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'a Slack user group id 
 const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id looks like C0123ABCD');
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region looks like us-east-1');
 
-export const ROLES = ['viewer', 'responder', 'commander', 'admin'] as const;
+// The enums are the domain's; the config only validates against them (and re-exports them for its readers).
+export { ROLES, type Role, RESOURCE_KINDS };
 export const roleSchema = z.enum(ROLES);
-export type Role = z.infer<typeof roleSchema>;
-
-export const RESOURCE_KINDS = ['ec2-instance', 'iam-user', 'iam-role', 'lambda-function', 'access-key'] as const;
 
 const cidr = z.string().refine((v) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v), 'a CIDR looks like 203.0.113.0/24 or 2001:db8::/32');
 

@@ -1,5 +1,6 @@
-import type { Action } from '../domain/actions/action';
+import { transitionAction, type Action } from '../domain/actions/action';
 import { CordonError, ErrorCode } from '../errors';
+import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 
 /** Throws ACCOUNT.NOT_ALLOWED for an account outside Cordon's allowlist (the config's accounts). */
@@ -31,15 +32,20 @@ export class ActionLedger {
     assertAccountAllowed(this.allowedAccounts, accountId);
   }
 
-  /** Compare-and-set a transition; undefined when the action is not in one of `from` (someone else moved it). */
+  /**
+   * Compare-and-set a transition; undefined when the action is not in one of `from` (someone
+   * else moved it); STORE.CONFLICT when it kept changing.
+   */
   async transition(id: string, from: Action['status'][], patch: Partial<Action>): Promise<Action | undefined> {
-    for (let i = 0; i < 5; i++) {
-      const a = await this.store.getAction(id);
-      if (!a) throw new CordonError(ErrorCode.INPUT_INVALID, `no action ${id}`);
-      if (!from.includes(a.status)) return undefined;
-      const next = { ...a, ...patch, updatedAt: this.now().toISOString() };
-      if (await this.store.updateAction(next)) return next;
-    }
-    return undefined;
+    return updateWithRetry({
+      what: `action ${id}`,
+      read: async () => {
+        const a = await this.store.getAction(id);
+        if (!a) throw new CordonError(ErrorCode.INPUT_INVALID, `no action ${id}`);
+        return a;
+      },
+      mutate: (a) => transitionAction(a, from, patch, this.now().toISOString()),
+      write: (next) => this.store.updateAction(next),
+    });
   }
 }

@@ -4,6 +4,7 @@ import { newActionId, REVERTIBLE, stagesOf, type Action, type Json, type PlanSte
 import { parseTarget, type Target } from '../domain/actions/target';
 import { CordonError, ErrorCode, errorMessage } from '../errors';
 import type { Logger } from '../log';
+import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 import type { ContainmentSettings, PlanContext, Playbook, StepContext } from './playbook';
 import { ActionLedger } from './action-ledger';
@@ -323,17 +324,26 @@ class StepBook {
 
   private write(mutate: (a: Action) => Action): Promise<Action> {
     const next = this.queue.then(async () => {
-      for (let i = 0; i < 10; i++) {
-        const candidate = mutate(this.action);
-        if (await this.store.updateAction(candidate)) {
-          this.action = candidate;
-          return candidate;
-        }
-        const fresh = await this.store.getAction(this.action.id);
-        if (!fresh) break;
-        this.action = fresh;
-      }
-      throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${this.action.id} could not be recorded`);
+      const id = this.action.id;
+      const written = await updateWithRetry(
+        {
+          what: `action ${id}`,
+          initial: this.action,
+          read: async () => {
+            const fresh = await this.store.getAction(id);
+            if (fresh) this.action = fresh;
+            return fresh;
+          },
+          mutate,
+          write: (candidate) => this.store.updateAction(candidate),
+        },
+        // Step records race the heartbeat and approvals of the same action: try a little longer.
+        { attempts: 10 },
+      );
+      // Same code as a lost race: the record to write to is gone.
+      if (!written) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${id} is gone; its step could not be recorded`);
+      this.action = written;
+      return written;
     });
     this.queue = next.catch(() => undefined);
     return next;

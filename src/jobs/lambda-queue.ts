@@ -1,5 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
+import { CASE_ID_PATTERN } from '../domain/cases/case-id';
 import { CordonError, ErrorCode } from '../errors';
 import type { Job, JobQueue } from './job-queue';
 
@@ -47,7 +48,7 @@ const jobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bridge'), caseId: z.string().min(1).max(40) }),
   z.object({ type: z.literal('suppression-filters'), ruleId: z.string().regex(/^s-[0-9a-f]{6}$/) }),
   z.object({ type: z.literal('publish') }),
-  z.object({ type: z.literal('report'), caseId: z.string().regex(/^IR-\d{8}-[0-9A-Z]{4,8}$/), by: z.string().min(1).max(100), channelId: z.string().min(1).max(40) }),
+  z.object({ type: z.literal('report'), caseId: z.string().regex(CASE_ID_PATTERN), by: z.string().min(1).max(100), channelId: z.string().min(1).max(40) }),
 ]);
 
 /** Reads a job back from a worker invocation's event (validated); undefined when it is not one. */

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { Role } from '../config/config-schema';
+import type { Role } from '../domain/access/roles';
 import { auditRecord, decide, isIntent, resolveRole, toAccessError, type ResolvedRole, type RoleMapping } from '../domain/access';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionLedger } from '../containment/action-ledger';
 import type { Action } from '../domain/actions/action';
+import { isExpired } from '../domain/access/approval-rules';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
 import { CordonError, ErrorCode } from '../errors';
@@ -83,7 +84,7 @@ export class ActionService {
   async approve(who: Requester, actionId: string): Promise<Action> {
     const a = await this.load(actionId, who);
     await this.d.authorizer.authorize(who, 'approve', { actionId: a.id, requesterId: a.requestedBy, ...(a.caseId ? { caseId: a.caseId } : {}) });
-    if (a.status === 'pending_approval' && a.expiresAt && Date.parse(a.expiresAt) <= this.d.now().getTime()) {
+    if (a.status === 'pending_approval' && a.expiresAt && isExpired(a.expiresAt, this.d.now())) {
       await this.expire(a.id);
       throw new CordonError(ErrorCode.INPUT_INVALID, `the approval for ${a.id} expired at ${a.expiresAt.slice(11, 16)} UTC; request it again`);
     }
@@ -117,10 +118,10 @@ export class ActionService {
 
   /** Ticker: pending approvals past their time expire and lose their buttons. */
   async expirePending(): Promise<string[]> {
-    const now = this.d.now().getTime();
+    const now = this.d.now();
     const expired: string[] = [];
     for (const a of await this.d.store.listActions({ status: ['pending_approval'] })) {
-      if (a.expiresAt && Date.parse(a.expiresAt) <= now && (await this.expire(a.id))) expired.push(a.id);
+      if (a.expiresAt && isExpired(a.expiresAt, now) && (await this.expire(a.id))) expired.push(a.id);
     }
     return expired;
   }

@@ -1,28 +1,15 @@
-import type { Case } from '../domain/cases/case';
+import { closeCase, resolveCase, type Case } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { Target } from '../domain/actions/target';
+import { targetCorrelationKeys } from '../domain/triage/correlation';
 import { CordonError, ErrorCode } from '../errors';
-import type { Store } from '../store/store';
-
-/** Correlation keys of a containment target, the same shapes triage uses. */
-export function targetKeys(t: Target): string[] {
-  switch (t.kind) {
-    case 'ec2-instance':
-      return [`instance:${t.accountId ?? ''}:${t.id}`];
-    case 'iam-user':
-    case 'iam-role':
-      return [`principal:${t.accountId ?? ''}:${t.id}`];
-    case 'lambda-function':
-      return [`function:${t.accountId ?? ''}:${t.region ?? ''}:${t.id}`];
-    case 'access-key':
-      return [`access-key:${t.id}`];
-  }
-}
+import { updateWithRetry } from '../store/compare-and-set';
+import type { CaseStore } from '../store/store';
 
 /** Cases outside triage: the one a channel belongs to, or a manual case for a resource. */
 export class CaseService {
   constructor(
-    private readonly store: Store,
+    private readonly store: CaseStore,
     private readonly opts: { correlationWindowMs: number; now: () => Date; random: () => number },
   ) {}
 
@@ -62,7 +49,7 @@ export class CaseService {
       cardDirty: false,
       version: 1,
     };
-    const claim = await this.store.claimCase(draft, targetKeys(t), new Date(now.getTime() - this.opts.correlationWindowMs).toISOString());
+    const claim = await this.store.claimCase(draft, targetCorrelationKeys(t), new Date(now.getTime() - this.opts.correlationWindowMs).toISOString());
     if (claim.created) {
       await this.store.appendTimeline({ caseId: draft.id, at, kind: 'case.opened', actor: requestedBy, text: `Case opened manually to contain ${t.kind} ${t.ref}` });
     }
@@ -71,25 +58,26 @@ export class CaseService {
 
   /** Resolve (commander): status resolved, the summary kept, the checklist posted by the caller. */
   async resolve(caseId: string, actor: string, summary: string | undefined): Promise<Case> {
-    return this.transition(caseId, ['open', 'contained'], { status: 'resolved', resolvedBy: actor, resolvedAt: this.opts.now().toISOString(), ...(summary ? { resolution: summary } : {}) }, 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
+    return this.transition(caseId, (c, at) => resolveCase(c, actor, at, summary), 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
   }
 
   /** Close (commander): no finding joins a closed case; the channel stays as the record. */
   async close(caseId: string, actor: string): Promise<Case> {
-    return this.transition(caseId, ['open', 'contained', 'resolved'], { status: 'closed', closedBy: actor, closedAt: this.opts.now().toISOString() }, 'case.closed', actor, 'Closed');
+    return this.transition(caseId, (c, at) => closeCase(c, actor, at), 'case.closed', actor, 'Closed');
   }
 
-  private async transition(caseId: string, from: Case['status'][], patch: Partial<Case>, kind: 'case.resolved' | 'case.closed', actor: string, text: string): Promise<Case> {
-    for (let i = 0; i < 5; i++) {
-      const c = await this.require(caseId);
-      if (!from.includes(c.status)) throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be ${kind === 'case.resolved' ? 'resolved' : 'closed'} now`);
-      const at = this.opts.now().toISOString();
-      const next = { ...c, ...patch, updatedAt: at, cardDirty: true };
-      if (!(await this.store.updateCase(next))) continue;
-      await this.store.appendTimeline({ caseId, at, kind, actor, text });
-      return next;
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${caseId} kept changing; try again`);
+  /** A state change the domain defines (it refuses a wrong status), compare-and-set, then the timeline line. */
+  private async transition(caseId: string, change: (c: Case, at: string) => Case, kind: 'case.resolved' | 'case.closed', actor: string, text: string): Promise<Case> {
+    const next = await updateWithRetry({
+      what: `case ${caseId}`,
+      read: () => this.require(caseId),
+      mutate: (c) => change(c, this.opts.now().toISOString()),
+      write: (c) => this.store.updateCase(c),
+    });
+    // Unreachable in practice: require() throws for a missing case and a change never declines.
+    if (!next) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
+    await this.store.appendTimeline({ caseId, at: next.updatedAt, kind, actor, text });
+    return next;
   }
 
   async note(caseId: string, actor: string, text: string): Promise<void> {

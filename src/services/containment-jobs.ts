@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { ContainmentService } from '../containment/containment-service';
+import { approvalExpiresAt } from '../domain/access/approval-rules';
 import type { Action } from '../domain/actions/action';
 import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
@@ -61,7 +62,7 @@ export class ContainmentJobs {
   private async makePlan(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string }): Promise<Action> {
     const target = await this.d.containment.resolve(request.target);
     const approval = request.dryRun ? undefined : this.d.approvalFor(target);
-    const expiresAt = approval ? new Date(this.d.now().getTime() + approval.ttlMs).toISOString() : undefined;
+    const expiresAt = approval ? approvalExpiresAt(this.d.now(), approval.ttlMs).toISOString() : undefined;
     return this.d.containment.plan(request, approval ? { status: 'pending_approval', approvalRule: approval.rule, ...(expiresAt ? { expiresAt } : {}) } : {});
   }
 

@@ -8,6 +8,7 @@ import type { JobQueue } from '../jobs/job-queue';
 import { renderBridgeMessage } from '../slack/blocks/escalation-message';
 import { createOrAdoptChannel } from '../slack/channels';
 import { slackErrorCode } from '../slack/slack-errors';
+import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 import type { Authorizer, Requester } from './action-service';
 
@@ -37,15 +38,13 @@ export class EscalationService {
   ) {}
 
   private async save(c: Case, patch: Partial<Case>): Promise<Case | undefined> {
-    let current = c;
-    for (let i = 0; i < 5; i++) {
-      const next = { ...current, ...patch, updatedAt: this.opts.now().toISOString() };
-      if (await this.store.updateCase(next)) return next;
-      const fresh = await this.store.getCase(c.id);
-      if (!fresh) return undefined;
-      current = fresh;
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${c.id} kept changing; try again`);
+    return updateWithRetry({
+      what: `case ${c.id}`,
+      initial: c,
+      read: () => this.store.getCase(c.id),
+      mutate: (current) => ({ ...current, ...patch, updatedAt: this.opts.now().toISOString() }),
+      write: (next) => this.store.updateCase(next),
+    });
   }
 
   private async caseOf(who: Requester, caseId?: string): Promise<Case> {

@@ -7,6 +7,7 @@ import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
+import { isConflict, LOST_RACE, retryOnConflict, updateWithRetry } from '../store/compare-and-set';
 import type { FindingPlacement, PlacementResult, Store } from '../store/store';
 
 /** Counts of what one ingest did; `casesOpened` names the new cases. */
@@ -38,7 +39,6 @@ export interface PipelineOptions {
 
 /** Raw inputs kept for a rejected finding are cut to this size. */
 const MAX_RAW = 64 * 1024;
-const CAS_ATTEMPTS = 5;
 /** New findings stored per commit. */
 const BATCH = 500;
 
@@ -109,7 +109,7 @@ export class FindingPipeline {
     try {
       results = await this.store.placeFindings(planned.map((p) => p.placement));
     } catch (err) {
-      if (!(err instanceof CordonError && err.code === ErrorCode.STORE_CONFLICT)) throw err;
+      if (!isConflict(err)) throw err;
       for (const f of [...fresh, ...repeats]) await this.ingestFinding(f, source, summary);
       return;
     }
@@ -136,15 +136,16 @@ export class FindingPipeline {
   }
 
   private async ingestFinding(f: Finding, source: string, summary: IngestSummary): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    // Another writer stored the finding or took the case id first: read again and redo.
+    await retryOnConflict(`finding ${f.id}`, async () => {
       try {
         await this.place(f, source, summary);
-        return;
+        return true;
       } catch (err) {
-        if (err instanceof CordonError && err.code === ErrorCode.STORE_CONFLICT && attempt < CAS_ATTEMPTS) continue;
+        if (isConflict(err)) return LOST_RACE;
         throw err;
       }
-    }
+    });
   }
 
   private async reject(source: string, reason: string, raw: unknown, findingId: string | undefined): Promise<void> {
@@ -245,7 +246,7 @@ export class FindingPipeline {
       cardDirty: false,
       version: 1,
     };
-    const mention = this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {};
+    const mention = this.opts.responderGroup ? { mentionGroup: this.opts.responderGroup } : {};
     const onCreate: NewTimelineEvent[] = [
       { caseId: draft.id, at, kind: 'case.opened', actor: 'cordon', text: `Case opened (${BAND_LABEL[band]}): ${f.title}`, ...(route.mention ? mention : {}) },
       ...(route.escalate ? [escalationEvent(draft.id, at, band)] : []),
@@ -262,16 +263,23 @@ export class FindingPipeline {
   /** Re-routing or a raised severity on an existing case, with a compare-and-set retry. */
   private async raiseStored(caseId: string, f: Finding, band: StoredFinding['band'], route: Route): Promise<void> {
     const at = this.now().toISOString();
-    const mention = this.opts.responderGroup ? { trustedPrefix: `<!subteam^${this.opts.responderGroup}>` } : {};
-    for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
-      const c = await this.store.getCase(caseId);
-      if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `case ${caseId} vanished`);
-      const raised = raiseCase(c, f, band, route, ownerEmail(f), at, mention);
-      if (!(await this.store.updateCase(raised.case))) continue;
-      for (const e of raised.events) await this.store.appendTimeline(e);
-      return;
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${caseId} kept changing; try again`);
+    const mention = this.opts.responderGroup ? { mentionGroup: this.opts.responderGroup } : {};
+    let events: NewTimelineEvent[] = [];
+    await updateWithRetry({
+      what: `case ${caseId}`,
+      read: async () => {
+        const c = await this.store.getCase(caseId);
+        if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `case ${caseId} vanished`);
+        return c;
+      },
+      mutate: (c) => {
+        const raised = raiseCase(c, f, band, route, ownerEmail(f), at, mention);
+        events = raised.events;
+        return raised.case;
+      },
+      write: (c) => this.store.updateCase(c),
+    });
+    for (const e of events) await this.store.appendTimeline(e);
   }
 
   /** GuardDuty re-sent a finding: update it and its card; never a second card. */
@@ -332,7 +340,7 @@ export function raiseCase(
   route: Route,
   owner: string | undefined,
   at: string,
-  mention: { trustedPrefix?: string },
+  mention: { mentionGroup?: string },
 ): { case: Case; events: NewTimelineEvent[] } {
   const raised = BAND_ORDER[band] > BAND_ORDER[c.band];
   const newMention = route.mention && !c.mention;

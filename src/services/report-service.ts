@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Case } from '../domain/cases/case';
+import { isCaseId } from '../domain/cases/case-id';
 import { formatExactDuration } from '../domain/duration';
 import { renderCaseReport } from '../domain/reports/case-report';
 import { caseMetrics, statsByBand, type BandStats, type CaseMetrics } from '../domain/reports/metrics';
@@ -27,8 +28,6 @@ export interface PublishedReport {
   channelId: string;
 }
 
-export const CASE_ID_PATTERN = /^IR-\d{8}-[0-9A-Z]{4,8}$/;
-
 /** `/ir stats` looks back this many days. */
 export const STATS_DAYS = 30;
 
@@ -40,7 +39,7 @@ export class ReportService {
   ) {}
 
   async build(caseId: string): Promise<CaseReport> {
-    if (!CASE_ID_PATTERN.test(caseId)) throw new CordonError(ErrorCode.INPUT_INVALID, `\`${caseId.slice(0, 40)}\` is not a case id (IR-<yyyymmdd>-<id>, e.g. IR-20261122-7Q3F)`);
+    if (!isCaseId(caseId)) throw new CordonError(ErrorCode.INPUT_INVALID, `\`${caseId.slice(0, 40)}\` is not a case id (IR-<yyyymmdd>-<id>, e.g. IR-20261122-7Q3F)`);
     const c = await this.store.getCase(caseId);
     if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
     const [findings, actions, timeline] = await Promise.all([this.store.listFindings({ caseId }), this.store.listActions({ caseId }), this.store.listTimeline(caseId)]);

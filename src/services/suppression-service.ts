@@ -3,7 +3,7 @@ import type { ActionLedger } from '../containment/action-ledger';
 import { hasStopped, type SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
-import type { Store } from '../store/store';
+import type { CaseStore, SuppressionStore } from '../store/store';
 import type { Authorizer, Requester } from './action-service';
 
 /** What to suppress: a finding type glob, where, for how long and why. */
@@ -25,7 +25,7 @@ export interface SuppressRequest {
  */
 export class SuppressionService {
   constructor(
-    private readonly store: Store,
+    private readonly store: SuppressionStore & Pick<CaseStore, 'appendTimeline'>,
     private readonly ledger: ActionLedger,
     private readonly authorizer: Authorizer,
     private readonly queue: JobQueue,

@@ -6,6 +6,7 @@ import { safeText } from '../domain/text/mrkdwn';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { leaseOwner, withLease, type LeaseSpec } from '../store/lease';
+import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 import { renderCaseCard, renderIndexLine } from './blocks/case-card';
 import { DIGEST_MAX_FINDINGS, renderDigest } from './blocks/digest-message';
@@ -158,15 +159,14 @@ export class CasePublisher {
 
   private async save(c: Case, patch: Partial<Case>): Promise<Case> {
     // Reload on conflict: the pipeline may have widened the case meanwhile.
-    let current = c;
-    for (let i = 0; i < 5; i++) {
-      const next = { ...current, ...patch };
-      if (await this.store.updateCase(next)) return next;
-      const fresh = await this.store.getCase(c.id);
-      if (!fresh) return current;
-      current = fresh;
-    }
-    throw new Error(`case ${c.id} kept changing while publishing`);
+    const saved = await updateWithRetry({
+      what: `case ${c.id}`,
+      initial: c,
+      read: () => this.store.getCase(c.id),
+      mutate: (current) => ({ ...current, ...patch }),
+      write: (next) => this.store.updateCase(next),
+    });
+    return saved ?? c;
   }
 
   private async publishCase(initial: Case, result: FlushResult): Promise<void> {
@@ -315,15 +315,14 @@ export class CasePublisher {
   }
 
   private async saveCard(sf: StoredFinding, patch: Partial<StoredFinding>): Promise<void> {
-    let current = sf;
-    for (let i = 0; i < 5; i++) {
+    await updateWithRetry({
+      what: `finding ${sf.id}`,
+      initial: sf,
+      read: () => this.store.getFinding(sf.id),
       // A re-send that landed meanwhile keeps the card dirty: compare the finding we rendered.
-      const stillDirty = current.finding.count !== sf.finding.count || current.finding.updatedAt !== sf.finding.updatedAt;
-      if (await this.store.updateFinding({ ...current, ...patch, cardDirty: stillDirty })) return;
-      const fresh = await this.store.getFinding(sf.id);
-      if (!fresh) return;
-      current = fresh;
-    }
+      mutate: (current) => ({ ...current, ...patch, cardDirty: current.finding.count !== sf.finding.count || current.finding.updatedAt !== sf.finding.updatedAt }),
+      write: (next) => this.store.updateFinding(next),
+    });
   }
 
   /** Posts the Low-severity digest to the triage channel (all pending, in bounded messages). */

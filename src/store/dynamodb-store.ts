@@ -13,8 +13,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import { isDigestPending, pickActiveCase, planPlacement } from '../domain/cases/placement';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
+import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 
@@ -33,14 +35,14 @@ export interface DynamoDbStoreOptions {
 }
 
 const MAIN = '#';
-/** Transactions that lost a race are retried this many times before the caller hears of it. */
-const RACE_RETRIES = 20;
+/**
+ * Transactions that lost a race are retried this many times before the caller hears of it,
+ * with a jittered wait: the racers are other processes, still writing.
+ */
+const RACES: RetryOptions = { attempts: 20, backoff: jitteredBackoff };
 
 /** How long rejected inputs are kept (the table's TTL attribute is `ttl`). */
 const REJECTED_TTL_S = 90 * 86_400;
-
-/** Jittered wait after a lost race, so the racers do not collide again in step. */
-const backoff = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
 
 const pad = (n: number): string => String(n).padStart(12, '0');
 
@@ -55,7 +57,7 @@ function findingIndexes(f: StoredFinding): Key[] {
   const out: Key[] = [{ pk: 'IDX#finding', sk }, { pk: `IDX#finding-disposition#${f.disposition}`, sk }];
   if (f.caseId) out.push({ pk: `IDX#finding-case#${f.caseId}`, sk });
   if (findingNeedsPublish(f)) out.push({ pk: 'IDX#finding-publish', sk });
-  if (f.disposition === 'digest' && !f.digestedAt) out.push({ pk: 'IDX#finding-digest', sk });
+  if (isDigestPending(f)) out.push({ pk: 'IDX#finding-digest', sk });
   return out;
 }
 
@@ -286,22 +288,17 @@ export class DynamoDbStore implements Store {
 
   async markDigested(ids: string[], at: string): Promise<void> {
     for (const id of ids) {
-      for (let i = 0; i < RACE_RETRIES; i++) {
-        const f = await this.getFinding(id);
-        if (!f || (await this.updateFinding({ ...f, digestedAt: at }))) break;
-      }
+      await updateWithRetry(
+        { what: `finding ${id}`, read: () => this.getFinding(id), mutate: (f) => ({ ...f, digestedAt: at }), write: (next) => this.updateFinding(next) },
+        RACES,
+      );
     }
   }
 
   // ---- placing findings and claiming cases
 
   async placeFinding(p: FindingPlacement): Promise<PlacementResult> {
-    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
-      const result = await this.tryPlace(p);
-      if (result) return result;
-      await backoff(attempt);
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${p.finding.id} kept losing races to other writers; try again`);
+    return retryOnConflict(`finding ${p.finding.id}`, async () => (await this.tryPlace(p)) ?? LOST_RACE, RACES);
   }
 
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
@@ -313,31 +310,14 @@ export class DynamoDbStore implements Store {
   /** One attempt; undefined when another writer got in first (the caller reads again and retries). */
   private async tryPlace(p: FindingPlacement): Promise<PlacementResult | undefined> {
     if (await this.getFinding(p.finding.id)) return { inserted: false };
-    const writes: TransactWriteItem[] = [];
-    const events: NewTimelineEvent[] = [];
-    let c: Case | undefined;
-    let created = false;
-    if (p.claim) {
-      const claim = await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince);
-      created = claim.created;
-      writes.push(...claim.writes);
-      if (created) {
-        c = claim.case;
-        events.push(...p.claim.onCreate);
-      } else {
-        const joined = p.claim.onJoin(claim.case);
-        const next = { ...joined.case, version: claim.case.version + 1 };
-        writes.push(...this.caseWrites(next, claim.case.version, caseIndexes(claim.case)));
-        events.push(...joined.events);
-        c = next;
-      }
-    }
-    const f = c ? { ...p.finding, caseId: c.id } : p.finding;
-    writes.push(...this.findingWrites(f, -1, []));
-    if (c) events.push(...p.events.map((e) => ({ ...e, caseId: (c).id })));
-    writes.push(...(await this.eventWrites(events)));
+    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince) : undefined;
+    const plan = planPlacement(p, claim);
+    const writes: TransactWriteItem[] = [...(claim?.writes ?? [])];
+    if (plan.join && claim) writes.push(...this.caseWrites(plan.join.case, plan.join.expectedVersion, caseIndexes(claim.case)));
+    writes.push(...this.findingWrites(plan.finding, -1, []));
+    writes.push(...(await this.eventWrites(plan.events)));
     if (!(await this.transact(writes))) return undefined;
-    return { inserted: true, created, ...(c ? { case: c } : {}) };
+    return plan.result;
   }
 
   private caseWrites(c: Case, expected: number, before: Key[]): TransactWriteItem[] {
@@ -359,9 +339,7 @@ export class DynamoDbStore implements Store {
       for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S && it.caseId?.S) heads.set(it.pk.S.slice(4), { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) });
     }
     const candidates = await this.docs<Case>([...new Set([...heads.values()].map((h) => `CASE#${h.caseId}`))]);
-    const active = candidates
-      .filter((c) => (c.status === 'open' || c.status === 'contained') && c.lastActivityAt >= activeSince)
-      .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt))[0];
+    const active = pickActiveCase(candidates, activeSince);
     const target = active ?? draft;
     const writes: TransactWriteItem[] = keys.map((k) => {
       const head = heads.get(k);
@@ -383,16 +361,18 @@ export class DynamoDbStore implements Store {
   }
 
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
-    for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
-      const claim = await this.prepareClaim(draft, keys, activeSince);
-      // Joining changes only the key items; the case itself must not have moved on meanwhile.
-      const guard: TransactWriteItem[] = claim.created
-        ? []
-        : [{ ConditionCheck: { TableName: this.table, Key: keyOf(`CASE#${claim.case.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(claim.case.version) } } } }];
-      if (await this.transact([...claim.writes, ...guard])) return { case: claim.case, created: claim.created };
-      await backoff(attempt);
-    }
-    throw new CordonError(ErrorCode.STORE_CONFLICT, 'the case kept changing while it was claimed; try again');
+    return retryOnConflict(
+      'the case being claimed',
+      async () => {
+        const claim = await this.prepareClaim(draft, keys, activeSince);
+        // Joining changes only the key items; the case itself must not have moved on meanwhile.
+        const guard: TransactWriteItem[] = claim.created
+          ? []
+          : [{ ConditionCheck: { TableName: this.table, Key: keyOf(`CASE#${claim.case.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(claim.case.version) } } } }];
+        return (await this.transact([...claim.writes, ...guard])) ? { case: claim.case, created: claim.created } : LOST_RACE;
+      },
+      RACES,
+    );
   }
 
   getCase(id: string): Promise<Case | undefined> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Store } from './store';
+import type { LeaseStore } from './store';
 
 /** One lease as its holder sees it. */
 export interface LeaseSpec {
@@ -17,7 +17,7 @@ export function leaseOwner(kind: string): string {
 }
 
 /** Takes the lease, or renews it when this owner holds it already. */
-export function takeLease(store: Store, lease: LeaseSpec): Promise<boolean> {
+export function takeLease(store: LeaseStore, lease: LeaseSpec): Promise<boolean> {
   const now = lease.now();
   return store.acquireLease(lease.name, lease.owner, new Date(now.getTime() + lease.ttlMs).toISOString(), now.toISOString());
 }
@@ -27,7 +27,7 @@ export function takeLease(store: Store, lease: LeaseSpec): Promise<boolean> {
  * step: one slow call must not let it run out), released after. `held: false` when
  * someone else holds it; `fn` did not run.
  */
-export async function withLease<T>(store: Store, lease: LeaseSpec, fn: () => Promise<T>): Promise<{ held: true; value: T } | { held: false }> {
+export async function withLease<T>(store: LeaseStore, lease: LeaseSpec, fn: () => Promise<T>): Promise<{ held: true; value: T } | { held: false }> {
   if (!(await takeLease(store, lease))) return { held: false };
   const renew = setInterval(() => void takeLease(store, lease).catch(() => undefined), Math.max(1000, lease.ttlMs / 3));
   try {

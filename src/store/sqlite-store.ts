@@ -6,6 +6,7 @@ import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
+import { isDigestPending, pickActiveCase, planPlacement, type ActiveCaseFields } from '../domain/cases/placement';
 
 
 /** `WHERE a = ? AND b IN (?, ?)` from the filters that are set. */
@@ -125,7 +126,7 @@ export class SqliteStore implements Store {
         f.caseId ?? null,
         f.disposition,
         findingNeedsPublish(f) ? 1 : 0,
-        f.disposition === 'digest' && !f.digestedAt ? 1 : 0,
+        isDigestPending(f) ? 1 : 0,
         f.firstSeenAt,
         f.version,
         JSON.stringify(f),
@@ -143,7 +144,7 @@ export class SqliteStore implements Store {
         next.caseId ?? null,
         next.disposition,
         findingNeedsPublish(next) ? 1 : 0,
-        next.disposition === 'digest' && !next.digestedAt ? 1 : 0,
+        isDigestPending(next) ? 1 : 0,
         next.version,
         JSON.stringify(next),
         f.id,
@@ -178,13 +179,14 @@ export class SqliteStore implements Store {
 
   markDigested(ids: string[], at: string): Promise<void> {
     const get = this.stmt('SELECT doc FROM findings WHERE id = ?');
-    const put = this.stmt('UPDATE findings SET digest_pending = 0, version = version + 1, doc = ? WHERE id = ?');
+    const put = this.stmt('UPDATE findings SET digest_pending = ?, version = version + 1, doc = ? WHERE id = ?');
     this.db.transaction(() => {
       for (const id of ids) {
         const row = get.get(id) as DocRow | undefined;
         if (!row) continue;
         const f = JSON.parse(row.doc) as StoredFinding;
-        put.run(JSON.stringify({ ...f, digestedAt: at, version: f.version + 1 }), id);
+        const next = { ...f, digestedAt: at, version: f.version + 1 };
+        put.run(isDigestPending(next) ? 1 : 0, JSON.stringify(next), id);
       }
     })();
     return Promise.resolve();
@@ -207,26 +209,12 @@ export class SqliteStore implements Store {
 
   private placeSync(p: FindingPlacement): PlacementResult {
     if (this.stmt('SELECT 1 FROM findings WHERE id = ?').get(p.finding.id)) return { inserted: false };
-    let c: Case | undefined;
-    let created = false;
-    if (p.claim) {
-      const claimed = this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince);
-      created = claimed.created;
-      if (created) {
-        c = claimed.case;
-        for (const e of p.claim.onCreate) this.insertEvent(e);
-      } else {
-        const joined = p.claim.onJoin(claimed.case);
-        const next = { ...joined.case, version: claimed.case.version };
-        this.writeCase(next);
-        for (const e of joined.events) this.insertEvent(e);
-        c = next;
-      }
-    }
-    const f = c ? { ...p.finding, caseId: c.id } : p.finding;
-    this.insertFindingSync(f);
-    if (c) for (const e of p.events) this.insertEvent({ ...e, caseId: c.id });
-    return { inserted: true, created, ...(c ? { case: c } : {}) };
+    const plan = planPlacement(p, p.claim ? this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince) : undefined);
+    // In an immediate transaction nobody else writes: the conditional write cannot lose.
+    if (plan.join) this.writeCase({ ...plan.join.case, version: plan.join.expectedVersion });
+    for (const e of plan.events) this.insertEvent(e);
+    this.insertFindingSync(plan.finding);
+    return plan.result;
   }
 
   private insertEvent(e: NewTimelineEvent): void {
@@ -249,13 +237,14 @@ export class SqliteStore implements Store {
 
   private claimSync(draft: Case, keys: string[], activeSince: string): CaseClaim {
     const placeholders = keys.map(() => '?').join(',');
-    const row = keys.length
+    // Every case sharing a key, in one statement; the rule picks (only the winner's doc is parsed).
+    const candidates = keys.length
       ? (this.stmt(
-          `SELECT c.doc FROM cases c JOIN case_keys k ON k.case_id = c.id
-           WHERE k.key IN (${placeholders}) AND c.status IN ('open', 'contained') AND c.last_activity_at >= ?
-           ORDER BY c.last_activity_at DESC LIMIT 1`,
-        ).get(...keys, activeSince) as DocRow | undefined)
-      : undefined;
+          `SELECT status, last_activity_at AS lastActivityAt, doc FROM cases
+           WHERE id IN (SELECT case_id FROM case_keys WHERE key IN (${placeholders})) ORDER BY last_activity_at DESC, id`,
+        ).all(...keys) as (ActiveCaseFields & DocRow)[])
+      : [];
+    const row = pickActiveCase(candidates, activeSince);
     const addKey = this.stmt('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
     if (row) {
       const existing = JSON.parse(row.doc) as Case;

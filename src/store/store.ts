@@ -1,7 +1,11 @@
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
+import type { CaseClaim, FindingPlacement, PlacementResult } from '../domain/cases/placement';
 import type { Job } from '../jobs/job-queue';
+
+// The placement types belong to the domain (the rule lives there); callers still find them here.
+export type { CaseClaim, FindingPlacement, PlacementResult } from '../domain/cases/placement';
 
 /** One audit-trail line: who asked for what, and what Cordon decided or did. */
 export interface AuditEntry {
@@ -16,29 +20,6 @@ export interface AuditEntry {
 }
 
 /**
- * Everything one new finding changes, written in one atomic step: the finding, the
- * case it opens or joins, and the timeline events. A crash never leaves a case
- * without its finding, and SQLite commits once per finding instead of four times.
- */
-export interface FindingPlacement {
-  finding: StoredFinding;
-  /** For cased findings: how to open or join the case (keys within `activeSince`). */
-  claim?: {
-    draft: Case;
-    keys: string[];
-    activeSince: string;
-    /** Pure: the joined case as it must become, and the events that says so. */
-    onJoin(existing: Case): { case: Case; events: NewTimelineEvent[] };
-    /** Events when the draft is created. */
-    onCreate: NewTimelineEvent[];
-  };
-  /** Events written in any case (e.g. `finding.added`; their caseId is filled in). */
-  events: Omit<NewTimelineEvent, 'caseId'>[];
-}
-
-export type PlacementResult = { inserted: false } | { inserted: true; case?: Case; created: boolean };
-
-/**
  * A job the in-process queue accepted and has not finished. It is written before the
  * listener acks, so a process that dies with work queued leaves it here for the next one.
  */
@@ -48,22 +29,15 @@ export interface StoredJob {
   enqueuedAt: string;
 }
 
-/** Outcome of correlating a new finding: the case it joined or the one it opened. */
-export interface CaseClaim {
-  case: Case;
-  created: boolean;
-}
-
-/**
- * Persistence port. Every state change is a compare-and-set on `version`
- * (DESIGN §8): `update*` returns false when someone else wrote first, and the
- * caller reloads and decides again.
- */
-export interface Store {
+/** Store lifecycle: health probe and shutdown. */
+export interface StoreLifecycle {
   /** Cheap liveness probe for `/healthz`. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
 
+/** Findings, the cases they open or join, and case timelines (the triage aggregate). */
+export interface FindingStore {
   getFinding(id: string): Promise<StoredFinding | undefined>;
   /** False when a finding with this id already exists. */
   insertFinding(f: StoredFinding): Promise<boolean>;
@@ -80,6 +54,12 @@ export interface Store {
   /** Many placements in one atomic step, in order (one commit for a whole batch). */
   placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]>;
 
+  addRejected(r: Omit<RejectedInput, 'id'>): Promise<RejectedInput>;
+  listRejected(limit: number): Promise<RejectedInput[]>;
+}
+
+/** Cases and their timelines. */
+export interface CaseStore {
   /**
    * Atomically: the open case sharing any of `keys` whose last activity is at or
    * after `activeSince` (keys are added to it), or else `draft` created with `keys`.
@@ -96,36 +76,50 @@ export interface Store {
   listTimeline(caseId: string): Promise<TimelineEvent[]>;
   unpostedTimeline(limit: number): Promise<TimelineEvent[]>;
   markTimelinePosted(id: number, ts: string): Promise<void>;
+}
 
-  addRejected(r: Omit<RejectedInput, 'id'>): Promise<RejectedInput>;
-  listRejected(limit: number): Promise<RejectedInput[]>;
-
+/** Containment actions. */
+export interface ActionStore {
   /** False when the id exists. */
   insertAction(a: Action): Promise<boolean>;
   getAction(id: string): Promise<Action | undefined>;
   /** Compare-and-set on `version`; bumps it on success. */
   updateAction(a: Action): Promise<boolean>;
   listActions(filter: { caseId?: string; status?: ActionStatus[] }): Promise<Action[]>;
+}
 
+/** The audit trail. */
+export interface AuditStore {
   /** Every access decision and every change Cordon made, allowed or denied. */
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]>;
+}
 
-  /** Suppression rules made in Slack (the config's own are not stored). */
+/** Suppression rules made in Slack (the config's own are not stored). */
+export interface SuppressionStore {
   putSuppression(rule: SuppressionRule): Promise<void>;
   getSuppression(id: string): Promise<SuppressionRule | undefined>;
   /** Rules not lifted (expired ones included: triage skips them by time). */
   activeSuppressions(): Promise<SuppressionRule[]>;
+}
 
+/** Poller checkpoints. */
+export interface CheckpointStore {
   getCheckpoint(key: string): Promise<string | undefined>;
   setCheckpoint(key: string, value: string): Promise<void>;
+}
 
+/** Accepted jobs not yet finished. */
+export interface JobStore {
   /** Records an accepted job; a repeat of the same id changes nothing. */
   putJob(j: StoredJob): Promise<void>;
   /** Unfinished jobs, oldest first. */
   listJobs(limit: number): Promise<StoredJob[]>;
   deleteJob(id: string): Promise<void>;
+}
 
+/** Leases: one holder at a time for work only one process may do. */
+export interface LeaseStore {
   /**
    * Takes or renews the lease `name` for `owner` until `until` (ISO time). Granted when
    * nobody holds it, the holder's lease ended at or before `now`, or `owner` holds it
@@ -135,3 +129,11 @@ export interface Store {
   /** Gives the lease up if `owner` still holds it. */
   releaseLease(name: string, owner: string): Promise<void>;
 }
+
+/**
+ * Persistence port: the intersection of the ports above, one per aggregate, so a service
+ * can ask for only the part it uses. Every state change is a compare-and-set on `version`
+ * (DESIGN §8): `update*` returns false when someone else wrote first, and the caller
+ * reloads and decides again through store/compare-and-set.ts.
+ */
+export type Store = StoreLifecycle & FindingStore & CaseStore & ActionStore & AuditStore & SuppressionStore & CheckpointStore & JobStore & LeaseStore;

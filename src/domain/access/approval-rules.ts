@@ -1,7 +1,6 @@
-import type { RESOURCE_KINDS } from '../../config/config-schema';
+import type { ResourceKind } from '../actions/resource-kind';
 
-/** A resource kind an approval rule can name (mirrors the config enum). */
-export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+export type { ResourceKind } from '../actions/resource-kind';
 
 /** One `access.approvals` entry: containment matching it waits for a commander's approval. */
 export interface ApprovalRule {

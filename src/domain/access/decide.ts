@@ -1,4 +1,4 @@
-import type { Role } from '../../config/config-schema';
+import type { Role } from './roles';
 import { CordonError, ErrorCode } from '../../errors';
 import { REQUIRED_ROLE, roleAtLeast, type Intent } from './intents';
 import type { RoleSource } from './role-resolver';

@@ -1,3 +1,4 @@
+export { ROLES, type Role } from './roles';
 export { INTENTS, REQUIRED_ROLE, ROLE_RANK, isIntent, isRole, roleAtLeast, type Intent } from './intents';
 export { resolveRole, type ResolvedRole, type RoleMapping, type RoleSource, type RoleSubject } from './role-resolver';
 export {

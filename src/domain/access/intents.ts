@@ -1,4 +1,4 @@
-import type { Role } from '../../config/config-schema';
+import type { Role } from './roles';
 
 /**
  * Everything a person can ask Cordon to do, grouped by the least role that may

@@ -1,4 +1,4 @@
-import type { Role } from '../../config/config-schema';
+import type { Role } from './roles';
 import { isRole, ROLE_RANK } from './intents';
 
 /** Where a user's role came from, so `/ir whoami` can explain it and audits can record it. */

@@ -101,6 +101,16 @@ export const REVERTIBLE: ActionStatus[] = ['applied', 'partially_applied', 'fail
 /** Statuses an action ends in. */
 export const FINAL: ActionStatus[] = ['applied', 'partially_applied', 'failed', 'reverted', 'rejected', 'expired', 'dry_run', 'revert_failed', 'interrupted'];
 
+/**
+ * The one way an action changes state: from one of `from` to what `patch` says, stamped
+ * `at`. Undefined when the action is in none of `from` (someone else moved it first), so
+ * the caller neither writes nor reports a change. Pure.
+ */
+export function transitionAction(a: Action, from: readonly ActionStatus[], patch: Partial<Action>, at: string): Action | undefined {
+  if (!from.includes(a.status)) return undefined;
+  return { ...a, ...patch, updatedAt: at };
+}
+
 /** Short, sortable action ids: `A-<yyyymmddhhmmss>-<4>`. */
 export function newActionId(now: Date, random: () => number): string {
   const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -1,8 +1,8 @@
 import { CordonError, ErrorCode } from '../../errors';
 
 /** Resource kinds Cordon can contain (DESIGN §7). */
-export type { ResourceKind } from '../access/approval-rules';
-import type { ResourceKind } from '../access/approval-rules';
+export type { ResourceKind } from './resource-kind';
+import type { ResourceKind } from './resource-kind';
 
 /** A resolved containment target. `accountId` is absent only for a bare access key id until AWS is asked. */
 export interface Target {

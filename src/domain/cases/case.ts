@@ -1,3 +1,4 @@
+import { CordonError, ErrorCode } from '../../errors';
 import type { Band, Finding } from '../findings/finding';
 
 export type CaseStatus = 'open' | 'contained' | 'resolved' | 'closed';
@@ -108,8 +109,11 @@ export interface TimelineEvent {
   /** Slack user id, `cordon`, or `cli:<user>`. */
   actor: string;
   text: string;
-  /** Extra mrkdwn Cordon wrote itself (mentions); never from a finding. */
-  trustedPrefix?: string;
+  /**
+   * Slack user group to mention with the event (the responder group, when the route says
+   * so). An id only: the Slack edge renders the mention, the domain holds no markup.
+   */
+  mentionGroup?: string;
   /** Recorded only; its Slack post is another message (a finding card). */
   silent?: boolean;
   postedTs?: string;
@@ -126,6 +130,21 @@ export interface RejectedInput {
   findingId?: string;
   /** The input, as JSON, cut to a bounded size. */
   raw: string;
+}
+
+/**
+ * A commander resolves an open or contained case: status resolved, who and when, the
+ * summary kept; the card is re-rendered. INPUT.INVALID from any other status. Pure.
+ */
+export function resolveCase(c: Case, by: string, at: string, summary: string | undefined): Case {
+  if (c.status !== 'open' && c.status !== 'contained') throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be resolved now`);
+  return { ...c, status: 'resolved', resolvedBy: by, resolvedAt: at, ...(summary ? { resolution: summary } : {}), updatedAt: at, cardDirty: true };
+}
+
+/** A commander closes a case that is not closed yet; no finding joins it afterwards. Pure. */
+export function closeCase(c: Case, by: string, at: string): Case {
+  if (c.status === 'closed') throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be closed now`);
+  return { ...c, status: 'closed', closedBy: by, closedAt: at, updatedAt: at, cardDirty: true };
 }
 
 export function titleFor(f: Finding): string {

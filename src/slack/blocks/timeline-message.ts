@@ -7,10 +7,20 @@ export function renderActor(actor: string): string {
   return /^[UW][A-Z0-9]+$/.test(actor) ? `<@${actor}>` : safeText(actor, 80);
 }
 
+/**
+ * The mention an event carries, as mrkdwn. Group ids are the config's (validated `S…`),
+ * never a finding's. Events stored before the domain kept ids carry the rendered markup in
+ * `trustedPrefix`; it is still honoured so an event queued across an upgrade keeps its mention.
+ */
+function mentionPrefix(e: TimelineEvent & { trustedPrefix?: string }): string {
+  if (e.mentionGroup) return `<!subteam^${e.mentionGroup}> `;
+  return e.trustedPrefix ? `${e.trustedPrefix} ` : '';
+}
+
 /** One timeline event posted in the case channel. */
 export function renderTimelineEvent(e: TimelineEvent): RenderedMessage {
   const time = `${e.at.slice(0, 19).replace('T', ' ')} UTC`;
-  const prefix = e.trustedPrefix ? `${e.trustedPrefix} ` : '';
+  const prefix = mentionPrefix(e);
   const body = `${prefix}${safeText(e.text, 2500)}`;
   return {
     text: `${prefix}${safeText(e.text, 500)}`,

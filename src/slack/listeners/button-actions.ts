@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import * as z from 'zod';
 import { containableTarget } from '../../domain/actions/target';
+import { CASE_ID_PATTERN } from '../../domain/cases/case-id';
 import { ACTION_ID_PATTERN } from '../../domain/commands/ir-command';
 import { CordonError, ErrorCode } from '../../errors';
 import type { ActionService, Requester } from '../../services/action-service';
@@ -14,7 +15,7 @@ const actionValue = z.string().regex(ACTION_ID_PATTERN, 'the button does not nam
 const findingValue = z.string().min(1).max(300);
 /** Suppress similar from a card expires on its own: a forgotten rule must not hide findings forever. */
 const SUPPRESS_SIMILAR_FOR_MS = 30 * 86_400_000;
-const caseValue = z.string().regex(/^IR-\d{8}-[0-9A-Z]{4}$/, 'the button does not name a case');
+const caseValue = z.string().regex(CASE_ID_PATTERN, 'the button does not name a case');
 
 function requester(body: BlockAction): Requester {
   const container: unknown = body.container.channel_id;

@@ -80,7 +80,7 @@ describe('FindingPipeline', () => {
     const c = await store.getCase(s.casesOpened[0]!);
     expect(c).toMatchObject({ band: 'critical', severity: 9.2, mention: true, escalate: true, cardDirty: true });
     const events = await store.listTimeline(c!.id);
-    expect(events.filter((e) => e.trustedPrefix === '<!subteam^S0RESPOND>').map((e) => e.kind)).toEqual(['finding.severity_raised']);
+    expect(events.filter((e) => e.mentionGroup === 'S0RESPOND').map((e) => e.kind)).toEqual(['finding.severity_raised']);
     expect(events.map((e) => e.kind)).toContain('escalation.requested');
   });
 

@@ -6,13 +6,19 @@ import { DynamoDbStore } from '../../../src/store/dynamodb-store';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
+type Statement = { Action: string | string[]; Resource: unknown };
+
 function serverless(): { table: Record<string, unknown>; storeActions: string[]; storeResource: unknown } {
   const doc = readServerlessYaml<{
-    provider: { iam: { role: { statements: { Action: string | string[]; Resource: unknown }[] } } };
-    resources: { Resources: { CordonTable: { Properties: Record<string, unknown> } } };
+    resources: { Resources: Record<string, { Type: string; Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } & Record<string, unknown> }> };
   }>();
-  const st = doc.provider.iam.role.statements.find((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('dynamodb:')))!;
-  return { table: doc.resources.Resources.CordonTable.Properties, storeActions: st.Action as string[], storeResource: st.Resource };
+  // Every function's role holds the same table grant (serverless.yml writes it once, as an anchor).
+  const grants = Object.values(doc.resources.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Role')
+    .map((r) => r.Properties.Policies!.flatMap((p) => p.PolicyDocument.Statement).find((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('dynamodb:')))!);
+  expect(grants).toHaveLength(4);
+  for (const g of grants) expect(g).toEqual(grants[0]);
+  return { table: doc.resources.Resources.CordonTable!.Properties, storeActions: grants[0]!.Action as string[], storeResource: grants[0]!.Resource };
 }
 
 describe('the DynamoDB table and the role', () => {

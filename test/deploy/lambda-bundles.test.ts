@@ -57,6 +57,10 @@ describe('the slack Lambda bundle, built with the deployed esbuild options', () 
     expect(inputs.filter((f) => f.startsWith('cordon-left-out:')).sort()).toEqual(['cordon-left-out:@slack/socket-mode', 'cordon-left-out:express', 'cordon-left-out:raw-body']);
   });
 
+  it('holds no simulator or bench (sandbox/, bench/)', () => {
+    expect(Object.keys(meta.inputs).filter((f) => /^(sandbox|bench)\//.test(f))).toEqual([]);
+  });
+
   it('answers a signed /ir contain in a fresh process and hands the plan to the worker function, making no AWS call of its own', async () => {
     const slack = await SlackSandbox.start({});
     const lambda = await lambdaApi();

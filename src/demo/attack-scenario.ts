@@ -6,7 +6,7 @@
  */
 
 import { DRILL_MARK } from '../domain/cases/drill';
-import { toEventBridgeEvent } from '../sandbox/findings/finding-factory';
+import { toEventBridgeEvent } from '../domain/findings/eventbridge-event';
 
 /** The resources the attack touches. */
 export interface ScenarioTargets {

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { lambdaBuildOptions } from '../../src/bench/coldstart-bench';
-import { SlackSandbox } from '../../src/sandbox/slack';
+import { lambdaBuildOptions } from '../../bench/coldstart-bench';
+import { SlackSandbox } from '../../sandbox/slack';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import { testConfigYaml } from '../support/cli-harness';
 import { commandBody, SIGNING_SECRET, slackHeaders } from '../support/slack-requests';
@@ -55,6 +55,10 @@ describe('the slack Lambda bundle, built with the deployed esbuild options', () 
     expect(inputs.some((f) => f.includes('src/handlers/slack.ts'))).toBe(true);
     for (const part of NOT_IN_SLACK) expect(inputs.filter((f) => f.includes(part))).toEqual([]);
     expect(inputs.filter((f) => f.startsWith('cordon-left-out:')).sort()).toEqual(['cordon-left-out:@slack/socket-mode', 'cordon-left-out:express', 'cordon-left-out:raw-body']);
+  });
+
+  it('holds no simulator or bench (sandbox/, bench/)', () => {
+    expect(Object.keys(meta.inputs).filter((f) => /^(sandbox|bench)\//.test(f))).toEqual([]);
   });
 
   it('answers a signed /ir contain in a fresh process and hands the plan to the worker function, making no AWS call of its own', async () => {

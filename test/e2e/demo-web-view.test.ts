@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { runDemo } from '../../src/demo/demo-runner';
+import { runDemo } from '../../sandbox/demo/demo-runner';
 
 const CHROMIUM = '/usr/bin/chromium';
 // CI installs Debian's chromium (.ci/run); a developer without it is told how, not silently skipped in CI.

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { breakStage, DEMO_STAGES, runDemo } from '../../src/demo/demo-runner';
+import { breakStage, DEMO_STAGES, runDemo } from '../../sandbox/demo/demo-runner';
 import { runCli } from '../support/cli-harness';
 
 describe('npm run demo', () => {

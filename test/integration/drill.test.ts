@@ -2,7 +2,7 @@ import { loadConfig } from '../../src/config/load-config';
 import { wire } from '../../src/container';
 import { runDrill } from '../../src/cli/commands/drill';
 import { silentLogger } from '../../src/log';
-import { SlackSandbox } from '../../src/sandbox/slack';
+import { SlackSandbox } from '../../sandbox/slack';
 import { containmentHarness, PROD, REGION } from '../support/aws';
 import { runCli, testConfigYaml, testWorkspace } from '../support/cli-harness';
 

@@ -2,8 +2,8 @@ import { loadConfig } from '../../src/config/load-config';
 import { wire, type Cordon } from '../../src/container';
 import { bridgeChannelName, isValidChannelName } from '../../src/domain/cases/channel-name';
 import { silentLogger } from '../../src/log';
-import { SlackSandbox } from '../../src/sandbox/slack';
-import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../sandbox/slack';
+import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { containmentHarness } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 

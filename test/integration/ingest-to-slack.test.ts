@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SlackSandbox } from '../../src/sandbox/slack';
-import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../sandbox/slack';
+import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import { caseChannelName, isValidChannelName } from '../../src/domain/cases/channel-name';
 import { loadFixtures } from '../support/fixtures';

@@ -4,7 +4,7 @@ import type { Job, JobQueue } from '../../src/jobs/job-queue';
 import { silentLogger } from '../../src/log';
 import { clockTick } from '../../src/services/clock-tick';
 import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
-import { SlackSandbox } from '../../src/sandbox/slack';
+import { SlackSandbox } from '../../sandbox/slack';
 import type { Store } from '../../src/store/store';
 import { containmentHarness, REGION, SANDBOX } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SlackSandbox } from '../../src/sandbox/slack';
-import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../sandbox/slack';
+import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import { testConfigYaml, testWorkspace } from '../support/cli-harness';
 

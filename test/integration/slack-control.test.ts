@@ -3,7 +3,7 @@ import { wire, type Cordon } from '../../src/container';
 import { silentLogger } from '../../src/log';
 import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
 import { ActionId } from '../../src/slack/ids';
-import { SlackSandbox } from '../../src/sandbox/slack';
+import { SlackSandbox } from '../../sandbox/slack';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 import { buttonBody, commandBody, postSigned, SIGNING_SECRET } from '../support/slack-requests';

@@ -1,9 +1,9 @@
 import { loadConfig } from '../../src/config/load-config';
 import { wire, type Cordon } from '../../src/container';
 import { silentLogger } from '../../src/log';
-import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
-import { SlackSandbox } from '../../src/sandbox/slack';
-import { buttonBody, commandBody, postSigned, SANDBOX_SIGNING_SECRET, slackHeaders, type SignOptions } from '../../src/sandbox/slack/signed-requests';
+import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../sandbox/slack';
+import { buttonBody, commandBody, postSigned, SANDBOX_SIGNING_SECRET, slackHeaders, type SignOptions } from '../../sandbox/slack/signed-requests';
 import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
 import { containmentHarness, PROD, REGION } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';

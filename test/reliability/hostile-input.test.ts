@@ -1,5 +1,5 @@
-import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
-import { commandBody } from '../../src/sandbox/slack/signed-requests';
+import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
+import { commandBody } from '../../sandbox/slack/signed-requests';
 import { ActionId } from '../../src/slack/ids';
 import { runCli, testConfigYaml, testWorkspace } from '../support/cli-harness';
 import { hostileHarness, USERS, type StateCount } from './hostile-harness';

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import { readServerlessYaml } from '../../src/bench/serverless-yaml';
+import { readServerlessYaml } from '../../bench/serverless-yaml';
 import { loadConfig } from '../../src/config/load-config';
 import { wire } from '../../src/container';
 import { createLogger } from '../../src/log';
-import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
-import { SlackSandbox } from '../../src/sandbox/slack';
-import { buttonBody, commandBody, postSigned } from '../../src/sandbox/slack/signed-requests';
+import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../sandbox/slack';
+import { buttonBody, commandBody, postSigned } from '../../sandbox/slack/signed-requests';
 import { startSlack } from '../../src/slack/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';

@@ -1,10 +1,10 @@
-import { AwsSandbox, sandboxClientFactory as sandboxFactory } from '../../src/sandbox/aws';
+import { AwsSandbox, sandboxClientFactory as sandboxFactory } from '../../sandbox/aws';
 import type { ClientFactory } from '../../src/aws/aws-clients';
 import { CrossAccountClients } from '../../src/aws/aws-clients';
 import { ContainmentService } from '../../src/containment/containment-service';
 import { silentLogger } from '../../src/log';
 import { SqliteStore } from '../../src/store/sqlite-store';
-import type { AccountState } from '../../src/sandbox/aws/sim-state';
+import type { AccountState } from '../../sandbox/aws/sim-state';
 
 export const SECURITY_ACCOUNT = '999999999999';
 export const PROD = '111111111111';

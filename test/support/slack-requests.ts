@@ -1,1 +1,1 @@
-export { buttonBody, commandBody, postSigned, slackHeaders, SANDBOX_SIGNING_SECRET as SIGNING_SECRET } from '../../src/sandbox/slack/signed-requests';
+export { buttonBody, commandBody, postSigned, slackHeaders, SANDBOX_SIGNING_SECRET as SIGNING_SECRET } from '../../sandbox/slack/signed-requests';

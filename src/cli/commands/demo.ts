@@ -1,4 +1,3 @@
-import { DEMO_STAGES, breakStage, runDemo, type DemoResult } from '../../demo/demo-runner';
 import { Exit, type CliIo } from '../output';
 
 /** `cordon demo [--serve] [--port N] [--out DIR] [--break STAGE] [--json]`. */
@@ -6,6 +5,10 @@ export async function demoCommand(
   opts: { serve: boolean; port?: string; out?: string; break?: string; json: boolean; stopSignal: () => Promise<void>; onServing?: (url: string) => void },
   io: CliIo,
 ): Promise<number> {
+  // The simulated Slack and AWS (top-level sandbox/) are loaded here and only here: a static
+  // import would load them in every command, `cordon serve` included. The one import from
+  // src into sandbox/ (test/unit/cli/no-simulators.test.ts checks the others load none of it).
+  const { DEMO_STAGES, breakStage, runDemo } = await import('../../../sandbox/demo/demo-runner');
   const broken = opts.break;
   if (broken !== undefined && !(DEMO_STAGES as readonly string[]).includes(broken)) {
     io.err(`cordon: --break: "${broken.slice(0, 40)}" is not a demo stage; one of ${DEMO_STAGES.join(', ')}`);
@@ -18,7 +21,7 @@ export async function demoCommand(
   }
   // People read the transcript on stdout; with --json it goes to stderr and stdout carries one document.
   const print = opts.json ? (l: string) => io.err(l) : (l: string) => io.out(l);
-  const result: DemoResult = await runDemo({
+  const result = await runDemo({
     print,
     ...(opts.out ? { outDir: opts.out } : {}),
     ...(broken ? { beforeStage: (stage, world) => stage === broken && breakStage(stage, world) } : {}),

@@ -3,7 +3,7 @@ import { wire } from '../../../src/container';
 import { handler } from '../../../src/handlers/findings';
 import { setLambdaCordon } from '../../../src/handlers/runtime';
 import { silentLogger } from '../../../src/log';
-import { makeFindingDetail, toEventBridgeEvent } from '../../../src/sandbox/findings/finding-factory';
+import { makeFindingDetail, toEventBridgeEvent } from '../../../sandbox/findings/finding-factory';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 import { testConfigYaml } from '../../support/cli-harness';
 

@@ -3,8 +3,8 @@ import { wire } from '../../../src/container';
 import { setLambdaCordon } from '../../../src/handlers/runtime';
 import { handler } from '../../../src/handlers/ticker';
 import { silentLogger } from '../../../src/log';
-import { makeFindingDetail, toEventBridgeEvent } from '../../../src/sandbox/findings/finding-factory';
-import { SlackSandbox } from '../../../src/sandbox/slack';
+import { makeFindingDetail, toEventBridgeEvent } from '../../../sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../../sandbox/slack';
 import { containmentHarness } from '../../support/aws';
 import { testConfigYaml } from '../../support/cli-harness';
 

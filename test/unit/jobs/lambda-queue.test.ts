@@ -2,8 +2,8 @@ import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws
 import { CordonError, ErrorCode } from '../../../src/errors';
 import type { Job } from '../../../src/jobs/job-queue';
 import { jobFromEvent, LambdaQueue } from '../../../src/jobs/lambda-queue';
-import { AwsSandbox } from '../../../src/sandbox/aws';
-import { payloadText } from '../../../src/sandbox/aws/lambda-sim';
+import { AwsSandbox } from '../../../sandbox/aws';
+import { payloadText } from '../../../sandbox/aws/lambda-sim';
 import { REGION, SECURITY_ACCOUNT } from '../../support/aws';
 
 const WORKER = 'cordon-prod-worker';

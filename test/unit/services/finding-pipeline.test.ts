@@ -1,7 +1,7 @@
 import { Triage } from '../../../src/domain/triage/triage';
 import { silentLogger } from '../../../src/log';
 import { FindingPipeline } from '../../../src/services/finding-pipeline';
-import { makeFindingDetail, toEventBridgeEvent } from '../../../src/sandbox/findings/finding-factory';
+import { makeFindingDetail, toEventBridgeEvent } from '../../../sandbox/findings/finding-factory';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 
 const routing = {

@@ -1,7 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import type { Action, PlanStep, StepRecord } from '../../../src/domain/actions/action';
 import { createLogger } from '../../../src/log';
-import { SlackSandbox } from '../../../src/sandbox/slack';
+import { SlackSandbox } from '../../../sandbox/slack';
 import { SlackActionReporter } from '../../../src/slack/action-reporter';
 import { slackLogger } from '../../../src/slack/slack-logger';
 

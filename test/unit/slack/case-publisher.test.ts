@@ -3,7 +3,7 @@ import { WebClient } from '@slack/web-api';
 import type { Case } from '../../../src/domain/cases/case';
 import { caseChannelName } from '../../../src/domain/cases/channel-name';
 import { createLogger, type Logger } from '../../../src/log';
-import { SlackSandbox } from '../../../src/sandbox/slack';
+import { SlackSandbox } from '../../../sandbox/slack';
 import { CasePublisher } from '../../../src/slack/case-publisher';
 import { slackLogger } from '../../../src/slack/slack-logger';
 import { SqliteStore } from '../../../src/store/sqlite-store';

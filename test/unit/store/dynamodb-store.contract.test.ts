@@ -1,4 +1,4 @@
-import { startLocalDynamoDb, type LocalDynamoDb } from '../../../src/sandbox/dynamodb/local-dynamodb';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../../../sandbox/dynamodb/local-dynamodb';
 import { DynamoDbStore } from '../../../src/store/dynamodb-store';
 import { describeStoreContract } from './store-contract';
 

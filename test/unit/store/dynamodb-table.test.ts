@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readServerlessYaml } from '../../../src/bench/serverless-yaml';
+import { readServerlessYaml } from '../../../bench/serverless-yaml';
 import { DynamoDbStore } from '../../../src/store/dynamodb-store';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -2,7 +2,7 @@ import type { Action } from '../../../src/domain/actions/action';
 import type { Case, NewTimelineEvent, StoredFinding } from '../../../src/domain/cases/case';
 import { parseFinding } from '../../../src/domain/findings/parse-finding';
 import type { SuppressionRule } from '../../../src/domain/triage/suppression';
-import { makeFindingDetail } from '../../../src/sandbox/findings/finding-factory';
+import { makeFindingDetail } from '../../../sandbox/findings/finding-factory';
 import type { FindingPlacement, Store } from '../../../src/store/store';
 
 export const T = (h: number): string => new Date(Date.parse('2026-11-22T00:00:00.000Z') + h * 3_600_000).toISOString();

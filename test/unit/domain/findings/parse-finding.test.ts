@@ -1,5 +1,5 @@
 import { extractFindingItems, parseFinding } from '../../../../src/domain/findings/parse-finding';
-import { makeFindingDetail, toEventBridgeEvent } from '../../../../src/sandbox/findings/finding-factory';
+import { makeFindingDetail, toEventBridgeEvent } from '../../../../sandbox/findings/finding-factory';
 import { loadFixtures, pascalize } from '../../../support/fixtures';
 
 describe('parseFinding', () => {

@@ -3,7 +3,7 @@ import type { Finding } from '../../../../src/domain/findings/finding';
 import { bandOf } from '../../../../src/domain/triage/bands';
 import { correlationKeys } from '../../../../src/domain/triage/correlation';
 import { Triage, type TriagePolicy } from '../../../../src/domain/triage/triage';
-import { makeFindingDetail, type FindingSpec } from '../../../../src/sandbox/findings/finding-factory';
+import { makeFindingDetail, type FindingSpec } from '../../../../sandbox/findings/finding-factory';
 
 function finding(spec: FindingSpec): Finding {
   const r = parseFinding(makeFindingDetail(spec));

@@ -14,7 +14,7 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
-import { AwsSandbox } from '../../../../src/sandbox/aws';
+import { AwsSandbox } from '../../../../sandbox/aws';
 
 const ACCT = '111122223333';
 const REGION = 'eu-west-1';

@@ -9,7 +9,7 @@ import { GetFindingsCommand, GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { AwsSandbox } from '../../../../src/sandbox/aws';
+import { AwsSandbox } from '../../../../sandbox/aws';
 
 const ACCT = '999988887777';
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };

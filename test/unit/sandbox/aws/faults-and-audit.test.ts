@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AttachRolePolicyCommand, GetRoleCommand, LimitExceededException } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, PutFunctionConcurrencyCommand, TooManyRequestsException } from '@aws-sdk/client-lambda';
-import { AWS_DENY_ALL_ARN, AwsSandbox, isMutating } from '../../../../src/sandbox/aws';
+import { AWS_DENY_ALL_ARN, AwsSandbox, isMutating } from '../../../../sandbox/aws';
 
 const ACCT = '777788889999';
 const REGION = 'us-west-2';

@@ -9,7 +9,7 @@ import {
   ListFindingsCommand,
   ListFindingsCommandInput,
 } from '@aws-sdk/client-guardduty';
-import { AwsSandbox } from '../../../../src/sandbox/aws';
+import { AwsSandbox } from '../../../../sandbox/aws';
 
 const ACCT = '210987654321';
 const REGION = 'eu-central-1';

@@ -20,7 +20,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { AWS_DENY_ALL_ARN, AWS_MANAGED_POLICIES, AwsSandbox } from '../../../../src/sandbox/aws';
+import { AWS_DENY_ALL_ARN, AWS_MANAGED_POLICIES, AwsSandbox } from '../../../../sandbox/aws';
 
 const ACCT = '444455556666';
 

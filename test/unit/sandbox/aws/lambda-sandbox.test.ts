@@ -9,7 +9,7 @@ import {
   PutFunctionConcurrencyCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-lambda';
-import { AwsSandbox } from '../../../../src/sandbox/aws';
+import { AwsSandbox } from '../../../../sandbox/aws';
 
 const ACCT = '135791357913';
 const REGION = 'ap-northeast-1';

@@ -10,7 +10,7 @@ import {
   AuthorizeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
 import { AttachUserPolicyCommand, DetachUserPolicyCommand, IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
-import { AWS_DENY_ALL_ARN, AwsSandbox } from '../../../../src/sandbox/aws';
+import { AWS_DENY_ALL_ARN, AwsSandbox } from '../../../../sandbox/aws';
 
 const ACCT = '123412341234';
 const REGION = 'us-east-1';

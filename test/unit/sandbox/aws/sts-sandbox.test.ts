@@ -2,7 +2,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, AssumeRoleCommandInput, GetCallerIdentityCommand, STSServiceException } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { AwsSandbox } from '../../../../src/sandbox/aws';
+import { AwsSandbox } from '../../../../sandbox/aws';
 
 const HUB = '111111111111';
 const MEMBER = '222222222222';

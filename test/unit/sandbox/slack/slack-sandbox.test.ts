@@ -1,5 +1,5 @@
 import { type KnownBlock, type Logger, LogLevel, WebClient } from '@slack/web-api';
-import { BLOCK_LIMITS, blockViolation, RateLimiter, SlackSandbox } from '../../../../src/sandbox/slack';
+import { BLOCK_LIMITS, blockViolation, RateLimiter, SlackSandbox } from '../../../../sandbox/slack';
 
 /** WebClient logs every platform error; these tests provoke them on purpose. */
 const quiet: Logger = {

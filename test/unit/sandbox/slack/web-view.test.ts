@@ -1,5 +1,5 @@
-import { SlackSandbox } from '../../../../src/sandbox/slack';
-import { startSandboxWebView } from '../../../../src/sandbox/slack/web-view';
+import { SlackSandbox } from '../../../../sandbox/slack';
+import { startSandboxWebView } from '../../../../sandbox/slack/web-view';
 
 describe('sandbox Slack web view', () => {
   it('renders blocks, threads and buttons, and never turns message text into markup', async () => {

@@ -1,5 +1,5 @@
 import type { TimelineEvent, TimelineKind } from '../../../../src/domain/cases/case';
-import { blockViolation } from '../../../../src/sandbox/slack';
+import { blockViolation } from '../../../../sandbox/slack';
 import { renderTimelinePage, TIMELINE_PAGE_SIZE } from '../../../../src/slack/blocks/timeline-page';
 
 // A Record, so a new kind that this test does not show fails to compile.

@@ -7,14 +7,14 @@
 import { performance } from 'node:perf_hooks';
 import type { FinalizeHandler, FinalizeHandlerArguments, FinalizeHandlerOutput, FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { countOverRuns, median, runBench, type BenchSection } from './bench-kit';
-import { CrossAccountClients, type ClientFactory } from '../aws/aws-clients';
-import { loadConfig } from '../config/load-config';
-import { wire } from '../container';
-import { ContainmentService } from '../containment/containment-service';
-import { silentLogger } from '../log';
+import { CrossAccountClients, type ClientFactory } from '../src/aws/aws-clients';
+import { loadConfig } from '../src/config/load-config';
+import { wire } from '../src/container';
+import { ContainmentService } from '../src/containment/containment-service';
+import { silentLogger } from '../src/log';
 import { AwsSandbox, sandboxClientFactory, type SandboxAttachable } from '../sandbox/aws';
 import { SlackSandbox } from '../sandbox/slack';
-import { SqliteStore } from '../store/sqlite-store';
+import { SqliteStore } from '../src/store/sqlite-store';
 
 const SECURITY = '999999999999';
 const PROD = '111111111111';

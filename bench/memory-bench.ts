@@ -3,18 +3,19 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../config/load-config';
-import { wire } from '../container';
-import { silentLogger } from '../log';
+import { loadConfig } from '../src/config/load-config';
+import { wire } from '../src/container';
+import { silentLogger } from '../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../sandbox/slack';
-import { SqliteStore } from '../store/sqlite-store';
+import { SqliteStore } from '../src/store/sqlite-store';
 import { median, runBench, type BenchSection } from './bench-kit';
+import { repoRoot } from './repo-root';
 
 const CASES = 1000;
 const RUNS = 5;
 const SETTLE_MS = 7000;
-const BIN = join(__dirname, '..', '..', 'bin', 'cordon.js');
+const BIN = join(repoRoot(), 'bin', 'cordon.js');
 
 const yaml = (triage: string) => `
 workspace: { teamId: T0SANDBOX }

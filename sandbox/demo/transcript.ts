@@ -1,4 +1,4 @@
-import type { SlackSandbox } from '../sandbox/slack';
+import type { SlackSandbox } from '../slack';
 
 /** Emoji Cordon uses, as a terminal shows them. */
 const EMOJI: Record<string, string> = {

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { median, runBench, type BenchSection } from './bench-kit';
+import { repoRoot } from './repo-root';
 import { readServerlessYaml } from './serverless-yaml';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = repoRoot();
 const HANDLERS = ['slack', 'findings', 'worker', 'ticker'];
 const RUNS = 7;
 

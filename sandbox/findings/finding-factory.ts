@@ -1,3 +1,7 @@
+// The envelope is the product's (cordon drill uses it); re-exported so tests and benches
+// build a finding and its event from one place.
+export { toEventBridgeEvent } from '../../src/domain/findings/eventbridge-event';
+
 /** Options for a generated GuardDuty finding `detail` (camelCase, as EventBridge sends it). */
 export interface FindingSpec {
   id?: string;
@@ -86,20 +90,5 @@ export function makeFindingDetail(spec: FindingSpec = {}): Record<string, unknow
     updatedAt: at,
     title: spec.title ?? `Generated finding ${id.slice(0, 8)}`,
     description: spec.description ?? 'A generated finding.',
-  };
-}
-
-/** Wraps a detail in the EventBridge envelope the `findings` Lambda receives. */
-export function toEventBridgeEvent(detail: Record<string, unknown>): Record<string, unknown> {
-  return {
-    version: '0',
-    id: `evt-${String(detail.id)}`,
-    'detail-type': 'GuardDuty Finding',
-    source: 'aws.guardduty',
-    account: detail.accountId,
-    time: detail.updatedAt,
-    region: detail.region,
-    resources: [],
-    detail,
   };
 }

@@ -1,4 +1,4 @@
-import type { ClientFactory } from '../../aws/aws-clients';
+import type { ClientFactory } from '../../src/aws/aws-clients';
 import type { AwsSandbox } from './aws-sandbox';
 
 /**

@@ -8,6 +8,7 @@ import { printTable, sectionMarkdown, type BenchSection } from './bench-kit';
 import { coldstartBench } from './coldstart-bench';
 import { containBench } from './contain-bench';
 import { memoryBench } from './memory-bench';
+import { repoRoot } from './repo-root';
 import { triageBench } from './triage-bench';
 
 const BENCHES: [string, () => Promise<BenchSection>][] = [
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
     '- **Memory**: the open cases live in the store, not in the process; the peak resident set hardly grows with them.',
     '',
   ].join('\n');
-  writeFileSync(join(__dirname, '..', '..', 'docs', 'performance.md'), doc);
+  writeFileSync(join(repoRoot(), 'docs', 'performance.md'), doc);
   process.stderr.write(`bench: wrote docs/performance.md (${minutes.toFixed(1)} min)\n`);
   return sections.every((s) => s.ok) ? 0 : 1;
 }

@@ -35,7 +35,7 @@ describe('npm pack', () => {
   }, 90_000);
 
   it('holds the product: the built CLI, bin, the manifests and serverless.yml with the esbuild options it reads', () => {
-    expect(files).toEqual(expect.arrayContaining(['dist/src/cli/main.js', 'bin/cordon.js', 'serverless.yml', 'esbuild.config.js', 'package.json', 'README.md', 'cordon.config.example.yaml']));
+    expect(files).toEqual(expect.arrayContaining(['dist/src/cli/main.js', 'bin/cordon.js', 'serverless.yml', 'esbuild.config.js', 'package.json', 'README.md', 'cordon.config.example.yaml', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'docs/architecture.md']));
     expect(files.filter((f) => f.startsWith('manifests/slack/'))).not.toEqual([]);
     expect(files.filter((f) => f.startsWith('manifests/aws/'))).not.toEqual([]);
     // serverless.yml names its handlers by source path (src/handlers/*.ts); serverless-esbuild bundles those.

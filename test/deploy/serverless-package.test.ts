@@ -4,8 +4,8 @@ import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import { lambdaBuildOptions } from '../../src/bench/coldstart-bench';
+import { build, type Metafile } from 'esbuild';
+import { lambdaBuildOptions } from '../../bench/coldstart-bench';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -52,7 +52,9 @@ const NEVER_ON_LAMBDA: Record<string, string> = {
  */
 async function ownRoleNeeds(fn: string): Promise<string[]> {
   const out = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outfile: join(tmpdir(), `cordon-needs-${fn}.js`), write: false, metafile: true, logLevel: 'silent' });
-  const output = Object.values(out.metafile.outputs).find((o) => o.entryPoint !== undefined)!;
+  const metafile: Metafile | undefined = out.metafile;
+  if (!metafile) throw new Error('esbuild returned no metafile');
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined)!;
   const files = Object.entries(output.inputs).filter(([f, i]) => f.startsWith('src/') && i.bytesInOutput > 0).map(([f]) => readFileSync(join(ROOT, f), 'utf8'));
   const needs = new Set<string>();
   for (const text of files) {

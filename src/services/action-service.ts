@@ -3,6 +3,7 @@ import type { ActionLedger } from '../containment/action-ledger';
 import type { Action } from '../domain/actions/action';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
+import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Store } from '../store/store';
@@ -32,6 +33,8 @@ export interface ActionServiceDeps {
   authorizer: Authorizer;
   reporter: SlackActionReporter;
   now: () => Date;
+  /** Whether the config names the member-account role containment runs with (`containmentRole`). */
+  containment: { enabled: true } | { enabled: false; configPath: string };
 }
 
 /**
@@ -45,6 +48,7 @@ export class ActionService {
 
   /** Validates and records a containment request; planning and applying run as a job. */
   async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string }): Promise<{ caseId: string; dryRun: boolean }> {
+    this.requireContainment();
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
     const target = parseTarget(input.target);
     if (target.accountId) this.d.ledger.assertAllowed(target.accountId);
@@ -69,7 +73,17 @@ export class ActionService {
     return { caseId, dryRun: input.dryRun || drill };
   }
 
+  /** Containment is a feature of the config: without `containmentRole` every request for it says so. */
+  private requireContainment(): void {
+    const c = this.d.containment;
+    if (c.enabled) return;
+    throw new ConfigError('containment is not configured: the config has no containmentRole', [
+      `${c.configPath}: containmentRole: missing; set the member-account role name and external id to contain resources`,
+    ]);
+  }
+
   private async load(actionId: string, who: Requester): Promise<Action> {
+    this.requireContainment();
     const a = await this.d.store.getAction(actionId);
     if (!a) throw new CordonError(ErrorCode.INPUT_INVALID, `no action ${actionId.slice(0, 40)}`);
     // A button value naming another case's action: refuse unless asked from that case's channel.

@@ -7,8 +7,8 @@ import type { ListenerDeps } from './listeners/ir-command';
 import { registerListeners } from './listeners/register';
 import { slackLogger } from './slack-logger';
 
-/** A running Slack front door: the Bolt app, its address in HTTP mode, and how to stop it. */
-export interface SlackFrontDoor {
+/** A running Slack server: the Bolt app, its address in HTTP mode, and how to stop it. */
+export interface SlackServer {
   app: App;
   mode: 'http' | 'socket';
   /** `http://host:port` in HTTP mode. */
@@ -20,7 +20,7 @@ export interface SlackFrontDoor {
  * Socket Mode when `SLACK_APP_TOKEN` is set, else Bolt's HTTP receiver on `PORT`
  * (events, commands and interactions all at `POST /slack/events`, plus `GET /healthz`).
  */
-export async function startSlack(config: Config, deps: ListenerDeps, log: Logger): Promise<SlackFrontDoor> {
+export async function startSlack(config: Config, deps: ListenerDeps, log: Logger): Promise<SlackServer> {
   const store = deps.store;
   const slack = requireSlack(config, { signingSecret: true });
   const clientOptions = config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {};

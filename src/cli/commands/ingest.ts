@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Cordon } from '../../container';
+import type { Cordon } from '../../app/cordon';
 import type { FlushResult } from '../../slack/case-publisher';
 import type { IngestSummary } from '../../services/finding-pipeline';
 import { CordonError, ErrorCode } from '../../errors';

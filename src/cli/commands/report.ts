@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../config/load-config';
-import type { Cordon } from '../../container';
+import type { Cordon } from '../../app/cordon';
 import { formatExactDuration } from '../../domain/duration';
 import type { CaseMetrics } from '../../domain/reports/metrics';
 import { ReportService } from '../../services/report-service';

@@ -52,7 +52,7 @@ async function caseHere(store: Store, caseId: string, who: Requester): Promise<v
 }
 
 /** Button values carry ids only; every click reloads the record and re-checks the role in the service. */
-export function registerButtons(app: App, deps: { store: Store; actions: ActionService; escalation?: EscalationService; suppression?: SuppressionService }): void {
+export function registerButtons(app: App, deps: { store: Store; actions: ActionService; escalation: EscalationService; suppression: SuppressionService }): void {
   app.action<BlockAction<ButtonAction>>(ActionId.APPROVE, async ({ ack, body, action, context }) => {
     await ack();
     if ((context.retryNum ?? 0) > 0) return;
@@ -70,7 +70,7 @@ export function registerButtons(app: App, deps: { store: Store; actions: ActionS
   });
   app.action<BlockAction<ButtonAction>>(ActionId.ACKNOWLEDGE, async ({ ack, body, action, context }) => {
     await ack();
-    if ((context.retryNum ?? 0) > 0 || !deps.escalation) return;
+    if ((context.retryNum ?? 0) > 0) return;
     const who = requester(body);
     const caseId = valueOf(caseValue, action);
     await caseHere(deps.store, caseId, who);
@@ -78,7 +78,7 @@ export function registerButtons(app: App, deps: { store: Store; actions: ActionS
   });
   app.action<BlockAction<ButtonAction>>(ActionId.ESCALATE, async ({ ack, body, action, context }) => {
     await ack();
-    if ((context.retryNum ?? 0) > 0 || !deps.escalation) return;
+    if ((context.retryNum ?? 0) > 0) return;
     const who = requester(body);
     const sf = await findingHere(deps.store, valueOf(findingValue, action), who);
     if (!sf.caseId) throw new CordonError(ErrorCode.INPUT_INVALID, 'this finding belongs to no case');
@@ -86,7 +86,7 @@ export function registerButtons(app: App, deps: { store: Store; actions: ActionS
   });
   app.action<BlockAction<ButtonAction>>(ActionId.SUPPRESS_SIMILAR, async ({ ack, body, action, context, respond }) => {
     await ack();
-    if ((context.retryNum ?? 0) > 0 || !deps.suppression) return;
+    if ((context.retryNum ?? 0) > 0) return;
     const who = requester(body);
     const sf = await findingHere(deps.store, valueOf(findingValue, action), who);
     const rule = await deps.suppression.suppress(who, {

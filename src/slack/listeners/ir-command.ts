@@ -11,7 +11,6 @@ import type { EscalationService } from '../../services/escalation-service';
 import type { SuppressionService } from '../../services/suppression-service';
 import { STATS_DAYS, type ReportService } from '../../services/report-service';
 import { renderStats } from '../blocks/stats-message';
-import type { WebClient } from '@slack/web-api';
 import { renderResolutionChecklist, renderTimelinePage } from '../blocks/timeline-page';
 import type { Store } from '../../store/store';
 import { SLASH_COMMAND } from '../ids';
@@ -43,27 +42,21 @@ const commandBody = z.object({
   team_id: z.string().min(1),
 });
 
-/** The services a listener may call; nothing else. */
+/** The services a listener may call; nothing else. Every one is present: a feature the config leaves out says so itself. */
 export interface ListenerDeps {
   store: Store;
-  actions?: ActionService;
-  cases?: CaseService;
-  authorizer?: Authorizer & { describe(userId: string): Promise<string> };
-  queue?: JobQueue;
-  escalation?: EscalationService;
-  suppression?: SuppressionService;
-  reports?: ReportService;
-  client?: WebClient;
-}
-
-function need<T>(dep: T | undefined, what: string): T {
-  if (!dep) throw new CordonError(ErrorCode.CONFIG_INVALID, `${what} is not configured on this Cordon`);
-  return dep;
+  actions: ActionService;
+  cases: CaseService;
+  access: Authorizer & { describe(userId: string): Promise<string> };
+  queue: JobQueue;
+  escalation: EscalationService;
+  suppression: SuppressionService;
+  reports: ReportService;
 }
 
 /** Thin listener: validate (zod), authorize and call a service, answer ephemerally. Errors go to the one error handler. */
 export function registerIrCommand(app: App, deps: ListenerDeps): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, respond, context }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, context, client }) => {
     // A Slack retry of a command the first delivery already handled: do nothing twice.
     if ((context.retryNum ?? 0) > 0) {
       await ack();
@@ -87,14 +80,14 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         return;
       case 'whoami': {
         await ack();
-        const auth = need(deps.authorizer, 'access control');
+        const auth = deps.access;
         await auth.authorize(who, 'whoami');
         await respond({ response_type: 'ephemeral', text: await auth.describe(who.userId) });
         return;
       }
       case 'status': {
         await ack();
-        if (deps.authorizer) await deps.authorizer.authorize(who, 'status');
+        await deps.access.authorize(who, 'status');
         const c = await deps.store.getCaseByChannel(who.channelId);
         if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, 'this channel is not a case channel; run `/ir status` in a case channel');
         const [findings, actions] = await Promise.all([deps.store.listFindings({ caseId: c.id }), deps.store.listActions({ caseId: c.id })]);
@@ -111,7 +104,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
       }
       case 'contain': {
         await ack();
-        const { caseId, dryRun } = await need(deps.actions, 'containment').requestContain(who, {
+        const { caseId, dryRun } = await deps.actions.requestContain(who, {
           target: cmd.target,
           dryRun: cmd.dryRun,
           ...(cmd.reason ? { reason: cmd.reason } : {}),
@@ -125,24 +118,24 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
       }
       case 'revert': {
         await ack();
-        const a = await need(deps.actions, 'containment').requestRevert(who, cmd.actionId);
+        const a = await deps.actions.requestRevert(who, cmd.actionId);
         await respond({ response_type: 'ephemeral', text: `Reverting \`${a.id}\`; its steps are threaded under the action.` });
         return;
       }
       case 'note': {
         await ack();
-        const auth = need(deps.authorizer, 'access control');
+        const auth = deps.access;
         const c = await deps.store.getCaseByChannel(who.channelId);
         if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `notes belong to a case: run \`${IR_USAGE.note}\` in a case channel`);
         await auth.authorize(who, 'note', { caseId: c.id });
-        await need(deps.cases, 'cases').note(c.id, who.userId, cmd.text);
-        if (deps.queue) await deps.queue.enqueue({ type: 'publish' });
+        await deps.cases.note(c.id, who.userId, cmd.text);
+        await deps.queue.enqueue({ type: 'publish' });
         await respond({ response_type: 'ephemeral', text: 'Note added to the timeline.' });
         return;
       }
       case 'escalate': {
         await ack();
-        const r = await need(deps.escalation, 'escalation').escalate(who, cmd.reason);
+        const r = await deps.escalation.escalate(who, cmd.reason);
         await respond({
           response_type: 'ephemeral',
           text: r.already ? `Case ${r.case.id} is already escalated${r.case.bridgeChannelId ? ` (<#${r.case.bridgeChannelId}>)` : ''}.` : `Escalating ${r.case.id}: the bridge channel is being opened.`,
@@ -151,7 +144,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
       }
       case 'ack': {
         await ack();
-        const r = await need(deps.escalation, 'escalation').acknowledge(who);
+        const r = await deps.escalation.acknowledge(who);
         await respond({
           response_type: 'ephemeral',
           text: r.already ? `Already acknowledged by <@${r.case.acknowledgedBy ?? ''}>; nothing changed.` : `Acknowledged: you own case ${r.case.id}.`,
@@ -162,7 +155,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         await ack();
         const c = await deps.store.getCaseByChannel(who.channelId);
         if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE.timeline}\` in a case channel`);
-        if (deps.authorizer) await deps.authorizer.authorize(who, 'timeline', { caseId: c.id });
+        await deps.access.authorize(who, 'timeline', { caseId: c.id });
         await respond({ response_type: 'ephemeral', ...renderTimelinePage(c.id, await deps.store.listTimeline(c.id), cmd.page) });
         return;
       }
@@ -170,23 +163,22 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         await ack();
         const c = await deps.store.getCaseByChannel(who.channelId);
         if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE.report}\` in a case channel, or \`cordon report <case-id>\` from a terminal`);
-        await need(deps.authorizer, 'access control').authorize(who, 'report', { caseId: c.id });
-        need(deps.reports, 'reports');
+        await deps.access.authorize(who, 'report', { caseId: c.id });
         // Rendering and three upload calls can outlast Slack's 3 s: the worker does it.
-        await need(deps.queue, 'the job queue').enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId });
+        await deps.queue.enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId });
         await respond({ response_type: 'ephemeral', text: `Building the report for ${c.id}; it will be uploaded to this channel.` });
         return;
       }
       case 'stats': {
         await ack();
-        await need(deps.authorizer, 'access control').authorize(who, 'stats');
-        await respond({ response_type: 'ephemeral', text: renderStats(await need(deps.reports, 'reports').stats(), STATS_DAYS) });
+        await deps.access.authorize(who, 'stats');
+        await respond({ response_type: 'ephemeral', text: renderStats(await deps.reports.stats(), STATS_DAYS) });
         return;
       }
       case 'suppress': {
         await ack();
         const c = await deps.store.getCaseByChannel(who.channelId);
-        const rule = await need(deps.suppression, 'suppression').suppress(who, {
+        const rule = await deps.suppression.suppress(who, {
           type: cmd.type,
           accounts: c?.accounts ?? [],
           regions: c?.regions ?? [],
@@ -203,7 +195,7 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
       case 'unsuppress': {
         await ack();
         const c = await deps.store.getCaseByChannel(who.channelId);
-        const lifted = await need(deps.suppression, 'suppression').lift(who, cmd.ruleId, c?.id);
+        const lifted = await deps.suppression.lift(who, cmd.ruleId, c?.id);
         const pending = lifted.filters?.length ?? 0;
         await respond({
           response_type: 'ephemeral',
@@ -218,15 +210,15 @@ export function registerIrCommand(app: App, deps: ListenerDeps): void {
         await ack();
         const c = await deps.store.getCaseByChannel(who.channelId);
         if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `run \`${IR_USAGE[cmd.sub]}\` in a case channel`);
-        await need(deps.authorizer, 'access control').authorize(who, cmd.sub, { caseId: c.id });
-        const cases = need(deps.cases, 'cases');
+        await deps.access.authorize(who, cmd.sub, { caseId: c.id });
+        const cases = deps.cases;
         if (cmd.sub === 'resolve') {
           await cases.resolve(c.id, who.userId, cmd.summary);
-          if (deps.client) await deps.client.chat.postMessage({ channel: who.channelId, ...renderResolutionChecklist(c.id, cmd.summary) });
+          await client.chat.postMessage({ channel: who.channelId, ...renderResolutionChecklist(c.id, cmd.summary) });
         } else {
           await cases.close(c.id, who.userId);
         }
-        if (deps.queue) await deps.queue.enqueue({ type: 'publish' });
+        await deps.queue.enqueue({ type: 'publish' });
         await respond({ response_type: 'ephemeral', text: `Case ${c.id} ${cmd.sub === 'resolve' ? 'resolved' : 'closed'}.` });
         return;
       }

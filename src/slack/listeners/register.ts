@@ -10,7 +10,5 @@ export function registerListeners(app: App, deps: ListenerDeps & { teamId: strin
   installWorkspaceGuard(app, deps.teamId, deps.log);
   installErrorHandler(app, deps.log);
   registerIrCommand(app, deps);
-  if (deps.actions) {
-    registerButtons(app, { store: deps.store, actions: deps.actions, ...(deps.escalation ? { escalation: deps.escalation } : {}), ...(deps.suppression ? { suppression: deps.suppression } : {}) });
-  }
+  registerButtons(app, deps);
 }

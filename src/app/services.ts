@@ -9,6 +9,7 @@ import { EscalationService } from '../services/escalation-service';
 import { ReportService } from '../services/report-service';
 import { SuppressionService } from '../services/suppression-service';
 import { SlackActionReporter } from '../slack/action-reporter';
+import { SlackCaseNotices } from '../slack/outbound/case-notices';
 import type { Store } from '../store/store';
 import type { SlackParts } from './intake';
 
@@ -50,9 +51,22 @@ export function buildServices(p: ServiceParts): Services {
     teamId: p.config.workspace.teamId,
     now: p.now,
   });
-  const cases = new CaseService(p.store, { correlationWindowMs: p.config.triage.correlationWindow, now: p.now, random: p.random });
+  const cases = new CaseService(p.store, {
+    correlationWindowMs: p.config.triage.correlationWindow,
+    now: p.now,
+    random: p.random,
+    authorizer: access,
+    queue: p.queue,
+    notices: new SlackCaseNotices(client),
+  });
   const ledger = new ActionLedger(p.store, p.config.accounts.map((a) => a.id), p.now);
-  const reports = new ReportService(p.store, { now: p.now, client, log: p.log, accountNames: Object.fromEntries(p.config.accounts.map((a) => [a.id, a.name])) });
+  const reports = new ReportService(p.store, {
+    now: p.now,
+    client,
+    log: p.log,
+    accountNames: Object.fromEntries(p.config.accounts.map((a) => [a.id, a.name])),
+    requests: { authorizer: access, queue: p.queue },
+  });
   const actions = new ActionService({
     store: p.store,
     ledger,

@@ -6,7 +6,7 @@ import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { loadConfig } from '../config/load-config';
 import { buildCordon } from '../app/cordon';
 import { silentLogger } from '../log';
-import { startSlack } from '../slack/bolt-app';
+import { startSlack } from '../slack/inbound/bolt-app';
 import { slackLogger } from '../slack/slack-logger';
 import { SlackSandbox } from '../sandbox/slack';
 import { SANDBOX_SIGNING_SECRET as SECRET, slackHeaders } from '../sandbox/slack/signed-requests';

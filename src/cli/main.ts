@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { GuardDutyPoller } from '../aws/guardduty-poller';
 import { errorMessage, isCordonError } from '../errors';
 import { createLogger, type Logger } from '../log';
-import { startSlack } from '../slack/bolt-app';
+import { startSlack } from '../slack/inbound/bolt-app';
 import { clockTick } from '../services/clock-tick';
 import { Ticker } from '../services/ticker';
 import { runIngest } from './commands/ingest';

@@ -13,7 +13,7 @@ import { SlackSandbox } from '../sandbox/slack';
 import { buttonBody, commandBody, postSigned, SANDBOX_SIGNING_SECRET } from '../sandbox/slack/signed-requests';
 import { startSandboxWebView } from '../sandbox/slack/web-view';
 import { ReportService } from '../services/report-service';
-import { startSlack, type SlackServer } from '../slack/bolt-app';
+import { startSlack, type SlackServer } from '../slack/inbound/bolt-app';
 import { ActionId } from '../slack/ids';
 import { SqliteStore } from '../store/sqlite-store';
 import { attackFindings } from './attack-scenario';

@@ -1,6 +1,6 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { requireSlack } from '../config/load-config';
-import { registerListeners } from '../slack/listeners/register';
+import { registerListeners } from '../slack/inbound/register';
 import { slackLogger } from '../slack/slack-logger';
 import { lambdaIntake } from './runtime';
 
@@ -27,7 +27,7 @@ async function boltHandler(): Promise<LambdaHandler> {
       retryConfig: { retries: 2, maxTimeout: 1000 },
     },
   });
-  registerListeners(app, { ...cordon.services(), teamId: cordon.config.workspace.teamId, log: cordon.log });
+  registerListeners(app, cordon.services(), { teamId: cordon.config.workspace.teamId, log: cordon.log });
   started = { handler: await receiver.start(), for: cordon };
   return started.handler;
 }

@@ -76,7 +76,13 @@ export class AccessService implements Authorizer {
     }
   }
 
-  /** `/ir whoami`: the role and where it came from. */
+  /** `/ir whoami`: checked and audited like every request, then the role and where it came from. */
+  async whoami(who: Requester): Promise<string> {
+    await this.authorize(who, 'whoami');
+    return this.describe(who.userId);
+  }
+
+  /** The role of a user and where it came from, in words. */
   async describe(userId: string): Promise<string> {
     const { role, source } = await this.roleOf(userId);
     const from =

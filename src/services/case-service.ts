@@ -1,8 +1,32 @@
-import type { Case } from '../domain/cases/case';
+import type { Action } from '../domain/actions/action';
+import type { Case, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { Target } from '../domain/actions/target';
 import { CordonError, ErrorCode } from '../errors';
+import type { JobQueue } from '../jobs/job-queue';
 import type { Store } from '../store/store';
+import type { Authorizer, Requester } from './action-service';
+
+/**
+ * Port: what a case's channel is told directly, beside the timeline the publisher posts.
+ * The Slack adapter renders it (`slack/outbound`); the service only says when.
+ */
+export interface CaseChannelNotices {
+  /** The resolution checklist, posted in the case channel when a case is resolved. */
+  resolutionChecklist(channelId: string, caseId: string, summary: string | undefined): Promise<void>;
+}
+
+/** What {@link CaseService} answers to people with, beside the store. */
+export interface CaseServiceOptions {
+  correlationWindowMs: number;
+  now: () => Date;
+  random: () => number;
+  /** Every request from a person is checked here (and audited) before anything is read or changed. */
+  authorizer: Authorizer;
+  /** Where the `publish` job goes, so Slack catches up with what was stored. */
+  queue: JobQueue;
+  notices: CaseChannelNotices;
+}
 
 /** Correlation keys of a containment target, the same shapes triage uses. */
 export function targetKeys(t: Target): string[] {
@@ -19,11 +43,14 @@ export function targetKeys(t: Target): string[] {
   }
 }
 
-/** Cases outside triage: the one a channel belongs to, or a manual case for a resource. */
+/**
+ * Cases outside triage: the one a channel belongs to, a manual case for a resource, and
+ * what people ask of a case (status, timeline, notes, resolve, close), each authorized here.
+ */
 export class CaseService {
   constructor(
     private readonly store: Store,
-    private readonly opts: { correlationWindowMs: number; now: () => Date; random: () => number },
+    private readonly opts: CaseServiceOptions,
   ) {}
 
   async byChannel(channelId: string): Promise<Case | undefined> {
@@ -69,14 +96,43 @@ export class CaseService {
     return claim;
   }
 
-  /** Resolve (commander): status resolved, the summary kept, the checklist posted by the caller. */
-  async resolve(caseId: string, actor: string, summary: string | undefined): Promise<Case> {
-    return this.transition(caseId, ['open', 'contained'], { status: 'resolved', resolvedBy: actor, resolvedAt: this.opts.now().toISOString(), ...(summary ? { resolution: summary } : {}) }, 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
+  /** `/ir status`: the case with its findings and actions. */
+  async status(who: Requester, c: Case): Promise<{ findings: StoredFinding[]; actions: Action[] }> {
+    await this.opts.authorizer.authorize(who, 'status', { caseId: c.id });
+    const [findings, actions] = await Promise.all([this.store.listFindings({ caseId: c.id }), this.store.listActions({ caseId: c.id })]);
+    return { findings, actions };
+  }
+
+  /** `/ir timeline`: every event of the case. */
+  async timeline(who: Requester, c: Case): Promise<TimelineEvent[]> {
+    await this.opts.authorizer.authorize(who, 'timeline', { caseId: c.id });
+    return this.store.listTimeline(c.id);
+  }
+
+  /** `/ir note`: a note on the timeline, posted by the publisher. */
+  async note(who: Requester, c: Case, text: string): Promise<void> {
+    await this.opts.authorizer.authorize(who, 'note', { caseId: c.id });
+    await this.store.appendTimeline({ caseId: c.id, at: this.opts.now().toISOString(), kind: 'note', actor: who.userId, text });
+    await this.opts.queue.enqueue({ type: 'publish' });
+  }
+
+  /** Resolve (commander): status resolved, the summary kept, the checklist posted in the case channel. */
+  async resolve(who: Requester, c: Case, summary: string | undefined): Promise<Case> {
+    await this.opts.authorizer.authorize(who, 'resolve', { caseId: c.id });
+    const actor = who.userId;
+    const next = await this.transition(c.id, ['open', 'contained'], { status: 'resolved', resolvedBy: actor, resolvedAt: this.opts.now().toISOString(), ...(summary ? { resolution: summary } : {}) }, 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
+    await this.opts.notices.resolutionChecklist(who.channelId, c.id, summary);
+    await this.opts.queue.enqueue({ type: 'publish' });
+    return next;
   }
 
   /** Close (commander): no finding joins a closed case; the channel stays as the record. */
-  async close(caseId: string, actor: string): Promise<Case> {
-    return this.transition(caseId, ['open', 'contained', 'resolved'], { status: 'closed', closedBy: actor, closedAt: this.opts.now().toISOString() }, 'case.closed', actor, 'Closed');
+  async close(who: Requester, c: Case): Promise<Case> {
+    await this.opts.authorizer.authorize(who, 'close', { caseId: c.id });
+    const actor = who.userId;
+    const next = await this.transition(c.id, ['open', 'contained', 'resolved'], { status: 'closed', closedBy: actor, closedAt: this.opts.now().toISOString() }, 'case.closed', actor, 'Closed');
+    await this.opts.queue.enqueue({ type: 'publish' });
+    return next;
   }
 
   private async transition(caseId: string, from: Case['status'][], patch: Partial<Case>, kind: 'case.resolved' | 'case.closed', actor: string, text: string): Promise<Case> {
@@ -90,9 +146,5 @@ export class CaseService {
       return next;
     }
     throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${caseId} kept changing; try again`);
-  }
-
-  async note(caseId: string, actor: string, text: string): Promise<void> {
-    await this.store.appendTimeline({ caseId, at: this.opts.now().toISOString(), kind: 'note', actor, text });
   }
 }

@@ -5,8 +5,10 @@ import { renderCaseReport } from '../domain/reports/case-report';
 import { caseMetrics, statsByBand, type BandStats, type CaseMetrics } from '../domain/reports/metrics';
 import { drawPhaseChart } from '../domain/reports/phase-chart';
 import { CordonError, ErrorCode } from '../errors';
+import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
+import type { Authorizer, Requester } from './action-service';
 
 /** A case's report as files: the Markdown, the phase chart, and the numbers in them. */
 export interface CaseReport {
@@ -32,12 +34,37 @@ export const CASE_ID_PATTERN = /^IR-\d{8}-[0-9A-Z]{4,8}$/;
 /** `/ir stats` looks back this many days. */
 export const STATS_DAYS = 30;
 
+/** What answering people in Slack takes: the access check and the queue the upload job goes to. */
+export interface ReportRequests {
+  authorizer: Authorizer;
+  queue: JobQueue;
+}
+
 /** `/ir report`, `cordon report` and `/ir stats`: reads the store, renders, uploads. */
 export class ReportService {
   constructor(
     private readonly store: Store,
-    private readonly opts: { now: () => Date; accountNames?: Readonly<Record<string, string>>; log?: Logger; client?: WebClient },
+    private readonly opts: { now: () => Date; accountNames?: Readonly<Record<string, string>>; log?: Logger; client?: WebClient; requests?: ReportRequests },
   ) {}
+
+  /** People's requests need the access check: without it this Cordon refuses them rather than skip it. */
+  private requests(): ReportRequests {
+    if (!this.opts.requests) throw new CordonError(ErrorCode.CONFIG_INVALID, 'reports are not wired for requests from Slack on this Cordon');
+    return this.opts.requests;
+  }
+
+  /** `/ir report`: rendering and three upload calls can outlast Slack's 3 s, so the worker does it. */
+  async request(who: Requester, c: Case): Promise<void> {
+    const r = this.requests();
+    await r.authorizer.authorize(who, 'report', { caseId: c.id });
+    await r.queue.enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId });
+  }
+
+  /** `/ir stats`. */
+  async statsFor(who: Requester): Promise<{ since: string; cases: number; bands: BandStats[] }> {
+    await this.requests().authorizer.authorize(who, 'stats');
+    return this.stats();
+  }
 
   async build(caseId: string): Promise<CaseReport> {
     if (!CASE_ID_PATTERN.test(caseId)) throw new CordonError(ErrorCode.INPUT_INVALID, `\`${caseId.slice(0, 40)}\` is not a case id (IR-<yyyymmdd>-<id>, e.g. IR-20261122-7Q3F)`);

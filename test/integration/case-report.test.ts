@@ -8,7 +8,7 @@ import { CHART_COLORS } from '../../src/domain/reports/phase-chart';
 import { silentLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../src/sandbox/slack';
-import { startSlack, type SlackServer } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { runCli, testConfigYaml, testWorkspace } from '../support/cli-harness';

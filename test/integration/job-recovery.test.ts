@@ -3,7 +3,7 @@ import { buildCordon, type Cordon } from '../../src/app/cordon';
 import type { Job, JobQueue } from '../../src/jobs/job-queue';
 import { silentLogger } from '../../src/log';
 import { clockTick } from '../../src/services/clock-tick';
-import { startSlack, type SlackServer } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { SlackSandbox } from '../../src/sandbox/slack';
 import type { Store } from '../../src/store/store';
 import { containmentHarness, REGION, SANDBOX } from '../support/aws';

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/load-config';
 import { buildCordon, type Cordon } from '../../src/app/cordon';
 import { silentLogger } from '../../src/log';
 import { clockTick } from '../../src/services/clock-tick';
-import { startSlack, type SlackServer } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { SlackSandbox } from '../../src/sandbox/slack';
 import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';

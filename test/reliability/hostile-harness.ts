@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../src/sandbox/slack';
 import { buttonBody, commandBody, postSigned, SANDBOX_SIGNING_SECRET, slackHeaders, type SignOptions } from '../../src/sandbox/slack/signed-requests';
-import { startSlack, type SlackServer } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { containmentHarness, PROD, REGION } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 

@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../src/sandbox/slack';
 import { commandBody, postSigned, SANDBOX_SIGNING_SECRET } from '../../src/sandbox/slack/signed-requests';
-import { startSlack } from '../../src/slack/bolt-app';
+import { startSlack } from '../../src/slack/inbound/bolt-app';
 import { containmentHarness } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 import { recordFigures } from './figures';

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../src/sandbox/slack';
 import { buttonBody, commandBody, postSigned } from '../../src/sandbox/slack/signed-requests';
-import { startSlack } from '../../src/slack/bolt-app';
+import { startSlack } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';

@@ -7,7 +7,7 @@ import type { JobHandler, JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import { ContainmentJobs } from '../services/containment-jobs';
 import { GuardDutyFilters } from '../services/guardduty-filters';
-import { SlackActionReporter } from '../slack/action-reporter';
+import { SlackActionReporter } from '../slack/outbound/action-reporter';
 import { buildIntakeParts, requireSlackParts, type Intake, type IntakeOptions } from './intake';
 import { jobDispatcher, workerHandlers } from './job-dispatcher';
 import { buildServices, type Services } from './services';
@@ -105,7 +105,6 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
           const rule = approvalRuleFor({ accountId: target.accountId, environment: environments[target.accountId] ?? 'unknown', kind: target.kind }, config.access.approvals);
           return rule ? { rule: rule.name, ttlMs: config.access.approvalTtl } : undefined;
         },
-        client: slack.client,
         publisher: slack.publisher,
         reporter: new SlackActionReporter(slack.client, log),
         now,

@@ -4,7 +4,7 @@ import { Triage } from '../domain/triage/triage';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import { FindingPipeline } from '../services/finding-pipeline';
-import { CasePublisher } from '../slack/case-publisher';
+import { CasePublisher } from '../slack/outbound/case-publisher';
 import { slackLogger } from '../slack/slack-logger';
 import { openStore } from '../store/open-store';
 import type { Store } from '../store/store';

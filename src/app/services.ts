@@ -8,8 +8,11 @@ import { CaseService } from '../services/case-service';
 import { EscalationService } from '../services/escalation-service';
 import { ReportService } from '../services/report-service';
 import { SuppressionService } from '../services/suppression-service';
-import { SlackActionReporter } from '../slack/action-reporter';
+import { SlackActionReporter } from '../slack/outbound/action-reporter';
+import { SlackBridge } from '../slack/outbound/bridge';
 import { SlackCaseNotices } from '../slack/outbound/case-notices';
+import { SlackGroupDirectory } from '../slack/outbound/group-directory';
+import { SlackReportUploader } from '../slack/outbound/report-uploader';
 import type { Store } from '../store/store';
 import type { SlackParts } from './intake';
 
@@ -42,10 +45,13 @@ export interface ServiceParts {
   queue: JobQueue;
 }
 
-/** Wires access, cases, actions, escalation, suppression and reports over one store and one queue. */
+/**
+ * Wires access, cases, actions, escalation, suppression and reports over one store and
+ * one queue, each given the Slack adapters of its outbound ports (the services import none).
+ */
 export function buildServices(p: ServiceParts): Services {
   const { client } = p.slack;
-  const access = new AccessService(client, p.store, p.log, {
+  const access = new AccessService(new SlackGroupDirectory(client), p.store, p.log, {
     access: p.config.access,
     groupCacheTtlMs: p.config.access.groupCacheTtl,
     teamId: p.config.workspace.teamId,
@@ -62,7 +68,7 @@ export function buildServices(p: ServiceParts): Services {
   const ledger = new ActionLedger(p.store, p.config.accounts.map((a) => a.id), p.now);
   const reports = new ReportService(p.store, {
     now: p.now,
-    client,
+    uploader: new SlackReportUploader(client),
     log: p.log,
     accountNames: Object.fromEntries(p.config.accounts.map((a) => [a.id, a.name])),
     requests: { authorizer: access, queue: p.queue },
@@ -78,10 +84,12 @@ export function buildServices(p: ServiceParts): Services {
     // Containment exists when the config names the member-account role, and only then.
     containment: p.config.containmentRole ? { enabled: true } : { enabled: false, configPath: p.config.configPath },
   });
-  const escalation = new EscalationService(p.store, client, access, p.queue, p.log, {
+  const bridge = new SlackBridge(client, p.log, {
     invite: p.config.escalation.invite,
     inviteGroups: p.config.escalation.inviteGroups,
     ...(p.config.escalation.bridgeUrl ? { bridgeUrl: p.config.escalation.bridgeUrl } : {}),
+  });
+  const escalation = new EscalationService(p.store, bridge, access, p.queue, p.log, {
     repageEveryMs: p.config.escalation.repageEvery,
     now: p.now,
   });

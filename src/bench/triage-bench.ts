@@ -9,7 +9,7 @@ import { parseFinding } from '../domain/findings/parse-finding';
 import { Triage } from '../domain/triage/triage';
 import { silentLogger } from '../log';
 import { FindingPipeline } from '../services/finding-pipeline';
-import { CasePublisher } from '../slack/case-publisher';
+import { CasePublisher } from '../slack/outbound/case-publisher';
 import { SlackSandbox } from '../sandbox/slack';
 import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 import { SqliteStore } from '../store/sqlite-store';

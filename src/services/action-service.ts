@@ -7,7 +7,6 @@ import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Store } from '../store/store';
-import type { SlackActionReporter } from '../slack/action-reporter';
 import type { CaseService } from './case-service';
 
 /** Who is asking, as Slack says (nothing else in a payload is trusted). */
@@ -22,6 +21,15 @@ export interface Authorizer {
   authorize(who: Requester, intent: string, context?: { caseId?: string; actionId?: string; requesterId?: string; target?: string }): Promise<void>;
 }
 
+/**
+ * Port: the message that shows an action (its plan, progress and buttons), re-rendered
+ * from the action as stored. The Slack adapter is `slack/outbound/action-reporter`; a
+ * failure to render is the adapter's to log, never a reason to undo the change.
+ */
+export interface ActionMessages {
+  refresh(action: Action): Promise<void>;
+}
+
 /** Approval policy lookup for a resolved target. */
 export type ApprovalPolicy = (target: Target & { accountId: string }) => { rule: string; ttlMs: number } | undefined;
 
@@ -31,7 +39,8 @@ export interface ActionServiceDeps {
   cases: CaseService;
   queue: JobQueue;
   authorizer: Authorizer;
-  reporter: SlackActionReporter;
+  /** Where an action's message is re-rendered after a change of status. */
+  reporter: ActionMessages;
   now: () => Date;
   /** Whether the config names the member-account role containment runs with (`containmentRole`). */
   containment: { enabled: true } | { enabled: false; configPath: string };

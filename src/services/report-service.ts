@@ -1,4 +1,3 @@
-import type { WebClient } from '@slack/web-api';
 import type { Case } from '../domain/cases/case';
 import { formatExactDuration } from '../domain/duration';
 import { renderCaseReport } from '../domain/reports/case-report';
@@ -34,6 +33,11 @@ export const CASE_ID_PATTERN = /^IR-\d{8}-[0-9A-Z]{4,8}$/;
 /** `/ir stats` looks back this many days. */
 export const STATS_DAYS = 30;
 
+/** Port: where a report is published (the Slack adapter uploads both files in one message). Returns the file ids. */
+export interface ReportUploader {
+  upload(channelId: string, report: CaseReport, by: string, headline: string): Promise<string[]>;
+}
+
 /** What answering people in Slack takes: the access check and the queue the upload job goes to. */
 export interface ReportRequests {
   authorizer: Authorizer;
@@ -44,7 +48,7 @@ export interface ReportRequests {
 export class ReportService {
   constructor(
     private readonly store: Store,
-    private readonly opts: { now: () => Date; accountNames?: Readonly<Record<string, string>>; log?: Logger; client?: WebClient; requests?: ReportRequests },
+    private readonly opts: { now: () => Date; accountNames?: Readonly<Record<string, string>>; log?: Logger; uploader?: ReportUploader; requests?: ReportRequests },
   ) {}
 
   /** People's requests need the access check: without it this Cordon refuses them rather than skip it. */
@@ -96,20 +100,12 @@ export class ReportService {
    * call (one message with both files) and records it on the timeline.
    */
   async publish(caseId: string, by: string): Promise<PublishedReport> {
-    const client = this.opts.client;
-    if (!client) throw new CordonError(ErrorCode.CONFIG_INVALID, 'Slack is not configured on this Cordon; use `cordon report <case-id>`');
+    const uploader = this.opts.uploader;
+    if (!uploader) throw new CordonError(ErrorCode.CONFIG_INVALID, 'Slack is not configured on this Cordon; use `cordon report <case-id>`');
     const report = await this.build(caseId);
     const c = (await this.store.getCase(caseId)) as Case;
     if (!c.channelId) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${c.id} has no channel yet; try again when its channel exists`);
-    const res = await client.files.uploadV2({
-      channel_id: c.channelId,
-      initial_comment: `Incident report for ${c.id}, requested by <@${by}>: ${reportHeadline(report.metrics)}`,
-      file_uploads: [
-        { file: Buffer.from(report.markdown, 'utf8'), filename: report.markdownFile, title: `${c.id} incident report` },
-        { file: report.png, filename: report.pngFile, title: `${c.id} response phases`, alt_text: report.chartAlt },
-      ],
-    });
-    const fileIds = uploadedIds(res);
+    const fileIds = await uploader.upload(c.channelId, report, by, reportHeadline(report.metrics));
     await this.store.appendTimeline({ caseId: c.id, at: this.opts.now().toISOString(), kind: 'report.published', actor: by, text: `Report uploaded (${report.markdownFile}, ${report.pngFile})`, silent: true });
     this.opts.log?.info({ caseId: c.id, userId: by, files: fileIds }, 'report published');
     return { report, fileIds, channelId: c.channelId };
@@ -122,12 +118,6 @@ export class ReportService {
     const metrics = await Promise.all(cases.map(async (c) => caseMetrics(c, await this.store.listActions({ caseId: c.id }))));
     return { since, cases: cases.length, bands: statsByBand(metrics) };
   }
-}
-
-function uploadedIds(res: unknown): string[] {
-  // uploadV2 answers with one completeUploadExternal response per channel, each listing its files.
-  const files = (res as { files?: { files?: { id?: string }[] }[] }).files ?? [];
-  return files.flatMap((r) => (r.files ?? []).flatMap((f) => (f.id ? [f.id] : [])));
 }
 
 function reportHeadline(m: CaseMetrics): string {

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { loadConfig } from '../src/config/load-config';
-import { wire } from '../src/container';
+import { buildCordon } from '../src/app/cordon';
 import { silentLogger } from '../src/log';
-import { startSlack } from '../src/slack/bolt-app';
+import { startSlack } from '../src/slack/inbound/bolt-app';
 import { slackLogger } from '../src/slack/slack-logger';
 import { SlackSandbox } from '../sandbox/slack';
 import { SANDBOX_SIGNING_SECRET as SECRET, slackHeaders } from '../sandbox/slack/signed-requests';
@@ -46,8 +46,8 @@ channels: { triage: ${triage} }
 poller: { enabled: false }
 `;
   const config = loadConfig({ CORDON_CONFIG: 'bench.yaml', SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' }, () => yaml);
-  const cordon = wire(config, silentLogger, { store: SqliteStore.open(':memory:') });
-  const front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+  const cordon = buildCordon(config, silentLogger, { store: SqliteStore.open(':memory:') });
+  const front = await startSlack(config, cordon.services(), silentLogger);
 
   // The floor: a bare Bolt app that only acks the same command.
   const receiver = new HTTPReceiver({ signingSecret: SECRET, logger: slackLogger(silentLogger) });
@@ -62,7 +62,7 @@ poller: { enabled: false }
   for (let r = 0; r < 5; r++) {
     rounds.push({ bare: await measure(bareUrl, slack.responseUrl(), triage), cordon: await measure(`${front.address as string}/slack/events`, slack.responseUrl(), triage) });
   }
-  await cordon.control().inProcess?.idle();
+  await cordon.worker().inProcess?.idle();
   await front.stop();
   await receiver.stop();
   await slack.close();

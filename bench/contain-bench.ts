@@ -9,7 +9,7 @@ import type { FinalizeHandler, FinalizeHandlerArguments, FinalizeHandlerOutput, 
 import { countOverRuns, median, runBench, type BenchSection } from './bench-kit';
 import { CrossAccountClients, type ClientFactory } from '../src/aws/aws-clients';
 import { loadConfig } from '../src/config/load-config';
-import { wire } from '../src/container';
+import { buildCordon } from '../src/app/cordon';
 import { ContainmentService } from '../src/containment/containment-service';
 import { silentLogger } from '../src/log';
 import { AwsSandbox, sandboxClientFactory, type SandboxAttachable } from '../sandbox/aws';
@@ -197,14 +197,14 @@ access: { users: { U0BENCH: responder } }
 containment: { untrackSeconds: 0 }
 `,
     );
-    const cordon = wire(config, silentLogger, { store: SqliteStore.open(':memory:'), clientFactory: sandboxClientFactory(sb, SECURITY), sleep: () => Promise.resolve() });
+    const cordon = buildCordon(config, silentLogger, { store: SqliteStore.open(':memory:'), clientFactory: sandboxClientFactory(sb, SECURITY), sleep: () => Promise.resolve() });
     // Open the case first: its channel is not the containment's cost.
-    const first = await cordon.control().actions.requestContain({ userId: 'U0BENCH', teamId: 'T0SANDBOX', channelId: triage }, { target, dryRun: true });
-    await cordon.control().inProcess?.idle();
+    const first = await cordon.services().actions.requestContain({ userId: 'U0BENCH', teamId: 'T0SANDBOX', channelId: triage }, { target, dryRun: true });
+    await cordon.worker().inProcess?.idle();
     const c = await cordon.store.getCase(first.caseId);
     const before = slack.calls().length;
-    await cordon.control().actions.requestContain({ userId: 'U0BENCH', teamId: 'T0SANDBOX', channelId: c?.channelId ?? triage }, { target, dryRun: false });
-    await cordon.control().inProcess?.idle();
+    await cordon.services().actions.requestContain({ userId: 'U0BENCH', teamId: 'T0SANDBOX', channelId: c?.channelId ?? triage }, { target, dryRun: false });
+    await cordon.worker().inProcess?.idle();
     await cordon.slack?.publisher.flush();
     const made = slack.calls().slice(before);
     const posts = made.filter((m) => m.method === 'chat.postMessage');

@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load-config';
-import { wire } from '../src/container';
+import { buildCordon } from '../src/app/cordon';
 import { silentLogger } from '../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../sandbox/slack';
@@ -73,7 +73,7 @@ export async function memoryBench(): Promise<BenchSection> {
     // 1,000 open cases, each with its channel, card and finding already in Slack.
     const full = join(dir, 'full.db');
     const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: slack.apiUrl }, () => yaml(triage));
-    const cordon = wire(config, silentLogger, { store: SqliteStore.open(full) });
+    const cordon = buildCordon(config, silentLogger, { store: SqliteStore.open(full) });
     await cordon.pipeline.ingestDocument(
       Array.from({ length: CASES }, (_, i) => toEventBridgeEvent(makeFindingDetail({ id: `${i.toString(16).padStart(8, '0')}${'e'.repeat(24)}`, severity: 5, accessKeyId: `AKIAMEM${String(i).padStart(13, '0')}`, userName: `mem-${i}` }))),
       'bench',

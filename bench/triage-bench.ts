@@ -9,7 +9,7 @@ import { parseFinding } from '../src/domain/findings/parse-finding';
 import { Triage } from '../src/domain/triage/triage';
 import { silentLogger } from '../src/log';
 import { FindingPipeline } from '../src/services/finding-pipeline';
-import { CasePublisher } from '../src/slack/case-publisher';
+import { CasePublisher } from '../src/slack/outbound/case-publisher';
 import { SlackSandbox } from '../sandbox/slack';
 import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 import { SqliteStore } from '../src/store/sqlite-store';

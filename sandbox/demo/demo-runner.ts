@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
-import { wire, type Cordon } from '../../src/container';
+import { buildCordon, type Cordon } from '../../src/app/cordon';
 import { formatExactDuration } from '../../src/domain/duration';
 import { caseMetrics, type CaseMetrics } from '../../src/domain/reports/metrics';
 import { errorMessage } from '../../src/errors';
@@ -13,7 +13,7 @@ import { SlackSandbox } from '../slack';
 import { buttonBody, commandBody, postSigned, SANDBOX_SIGNING_SECRET } from '../slack/signed-requests';
 import { startSandboxWebView } from '../slack/web-view';
 import { ReportService } from '../../src/services/report-service';
-import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import { attackFindings } from '../../src/demo/attack-scenario';
@@ -152,7 +152,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   mkdirSync(out, { recursive: true });
   const result: DemoResult = { ok: false, stages: [], reportFiles: [] };
   const slack = await SlackSandbox.start({});
-  let front: SlackFrontDoor | undefined;
+  let front: SlackServer | undefined;
   let cordon: Cordon | undefined;
   try {
     for (const u of Object.values(DEMO_TEAM)) slack.addUser({ id: u.id, name: u.name });
@@ -185,10 +185,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       { CORDON_CONFIG: 'cordon-demo.yaml', CORDON_STORE: `sqlite:${dbPath}`, SLACK_BOT_TOKEN: 'xoxb-demo', SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' },
       () => DEMO_CONFIG(triage),
     );
-    cordon = wire(config, silentLogger, { store, clientFactory: sandboxClientFactory(aws, DEMO_ACCOUNTS.security), now: () => new Date(clock), sleep: () => Promise.resolve() });
+    cordon = buildCordon(config, silentLogger, { store, clientFactory: sandboxClientFactory(aws, DEMO_ACCOUNTS.security), now: () => new Date(clock), sleep: () => Promise.resolve() });
     const c = cordon;
-    const control = c.control();
-    front = await startSlack(config, control.listenerDeps, silentLogger);
+    front = await startSlack(config, c.services(), silentLogger);
     const events = `${front.address as string}/slack/events`;
     const world: DemoWorld = { slack, aws, cordon: c, userName, accessKeyIds, instances };
     const transcript = new SlackTranscript(slack, print);
@@ -197,7 +196,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       // Bolt answers first and finishes the listener after; then the queue runs the jobs.
       for (let i = 0; i < 3; i++) {
         await new Promise((r) => setTimeout(r, 30));
-        await control.inProcess?.idle();
+        await c.worker().inProcess?.idle();
       }
       await c.slack?.publisher.flush();
     };
@@ -286,13 +285,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         startsAt: 16,
         title: 'The case is Critical: Cordon opens the bridge and pages Dave',
         run: async () => {
-          await control.escalation.tick();
+          await c.services().escalation.tick();
           await settle();
           const k = await theCase();
           expect(k.bridgeChannelId, 'the bridge channel exists');
           expect(slack.members(k.bridgeChannelId).includes(DEMO_TEAM.dave.id), 'Dave was invited to the bridge');
           at(21);
-          await control.escalation.tick();
+          await c.services().escalation.tick();
           await settle();
           expect(slack.messages(k.bridgeChannelId).some((m) => (m.text ?? '').includes('still unacknowledged')), 'Dave was paged again after 5 minutes');
         },
@@ -413,7 +412,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
     return result;
   } finally {
-    await cordon?.control().inProcess?.idle();
+    await cordon?.worker().inProcess?.idle();
     await front?.stop();
     await cordon?.close();
     await slack.close();

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { ConfigError, loadConfig, missingSlackVars, parseEnv, requireSlack, type Config } from '../config/load-config';
-import { wire, type WireOptions } from '../container';
+import { buildCordon, type CordonOptions } from '../app/cordon';
 import { runContain, runRevert, actionJson } from './commands/contain';
 import { userInfo } from 'node:os';
 import { GuardDutyPoller } from '../aws/guardduty-poller';
 import { errorMessage, isCordonError } from '../errors';
 import { createLogger, type Logger } from '../log';
-import { startSlack } from '../slack/bolt-app';
-import { clockTick } from '../services/clock-tick';
+import { startSlack } from '../slack/inbound/bolt-app';
+import { clockTick } from '../app/clock-tick';
 import { Ticker } from '../services/ticker';
 import { runIngest } from './commands/ingest';
 import { runReport } from './commands/report';
@@ -45,7 +45,7 @@ export interface MainDeps {
   /** Receives the running server (tests read its address). */
   onServing?: (info: { address?: string }) => void;
   /** Wiring overrides (tests: the simulated AWS, a fake clock). */
-  wire?: WireOptions;
+  wire?: CordonOptions;
 }
 
 function printConfigError(io: CliIo, err: ConfigError): void {
@@ -64,9 +64,8 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
   requireSlack(config, { signingSecret: true });
   // Listen for the stop signal before anything starts, so an early SIGTERM still shuts down cleanly.
   const stop = deps.stopSignal ?? shutdownSignal();
-  const cordon = wire(config, log, deps.wire);
-  const control = config.containmentRole ? cordon.control() : undefined;
-  const front = await startSlack(config, control?.listenerDeps ?? { store: cordon.store }, log);
+  const cordon = buildCordon(config, log, deps.wire);
+  const front = await startSlack(config, cordon.services(), log);
   const ticker = new Ticker(() => clockTick(cordon, new Date()), 3000, log, 'clock');
   ticker.start();
   const pollers = config.poller.enabled
@@ -83,7 +82,7 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
   await stop;
   log.info('stopping');
   await Promise.all([ticker.stop(), ...pollTickers.map((t) => t.stop())]);
-  await control?.inProcess?.idle();
+  await cordon.worker().inProcess?.idle();
   await front.stop();
   await cordon.close();
   return Exit.OK;
@@ -169,7 +168,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
     switch (command) {
       case 'check': {
         if (rest.length) throw new ConfigError('check takes no arguments', ['usage: cordon check [--json]']);
-        const cordon = wire(config, log, deps.wire);
+        const cordon = buildCordon(config, log, deps.wire);
         let slackTeam: string | undefined;
         if (cordon.slack) {
           const auth = await cordon.slack.client.auth.test();
@@ -192,7 +191,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
       }
       case 'ingest': {
         if (rest.length !== 1) throw new ConfigError('ingest needs one input', ['usage: cordon ingest <file|-> [--json]']);
-        const cordon = wire(config, log, deps.wire);
+        const cordon = buildCordon(config, log, deps.wire);
         try {
           const { summary, slack } = await runIngest(cordon, rest[0] as string, io);
           const failed = summary.rejected > 0 || (slack?.failures ?? 0) > 0;
@@ -220,7 +219,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
             command === 'contain' ? 'usage: cordon contain <arn|access-key-id> [--dry-run] [--reason TEXT] [--case CASE-ID] [--json]' : 'usage: cordon revert <action-id> [--json]',
           ]);
         }
-        const cordon = wire(config, log, deps.wire);
+        const cordon = buildCordon(config, log, deps.wire);
         try {
           const user = env.USER ?? userInfo().username;
           const action =
@@ -247,7 +246,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
       }
       case 'report': {
         if (rest.length !== 1) throw new ConfigError('report needs one case id', ['usage: cordon report <case-id> [--out DIR] [--upload] [--json]']);
-        const cordon = wire(config, log, deps.wire);
+        const cordon = buildCordon(config, log, deps.wire);
         try {
           const result = await runReport(
             cordon,
@@ -263,7 +262,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
       }
       case 'drill': {
         if (rest.length) throw new ConfigError('drill takes no arguments', ['usage: cordon drill [--json]']);
-        const cordon = wire(config, log, deps.wire);
+        const cordon = buildCordon(config, log, deps.wire);
         try {
           const result = await runDrill(cordon, io, json);
           if (json) io.out(JSON.stringify(result));

@@ -1,8 +1,8 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError, loadConfig, parseEnv, type Config } from '../config/load-config';
-import type { Cordon } from '../container';
-import { wireFrontDoor, type FrontDoor } from '../front-door';
+import type { Cordon } from '../app/cordon';
+import { buildIntake, type Intake } from '../app/intake';
 import { LambdaQueue } from '../jobs/lambda-queue';
 import type { JobQueue } from '../jobs/job-queue';
 import { createLogger, type Logger } from '../log';
@@ -71,8 +71,8 @@ export function warmOnce<T>(build: (s: LambdaSetting) => T): () => Promise<T | C
   };
 }
 
-/** The `slack` and `findings` functions: the front door, whose jobs the `worker` function runs. */
-export const lambdaFrontDoor: () => Promise<FrontDoor> = warmOnce((s) => wireFrontDoor(s.config, s.log, s.queue ? { queue: s.queue } : {}));
+/** The `slack` and `findings` functions: the intake, whose jobs the `worker` function runs. */
+export const lambdaIntake: () => Promise<Intake> = warmOnce((s) => buildIntake(s.config, s.log, s.queue ? { queue: s.queue } : {}));
 
 /** Tests hand in their own wiring (used by every function). */
 export function setLambdaCordon(c: Cordon | undefined): void {

@@ -1,15 +1,15 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { requireSlack } from '../config/load-config';
-import { registerListeners } from '../slack/listeners/register';
+import { registerListeners } from '../slack/inbound/register';
 import { slackLogger } from '../slack/slack-logger';
-import { lambdaFrontDoor } from './runtime';
+import { lambdaIntake } from './runtime';
 
 type LambdaHandler = Awaited<ReturnType<AwsLambdaReceiver['start']>>;
 
 let started: { handler: LambdaHandler; for: unknown } | undefined;
 
 async function boltHandler(): Promise<LambdaHandler> {
-  const cordon = await lambdaFrontDoor();
+  const cordon = await lambdaIntake();
   // One Bolt app per warm container; a new Cordon (tests set one) gets its own.
   if (started?.for === cordon) return started.handler;
   const slack = requireSlack(cordon.config, { signingSecret: true });
@@ -27,8 +27,7 @@ async function boltHandler(): Promise<LambdaHandler> {
       retryConfig: { retries: 2, maxTimeout: 1000 },
     },
   });
-  const deps = cordon.config.containmentRole ? cordon.control().listenerDeps : { store: cordon.store };
-  registerListeners(app, { ...deps, teamId: cordon.config.workspace.teamId, log: cordon.log });
+  registerListeners(app, cordon.services(), { teamId: cordon.config.workspace.teamId, log: cordon.log });
   started = { handler: await receiver.start(), for: cordon };
   return started.handler;
 }

@@ -1,4 +1,4 @@
-import { clockTick } from '../services/clock-tick';
+import { clockTick } from '../app/clock-tick';
 import { lambdaCordon } from './worker-runtime';
 
 /** The `ticker` function, on `rate(1 minute)`: Cordon's clock on Lambda. The scheduled event carries nothing it needs: the clock is read here. */

@@ -11,6 +11,6 @@ export async function handler(event: unknown): Promise<{ ok: boolean }> {
   }
   cordon.log.info({ job: job.type, actionId: 'actionId' in job ? job.actionId : undefined }, 'worker job');
   // A throw fails the invocation: Lambda retries it, then sends it to the on-failure destination.
-  await cordon.control().runJob(job);
+  await cordon.worker().run(job);
   return { ok: true };
 }

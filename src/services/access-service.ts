@@ -1,10 +1,14 @@
-import type { WebClient } from '@slack/web-api';
 import type { Role } from '../domain/access/roles';
 import { auditRecord, decide, isIntent, resolveRole, toAccessError, type ResolvedRole, type RoleMapping } from '../domain/access';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { Authorizer, Requester } from './action-service';
+
+/** Port: the members of a user group (the Slack adapter asks `usergroups.users.list`). */
+export interface GroupDirectory {
+  members(groupId: string): Promise<string[]>;
+}
 
 /**
  * Roles from the config's user ids and Slack user groups (members fetched with
@@ -15,7 +19,7 @@ export class AccessService implements Authorizer {
   private readonly groupCache = new Map<string, { users: Set<string>; at: number }>();
 
   constructor(
-    private readonly client: WebClient,
+    private readonly groups: GroupDirectory,
     private readonly store: Store,
     private readonly log: Logger,
     private readonly opts: { access: RoleMapping; groupCacheTtlMs: number; teamId: string; now: () => Date },
@@ -28,8 +32,7 @@ export class AccessService implements Authorizer {
       let hit = this.groupCache.get(groupId);
       if (!hit || now - hit.at > this.opts.groupCacheTtlMs) {
         try {
-          const res = await this.client.usergroups.users.list({ usergroup: groupId });
-          hit = { users: new Set(res.users ?? []), at: now };
+          hit = { users: new Set(await this.groups.members(groupId)), at: now };
           this.groupCache.set(groupId, hit);
         } catch (err) {
           // A group Slack cannot list grants nothing; the user still has their other roles.
@@ -76,7 +79,13 @@ export class AccessService implements Authorizer {
     }
   }
 
-  /** `/ir whoami`: the role and where it came from. */
+  /** `/ir whoami`: checked and audited like every request, then the role and where it came from. */
+  async whoami(who: Requester): Promise<string> {
+    await this.authorize(who, 'whoami');
+    return this.describe(who.userId);
+  }
+
+  /** The role of a user and where it came from, in words. */
   async describe(userId: string): Promise<string> {
     const { role, source } = await this.roleOf(userId);
     const from =

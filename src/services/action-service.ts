@@ -4,10 +4,10 @@ import type { Action } from '../domain/actions/action';
 import { isExpired } from '../domain/access/approval-rules';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
+import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Store } from '../store/store';
-import type { SlackActionReporter } from '../slack/action-reporter';
 import type { CaseService } from './case-service';
 
 /** Who is asking, as Slack says (nothing else in a payload is trusted). */
@@ -22,6 +22,15 @@ export interface Authorizer {
   authorize(who: Requester, intent: string, context?: { caseId?: string; actionId?: string; requesterId?: string; target?: string }): Promise<void>;
 }
 
+/**
+ * Port: the message that shows an action (its plan, progress and buttons), re-rendered
+ * from the action as stored. The Slack adapter is `slack/outbound/action-reporter`; a
+ * failure to render is the adapter's to log, never a reason to undo the change.
+ */
+export interface ActionMessages {
+  refresh(action: Action): Promise<void>;
+}
+
 /** Approval policy lookup for a resolved target. */
 export type ApprovalPolicy = (target: Target & { accountId: string }) => { rule: string; ttlMs: number } | undefined;
 
@@ -31,8 +40,11 @@ export interface ActionServiceDeps {
   cases: CaseService;
   queue: JobQueue;
   authorizer: Authorizer;
-  reporter: SlackActionReporter;
+  /** Where an action's message is re-rendered after a change of status. */
+  reporter: ActionMessages;
   now: () => Date;
+  /** Whether the config names the member-account role containment runs with (`containmentRole`). */
+  containment: { enabled: true } | { enabled: false; configPath: string };
 }
 
 /**
@@ -46,6 +58,7 @@ export class ActionService {
 
   /** Validates and records a containment request; planning and applying run as a job. */
   async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string }): Promise<{ caseId: string; dryRun: boolean }> {
+    this.requireContainment();
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
     const target = parseTarget(input.target);
     if (target.accountId) this.d.ledger.assertAllowed(target.accountId);
@@ -70,7 +83,17 @@ export class ActionService {
     return { caseId, dryRun: input.dryRun || drill };
   }
 
+  /** Containment is a feature of the config: without `containmentRole` every request for it says so. */
+  private requireContainment(): void {
+    const c = this.d.containment;
+    if (c.enabled) return;
+    throw new ConfigError('containment is not configured: the config has no containmentRole', [
+      `${c.configPath}: containmentRole: missing; set the member-account role name and external id to contain resources`,
+    ]);
+  }
+
   private async load(actionId: string, who: Requester): Promise<Action> {
+    this.requireContainment();
     const a = await this.d.store.getAction(actionId);
     if (!a) throw new CordonError(ErrorCode.INPUT_INVALID, `no action ${actionId.slice(0, 40)}`);
     // A button value naming another case's action: refuse unless asked from that case's channel.

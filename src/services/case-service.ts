@@ -1,16 +1,43 @@
-import { closeCase, resolveCase, type Case } from '../domain/cases/case';
+import type { Action } from '../domain/actions/action';
+import { closeCase, resolveCase, type Case, type StoredFinding, type TimelineEvent } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { Target } from '../domain/actions/target';
 import { targetCorrelationKeys } from '../domain/triage/correlation';
 import { CordonError, ErrorCode } from '../errors';
+import type { JobQueue } from '../jobs/job-queue';
 import { updateWithRetry } from '../store/compare-and-set';
-import type { CaseStore } from '../store/store';
+import type { Store } from '../store/store';
+import type { Authorizer, Requester } from './action-service';
 
-/** Cases outside triage: the one a channel belongs to, or a manual case for a resource. */
+/**
+ * Port: what a case's channel is told directly, beside the timeline the publisher posts.
+ * The Slack adapter renders it (`slack/outbound`); the service only says when.
+ */
+export interface CaseChannelNotices {
+  /** The resolution checklist, posted in the case channel when a case is resolved. */
+  resolutionChecklist(channelId: string, caseId: string, summary: string | undefined): Promise<void>;
+}
+
+/** What {@link CaseService} answers to people with, beside the store. */
+export interface CaseServiceOptions {
+  correlationWindowMs: number;
+  now: () => Date;
+  random: () => number;
+  /** Every request from a person is checked here (and audited) before anything is read or changed. */
+  authorizer: Authorizer;
+  /** Where the `publish` job goes, so Slack catches up with what was stored. */
+  queue: JobQueue;
+  notices: CaseChannelNotices;
+}
+
+/**
+ * Cases outside triage: the one a channel belongs to, a manual case for a resource, and
+ * what people ask of a case (status, timeline, notes, resolve, close), each authorized here.
+ */
 export class CaseService {
   constructor(
-    private readonly store: CaseStore,
-    private readonly opts: { correlationWindowMs: number; now: () => Date; random: () => number },
+    private readonly store: Store,
+    private readonly opts: CaseServiceOptions,
   ) {}
 
   async byChannel(channelId: string): Promise<Case | undefined> {
@@ -56,14 +83,43 @@ export class CaseService {
     return claim;
   }
 
-  /** Resolve (commander): status resolved, the summary kept, the checklist posted by the caller. */
-  async resolve(caseId: string, actor: string, summary: string | undefined): Promise<Case> {
-    return this.transition(caseId, (c, at) => resolveCase(c, actor, at, summary), 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
+  /** `/ir status`: the case with its findings and actions. */
+  async status(who: Requester, c: Case): Promise<{ findings: StoredFinding[]; actions: Action[] }> {
+    await this.opts.authorizer.authorize(who, 'status', { caseId: c.id });
+    const [findings, actions] = await Promise.all([this.store.listFindings({ caseId: c.id }), this.store.listActions({ caseId: c.id })]);
+    return { findings, actions };
+  }
+
+  /** `/ir timeline`: every event of the case. */
+  async timeline(who: Requester, c: Case): Promise<TimelineEvent[]> {
+    await this.opts.authorizer.authorize(who, 'timeline', { caseId: c.id });
+    return this.store.listTimeline(c.id);
+  }
+
+  /** `/ir note`: a note on the timeline, posted by the publisher. */
+  async note(who: Requester, c: Case, text: string): Promise<void> {
+    await this.opts.authorizer.authorize(who, 'note', { caseId: c.id });
+    await this.store.appendTimeline({ caseId: c.id, at: this.opts.now().toISOString(), kind: 'note', actor: who.userId, text });
+    await this.opts.queue.enqueue({ type: 'publish' });
+  }
+
+  /** Resolve (commander): status resolved, the summary kept, the checklist posted in the case channel. */
+  async resolve(who: Requester, c: Case, summary: string | undefined): Promise<Case> {
+    await this.opts.authorizer.authorize(who, 'resolve', { caseId: c.id });
+    const actor = who.userId;
+    const next = await this.transition(c.id, (x, at) => resolveCase(x, actor, at, summary), 'case.resolved', actor, `Resolved${summary ? `: ${summary}` : ''}`);
+    await this.opts.notices.resolutionChecklist(who.channelId, c.id, summary);
+    await this.opts.queue.enqueue({ type: 'publish' });
+    return next;
   }
 
   /** Close (commander): no finding joins a closed case; the channel stays as the record. */
-  async close(caseId: string, actor: string): Promise<Case> {
-    return this.transition(caseId, (c, at) => closeCase(c, actor, at), 'case.closed', actor, 'Closed');
+  async close(who: Requester, c: Case): Promise<Case> {
+    await this.opts.authorizer.authorize(who, 'close', { caseId: c.id });
+    const actor = who.userId;
+    const next = await this.transition(c.id, (x, at) => closeCase(x, actor, at), 'case.closed', actor, 'Closed');
+    await this.opts.queue.enqueue({ type: 'publish' });
+    return next;
   }
 
   /** A state change the domain defines (it refuses a wrong status), compare-and-set, then the timeline line. */
@@ -78,9 +134,5 @@ export class CaseService {
     if (!next) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
     await this.store.appendTimeline({ caseId, at: next.updatedAt, kind, actor, text });
     return next;
-  }
-
-  async note(caseId: string, actor: string, text: string): Promise<void> {
-    await this.store.appendTimeline({ caseId, at: this.opts.now().toISOString(), kind: 'note', actor, text });
   }
 }

@@ -1,15 +1,23 @@
-import type { WebClient } from '@slack/web-api';
-import type { ContainmentService } from '../containment/containment-service';
+import type { ActionObserver, ContainmentService } from '../containment/containment-service';
 import { approvalExpiresAt } from '../domain/access/approval-rules';
 import type { Action } from '../domain/actions/action';
 import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
-import type { SlackActionReporter } from '../slack/action-reporter';
-import { renderActionMessage } from '../slack/blocks/action-message';
-import type { CasePublisher } from '../slack/case-publisher';
 import type { Store } from '../store/store';
 import { actionTimeline, type ApprovalPolicy } from './action-service';
 import type { CaseService } from './case-service';
+
+/**
+ * Port: the publisher, which makes Slack match the store (the Slack adapter is
+ * `slack/outbound/case-publisher`). The plan is stored before it is posted, and where
+ * its message went is stored after, as for every other post.
+ */
+export interface PlanPublisher {
+  /** Posts what the store holds and Slack does not yet show (the case channel first of all). */
+  flush(): Promise<unknown>;
+  /** Posts the stored action's plan message in its case channel; returns where it went. */
+  postPlan(action: Action, channelId: string): Promise<{ channel: string; ts: string | undefined }>;
+}
 
 export interface ContainmentJobsDeps {
   store: Store;
@@ -17,9 +25,9 @@ export interface ContainmentJobsDeps {
   cases: CaseService;
   queue: JobQueue;
   approvalFor: ApprovalPolicy;
-  client: WebClient;
-  publisher: CasePublisher;
-  reporter: SlackActionReporter;
+  publisher: PlanPublisher;
+  /** Told of every step (Slack threads a line per step under the plan message). */
+  reporter: ActionObserver;
   now: () => Date;
 }
 
@@ -43,8 +51,8 @@ export class ContainmentJobs {
       await this.d.publisher.flush();
       const c = await this.d.cases.require(request.caseId);
       if (!c.channelId) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${c.id} has no Slack channel yet, so the plan ${current.id} could not be posted; it is stored: ask again once the channel exists`);
-      const posted = await this.d.client.chat.postMessage({ channel: c.channelId, ...renderActionMessage(current), unfurl_links: false });
-      current = (await this.d.containment.transition(current.id, [current.status], { messageChannel: c.channelId, messageTs: posted.ts })) ?? current;
+      const posted = await this.d.publisher.postPlan(current, c.channelId);
+      current = (await this.d.containment.transition(current.id, [current.status], { messageChannel: posted.channel, messageTs: posted.ts })) ?? current;
       await this.d.store.appendTimeline({
         caseId: c.id,
         at: this.d.now().toISOString(),

@@ -1,26 +1,35 @@
-import type { WebClient } from '@slack/web-api';
 import type { Case } from '../domain/cases/case';
-import { bridgeChannelName } from '../domain/cases/channel-name';
 import { formatDuration } from '../domain/duration';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import type { JobQueue } from '../jobs/job-queue';
-import { renderBridgeMessage } from '../slack/blocks/escalation-message';
-import { createOrAdoptChannel } from '../slack/channels';
-import { slackErrorCode } from '../slack/slack-errors';
 import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 import type { Authorizer, Requester } from './action-service';
 
 export interface EscalationOptions {
-  invite: string[];
-  inviteGroups: string[];
-  bridgeUrl?: string;
   repageEveryMs: number;
   now: () => Date;
 }
 
-const NAME_ATTEMPTS = 20;
+/**
+ * Port: the bridge room where an escalation is worked, and its contacts (the config's
+ * `escalation` users and groups). The Slack adapter is `slack/outbound/bridge`.
+ */
+export interface BridgeRoom {
+  /** Creates the bridge beside the case channel, or adopts the one an earlier attempt created. */
+  open(c: Case & { channelName: string }): Promise<{ id: string; name: string }>;
+  /** Invites the escalation contacts; already being there is fine. */
+  inviteContacts(channelId: string): Promise<void>;
+  /** Tells the case channel where the bridge is. */
+  announce(caseChannelId: string, bridgeChannelId: string): Promise<void>;
+  /** Posts the summary with Acknowledge in the bridge; returns its message ts. */
+  postSummary(c: Case & { bridgeChannelId: string }): Promise<string | undefined>;
+  /** Renders the summary again (after an acknowledgement). */
+  updateSummary(c: Case & { bridgeChannelId: string; bridgeTs: string }): Promise<void>;
+  /** Pages the contacts again: the escalation has waited `waitedMs` unacknowledged. */
+  repage(c: Case & { bridgeChannelId: string }, waitedMs: number): Promise<void>;
+}
 
 /**
  * Escalation (DESIGN §5): a bridge channel next to the case channel, the contacts
@@ -30,7 +39,7 @@ const NAME_ATTEMPTS = 20;
 export class EscalationService {
   constructor(
     private readonly store: Store,
-    private readonly client: WebClient,
+    private readonly bridge: BridgeRoom,
     private readonly authorizer: Authorizer,
     private readonly queue: JobQueue,
     private readonly log: Logger,
@@ -81,43 +90,15 @@ export class EscalationService {
     if (!c?.escalatedAt) return;
     if (!c.channelName) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${caseId} has no channel yet; the bridge follows once it has`);
     if (!c.bridgeChannelId) {
-      const made = await this.createChannel({ ...c, channelName: c.channelName });
+      const made = await this.bridge.open({ ...c, channelName: c.channelName });
       c = await this.save(c, { bridgeChannelId: made.id, bridgeChannelName: made.name });
       if (!c) return;
-      await this.invite(made.id);
-      if (c.channelId) {
-        await this.client.chat.postMessage({ channel: c.channelId, text: `:rotating_light: Escalated: the bridge channel is <#${made.id}>${this.opts.bridgeUrl ? ` · ${this.opts.bridgeUrl}` : ''}` });
-      }
+      await this.bridge.inviteContacts(made.id);
+      if (c.channelId) await this.bridge.announce(c.channelId, made.id);
     }
     if (!c.bridgeTs && c.bridgeChannelId) {
-      const posted = await this.client.chat.postMessage({ channel: c.bridgeChannelId, ...renderBridgeMessage(c, this.opts.bridgeUrl), unfurl_links: false });
-      await this.client.conversations.setTopic({ channel: c.bridgeChannelId, topic: `Bridge for ${c.id}${this.opts.bridgeUrl ? ` · ${this.opts.bridgeUrl}` : ''}`.slice(0, 250) });
-      c = await this.save(c, { bridgeTs: posted.ts, lastPagedAt: this.opts.now().toISOString(), pages: 1 });
-    }
-  }
-
-  private createChannel(c: Case & { channelName: string }): Promise<{ id: string; name: string }> {
-    return createOrAdoptChannel(this.client, this.log, {
-      nameFor: (attempt) => bridgeChannelName(c.channelName, attempt),
-      attempts: NAME_ATTEMPTS,
-      isPrivate: true,
-      logContext: { caseId: c.id, bridge: true },
-    });
-  }
-
-  private async contacts(): Promise<string[]> {
-    const users = new Set(this.opts.invite);
-    for (const g of this.opts.inviteGroups) for (const u of (await this.client.usergroups.users.list({ usergroup: g })).users ?? []) users.add(u);
-    return [...users];
-  }
-
-  private async invite(channel: string): Promise<void> {
-    const users = await this.contacts();
-    if (!users.length) return;
-    try {
-      await this.client.conversations.invite({ channel, users: users.join(','), force: true });
-    } catch (err) {
-      if (slackErrorCode(err) !== 'already_in_channel') throw err;
+      const ts = await this.bridge.postSummary({ ...c, bridgeChannelId: c.bridgeChannelId });
+      c = await this.save(c, { bridgeTs: ts, lastPagedAt: this.opts.now().toISOString(), pages: 1 });
     }
   }
 
@@ -134,7 +115,7 @@ export class EscalationService {
     await this.store.appendTimeline({ caseId: c.id, at, kind: 'case.acknowledged', actor: who.userId, text: `Acknowledged ${took} after escalation` });
     if (next.bridgeChannelId && next.bridgeTs) {
       try {
-        await this.client.chat.update({ channel: next.bridgeChannelId, ts: next.bridgeTs, ...renderBridgeMessage(next, this.opts.bridgeUrl) });
+        await this.bridge.updateSummary({ ...next, bridgeChannelId: next.bridgeChannelId, bridgeTs: next.bridgeTs });
       } catch (err) {
         this.log.error({ caseId: c.id, err: (err as Error).message }, 'could not update the bridge message');
       }
@@ -161,12 +142,7 @@ export class EscalationService {
       if (!c.escalatedAt || c.acknowledgedAt || !c.bridgeChannelId) continue;
       const last = Date.parse(c.lastPagedAt ?? c.escalatedAt);
       if (now.getTime() - last < this.opts.repageEveryMs) continue;
-      const contacts = await this.contacts();
-      const waited = formatDuration(now.getTime() - Date.parse(c.escalatedAt));
-      await this.client.chat.postMessage({
-        channel: c.bridgeChannelId,
-        text: `${contacts.map((u) => `<@${u}>`).join(' ')} :rotating_light: case ${c.id} is still unacknowledged after ${waited}: \`/ir ack\` or the Acknowledge button`,
-      });
+      await this.bridge.repage({ ...c, bridgeChannelId: c.bridgeChannelId }, now.getTime() - Date.parse(c.escalatedAt));
       await this.save(c, { lastPagedAt: now.toISOString(), pages: (c.pages ?? 0) + 1 });
       repaged.push(c.id);
     }

@@ -1,4 +1,3 @@
-import type { WebClient } from '@slack/web-api';
 import type { Case } from '../domain/cases/case';
 import { isCaseId } from '../domain/cases/case-id';
 import { formatExactDuration } from '../domain/duration';
@@ -6,8 +5,10 @@ import { renderCaseReport } from '../domain/reports/case-report';
 import { caseMetrics, statsByBand, type BandStats, type CaseMetrics } from '../domain/reports/metrics';
 import { drawPhaseChart } from '../domain/reports/phase-chart';
 import { CordonError, ErrorCode } from '../errors';
+import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
+import type { Authorizer, Requester } from './action-service';
 
 /** A case's report as files: the Markdown, the phase chart, and the numbers in them. */
 export interface CaseReport {
@@ -31,12 +32,42 @@ export interface PublishedReport {
 /** `/ir stats` looks back this many days. */
 export const STATS_DAYS = 30;
 
+/** Port: where a report is published (the Slack adapter uploads both files in one message). Returns the file ids. */
+export interface ReportUploader {
+  upload(channelId: string, report: CaseReport, by: string, headline: string): Promise<string[]>;
+}
+
+/** What answering people in Slack takes: the access check and the queue the upload job goes to. */
+export interface ReportRequests {
+  authorizer: Authorizer;
+  queue: JobQueue;
+}
+
 /** `/ir report`, `cordon report` and `/ir stats`: reads the store, renders, uploads. */
 export class ReportService {
   constructor(
     private readonly store: Store,
-    private readonly opts: { now: () => Date; accountNames?: Readonly<Record<string, string>>; log?: Logger; client?: WebClient },
+    private readonly opts: { now: () => Date; accountNames?: Readonly<Record<string, string>>; log?: Logger; uploader?: ReportUploader; requests?: ReportRequests },
   ) {}
+
+  /** People's requests need the access check: without it this Cordon refuses them rather than skip it. */
+  private requests(): ReportRequests {
+    if (!this.opts.requests) throw new CordonError(ErrorCode.CONFIG_INVALID, 'reports are not wired for requests from Slack on this Cordon');
+    return this.opts.requests;
+  }
+
+  /** `/ir report`: rendering and three upload calls can outlast Slack's 3 s, so the worker does it. */
+  async request(who: Requester, c: Case): Promise<void> {
+    const r = this.requests();
+    await r.authorizer.authorize(who, 'report', { caseId: c.id });
+    await r.queue.enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId });
+  }
+
+  /** `/ir stats`. */
+  async statsFor(who: Requester): Promise<{ since: string; cases: number; bands: BandStats[] }> {
+    await this.requests().authorizer.authorize(who, 'stats');
+    return this.stats();
+  }
 
   async build(caseId: string): Promise<CaseReport> {
     if (!isCaseId(caseId)) throw new CordonError(ErrorCode.INPUT_INVALID, `\`${caseId.slice(0, 40)}\` is not a case id (IR-<yyyymmdd>-<id>, e.g. IR-20261122-7Q3F)`);
@@ -68,20 +99,12 @@ export class ReportService {
    * call (one message with both files) and records it on the timeline.
    */
   async publish(caseId: string, by: string): Promise<PublishedReport> {
-    const client = this.opts.client;
-    if (!client) throw new CordonError(ErrorCode.CONFIG_INVALID, 'Slack is not configured on this Cordon; use `cordon report <case-id>`');
+    const uploader = this.opts.uploader;
+    if (!uploader) throw new CordonError(ErrorCode.CONFIG_INVALID, 'Slack is not configured on this Cordon; use `cordon report <case-id>`');
     const report = await this.build(caseId);
     const c = (await this.store.getCase(caseId)) as Case;
     if (!c.channelId) throw new CordonError(ErrorCode.SLACK_FAILED, `case ${c.id} has no channel yet; try again when its channel exists`);
-    const res = await client.files.uploadV2({
-      channel_id: c.channelId,
-      initial_comment: `Incident report for ${c.id}, requested by <@${by}>: ${reportHeadline(report.metrics)}`,
-      file_uploads: [
-        { file: Buffer.from(report.markdown, 'utf8'), filename: report.markdownFile, title: `${c.id} incident report` },
-        { file: report.png, filename: report.pngFile, title: `${c.id} response phases`, alt_text: report.chartAlt },
-      ],
-    });
-    const fileIds = uploadedIds(res);
+    const fileIds = await uploader.upload(c.channelId, report, by, reportHeadline(report.metrics));
     await this.store.appendTimeline({ caseId: c.id, at: this.opts.now().toISOString(), kind: 'report.published', actor: by, text: `Report uploaded (${report.markdownFile}, ${report.pngFile})`, silent: true });
     this.opts.log?.info({ caseId: c.id, userId: by, files: fileIds }, 'report published');
     return { report, fileIds, channelId: c.channelId };
@@ -94,12 +117,6 @@ export class ReportService {
     const metrics = await Promise.all(cases.map(async (c) => caseMetrics(c, await this.store.listActions({ caseId: c.id }))));
     return { since, cases: cases.length, bands: statsByBand(metrics) };
   }
-}
-
-function uploadedIds(res: unknown): string[] {
-  // uploadV2 answers with one completeUploadExternal response per channel, each listing its files.
-  const files = (res as { files?: { files?: { id?: string }[] }[] }).files ?? [];
-  return files.flatMap((r) => (r.files ?? []).flatMap((f) => (f.id ? [f.id] : [])));
 }
 
 function reportHeadline(m: CaseMetrics): string {

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { loadConfig } from '../../src/config/load-config';
-import { wire, type Cordon } from '../../src/container';
+import { buildCordon, type Cordon } from '../../src/app/cordon';
 import { CHART_COLORS } from '../../src/domain/reports/phase-chart';
 import { silentLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../sandbox/slack';
-import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { runCli, testConfigYaml, testWorkspace } from '../support/cli-harness';
@@ -35,7 +35,7 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
   let slack: SlackSandbox;
   let aws: ReturnType<typeof containmentHarness>;
   let cordon: Cordon;
-  let front: SlackFrontDoor;
+  let front: SlackServer;
   let events: string;
   let clock: number;
   let yaml: string;
@@ -48,20 +48,20 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     clock = T0;
     yaml = testConfigYaml({ triageChannel: triage, invite: [RESP, CMD1, CMD2, VIEW], extra: YAML_EXTRA });
     const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' }, () => yaml);
-    cordon = wire(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve() });
-    front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+    cordon = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve() });
+    front = await startSlack(config, cordon.services(), silentLogger);
     events = `${front.address as string}/slack/events`;
   });
 
   afterAll(async () => {
-    await cordon.control().inProcess?.idle();
+    await cordon.worker().inProcess?.idle();
     await front.stop();
     await slack.close();
   });
 
   const settle = async (): Promise<void> => {
     await new Promise((r) => setTimeout(r, 50));
-    await cordon.control().inProcess!.idle();
+    await cordon.worker().inProcess!.idle();
   };
   const command = async (user: string, text: string, channel: string): Promise<void> => {
     const res = await postSigned(events, commandBody({ text, user, channel, responseUrl: slack.responseUrl() }));

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/load-config';
-import { wire } from '../../src/container';
+import { buildCordon } from '../../src/app/cordon';
 import { runDrill } from '../../src/cli/commands/drill';
 import { silentLogger } from '../../src/log';
 import { SlackSandbox } from '../../sandbox/slack';
@@ -15,7 +15,7 @@ describe('cordon drill', () => {
       const yaml = testConfigYaml({ triageChannel: triage, invite: ['U0RESP'], extra: 'access:\n  users: { U0RESP: responder }\ncontainment: { untrackSeconds: 0 }' });
       const aws = containmentHarness();
       const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => yaml);
-      const cordon = wire(config, silentLogger, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve() });
+      const cordon = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve() });
       const lines: string[] = [];
       const r = await runDrill(cordon, { out: (l) => lines.push(l), err: (l) => lines.push(l), readStdin: () => Promise.resolve('') }, false);
       expect(r).toMatchObject({ ok: true, findings: 7 });
@@ -29,9 +29,9 @@ describe('cordon drill', () => {
 
       // A responder asks for real containment in the drill case: it is planned, not applied.
       const inst = aws.sb.createInstance({ accountId: PROD, region: REGION });
-      const req = await cordon.control().actions.requestContain({ userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! }, { target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, dryRun: false });
+      const req = await cordon.services().actions.requestContain({ userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! }, { target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, dryRun: false });
       expect(req).toEqual({ caseId: c.id, dryRun: true });
-      await cordon.control().inProcess!.idle();
+      await cordon.worker().inProcess!.idle();
       expect((await cordon.store.listActions({ caseId: c.id })).map((a) => a.status)).toEqual(['dry_run']);
       expect(aws.sb.mutations()).toEqual([]);
     } finally {

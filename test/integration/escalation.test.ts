@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/load-config';
-import { wire, type Cordon } from '../../src/container';
+import { buildCordon, type Cordon } from '../../src/app/cordon';
 import { bridgeChannelName, isValidChannelName } from '../../src/domain/cases/channel-name';
 import { silentLogger } from '../../src/log';
 import { SlackSandbox } from '../../sandbox/slack';
@@ -49,11 +49,11 @@ escalation:
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
-    cordon = wire(config, silentLogger, { store, now: () => new Date(clock) });
+    cordon = buildCordon(config, silentLogger, { store, now: () => new Date(clock) });
   });
 
   afterEach(async () => {
-    await cordon.control().inProcess?.idle();
+    await cordon.worker().inProcess?.idle();
     await slack.close();
   });
 
@@ -67,12 +67,12 @@ escalation:
     const caseId = await openCase('Recon:IAMUser/MaliciousIPCaller');
     const c = (await cordon.store.getCase(caseId))!;
     failBridgeSave = true;
-    await cordon.control().escalation.escalate({ userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! }, 'crash test');
-    await cordon.control().inProcess!.idle();
+    await cordon.services().escalation.escalate({ userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! }, 'crash test');
+    await cordon.worker().inProcess!.idle();
     expect((await cordon.store.getCase(caseId))!.bridgeChannelId).toBeUndefined();
     expect(slack.channels().filter((ch) => ch.name.endsWith('-bridge'))).toHaveLength(1);
 
-    await cordon.control().escalation.buildBridge(caseId);
+    await cordon.services().escalation.buildBridge(caseId);
     const after = (await cordon.store.getCase(caseId))!;
     const bridges = slack.channels().filter((ch) => ch.name.includes('-bridge'));
     expect(bridges.map((b) => b.name)).toEqual([bridgeChannelName(c.channelName!)]);
@@ -86,9 +86,9 @@ escalation:
     const c = (await cordon.store.getCase(caseId))!;
     expect(c.channelName).toHaveLength(80);
     const who = { userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! };
-    const r = await cordon.control().escalation.escalate(who, 'exfiltration in progress');
+    const r = await cordon.services().escalation.escalate(who, 'exfiltration in progress');
     expect(r.already).toBe(false);
-    await cordon.control().inProcess!.idle();
+    await cordon.worker().inProcess!.idle();
     const after = (await cordon.store.getCase(caseId))!;
     expect(after.bridgeChannelName).toBe(bridgeChannelName(c.channelName!));
     expect(isValidChannelName(after.bridgeChannelName!)).toBe(true);
@@ -101,37 +101,37 @@ escalation:
     expect(JSON.stringify(bridgeMsg.blocks)).toContain('cordon.acknowledge');
     expect((await cordon.store.listTimeline(caseId)).map((e) => e.kind)).toContain('case.escalated');
     // escalating again changes nothing
-    expect((await cordon.control().escalation.escalate(who, undefined)).already).toBe(true);
+    expect((await cordon.services().escalation.escalate(who, undefined)).already).toBe(true);
   });
 
   it('re-pages every repageEvery until acknowledged; the time to acknowledge is exact; a second ack is a no-op', async () => {
     const caseId = await openCase('Recon:IAMUser/MaliciousIPCaller');
     const c = (await cordon.store.getCase(caseId))!;
     const who = { userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! };
-    await cordon.control().escalation.escalate(who, undefined);
-    await cordon.control().inProcess!.idle();
+    await cordon.services().escalation.escalate(who, undefined);
+    await cordon.worker().inProcess!.idle();
     const bridge = (await cordon.store.getCase(caseId))!.bridgeChannelId!;
     const pages = () => slack.messages(bridge).filter((m) => (m.text ?? '').includes('still unacknowledged')).length;
     clock = start + 4 * 60_000;
-    await cordon.control().escalation.tick();
+    await cordon.services().escalation.tick();
     expect(pages()).toBe(0);
     clock = start + 5 * 60_000;
-    await cordon.control().escalation.tick();
+    await cordon.services().escalation.tick();
     expect(pages()).toBe(1);
     expect(slack.messages(bridge).at(-1)!.text).toContain('<@U0ONCALL> <@U0CISO>');
     clock = start + 10 * 60_000;
-    await cordon.control().escalation.tick();
+    await cordon.services().escalation.tick();
     expect(pages()).toBe(2);
     clock = start + 12 * 60_000 + 30_000;
     const oncall = { userId: 'U0ONCALL', teamId: 'T0SANDBOX', channelId: bridge };
-    expect((await cordon.control().escalation.acknowledge(oncall)).already).toBe(false);
+    expect((await cordon.services().escalation.acknowledge(oncall)).already).toBe(false);
     const acked = (await cordon.store.getCase(caseId))!;
     expect(Date.parse(acked.acknowledgedAt!) - Date.parse(acked.escalatedAt!)).toBe(12 * 60_000 + 30_000);
     expect((await cordon.store.listTimeline(caseId)).find((e) => e.kind === 'case.acknowledged')?.text).toBe('Acknowledged 12m 30s after escalation');
     clock = start + 30 * 60_000;
-    await cordon.control().escalation.tick();
+    await cordon.services().escalation.tick();
     expect(pages()).toBe(2);
-    expect((await cordon.control().escalation.acknowledge({ ...oncall, userId: 'U0RESP' })).already).toBe(true);
+    expect((await cordon.services().escalation.acknowledge({ ...oncall, userId: 'U0RESP' })).already).toBe(true);
     expect((await cordon.store.getCase(caseId))!.acknowledgedBy).toBe('U0ONCALL');
     expect(JSON.stringify(slack.messages(bridge)[0]!.blocks)).not.toContain('cordon.acknowledge');
   });
@@ -139,8 +139,8 @@ escalation:
   it('escalates Critical cases by routing from the ticker', async () => {
     const s = await cordon.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ severity: 9.6, type: 'AttackSequence:IAM/CompromisedCredentials', accessKeyId: 'AKIACRITICAL00000001' })), 't');
     await cordon.slack!.publisher.flush();
-    await cordon.control().escalation.tick();
-    await cordon.control().inProcess!.idle();
+    await cordon.services().escalation.tick();
+    await cordon.worker().inProcess!.idle();
     const c = (await cordon.store.getCase(s.casesOpened[0]!))!;
     expect(c.escalatedBy).toBe('cordon');
     expect(c.bridgeChannelId).toBeDefined();
@@ -149,7 +149,7 @@ escalation:
   it('refuses a viewer', async () => {
     const caseId = await openCase('Recon:IAMUser/MaliciousIPCaller');
     const c = (await cordon.store.getCase(caseId))!;
-    await expect(cordon.control().escalation.escalate({ userId: 'U0VIEW', teamId: 'T0SANDBOX', channelId: c.channelId! }, undefined)).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
+    await expect(cordon.services().escalation.escalate({ userId: 'U0VIEW', teamId: 'T0SANDBOX', channelId: c.channelId! }, undefined)).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
     expect((await cordon.store.getCase(caseId))!.escalatedAt).toBeUndefined();
   });
 });

@@ -102,10 +102,10 @@ describe('cordon ingest → sandbox Slack', () => {
     expect(caseChannels()).toHaveLength(0);
     expect(slack.messages(triageChannel)).toHaveLength(0);
     // the digest, when due, lists it in the triage channel
-    const { wire } = await import('../../src/container');
+    const { buildCordon } = await import('../../src/app/cordon');
     const { loadConfig } = await import('../../src/config/load-config');
     const { silentLogger } = await import('../../src/log');
-    const cordon = wire(loadConfig(env), silentLogger);
+    const cordon = buildCordon(loadConfig(env), silentLogger);
     expect(await cordon.slack!.publisher.postDigest('test')).toBe(1);
     await cordon.close();
     const digest = slack.messages(triageChannel);

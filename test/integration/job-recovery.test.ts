@@ -1,9 +1,9 @@
 import { loadConfig, type Config } from '../../src/config/load-config';
-import { wire, type Cordon } from '../../src/container';
+import { buildCordon, type Cordon } from '../../src/app/cordon';
 import type { Job, JobQueue } from '../../src/jobs/job-queue';
 import { silentLogger } from '../../src/log';
-import { clockTick } from '../../src/services/clock-tick';
-import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
+import { clockTick } from '../../src/app/clock-tick';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { SlackSandbox } from '../../sandbox/slack';
 import type { Store } from '../../src/store/store';
 import { containmentHarness, REGION, SANDBOX } from '../support/aws';
@@ -35,7 +35,7 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
   let aws: ReturnType<typeof containmentHarness>;
   let config: Config;
   let clock: number;
-  let front: SlackFrontDoor | undefined;
+  let front: SlackServer | undefined;
   let cordons: Cordon[];
   const now = () => new Date(clock);
 
@@ -54,14 +54,14 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
   });
 
   afterEach(async () => {
-    for (const c of cordons) await c.control().inProcess?.idle();
+    for (const c of cordons) await c.worker().inProcess?.idle();
     await front?.stop();
     front = undefined;
     await slack.close();
   });
 
   const process = (queue?: JobQueue): Cordon => {
-    const c = wire(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now, sleep: () => Promise.resolve(), ...(queue ? { queue } : {}) });
+    const c = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now, sleep: () => Promise.resolve(), ...(queue ? { queue } : {}) });
     cordons.push(c);
     return c;
   };
@@ -70,7 +70,7 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
     const inst = aws.sb.createInstance({ accountId: SANDBOX, region: REGION, enis: 1, volumes: 1 });
     const dying = new DiesAfterAck(aws.store, now);
     const first = process(dying);
-    front = await startSlack(config, first.control().listenerDeps, silentLogger);
+    front = await startSlack(config, first.services(), silentLogger);
     const res = await postSigned(`${front.address as string}/slack/events`, commandBody({ text: `contain arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, user: RESP, channel: 'C0NOWHERE', responseUrl: slack.responseUrl() }));
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
@@ -83,12 +83,12 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
     // Within the dead process's lease nothing runs; after it, the first tick picks the job up.
     clock += 10_000;
     await clockTick(second, now());
-    await second.control().inProcess!.idle();
+    await second.worker().inProcess!.idle();
     expect(await aws.store.listActions({})).toEqual([]);
 
     clock += 30_000;
     await clockTick(second, now());
-    await second.control().inProcess!.idle();
+    await second.worker().inProcess!.idle();
     const actions = await aws.store.listActions({});
     expect(actions.map((a) => a.status)).toEqual(['applied']);
     expect(await aws.store.listJobs(10)).toEqual([]);
@@ -100,7 +100,7 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
     // Ticking on changes nothing more.
     clock += 60_000;
     await clockTick(second, now());
-    await second.control().inProcess!.idle();
+    await second.worker().inProcess!.idle();
     expect((await aws.store.listActions({})).length).toBe(1);
     expect(aws.sb.mutations({ accountId: SANDBOX, command: 'CreateTags' })).toHaveLength(tagged);
   });
@@ -108,11 +108,11 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
   it('a plan job run again after its plan was made does not plan twice; a recovered apply of an interrupted action stays put', async () => {
     const inst = aws.sb.createInstance({ accountId: SANDBOX, region: REGION });
     const cordon = process();
-    const caseId = (await cordon.control().cases.forTarget({ kind: 'ec2-instance', ref: `arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, partition: 'aws', accountId: SANDBOX, region: REGION, id: inst.instanceId }, RESP)).case.id;
+    const caseId = (await cordon.services().cases.forTarget({ kind: 'ec2-instance', ref: `arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, partition: 'aws', accountId: SANDBOX, region: REGION, id: inst.instanceId }, RESP)).case.id;
     await cordon.slack!.publisher.flush();
     const request = { target: `arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, requestedBy: RESP, caseId, dryRun: true, requestId: 'R-00000000-0000-4000-8000-000000000001' };
-    const a1 = await cordon.control().containmentJobs.planAndPost(request);
-    const a2 = await cordon.control().containmentJobs.planAndPost(request);
+    const a1 = await cordon.worker().containmentJobs().planAndPost(request);
+    const a2 = await cordon.worker().containmentJobs().planAndPost(request);
     expect(a2.id).toBe(a1.id);
     expect(await aws.store.listActions({ caseId })).toHaveLength(1);
     const c = (await aws.store.getCase(caseId))!;
@@ -123,8 +123,8 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
     await cordon.containment().transition(planned.id, ['planned'], { status: 'interrupted' });
     await aws.store.putJob({ id: 'dead-apply', enqueuedAt: now().toISOString(), job: { type: 'apply', actionId: planned.id, by: RESP } });
     const before = aws.sb.mutations({ accountId: SANDBOX }).length;
-    expect(await cordon.control().inProcess!.recover()).toBe(1);
-    await cordon.control().inProcess!.idle();
+    expect(await cordon.worker().inProcess!.recover()).toBe(1);
+    await cordon.worker().inProcess!.idle();
     expect((await aws.store.getAction(planned.id))!.status).toBe('interrupted');
     expect(aws.sb.mutations({ accountId: SANDBOX })).toHaveLength(before);
     expect(await aws.store.listJobs(10)).toEqual([]);

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../src/config/load-config';
-import { wire, type Cordon } from '../../src/container';
+import { buildCordon, type Cordon } from '../../src/app/cordon';
 import { silentLogger } from '../../src/log';
-import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { SlackSandbox } from '../../sandbox/slack';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
@@ -17,7 +17,7 @@ describe('Slack control through the real Bolt HTTP receiver', () => {
   let slack: SlackSandbox;
   let aws: ReturnType<typeof containmentHarness>;
   let cordon: Cordon;
-  let front: SlackFrontDoor;
+  let front: SlackServer;
   let events: string;
   let triage: string;
   let clock: number;
@@ -41,13 +41,13 @@ containment: { untrackSeconds: 0 }`,
       { CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' },
       () => yaml,
     );
-    cordon = wire(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve() });
-    front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+    cordon = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve() });
+    front = await startSlack(config, cordon.services(), silentLogger);
     events = `${front.address as string}/slack/events`;
   });
 
   afterEach(async () => {
-    await cordon.control().inProcess?.idle();
+    await cordon.worker().inProcess?.idle();
     await front.stop();
     await slack.close();
   });
@@ -62,7 +62,7 @@ containment: { untrackSeconds: 0 }`,
   }
   const idle = async () => {
     await new Promise((r) => setTimeout(r, 50));
-    await cordon.control().inProcess!.idle();
+    await cordon.worker().inProcess!.idle();
   };
   const command = (user: string, text: string, channel = triage, opts: { retryNum?: number; team?: string } = {}) =>
     postSigned(events, commandBody({ text, user, channel, responseUrl: slack.responseUrl(), ...(opts.team ? { team: opts.team } : {}) }), opts);
@@ -137,7 +137,7 @@ containment: { untrackSeconds: 0 }`,
     await idle();
     const pending = (await cordon.store.listActions({ status: ['pending_approval'] }))[0]!;
     clock += 31 * 60_000;
-    expect(await cordon.control().actions.expirePending()).toEqual([pending.id]);
+    expect(await cordon.services().actions.expirePending()).toEqual([pending.id]);
     const expiredMsg = slack.messages(ch.id).find((m) => m.ts === pending.messageTs)!;
     expect(buttonsOf(expiredMsg)).toEqual([]);
     expect(expiredMsg.text).toMatch(/approval expired/);

@@ -1,9 +1,9 @@
 import { GetFilterCommand, GetFindingsCommand, ListDetectorsCommand, ListFiltersCommand } from '@aws-sdk/client-guardduty';
 import { loadConfig } from '../../src/config/load-config';
-import { wire, type Cordon } from '../../src/container';
+import { buildCordon, type Cordon } from '../../src/app/cordon';
 import { silentLogger } from '../../src/log';
-import { clockTick } from '../../src/services/clock-tick';
-import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
+import { clockTick } from '../../src/app/clock-tick';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { SlackSandbox } from '../../sandbox/slack';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
@@ -16,7 +16,7 @@ describe('suppressions made in Slack', () => {
   let aws: ReturnType<typeof containmentHarness>;
   let cordon: Cordon;
   let config: ReturnType<typeof loadConfig>;
-  let front: SlackFrontDoor | undefined;
+  let front: SlackServer | undefined;
   let clock: number;
 
   beforeEach(async () => {
@@ -36,7 +36,7 @@ describe('suppressions made in Slack', () => {
       { CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' },
       () => yaml,
     );
-    cordon = wire(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now: () => new Date(clock) });
+    cordon = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, now: () => new Date(clock) });
     front = undefined;
   });
   afterEach(async () => {
@@ -69,8 +69,8 @@ describe('suppressions made in Slack', () => {
   const who = { userId: 'U0CMD', teamId: 'T0SANDBOX', channelId: 'C0ANY' };
 
   it('suppresses matching findings with the rule id and posts nothing; lifting brings cases back and removes the filter', async () => {
-    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise', forMs: 7 * 86_400_000 });
-    await cordon.control().inProcess!.idle();
+    const rule = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise', forMs: 7 * 86_400_000 });
+    await cordon.worker().inProcess!.idle();
     expect(rule).toMatchObject({ author: 'U0CMD', reason: 'scanner noise', expires: '2026-11-29T02:00:00.000Z' });
     expect(await filters()).toEqual([`cordon-${rule.id}`]);
     expect(await filter(`cordon-${rule.id}`)).toEqual({
@@ -86,16 +86,16 @@ describe('suppressions made in Slack', () => {
     expect((await cordon.store.listFindings({ disposition: 'suppressed' }))[0]).toMatchObject({ suppressedBy: rule.id, suppressReason: 'scanner noise' });
     expect(slack.calls('chat.postMessage')).toHaveLength(posts);
 
-    await cordon.control().suppression.lift(who, rule.id);
-    await cordon.control().inProcess!.idle();
+    await cordon.services().suppression.lift(who, rule.id);
+    await cordon.worker().inProcess!.idle();
     expect(await filters()).toEqual([]);
     const after = await cordon.pipeline.ingestDocument(finding(2), 't');
     expect(after.casesOpened).toHaveLength(1);
   });
 
   it('an expired rule stops applying and its filter goes', async () => {
-    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/*', accounts: [PROD], regions: [REGION], reason: 'short', forMs: 3600_000 });
-    await cordon.control().inProcess!.idle();
+    const rule = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/*', accounts: [PROD], regions: [REGION], reason: 'short', forMs: 3600_000 });
+    await cordon.worker().inProcess!.idle();
     expect(await filters()).toHaveLength(1);
     // A glob type is a GuardDuty `Matches` condition, so the filter archives what the rule suppresses.
     expect(await filter(`cordon-${rule.id}`)).toEqual({
@@ -105,22 +105,22 @@ describe('suppressions made in Slack', () => {
     expect(await archivedInGuardDuty(1, 'Recon:IAMUser/TorIPCaller')).toBe(true);
     expect(await archivedInGuardDuty(2, 'UnauthorizedAccess:IAMUser/TorIPCaller')).toBe(false);
     clock += 2 * 3600_000;
-    expect(await cordon.control().filters.sweepExpired()).toEqual([rule.id]);
+    expect(await cordon.worker().filters().sweepExpired()).toEqual([rule.id]);
     expect(await filters()).toEqual([]);
     expect((await cordon.pipeline.ingestDocument(finding(3), 't')).casesOpened).toHaveLength(1);
   });
 
   it('a filter GuardDuty refuses to delete on lift stays on record and the ticker deletes it later; triage stops at once', async () => {
-    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise', forMs: 7 * 86_400_000 });
-    await cordon.control().inProcess!.idle();
+    const rule = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise', forMs: 7 * 86_400_000 });
+    await cordon.worker().inProcess!.idle();
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
 
-    await cordon.control().suppression.lift(who, rule.id);
+    await cordon.services().suppression.lift(who, rule.id);
     expect(await filters()).toEqual([`cordon-${rule.id}`]);
     expect((await cordon.pipeline.ingestDocument(finding(4), 't')).casesOpened).toHaveLength(1);
     expect(await cordon.store.getSuppression(rule.id)).toMatchObject({ liftRequestedAt: '2026-11-22T02:00:00.000Z', liftedBy: 'U0CMD', filters: [{ accountId: PROD, region: REGION, name: `cordon-${rule.id}` }] });
     expect((await cordon.store.getSuppression(rule.id))!.liftedAt).toBeUndefined();
-    await expect(cordon.control().suppression.lift(who, rule.id)).rejects.toMatchObject({ code: 'INPUT.INVALID' });
+    await expect(cordon.services().suppression.lift(who, rule.id)).rejects.toMatchObject({ code: 'INPUT.INVALID' });
 
     // Still refused: the ticker keeps the record and tries again next time.
     clock += 60_000;
@@ -138,11 +138,11 @@ describe('suppressions made in Slack', () => {
   });
 
   it('an expired rule whose filter delete fails is retired only once the ticker has deleted the filter', async () => {
-    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/*', accounts: [PROD], regions: [REGION], reason: 'short', forMs: 3600_000 });
-    await cordon.control().inProcess!.idle();
+    const rule = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/*', accounts: [PROD], regions: [REGION], reason: 'short', forMs: 3600_000 });
+    await cordon.worker().inProcess!.idle();
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
     clock += 2 * 3600_000;
-    expect(await cordon.control().filters.sweepExpired()).toEqual([]);
+    expect(await cordon.worker().filters().sweepExpired()).toEqual([]);
     expect(await filters()).toEqual([`cordon-${rule.id}`]);
     expect((await cordon.pipeline.ingestDocument(finding(7), 't')).casesOpened).toHaveLength(1);
     aws.sb.clearFaults();
@@ -153,7 +153,7 @@ describe('suppressions made in Slack', () => {
   });
 
   it('the Suppress similar button, clicked through the Bolt receiver, makes a rule that suppresses the next such finding silently', async () => {
-    front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+    front = await startSlack(config, cordon.services(), silentLogger);
     const events = `${front.address as string}/slack/events`;
     const first = await cordon.pipeline.ingestDocument(finding(8), 't');
     await cordon.slack!.publisher.flush();
@@ -173,7 +173,7 @@ describe('suppressions made in Slack', () => {
     }
     const ruleId = /`(s-[0-9a-f]{6})`/.exec(slack.ephemerals().find((e) => (e.text ?? '').startsWith('Suppression rule'))!.text!)![1]!;
     expect(await cordon.store.getSuppression(ruleId)).toMatchObject({ author: 'U0CMD', type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], expires: '2026-12-22T02:00:00.000Z', caseId: first.casesOpened[0] });
-    await cordon.control().inProcess!.idle();
+    await cordon.worker().inProcess!.idle();
     expect(await filter(`cordon-${ruleId}`)).toMatchObject({ Action: 'ARCHIVE' });
     await cordon.slack!.publisher.flush();
     const posts = slack.calls('chat.postMessage').length;
@@ -189,7 +189,7 @@ describe('suppressions made in Slack', () => {
   });
 
   it('/ir unsuppress answers before any GuardDuty call; the job deletes the filter, and the ticker retries a delete that failed', async () => {
-    front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+    front = await startSlack(config, cordon.services(), silentLogger);
     const events = `${front.address as string}/slack/events`;
     const answer = async (text: string): Promise<string> => {
       const seen = slack.ephemerals().length;
@@ -201,12 +201,12 @@ describe('suppressions made in Slack', () => {
       }
       return slack.ephemerals()[seen]!.text ?? '';
     };
-    const held = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
-    await cordon.control().inProcess!.idle();
+    const held = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    await cordon.worker().inProcess!.idle();
     expect(await filters()).toEqual([`cordon-${held.id}`]);
     aws.sb.failCall('DeleteFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
     expect(await answer(`unsuppress ${held.id}`)).toBe(`Suppression rule \`${held.id}\` no longer applies; its GuardDuty filter is being deleted (Cordon retries until it is gone).`);
-    await cordon.control().inProcess!.idle();
+    await cordon.worker().inProcess!.idle();
     // The delete failed: the rule no longer applies, but stays on record with its filter.
     expect((await cordon.pipeline.ingestDocument(finding(20), 't')).suppressed).toBe(0);
     expect(await filters()).toEqual([`cordon-${held.id}`]);
@@ -219,7 +219,7 @@ describe('suppressions made in Slack', () => {
     expect((await cordon.store.activeSuppressions()).map((r) => r.id)).not.toContain(held.id);
 
     // A rule with no filter (no account or region named) is lifted on the spot.
-    const bare = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/TorIPCaller', accounts: [], regions: [], reason: 'noise' });
+    const bare = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/TorIPCaller', accounts: [], regions: [], reason: 'noise' });
     const calls = aws.sb.calls({ service: 'guardduty' }).length;
     expect(await answer(`unsuppress ${bare.id}`)).toBe(`Suppression rule \`${bare.id}\` lifted.`);
     expect(aws.sb.calls({ service: 'guardduty' })).toHaveLength(calls);
@@ -227,25 +227,25 @@ describe('suppressions made in Slack', () => {
   });
 
   it('lifting makes no GuardDuty call itself: the filter goes in a job', async () => {
-    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
-    await cordon.control().inProcess!.idle();
+    const rule = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'noise' });
+    await cordon.worker().inProcess!.idle();
     const calls = aws.sb.calls({ service: 'guardduty' }).length;
-    const lifted = await cordon.control().suppression.lift(who, rule.id);
+    const lifted = await cordon.services().suppression.lift(who, rule.id);
     expect(aws.sb.calls({ service: 'guardduty' })).toHaveLength(calls);
     expect(lifted).toMatchObject({ liftedBy: 'U0CMD', filters: [{ name: `cordon-${rule.id}` }] });
     // It no longer applies, though its filter is not deleted yet.
     expect((await cordon.pipeline.ingestDocument(finding(21), 't')).suppressed).toBe(0);
-    await cordon.control().inProcess!.idle();
+    await cordon.worker().inProcess!.idle();
     expect(await filters()).toEqual([]);
     expect((await cordon.store.getSuppression(rule.id))!.liftedAt).toBeDefined();
   });
 
   it('makes no GuardDuty call while the request is answered; a filter GuardDuty refuses to create is made by a later tick', async () => {
     aws.sb.failCall('CreateFilter', { code: 'AccessDeniedException', httpStatus: 403, service: 'guardduty' });
-    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise' });
+    const rule = await cordon.services().suppression.suppress(who, { type: 'Recon:IAMUser/MaliciousIPCaller', accounts: [PROD], regions: [REGION], reason: 'scanner noise' });
     expect(aws.sb.calls({ service: 'guardduty' })).toEqual([]);
     expect(rule.filtersPending).toEqual([{ accountId: PROD, region: REGION }]);
-    await cordon.control().inProcess!.idle();
+    await cordon.worker().inProcess!.idle();
     expect(await filters()).toEqual([]);
     expect((await cordon.store.getSuppression(rule.id))!.filtersPending).toEqual([{ accountId: PROD, region: REGION }]);
     // The rule applies in Cordon all the same.
@@ -258,17 +258,17 @@ describe('suppressions made in Slack', () => {
     expect(await cordon.store.getSuppression(rule.id)).toMatchObject({ filtersPending: [], filters: [{ accountId: PROD, region: REGION, name: `cordon-${rule.id}` }] });
     // Run again (a job re-run after a crash): nothing new, nothing lost.
     await cordon.store.putSuppression({ ...(await cordon.store.getSuppression(rule.id))!, filtersPending: [{ accountId: PROD, region: REGION }] });
-    await cordon.control().filters.createFilters(rule.id);
+    await cordon.worker().filters().createFilters(rule.id);
     expect(await filters()).toEqual([`cordon-${rule.id}`]);
     expect((await cordon.store.getSuppression(rule.id))!.filters).toHaveLength(1);
   });
 
   it('needs a commander for suppress and unsuppress', async () => {
     const resp = { ...who, userId: 'U0RESP' };
-    await expect(cordon.control().suppression.suppress(resp, { type: 'Recon:*', accounts: [], regions: [], reason: 'x' })).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
-    const rule = await cordon.control().suppression.suppress(who, { type: 'Recon:*', accounts: [], regions: [], reason: 'x' });
-    await cordon.control().inProcess!.idle();
-    await expect(cordon.control().suppression.lift(resp, rule.id)).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
+    await expect(cordon.services().suppression.suppress(resp, { type: 'Recon:*', accounts: [], regions: [], reason: 'x' })).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
+    const rule = await cordon.services().suppression.suppress(who, { type: 'Recon:*', accounts: [], regions: [], reason: 'x' });
+    await cordon.worker().inProcess!.idle();
+    await expect(cordon.services().suppression.lift(resp, rule.id)).rejects.toMatchObject({ code: 'ACCESS.DENIED' });
     expect(await cordon.store.activeSuppressions()).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
-import { wire } from '../../src/container';
+import { buildCordon } from '../../src/app/cordon';
 import { CrossAccountClients } from '../../src/aws/aws-clients';
 import { ContainmentService } from '../../src/containment/containment-service';
 import type { Action } from '../../src/domain/actions/action';
@@ -34,7 +34,7 @@ describe('faults: Slack failing while Cordon posts', () => {
       const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
       const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
       // WebClient gives up quickly here; the outbox (the next flush) is what must not lose or repeat a post.
-      const cordon = wire(config, silentLogger, { store: containmentHarness().store, webClientOptions: { retryConfig: { retries: 1, factor: 1, minTimeout: 5, maxTimeout: 5 } } });
+      const cordon = buildCordon(config, silentLogger, { store: containmentHarness().store, webClientOptions: { retryConfig: { retries: 1, factor: 1, minTimeout: 5, maxTimeout: 5 } } });
       const ids = [1, 2, 3, 4, 5].map((i) => `${i}`.repeat(32));
       await cordon.pipeline.ingestDocument(ids.map((id, i) => toEventBridgeEvent(makeFindingDetail({ id, accessKeyId: 'AKIAFAULTS0000000001', type: `Recon:IAMUser/Probe${i}`, title: `probe ${i}` }))), 't');
       let failures = 0;
@@ -67,7 +67,7 @@ describe('faults: Slack failing while Cordon posts', () => {
     try {
       const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
       const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
-      const cordon = wire(config, silentLogger, { store: containmentHarness().store });
+      const cordon = buildCordon(config, silentLogger, { store: containmentHarness().store });
       await cordon.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ accessKeyId: 'AKIASLOW000000000001', title: 'slow probe' })), 't');
       const r = await cordon.slack!.publisher.flush();
       expect(r.failures).toBe(0);

@@ -1,10 +1,10 @@
 import { loadConfig } from '../../src/config/load-config';
-import { wire, type Cordon } from '../../src/container';
+import { buildCordon, type Cordon } from '../../src/app/cordon';
 import { silentLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../sandbox/slack';
 import { buttonBody, commandBody, postSigned, SANDBOX_SIGNING_SECRET, slackHeaders, type SignOptions } from '../../sandbox/slack/signed-requests';
-import { startSlack, type SlackFrontDoor } from '../../src/slack/bolt-app';
+import { startSlack, type SlackServer } from '../../src/slack/inbound/bolt-app';
 import { containmentHarness, PROD, REGION } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 
@@ -41,13 +41,13 @@ containment: { untrackSeconds: 0 }`,
     { CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' },
     () => yaml,
   );
-  const cordon: Cordon = wire(config, silentLogger, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve() });
-  const front: SlackFrontDoor = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+  const cordon: Cordon = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve() });
+  const front: SlackServer = await startSlack(config, cordon.services(), silentLogger);
   const events = `${front.address as string}/slack/events`;
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 2; i++) {
       await new Promise((r) => setTimeout(r, 40));
-      await cordon.control().inProcess?.idle();
+      await cordon.worker().inProcess?.idle();
     }
   };
 
@@ -109,7 +109,7 @@ containment: { untrackSeconds: 0 }`,
     },
     headers: slackHeaders,
     close: async () => {
-      await cordon.control().inProcess?.idle();
+      await cordon.worker().inProcess?.idle();
       await front.stop();
       await slack.close();
     },

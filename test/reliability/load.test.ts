@@ -1,10 +1,10 @@
 import { loadConfig } from '../../src/config/load-config';
-import { wire } from '../../src/container';
+import { buildCordon } from '../../src/app/cordon';
 import { silentLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../sandbox/slack';
 import { commandBody, postSigned, SANDBOX_SIGNING_SECRET } from '../../sandbox/slack/signed-requests';
-import { startSlack } from '../../src/slack/bolt-app';
+import { startSlack } from '../../src/slack/inbound/bolt-app';
 import { containmentHarness } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 import { recordFigures } from './figures';
@@ -32,8 +32,8 @@ describe('load: 5,000 findings while 100 signed commands arrive, under Slack rat
       () => testConfigYaml({ triageChannel: triage, invite: users, extra: 'access:\n  users: { U0RESP: responder }\ncontainment: { untrackSeconds: 0 }' }),
     );
     const h = containmentHarness();
-    const cordon = wire(config, silentLogger, { store: h.store, clientFactory: h.factory });
-    const front = await startSlack(config, cordon.control().listenerDeps, silentLogger);
+    const cordon = buildCordon(config, silentLogger, { store: h.store, clientFactory: h.factory });
+    const front = await startSlack(config, cordon.services(), silentLogger);
     const events = `${front.address as string}/slack/events`;
     try {
       const distinct = Array.from({ length: CASES * PER_CASE }, (_, i) => ({
@@ -84,7 +84,7 @@ describe('load: 5,000 findings while 100 signed commands arrive, under Slack rat
       await publishing;
       // Drain: the outbox posts until nothing is left (rate limits make this take a while).
       for (let i = 0; ; i++) {
-        await cordon.control().inProcess?.idle();
+        await cordon.worker().inProcess?.idle();
         await cordon.slack!.publisher.flush();
         const pending = (await cordon.store.findingsToPublish(500)).length + (await cordon.store.casesToPublish(500)).length + (await cordon.store.unpostedTimeline(500)).length;
         if (!pending) break;
@@ -145,7 +145,7 @@ describe('load: 5,000 findings while 100 signed commands arrive, under Slack rat
       };
       recordFigures('load', figures);
     } finally {
-      await cordon.control().inProcess?.idle();
+      await cordon.worker().inProcess?.idle();
       await front.stop();
       await slack.close();
     }

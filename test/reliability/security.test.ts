@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
 import { readServerlessYaml } from '../../bench/serverless-yaml';
 import { loadConfig } from '../../src/config/load-config';
-import { wire } from '../../src/container';
+import { buildCordon } from '../../src/app/cordon';
 import { createLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../sandbox/slack';
 import { buttonBody, commandBody, postSigned } from '../../sandbox/slack/signed-requests';
-import { startSlack } from '../../src/slack/bolt-app';
+import { startSlack } from '../../src/slack/inbound/bolt-app';
 import { ActionId } from '../../src/slack/ids';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
@@ -58,8 +58,8 @@ describe('security checks', () => {
       { CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'trace' },
       () => testConfigYaml({ triageChannel: triage, invite: ['U0RESP'], extra: 'access:\n  users: { U0RESP: responder }\ncontainment: { untrackSeconds: 0 }' }),
     );
-    const cordon = wire(config, log, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve(), webClientOptions: { retryConfig: { retries: 1, factor: 1, minTimeout: 10, maxTimeout: 10 } } });
-    const front = await startSlack(config, cordon.control().listenerDeps, log);
+    const cordon = buildCordon(config, log, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve(), webClientOptions: { retryConfig: { retries: 1, factor: 1, minTimeout: 10, maxTimeout: 10 } } });
+    const front = await startSlack(config, cordon.services(), log);
     const events = `${front.address as string}/slack/events`;
     try {
       await cordon.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ accessKeyId: 'AKIALOGS000000000001' })), 'test');
@@ -73,7 +73,7 @@ describe('security checks', () => {
       await postSigned(events, commandBody({ text: `contain arn:aws:ec2:${REGION}:${PROD}:instance/i-0123456789abcdef0`, user: 'U0RESP', channel: triage }), { secret: 'forged-secret-000000000000000000' });
       await postSigned(events, buttonBody({ actionId: ActionId.APPROVE, value: 'A-20261122020000-zzzz', user: 'U0RESP', channel: triage }), { secret: SECRET });
       await new Promise((r) => setTimeout(r, 100));
-      await cordon.control().inProcess!.idle();
+      await cordon.worker().inProcess!.idle();
     } finally {
       await front.stop();
       await slack.close();

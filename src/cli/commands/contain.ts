@@ -1,4 +1,4 @@
-import type { Cordon } from '../../container';
+import type { Cordon } from '../../app/cordon';
 import type { Action, PlanStep, StepRecord } from '../../domain/actions/action';
 import type { ActionObserver } from '../../containment/containment-service';
 import { CordonError, ErrorCode } from '../../errors';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../../config/load-config';
-import type { Cordon } from '../../container';
+import type { Cordon } from '../../app/cordon';
 import { attackFindings } from '../../demo/attack-scenario';
 import type { CliIo } from '../output';
 

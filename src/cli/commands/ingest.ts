@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Cordon } from '../../container';
-import type { FlushResult } from '../../slack/case-publisher';
+import type { Cordon } from '../../app/cordon';
+import type { FlushResult } from '../../slack/outbound/case-publisher';
 import type { IngestSummary } from '../../services/finding-pipeline';
 import { CordonError, ErrorCode } from '../../errors';
 import type { CliIo } from '../output';

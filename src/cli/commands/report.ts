@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../config/load-config';
-import type { Cordon } from '../../container';
+import type { Cordon } from '../../app/cordon';
 import { formatExactDuration } from '../../domain/duration';
 import type { CaseMetrics } from '../../domain/reports/metrics';
 import { ReportService } from '../../services/report-service';
+import { SlackReportUploader } from '../../slack/outbound/report-uploader';
 import type { CliIo } from '../output';
 
 /** What `cordon report --json` prints. */
@@ -28,7 +29,7 @@ export async function runReport(cordon: Cordon, opts: { caseId: string; out?: st
     now: () => cordon.now(),
     accountNames: Object.fromEntries(cordon.config.accounts.map((a) => [a.id, a.name])),
     log: cordon.log,
-    ...(opts.upload && cordon.slack ? { client: cordon.slack.client } : {}),
+    ...(opts.upload && cordon.slack ? { uploader: new SlackReportUploader(cordon.slack.client) } : {}),
   });
   const published = opts.upload ? await service.publish(opts.caseId, `cli:${opts.user}`) : undefined;
   const report = published?.report ?? (await service.build(opts.caseId));

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../../src/config/load-config';
-import { wire } from '../../../src/container';
+import { buildCordon } from '../../../src/app/cordon';
 import { handler } from '../../../src/handlers/findings';
 import { setLambdaCordon } from '../../../src/handlers/runtime';
 import { silentLogger } from '../../../src/log';
@@ -13,7 +13,7 @@ describe('findings Lambda handler', () => {
   it('ingests an EventBridge GuardDuty event and stores a rejected one with its reason', async () => {
     const store = SqliteStore.open(':memory:');
     const config = loadConfig({ CORDON_CONFIG: 'x.yaml' }, () => testConfigYaml({ triageChannel: 'C0TRIAGE' }));
-    setLambdaCordon(wire(config, silentLogger, { store }));
+    setLambdaCordon(buildCordon(config, silentLogger, { store }));
     const d = makeFindingDetail({ accessKeyId: 'AKIALAMBDA0000000001' });
     expect(await handler(toEventBridgeEvent(d))).toMatchObject({ received: 1, cased: 1, casesOpened: [expect.stringMatching(/^IR-/) as unknown] });
     expect(await store.getFinding(String(d.id))).toMatchObject({ source: 'eventbridge', disposition: 'cased' });

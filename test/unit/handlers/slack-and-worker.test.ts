@@ -1,5 +1,5 @@
 import { loadConfig } from '../../../src/config/load-config';
-import { wire } from '../../../src/container';
+import { buildCordon } from '../../../src/app/cordon';
 import type { Job, JobQueue } from '../../../src/jobs/job-queue';
 import { jobFromEvent } from '../../../src/jobs/lambda-queue';
 import { handler as slackHandler } from '../../../src/handlers/slack';
@@ -61,7 +61,7 @@ describe.each(STORES)('Lambda handlers on %s: slack acks and enqueues, the worke
         { CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl },
         () => testConfigYaml({ triageChannel: triage, invite: ['U0RESP'], extra: 'access:\n  users: { U0RESP: responder }\ncontainment: { untrackSeconds: 0 }' }),
       );
-      const cordon = wire(config, silentLogger, { store: await makeStore(), clientFactory: aws.factory, queue, sleep: () => Promise.resolve() });
+      const cordon = buildCordon(config, silentLogger, { store: await makeStore(), clientFactory: aws.factory, queue, sleep: () => Promise.resolve() });
       setLambdaCordon(cordon);
 
       const body = commandBody({ text: `contain arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`, user: 'U0RESP', channel: triage, responseUrl: slack.responseUrl() });

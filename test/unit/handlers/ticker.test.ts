@@ -1,5 +1,5 @@
 import { loadConfig } from '../../../src/config/load-config';
-import { wire } from '../../../src/container';
+import { buildCordon } from '../../../src/app/cordon';
 import { setLambdaCordon } from '../../../src/handlers/runtime';
 import { handler } from '../../../src/handlers/ticker';
 import { silentLogger } from '../../../src/log';
@@ -29,7 +29,7 @@ describe('ticker Lambda handler', () => {
     try {
       const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
       const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
-      const cordon = wire(config, silentLogger, { store: containmentHarness().store });
+      const cordon = buildCordon(config, silentLogger, { store: containmentHarness().store });
       setLambdaCordon(cordon);
       const s = await cordon.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ accessKeyId: 'AKIATICKER0000000001' })), 'eventbridge');
       expect(slack.channels().filter((c) => c.name.startsWith('ir-'))).toHaveLength(0);

@@ -2,7 +2,7 @@ import { WebClient } from '@slack/web-api';
 import type { Action, PlanStep, StepRecord } from '../../../src/domain/actions/action';
 import { createLogger } from '../../../src/log';
 import { SlackSandbox } from '../../../sandbox/slack';
-import { SlackActionReporter } from '../../../src/slack/action-reporter';
+import { SlackActionReporter } from '../../../src/slack/outbound/action-reporter';
 import { slackLogger } from '../../../src/slack/slack-logger';
 
 const step = (n: number): PlanStep => ({ id: `s${n}`, stage: n, op: 'iam.user-deny', description: `Step number ${n}`, params: {}, revertible: true });

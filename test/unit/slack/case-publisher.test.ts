@@ -4,7 +4,7 @@ import type { Case } from '../../../src/domain/cases/case';
 import { caseChannelName } from '../../../src/domain/cases/channel-name';
 import { createLogger, type Logger } from '../../../src/log';
 import { SlackSandbox } from '../../../sandbox/slack';
-import { CasePublisher } from '../../../src/slack/case-publisher';
+import { CasePublisher } from '../../../src/slack/outbound/case-publisher';
 import { slackLogger } from '../../../src/slack/slack-logger';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 import type { Store } from '../../../src/store/store';

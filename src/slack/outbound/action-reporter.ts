@@ -1,9 +1,10 @@
 import type { WebClient } from '@slack/web-api';
-import type { Action, PlanStep, StepRecord } from '../domain/actions/action';
-import type { ActionObserver } from '../containment/containment-service';
-import { errorMessage } from '../errors';
-import type { Logger } from '../log';
-import { renderActionMessage, renderStepReply } from './blocks/action-message';
+import type { Action, PlanStep, StepRecord } from '../../domain/actions/action';
+import type { ActionObserver } from '../../containment/containment-service';
+import type { ActionMessages } from '../../services/action-service';
+import { errorMessage } from '../../errors';
+import type { Logger } from '../../log';
+import { renderActionMessage, renderStepReply } from '../blocks/action-message';
 
 /**
  * Threads one reply per step under the action's message and edits the parent with
@@ -12,7 +13,7 @@ import { renderActionMessage, renderStepReply } from './blocks/action-message';
  * containment: a step line that could not be posted is posted again when the action
  * ends (in step order, with the step's outcome as then recorded).
  */
-export class SlackActionReporter implements ActionObserver {
+export class SlackActionReporter implements ActionObserver, ActionMessages {
   /** Step lines Slack did not take, by action id. */
   private readonly missed = new Map<string, PlanStep[]>();
 

@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import type { Config } from '../config/load-config';
-import { requireSlack } from '../config/load-config';
-import type { Logger } from '../log';
-import type { ListenerDeps } from './listeners/ir-command';
-import { registerListeners } from './listeners/register';
-import { slackLogger } from './slack-logger';
+import type { Config } from '../../config/load-config';
+import { requireSlack } from '../../config/load-config';
+import type { Logger } from '../../log';
+import { slackLogger } from '../slack-logger';
+import type { ListenerServices } from './listener-services';
+import { registerListeners } from './register';
 
-/** A running Slack front door: the Bolt app, its address in HTTP mode, and how to stop it. */
-export interface SlackFrontDoor {
+/** A running Slack server: the Bolt app, its address in HTTP mode, and how to stop it. */
+export interface SlackServer {
   app: App;
   mode: 'http' | 'socket';
   /** `http://host:port` in HTTP mode. */
@@ -20,7 +20,7 @@ export interface SlackFrontDoor {
  * Socket Mode when `SLACK_APP_TOKEN` is set, else Bolt's HTTP receiver on `PORT`
  * (events, commands and interactions all at `POST /slack/events`, plus `GET /healthz`).
  */
-export async function startSlack(config: Config, deps: ListenerDeps, log: Logger): Promise<SlackFrontDoor> {
+export async function startSlack(config: Config, deps: ListenerServices, log: Logger): Promise<SlackServer> {
   const store = deps.store;
   const slack = requireSlack(config, { signingSecret: true });
   const clientOptions = config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {};
@@ -57,7 +57,7 @@ export async function startSlack(config: Config, deps: ListenerDeps, log: Logger
       customRoutes,
       installerOptions: { port: config.env.PORT },
     });
-    registerListeners(app, { ...deps, teamId: config.workspace.teamId, log });
+    registerListeners(app, deps, { teamId: config.workspace.teamId, log });
     await app.start();
     log.info({ mode: 'socket' }, 'slack connected over Socket Mode');
     return { app, mode: 'socket', stop: () => app.stop() as Promise<void> };
@@ -71,7 +71,7 @@ export async function startSlack(config: Config, deps: ListenerDeps, log: Logger
     unhandledRequestTimeoutMillis: 2900,
   });
   const app = new App({ token: slack.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions, extendedErrorHandler: true });
-  registerListeners(app, { ...deps, teamId: config.workspace.teamId, log });
+  registerListeners(app, deps, { teamId: config.workspace.teamId, log });
   const server = (await receiver.start({ port: config.env.PORT, host: config.env.HOST }));
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

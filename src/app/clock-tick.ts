@@ -1,5 +1,5 @@
-import type { Cordon } from '../container';
-import { digestDue, markDigestPosted } from './digest-schedule';
+import type { Cordon } from './cordon';
+import { digestDue, markDigestPosted } from '../services/digest-schedule';
 
 /** Stale heartbeats mark a running action as interrupted after this long. */
 export const HEARTBEAT_STALE_MS = 60_000;
@@ -13,14 +13,16 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
   const publisher = cordon.slack?.publisher;
   if (!publisher) return;
   await publisher.flush();
+  const services = cordon.services();
+  const worker = cordon.worker();
+  // Work a dead process accepted and never finished (first tick after a restart).
+  await worker.inProcess?.recover();
+  await services.actions.expirePending();
+  await services.escalation.tick();
+  // The GuardDuty filters and running actions exist only where containment does (they use its role).
   if (cordon.config.containmentRole) {
-    const control = cordon.control();
-    // Work a dead process accepted and never finished (first tick after a restart).
-    await control.inProcess?.recover();
-    await control.actions.expirePending();
-    await control.escalation.tick();
-    await control.filters.sweepExpired();
-    await control.filters.retryPendingFilters();
+    await worker.filters().sweepExpired();
+    await worker.filters().retryPendingFilters();
     await cordon.containment().sweepInterrupted(HEARTBEAT_STALE_MS);
   }
   if (await digestDue(cordon.store, cordon.config.triage.digestEvery, now)) {

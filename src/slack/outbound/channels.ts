@@ -1,7 +1,7 @@
 import type { ConversationsListResponse, WebClient } from '@slack/web-api';
-import type { Logger } from '../log';
+import type { Logger } from '../../log';
 import { botUserId } from './bot-identity';
-import { slackErrorCode } from './slack-errors';
+import { slackErrorCode } from '../slack-errors';
 
 /** A channel as conversations.list describes it. */
 type ListedChannel = NonNullable<ConversationsListResponse['channels']>[number];

@@ -1,22 +1,28 @@
 import { WebClient, type WebClientOptions } from '@slack/web-api';
-import { ConfigError, type Config } from './config/load-config';
-import { Triage } from './domain/triage/triage';
-import type { JobQueue } from './jobs/job-queue';
-import type { Logger } from './log';
-import { FindingPipeline } from './services/finding-pipeline';
-import { buildFrontDoor, type FrontDoorControl } from './services/front-door-control';
-import { CasePublisher } from './slack/case-publisher';
-import { slackLogger } from './slack/slack-logger';
-import { openStore } from './store/open-store';
-import type { Store } from './store/store';
+import { ConfigError, type Config } from '../config/load-config';
+import { Triage } from '../domain/triage/triage';
+import type { JobQueue } from '../jobs/job-queue';
+import type { Logger } from '../log';
+import { FindingPipeline } from '../services/finding-pipeline';
+import { CasePublisher } from '../slack/outbound/case-publisher';
+import { slackLogger } from '../slack/slack-logger';
+import { openStore } from '../store/open-store';
+import type { Store } from '../store/store';
+import { buildServices, type Services } from './services';
+
+/** The Slack client and the publisher that makes Slack match the store. */
+export interface SlackParts {
+  client: WebClient;
+  publisher: CasePublisher;
+}
 
 /**
- * What takes findings and Slack requests in: the store, triage, the publisher and the
- * listeners' services. It holds none of the AWS side (playbooks, SDK clients for member
- * accounts): the `slack` and `findings` functions run on this alone and hand the rest to
- * the worker, which keeps their cold start small.
+ * The intake: what takes findings (EventBridge, the poller, `cordon ingest`) and Slack
+ * requests in. It holds none of the AWS side (playbooks, SDK clients for member
+ * accounts): the `slack` and `findings` functions run on this alone and hand long work
+ * to a job queue, which keeps their cold start small. {@link Cordon} adds the AWS side.
  */
-export interface FrontDoor {
+export interface Intake {
   config: Config;
   log: Logger;
   store: Store;
@@ -24,13 +30,14 @@ export interface FrontDoor {
   /** The clock everything here runs on (tests: a fake one). */
   now: () => Date;
   /** Absent when no bot token is configured (e.g. `cordon ingest --no-slack`). */
-  slack?: { client: WebClient; publisher: CasePublisher };
-  /** The listeners' services (needs Slack; throws CONFIG.INVALID naming what is missing). */
-  control(): FrontDoorControl;
+  slack?: SlackParts;
+  /** What Slack requests call (needs Slack and a job queue; throws CONFIG.INVALID naming what is missing). */
+  services(): Services;
   close(): Promise<void>;
 }
 
-export interface BaseOptions {
+/** Overrides every builder takes (tests). */
+export interface IntakeOptions {
   /** Use this store instead of opening `CORDON_STORE` (tests). */
   store?: Store;
   /** Overrides for the WebClient (tests shorten retries). */
@@ -56,8 +63,8 @@ export function createWebClient(config: Config, token: string, options: WebClien
   });
 }
 
-/** The parts every wiring shares: store, triage pipeline and, with a bot token, the Slack client and publisher. */
-export function wireBase(config: Config, log: Logger, opts: BaseOptions): Pick<FrontDoor, 'config' | 'log' | 'store' | 'pipeline' | 'now' | 'slack' | 'close'> {
+/** The parts both builders share: store, triage pipeline and, with a bot token, the Slack client and publisher. */
+export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOptions): Omit<Intake, 'services'> {
   const store = opts.store ?? openStore(config.env.CORDON_STORE, { region: config.env.AWS_REGION ?? config.regions[0] });
   const pipeline = new FindingPipeline(store, triageFromConfig(config), log, {
     correlationWindowMs: config.triage.correlationWindow,
@@ -65,7 +72,7 @@ export function wireBase(config: Config, log: Logger, opts: BaseOptions): Pick<F
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.random ? { random: opts.random } : {}),
   });
-  let slack: FrontDoor['slack'];
+  let slack: SlackParts | undefined;
   if (config.env.SLACK_BOT_TOKEN) {
     const client = createWebClient(config, config.env.SLACK_BOT_TOKEN, { logger: slackLogger(log), ...opts.webClientOptions });
     const publisher = new CasePublisher(client, store, log, {
@@ -83,27 +90,28 @@ export function wireBase(config: Config, log: Logger, opts: BaseOptions): Pick<F
   return { config, log, store, pipeline, now: opts.now ?? (() => new Date()), ...(slack ? { slack } : {}), close: () => store.close() };
 }
 
-/** Throws CONFIG.INVALID when no bot token is configured; the listeners' services need Slack. */
-export function requireSlackParts(slack: FrontDoor['slack']): NonNullable<FrontDoor['slack']> {
+/** Throws CONFIG.INVALID when no bot token is configured; the services answer in Slack. */
+export function requireSlackParts(slack: SlackParts | undefined): SlackParts {
   if (!slack) throw new ConfigError('Slack is not configured', ['missing environment variable SLACK_BOT_TOKEN (the bot token, xoxb-…)']);
   return slack;
 }
 
 /**
- * The front door alone: its jobs go to `queue` and run elsewhere (the `worker` function).
- * Without a queue it still ingests and posts findings, but has no listeners' services.
+ * The intake alone (the `slack` and `findings` functions): its jobs go to `queue` and
+ * run elsewhere (the `worker` function). Without a queue it still ingests and posts
+ * findings, but has no services for Slack requests.
  */
-export function wireFrontDoor(config: Config, log: Logger, opts: BaseOptions & { queue?: JobQueue }): FrontDoor {
-  const base = wireBase(config, log, opts);
-  let control: FrontDoorControl | undefined;
+export function buildIntake(config: Config, log: Logger, opts: IntakeOptions & { queue?: JobQueue }): Intake {
+  const parts = buildIntakeParts(config, log, opts);
+  let services: Services | undefined;
   return {
-    ...base,
-    control: () => {
-      if (control) return control;
-      const slack = requireSlackParts(base.slack);
+    ...parts,
+    services: () => {
+      if (services) return services;
+      const slack = requireSlackParts(parts.slack);
       if (!opts.queue) throw new ConfigError('no worker to hand jobs to', ['missing environment variable CORDON_WORKER_FUNCTION (the worker function that runs containment, reports and bridges; serverless.yml sets it)']);
-      control = buildFrontDoor({ config, store: base.store, client: slack.client, publisher: slack.publisher, log, now: base.now, random: opts.random ?? Math.random, queue: opts.queue });
-      return control;
+      services = buildServices({ config, store: parts.store, slack, log, now: parts.now, random: opts.random ?? Math.random, queue: opts.queue });
+      return services;
     },
   };
 }

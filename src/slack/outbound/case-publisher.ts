@@ -1,20 +1,23 @@
 import type { WebClient } from '@slack/web-api';
-import type { Case, StoredFinding, TimelineEvent } from '../domain/cases/case';
-import { caseChannelName } from '../domain/cases/channel-name';
-import { BAND_LABEL } from '../domain/triage/bands';
-import { safeText } from '../domain/text/mrkdwn';
-import { errorMessage } from '../errors';
-import type { Logger } from '../log';
-import { leaseOwner, withLease, type LeaseSpec } from '../store/lease';
-import { updateWithRetry } from '../store/compare-and-set';
-import type { Store } from '../store/store';
-import { renderCaseCard, renderIndexLine } from './blocks/case-card';
-import { DIGEST_MAX_FINDINGS, renderDigest } from './blocks/digest-message';
-import { renderFindingCard } from './blocks/finding-card';
-import { renderTimelineEvent } from './blocks/timeline-message';
+import type { Action } from '../../domain/actions/action';
+import type { Case, StoredFinding, TimelineEvent } from '../../domain/cases/case';
+import { caseChannelName } from '../../domain/cases/channel-name';
+import { BAND_LABEL } from '../../domain/triage/bands';
+import { safeText } from '../../domain/text/mrkdwn';
+import { errorMessage } from '../../errors';
+import type { Logger } from '../../log';
+import { leaseOwner, withLease, type LeaseSpec } from '../../store/lease';
+import type { PlanPublisher } from '../../services/containment-jobs';
+import { updateWithRetry } from '../../store/compare-and-set';
+import type { Store } from '../../store/store';
+import { renderActionMessage } from '../blocks/action-message';
+import { renderCaseCard, renderIndexLine } from '../blocks/case-card';
+import { DIGEST_MAX_FINDINGS, renderDigest } from '../blocks/digest-message';
+import { renderFindingCard } from '../blocks/finding-card';
+import { renderTimelineEvent } from '../blocks/timeline-message';
 import { botUserId } from './bot-identity';
 import { createOrAdoptChannel } from './channels';
-import { slackErrorCode } from './slack-errors';
+import { slackErrorCode } from '../slack-errors';
 
 /** What the publisher needs from the config. */
 export interface PublisherOptions {
@@ -64,7 +67,7 @@ const BATCH = 200;
  * resumable: each Slack id is stored the moment Slack returns it, so a failure or a
  * crash retries only what is left (the ticker calls flush again).
  */
-export class CasePublisher {
+export class CasePublisher implements PlanPublisher {
   private readonly now: () => Date;
   private readonly lease: LeaseSpec;
   private readonly groupMembers = new Map<string, string[]>();
@@ -323,6 +326,15 @@ export class CasePublisher {
       mutate: (current) => ({ ...current, ...patch, cardDirty: current.finding.count !== sf.finding.count || current.finding.updatedAt !== sf.finding.updatedAt }),
       write: (next) => this.store.updateFinding(next),
     });
+  }
+
+  /**
+   * Posts a stored plan's message in its case channel (the job that made the plan stores
+   * where it went, so a re-run of the job does not post it twice).
+   */
+  async postPlan(action: Action, channelId: string): Promise<{ channel: string; ts: string | undefined }> {
+    const posted = await this.client.chat.postMessage({ channel: channelId, ...renderActionMessage(action), unfurl_links: false });
+    return { channel: channelId, ts: posted.ts };
   }
 
   /** Posts the Low-severity digest to the triage channel (all pending, in bounded messages). */

@@ -1,0 +1,130 @@
+import { CrossAccountClients, realClientFactory, type ClientFactory } from '../aws/aws-clients';
+import { ConfigError, type Config } from '../config/load-config';
+import { ContainmentService } from '../containment/containment-service';
+import { approvalRuleFor } from '../domain/access';
+import { InProcessQueue } from '../jobs/in-process-queue';
+import type { JobHandler, JobQueue } from '../jobs/job-queue';
+import type { Logger } from '../log';
+import { ContainmentJobs } from '../services/containment-jobs';
+import { GuardDutyFilters } from '../services/guardduty-filters';
+import { SlackActionReporter } from '../slack/outbound/action-reporter';
+import { buildIntakeParts, requireSlackParts, type Intake, type IntakeOptions } from './intake';
+import { jobDispatcher, workerHandlers } from './job-dispatcher';
+import { buildServices, type Services } from './services';
+
+/** What runs the jobs: AWS reads and changes, reports, bridges, Slack flushes. */
+export interface Worker {
+  /** Runs one job (in-process here; the `worker` Lambda on AWS). */
+  run: JobHandler;
+  /** Plan, apply and revert; throws CONFIG.INVALID naming `containmentRole` when the config has none. */
+  containmentJobs(): ContainmentJobs;
+  /** GuardDuty ARCHIVE filters of suppression rules (made with the containment role). */
+  filters(): GuardDutyFilters;
+  /** Present when jobs run in this process (no other queue given). */
+  inProcess?: InProcessQueue;
+}
+
+/**
+ * Cordon with its AWS side: the {@link Intake} plus the worker that runs the jobs. One
+ * per process (`cordon serve` and the other commands), or per warm `worker` and `ticker`
+ * container. The `slack` and `findings` functions run the intake alone.
+ */
+export interface Cordon extends Intake {
+  /** Throws CONFIG.INVALID naming `containmentRole` when the config has none. */
+  containment(): ContainmentService;
+  /** The worker (needs Slack: it posts what it does). */
+  worker(): Worker;
+}
+
+/** Overrides for {@link buildCordon} (tests). */
+export interface CordonOptions extends IntakeOptions {
+  /** AWS clients (tests attach them to the simulated AWS). */
+  clientFactory?: ClientFactory;
+  /** Replaces real waiting (the untrack window) in tests. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Where services hand long work (serverless: the worker Lambda); default in-process. */
+  queue?: JobQueue;
+}
+
+/** Throws CONFIG.INVALID naming the key when containment is asked for and the config has no role for it. */
+function containmentRole(config: Config): NonNullable<Config['containmentRole']> {
+  const role = config.containmentRole;
+  if (!role) {
+    throw new ConfigError('containment is not configured: the config has no containmentRole', [
+      `${config.configPath}: containmentRole: missing; set the member-account role name and external id to contain resources`,
+    ]);
+  }
+  return role;
+}
+
+export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {}): Cordon {
+  const parts = buildIntakeParts(config, log, opts);
+  const { store, now } = parts;
+  let containment: ContainmentService | undefined;
+  const getContainment = (): ContainmentService => {
+    if (containment) return containment;
+    const role = containmentRole(config);
+    const factory = opts.clientFactory ?? realClientFactory(config.env.AWS_REGION ?? config.regions[0] ?? 'us-east-1');
+    const accounts = new CrossAccountClients(factory, {
+      roleName: role.name,
+      externalId: role.externalId,
+      sessionSeconds: Math.max(900, Math.round(role.sessionDuration / 1000)),
+      allowedAccounts: config.accounts.map((a) => a.id),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    containment = new ContainmentService(store, accounts, factory, log, {
+      settings: { untrackSeconds: config.containment.untrackSeconds, snapshots: config.containment.snapshots },
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.random ? { random: opts.random } : {}),
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
+    return containment;
+  };
+
+  let wired: { services: Services; worker: Worker } | undefined;
+  const slackSide = (): { services: Services; worker: Worker } => {
+    if (wired) return wired;
+    const slack = requireSlackParts(parts.slack);
+    // Jobs enqueue jobs: the in-process queue runs each through the dispatcher, which
+    // needs the services, which need the queue. The queue reaches the dispatcher only
+    // when a job runs, and no job runs before this function has returned.
+    let inProcess: InProcessQueue | undefined;
+    let queue: JobQueue;
+    if (opts.queue) queue = opts.queue;
+    else queue = inProcess = new InProcessQueue((job, meta) => run(job, meta), log, { store, now });
+    const services = buildServices({ config, store, slack, log, now, random: opts.random ?? Math.random, queue });
+    const environments = Object.fromEntries(config.accounts.map((a) => [a.id, a.environment]));
+    let jobs: ContainmentJobs | undefined;
+    const containmentJobs = (): ContainmentJobs =>
+      (jobs ??= new ContainmentJobs({
+        store,
+        containment: getContainment(),
+        cases: services.cases,
+        queue,
+        approvalFor: (target) => {
+          const rule = approvalRuleFor({ accountId: target.accountId, environment: environments[target.accountId] ?? 'unknown', kind: target.kind }, config.access.approvals);
+          return rule ? { rule: rule.name, ttlMs: config.access.approvalTtl } : undefined;
+        },
+        publisher: slack.publisher,
+        reporter: new SlackActionReporter(slack.client, log),
+        now,
+      }));
+    let guardDuty: GuardDutyFilters | undefined;
+    const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now }));
+    const run = jobDispatcher(
+      workerHandlers({
+        store,
+        log,
+        now,
+        services,
+        flush: () => slack.publisher.flush(),
+        tell: async (channel, user, text) => void (await slack.client.chat.postEphemeral({ channel, user, text })),
+        containmentJobs,
+        filters,
+      }),
+    );
+    wired = { services, worker: { run, containmentJobs, filters, ...(inProcess ? { inProcess } : {}) } };
+    return wired;
+  };
+  return { ...parts, containment: getContainment, services: () => slackSide().services, worker: () => slackSide().worker };
+}

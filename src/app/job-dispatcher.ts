@@ -1,0 +1,98 @@
+import { REVERTIBLE, type ActionStatus } from '../domain/actions/action';
+import { errorMessage, isCordonError } from '../errors';
+import type { Job, JobHandler, JobMeta } from '../jobs/job-queue';
+import type { Logger } from '../log';
+import type { ContainmentJobs } from '../services/containment-jobs';
+import type { GuardDutyFilters } from '../services/guardduty-filters';
+import type { Store } from '../store/store';
+import type { Services } from './services';
+
+/** The job of one type. */
+type JobOf<K extends Job['type']> = Extract<Job, { type: K }>;
+
+/** One handler per job type: the whole list of what the worker does. */
+export type JobHandlers = { [K in Job['type']]: (job: JobOf<K>, meta: JobMeta) => Promise<void> };
+
+/** What the worker's handlers reach. Containment and the GuardDuty filters are built on first use: they need `containmentRole`. */
+export interface WorkerParts {
+  store: Store;
+  log: Logger;
+  now: () => Date;
+  services: Pick<Services, 'reports' | 'escalation'>;
+  /** Makes Slack match the store (the outbox flush). */
+  flush: () => Promise<unknown>;
+  /** Tells a person privately why the work they asked for failed (the listener acked long ago). */
+  tell: (channel: string, user: string, text: string) => Promise<void>;
+  containmentJobs: () => ContainmentJobs;
+  filters: () => GuardDutyFilters;
+}
+
+/**
+ * The one place job types meet their handlers. The in-process queue (`cordon serve`)
+ * and the `worker` function both run jobs through what {@link jobDispatcher} returns.
+ */
+export function workerHandlers(p: WorkerParts): JobHandlers {
+  // The listener acked long ago: a job that fails tells the person who asked, never drops it.
+  const tellRequester = async (channel: string, user: string, err: unknown, what: string): Promise<void> => {
+    const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: ${what}: ${errorMessage(err)}`;
+    try {
+      await p.tell(channel, user, text);
+    } catch (e) {
+      p.log.error({ err: errorMessage(e), userId: user }, `could not tell the requester: ${what}`);
+    }
+  };
+  // A recovered apply or revert runs only if it never started: one that started and died is
+  // `interrupted` (the sweep says so), and a person decides what happens to it next.
+  const stillToStart = async (actionId: string, from: ActionStatus[]): Promise<boolean> => {
+    const a = await p.store.getAction(actionId);
+    if (a && from.includes(a.status)) return true;
+    p.log.info({ actionId, status: a?.status }, 'recovered job skipped: the action already moved on');
+    return false;
+  };
+  return {
+    plan: async (job) => {
+      try {
+        await p.containmentJobs().planAndPost(job.request);
+      } catch (err) {
+        p.log.warn({ caseId: job.request.caseId, userId: job.request.requestedBy, err: errorMessage(err) }, 'plan failed');
+        await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${isCordonError(err) ? err.message : errorMessage(err)}` });
+        await tellRequester(job.channelId, job.request.requestedBy, err, 'Planning failed');
+        await p.flush();
+      }
+    },
+    report: async (job) => {
+      try {
+        await p.services.reports.publish(job.caseId, job.by);
+      } catch (err) {
+        p.log.warn({ caseId: job.caseId, userId: job.by, err: errorMessage(err) }, 'report failed');
+        await tellRequester(job.channelId, job.by, err, 'The report could not be uploaded');
+      }
+    },
+    apply: async (job, meta) => {
+      if (meta.recovered && !(await stillToStart(job.actionId, ['planned', 'approved']))) return;
+      await p.containmentJobs().runApply(job.actionId, job.by);
+      await p.flush();
+    },
+    revert: async (job, meta) => {
+      if (meta.recovered && !(await stillToStart(job.actionId, REVERTIBLE))) return;
+      await p.containmentJobs().runRevert(job.actionId, job.by);
+      await p.flush();
+    },
+    bridge: async (job) => {
+      await p.flush();
+      await p.services.escalation.buildBridge(job.caseId);
+    },
+    publish: async () => {
+      await p.flush();
+    },
+    'suppression-filters': async (job) => {
+      await p.filters().sync(job.ruleId);
+    },
+  };
+}
+
+/** Runs one job with the handler of its type. */
+export function jobDispatcher(handlers: JobHandlers): JobHandler {
+  const run = <K extends Job['type']>(job: JobOf<K> & { type: K }, meta: JobMeta): Promise<void> => handlers[job.type](job, meta);
+  return (job, meta = { recovered: false }) => run(job, meta);
+}

@@ -26,7 +26,7 @@ export interface AccountClients {
   guardduty(region: string): GuardDutyClient;
 }
 
-/** Throttling is retried, not fatal (DESIGN §8). */
+/** Throttling is retried, not fatal (docs/architecture.md §8). */
 const CLIENT_DEFAULTS = { retryMode: 'adaptive' as const, maxAttempts: 10 };
 
 /** Real AWS: the default credential chain, adaptive retries, `AWS_ENDPOINT_URL` honoured by the SDK. */

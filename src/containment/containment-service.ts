@@ -42,7 +42,7 @@ export interface ContainmentOptions {
 type ResolvedTarget = Target & { accountId: string };
 
 /**
- * Plan → apply → revert, per DESIGN §7. Every transition is a compare-and-set in the
+ * Plan → apply → revert, per docs/architecture.md §7. Every transition is a compare-and-set in the
  * store (a double-click applies once); each step's record is written before and after
  * it runs, with a heartbeat, so a crash leaves a revertible, `interrupted` action.
  */
@@ -257,7 +257,7 @@ export class ContainmentService {
     return swept;
   }
 
-  /** Every log line about an action carries its case, its id and the Slack user (DESIGN §8). */
+  /** Every log line about an action carries its case, its id and the Slack user (docs/architecture.md §8). */
   private actionLog(a: Action, by: string): Logger {
     return this.log.child({ caseId: a.caseId, actionId: a.id, userId: by });
   }

@@ -46,7 +46,7 @@ export interface StepContext {
 }
 
 /**
- * One resource kind's containment (DESIGN §7). `prepare` reads before anything
+ * One resource kind's containment (docs/architecture.md §7). `prepare` reads before anything
  * changes; `apply` and `revert` each do exactly one step and are idempotent, so a
  * re-run or a revert after a crash is safe.
  */

@@ -12,7 +12,7 @@ export interface GroupDirectory {
 
 /**
  * Roles from the config's user ids and Slack user groups (members fetched with
- * `usergroups.users.list`, cached for `groupCacheTtl`), decisions from the DESIGN §6
+ * `usergroups.users.list`, cached for `groupCacheTtl`), decisions from the docs/architecture.md §6
  * table, and every decision, allowed or denied, in the audit trail.
  */
 export class AccessService implements Authorizer {

@@ -32,7 +32,7 @@ export interface BridgeRoom {
 }
 
 /**
- * Escalation (DESIGN §5): a bridge channel next to the case channel, the contacts
+ * Escalation (docs/architecture.md §5): a bridge channel next to the case channel, the contacts
  * invited, an Acknowledge button, and a clock that re-pages until someone owns it.
  * The first acknowledgement wins; later ones change nothing.
  */

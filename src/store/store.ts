@@ -133,7 +133,7 @@ export interface LeaseStore {
 /**
  * Persistence port: the intersection of the ports above, one per aggregate, so a service
  * can ask for only the part it uses. Every state change is a compare-and-set on `version`
- * (DESIGN §8): `update*` returns false when someone else wrote first, and the caller
+ * (docs/architecture.md §8): `update*` returns false when someone else wrote first, and the caller
  * reloads and decides again through store/compare-and-set.ts.
  */
 export type Store = StoreLifecycle & FindingStore & CaseStore & ActionStore & AuditStore & SuppressionStore & CheckpointStore & JobStore & LeaseStore;

@@ -122,7 +122,7 @@ function groupIdFor(purpose: Purpose, step: PlanStep, ctx: StepContext): string 
 }
 
 /**
- * EC2 instance (DESIGN §7): tags, termination protection, shutdown → stop, a deny on
+ * EC2 instance (docs/architecture.md §7): tags, termination protection, shutdown → stop, a deny on
  * the instance-profile role limited to this instance, EBS snapshots, then each network
  * interface through the untrack group into the isolation group.
  */

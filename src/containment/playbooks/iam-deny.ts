@@ -12,7 +12,7 @@ import {
 import type { Json, PlanStep, StepRecord } from '../../domain/actions/action';
 import { awsErrorName, param } from '../playbook';
 
-/** The managed policy DESIGN §7 attaches; the member role may attach nothing else. */
+/** The managed policy docs/architecture.md §7 attaches; the member role may attach nothing else. */
 export function denyAllArn(partition: string): string {
   return `arn:${partition}:iam::aws:policy/AWSDenyAll`;
 }

@@ -5,7 +5,7 @@ import { iamRolePlaybook } from './iam-role';
 import { iamUserPlaybook } from './iam-user';
 import { lambdaFunctionPlaybook } from './lambda-function';
 
-/** The playbook per resource kind (DESIGN §7). */
+/** The playbook per resource kind (docs/architecture.md §7). */
 export const PLAYBOOKS: Record<ResourceKind, Playbook> = {
   // Loaded on first use: it pulls in the EC2 client, which the slack function never needs.
   get 'ec2-instance'(): Playbook {

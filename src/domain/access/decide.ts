@@ -64,7 +64,7 @@ function neededPhrase(needed: Role): string {
 }
 
 /**
- * Decides one request against DESIGN §6. The order matters: a foreign workspace is
+ * Decides one request against docs/architecture.md §6. The order matters: a foreign workspace is
  * refused before its role is even considered (its user ids mean nothing here),
  * then the role table, then the four-eyes rule, which binds admins too so no
  * single person can both ask for and sign off a containment.
@@ -114,7 +114,7 @@ export interface AccessAuditRecord {
 }
 
 /**
- * Builds the audit entry for a decision, allowed or denied (DESIGN §6). Absent
+ * Builds the audit entry for a decision, allowed or denied (docs/architecture.md §6). Absent
  * fields are left out rather than set to `undefined`, so the entry survives a
  * JSON round trip unchanged.
  */

@@ -2,7 +2,7 @@ import type { Role } from './roles';
 
 /**
  * Everything a person can ask Cordon to do, grouped by the least role that may
- * do it (DESIGN §6). Slash commands and buttons map onto these names so one
+ * do it (docs/architecture.md §6). Slash commands and buttons map onto these names so one
  * table governs both entry points.
  */
 export const INTENTS = [
@@ -29,7 +29,7 @@ export const INTENTS = [
 export type Intent = (typeof INTENTS)[number];
 
 /**
- * The DESIGN §6 decision table as data. Frozen because a table that code can
+ * The docs/architecture.md §6 decision table as data. Frozen because a table that code can
  * widen at run time is not an access policy.
  */
 export const REQUIRED_ROLE: Readonly<Record<Intent, Role>> = Object.freeze({

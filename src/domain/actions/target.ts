@@ -1,6 +1,6 @@
 import { CordonError, ErrorCode } from '../../errors';
 
-/** Resource kinds Cordon can contain (DESIGN §7). */
+/** Resource kinds Cordon can contain (docs/architecture.md §7). */
 export type { ResourceKind } from './resource-kind';
 import type { ResourceKind } from './resource-kind';
 

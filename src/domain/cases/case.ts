@@ -36,7 +36,7 @@ export interface Case {
   cardDirty: boolean;
   /** The case's line in the triage channel. */
   indexTs?: string;
-  /** Escalation (DESIGN §5): the bridge channel and the acknowledgement clock. */
+  /** Escalation (docs/architecture.md §5): the bridge channel and the acknowledgement clock. */
   escalatedAt?: string;
   escalatedBy?: string;
   escalationReason?: string;

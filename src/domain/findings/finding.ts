@@ -1,4 +1,4 @@
-/** Severity bands of DESIGN §4. */
+/** Severity bands of docs/architecture.md §4. */
 export type Band = 'low' | 'medium' | 'high' | 'critical';
 
 /** A resource a finding names, reduced to what triage, correlation and containment need. */

@@ -1,6 +1,6 @@
 import type { Band } from '../findings/finding';
 
-/** DESIGN §4 bands. GuardDuty's own boundaries; Critical is for attack sequences. */
+/** docs/architecture.md §4 bands. GuardDuty's own boundaries; Critical is for attack sequences. */
 export function bandOf(severity: number): Band {
   if (severity >= 9) return 'critical';
   if (severity >= 7) return 'high';

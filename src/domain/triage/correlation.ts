@@ -18,7 +18,7 @@ export const CorrelationKey = {
   cluster: (accountId: string, region: string, name: string): string => `cluster:${accountId}:${region}:${name}`,
 } as const;
 
-/** Keys that tie findings about the same incident together (DESIGN §4). */
+/** Keys that tie findings about the same incident together (docs/architecture.md §4). */
 export function correlationKeys(f: Finding): string[] {
   const keys = new Set<string>([CorrelationKey.finding(f.id)]);
   for (const id of f.signalFindingIds) keys.add(CorrelationKey.finding(id));

@@ -3,7 +3,7 @@ import { bandOf } from './bands';
 import { correlationKeys } from './correlation';
 import { compileCidrs, matchSuppression, type KnownCidr, type SuppressionRule } from './suppression';
 
-/** What to do with a band (DESIGN §4 routing). */
+/** What to do with a band (docs/architecture.md §4 routing). */
 export interface Route {
   open: 'case' | 'digest';
   mention: boolean;

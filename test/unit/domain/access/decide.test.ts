@@ -17,7 +17,7 @@ const TEAM = 'T0CORDON';
 const ROLES_ASC: Role[] = ['viewer', 'responder', 'commander', 'admin'];
 
 /**
- * DESIGN §6, written out by hand on purpose: deriving it from REQUIRED_ROLE would
+ * docs/architecture.md §6, written out by hand on purpose: deriving it from REQUIRED_ROLE would
  * make the test agree with whatever the table says, right or wrong.
  */
 const DESIGN_TABLE: Record<Role, Record<Intent, boolean>> = {
@@ -53,7 +53,7 @@ function denial(r: AccessRequest): AccessDenial {
   return d;
 }
 
-describe('decision table (DESIGN §6)', () => {
+describe('decision table (docs/architecture.md §6)', () => {
   it('the hand-written table covers exactly the exported intents', () => {
     for (const role of ROLES_ASC) expect(Object.keys(DESIGN_TABLE[role]).sort()).toEqual([...INTENTS].sort());
   });

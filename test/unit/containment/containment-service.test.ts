@@ -170,32 +170,53 @@ describe('containment: apply, then exact revert', () => {
 });
 
 describe('containment: failures, throttling, refusals, dry run', () => {
-  it('failing step k: later stages do not run, partially_applied, revert restores exactly', async () => {
+  it('isolation refused: the action says NOT contained, every interface keeps its own groups, the rest is applied, revert restores exactly', async () => {
     const h = containmentHarness();
     const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 1 });
     const before = h.sb.snapshotState(PROD);
     h.sb.failCall('ModifyNetworkInterfaceAttribute', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
     const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
     const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
-    expect(done.status).toBe('partially_applied');
+    expect(done.status).toBe('not_contained');
     const statusOf = (id: string) => done.steps.find((s) => s.stepId === id)!.status;
     expect(statusOf('termination-protection')).toBe('applied');
-    expect(done.steps.filter((s) => s.stepId.startsWith('isolate:')).map((s) => s.status)).toEqual(['failed', 'failed']);
+    const network = done.steps.find((s) => s.stepId === 'network')!;
+    expect(network.status).toBe('failed');
+    expect(network.error).toMatch(/^NOT CONTAINED: /);
+    const enis = h.sb.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces;
+    inst.networkInterfaceIds.forEach((id, i) => expect(enis[id]!.groupIds).toEqual(inst.securityGroupIds[i]));
+    expect((network.result!.enis as { id: string; state: string }[]).map((e) => e.state)).toEqual(['original', 'original']);
+    const audit = await h.store.listAudit({ actionId: planned.id });
+    expect(audit.find((e) => e.event === 'action.not_contained')?.detail).toMatchObject({ notContained: [{ step: 'network' }] });
     h.sb.clearFaults();
     const reverted = (await h.service.revert(planned.id, 'U0BOSS'))!;
     expect(reverted.status).toBe('reverted');
     expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
   });
 
-  it('a failure in an early stage stops every later stage', async () => {
+  it('a non-essential step that fails (termination protection) does not keep the instance from being isolated', async () => {
     const h = containmentHarness();
     const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1 });
     h.sb.failCall('ModifyInstanceAttribute', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
     const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
     const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
     expect(done.status).toBe('partially_applied');
-    expect(done.steps.filter((s) => s.stepId.startsWith('isolate:')).map((s) => s.status)).toEqual(['pending']);
-    expect(h.sb.calls({ command: 'ModifyNetworkInterfaceAttribute' })).toHaveLength(0);
+    expect(done.steps.find((s) => s.stepId === 'termination-protection')!.status).toBe('failed');
+    expect(done.steps.find((s) => s.stepId === 'network')!.status).toBe('applied');
+    const ec2 = h.sb.snapshotState(PROD).regions[REGION]!.ec2;
+    const g = ec2.securityGroups[ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds[0]!]!;
+    expect(g.tags).toEqual(expect.arrayContaining([{ Key: 'cordon:purpose', Value: 'isolation' }]));
+  });
+
+  it('an essential step that fails (creating the isolation group) stops the network moves: not contained, no interface moved', async () => {
+    const h = containmentHarness({ untrackSeconds: 30 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1 });
+    h.sb.failCall('CreateSecurityGroup', { code: 'SecurityGroupLimitExceeded', message: 'You have reached the maximum number of security groups.' });
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(done.status).toBe('not_contained');
+    expect(done.steps.find((s) => s.stepId === 'network')!.status).toBe('pending');
+    expect(h.sb.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds).toEqual(inst.securityGroupIds[0]);
   });
 
   it('re-running an action never applies a step twice', async () => {
@@ -255,10 +276,10 @@ describe('containment: failures, throttling, refusals, dry run', () => {
     const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: true });
     expect(planned.status).toBe('dry_run');
     expect(planned.plan.map((s) => s.op)).toEqual(
-      expect.arrayContaining(['ec2.tag', 'ec2.termination-protection', 'iam.instance-role-deny', 'ec2.snapshot', 'ec2.ensure-group', 'ec2.eni-groups']),
+      expect.arrayContaining(['ec2.tag', 'ec2.termination-protection', 'iam.instance-role-deny', 'ec2.snapshot', 'ec2.ensure-group', 'ec2.isolate-network']),
     );
     expect(planned.plan.filter((s) => s.op === 'ec2.snapshot')).toHaveLength(2);
-    expect(planned.plan.filter((s) => s.op === 'ec2.eni-groups')).toHaveLength(2);
+    expect((planned.plan.find((s) => s.op === 'ec2.isolate-network')!.params.enis as { id: string }[]).map((e) => e.id).sort()).toEqual([...inst.networkInterfaceIds].sort());
     expect(planned.notes.filter((n) => n.startsWith('DryRun')).length).toBeGreaterThanOrEqual(4);
     expect(planned.notes.every((n) => !n.startsWith('DryRun') || n.endsWith('permitted'))).toBe(true);
     expect(h.sb.snapshotState(PROD)).toEqual(before);

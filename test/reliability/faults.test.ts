@@ -8,6 +8,7 @@ import { CrossAccountClients } from '../../src/aws/aws-clients';
 import { ContainmentService } from '../../src/containment/containment-service';
 import type { Action } from '../../src/domain/actions/action';
 import { silentLogger } from '../../src/log';
+import { OPEN_STEP_STALE_MS } from '../../src/services/clock-tick';
 import { AwsSandbox, sandboxClientFactory, THROTTLING_CODES } from '../../src/sandbox/aws';
 import { makeFindingDetail, toEventBridgeEvent } from '../../src/sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../src/sandbox/slack';
@@ -229,5 +230,88 @@ describe('faults: the process killed between two steps of an action', () => {
       revert: reverted.status,
       revertExact: true,
     });
+  }, 60_000);
+});
+
+/** The child: applies an EC2 action with an untrack wait and dies by SIGKILL while the interfaces sit in the untrack group. */
+const HOP_CHILD = `
+const fs = require('fs');
+const [worldFile, dbFile, actionId] = process.argv.slice(1);
+const { AwsSandbox, sandboxClientFactory } = require(${JSON.stringify(`${DIST}/sandbox/aws`)});
+const { SqliteStore } = require(${JSON.stringify(`${DIST}/store/sqlite-store`)});
+const { CrossAccountClients } = require(${JSON.stringify(`${DIST}/aws/aws-clients`)});
+const { ContainmentService } = require(${JSON.stringify(`${DIST}/containment/containment-service`)});
+const { silentLogger } = require(${JSON.stringify(`${DIST}/log`)});
+const sb = new AwsSandbox({ seed: 101 });
+sb.importWorld(fs.readFileSync(worldFile, 'utf8'));
+const factory = sandboxClientFactory(sb, ${JSON.stringify(SECURITY_ACCOUNT)});
+const accounts = new CrossAccountClients(factory, { roleName: ${JSON.stringify(ROLE)}, externalId: ${JSON.stringify(EXTERNAL_ID)}, sessionSeconds: 3600, allowedAccounts: [${JSON.stringify(PROD)}] });
+// The untrack wait is the only long sleep: the process dies in it, as a Lambda timeout or a kill would leave it.
+const sleep = (ms) => {
+  if (ms < 1000) return Promise.resolve();
+  fs.writeFileSync(worldFile, sb.exportWorld());
+  process.kill(process.pid, 'SIGKILL');
+  return new Promise(() => undefined);
+};
+const svc = new ContainmentService(SqliteStore.open(dbFile), accounts, factory, silentLogger, { settings: { untrackSeconds: 60, snapshots: true }, sleep });
+svc.apply(actionId, 'U0ALICE');
+`;
+
+describe('faults: the process killed while interfaces sit in the allow-all untrack group', () => {
+  it('the next process on the store isolates them within one job lease, from the record alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cordon-hop-'));
+    const dbFile = join(dir, 'cordon.db');
+    const worldFile = join(dir, 'aws.json');
+    const sb = new AwsSandbox({ seed: 7 });
+    sb.createMemberRole(PROD, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
+    const inst = sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 1 });
+    const before = sb.snapshotState(PROD);
+    const store1 = SqliteStore.open(dbFile);
+    const factory1 = sandboxClientFactory(sb, SECURITY_ACCOUNT);
+    const accounts1 = new CrossAccountClients(factory1, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
+    const svc1 = new ContainmentService(store1, accounts1, factory1, silentLogger, { settings: { untrackSeconds: 60, snapshots: true }, sleep: () => Promise.resolve() });
+    const planned = await svc1.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    await store1.close();
+    writeFileSync(worldFile, sb.exportWorld());
+
+    const child = spawn(process.execPath, ['-e', HOP_CHILD, worldFile, dbFile, planned.id], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    expect([signal, output]).toEqual(['SIGKILL', '']);
+
+    // What the child left: every interface open to the world, the action still "running".
+    const sb2 = new AwsSandbox({ seed: 202 });
+    sb2.importWorld(readFileSync(worldFile, 'utf8'));
+    const purposeOf = (gid: string) => sb2.snapshotState(PROD).regions[REGION]!.ec2.securityGroups[gid]?.tags.find((t) => t.Key === 'cordon:purpose')?.Value;
+    const enisNow = () => inst.networkInterfaceIds.map((id) => sb2.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces[id]!.groupIds);
+    expect(enisNow().map((g) => g.map(purposeOf))).toEqual([['untrack'], ['untrack']]);
+    const store2 = SqliteStore.open(dbFile);
+    expect((await store2.getAction(planned.id))?.status).toBe('running');
+
+    // The next process, 20 s later (past three missed heartbeats, inside the 30 s job lease).
+    const later = Date.now() + 20_000;
+    const factory2 = sandboxClientFactory(sb2, SECURITY_ACCOUNT);
+    const accounts2 = new CrossAccountClients(factory2, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
+    const svc2 = new ContainmentService(store2, accounts2, factory2, silentLogger, { settings: { untrackSeconds: 60, snapshots: true }, sleep: () => Promise.resolve(), now: () => new Date(later) });
+    expect(await svc2.recoverOpenSteps(OPEN_STEP_STALE_MS)).toEqual([planned.id]);
+    expect(OPEN_STEP_STALE_MS).toBeLessThan(30_000);
+    expect(enisNow().map((g) => g.map(purposeOf))).toEqual([['isolation'], ['isolation']]);
+    const recovered = (await store2.getAction(planned.id))!;
+    const network = recovered.steps.find((s) => s.stepId === 'network')!;
+    expect(network.status).toBe('applied');
+    expect(network.result?.changes).toEqual([expect.stringContaining('untrack wait was cut short')]);
+    // What the record says each interface had is what it had: revert puts exactly that back.
+    expect((network.result!.enis as { id: string; prior: string[] }[]).map((e) => e.prior)).toEqual(inst.networkInterfaceIds.map((id) => before.regions[REGION]!.ec2.networkInterfaces[id]!.groupIds));
+    expect(['applied', 'partially_applied']).toContain(recovered.status);
+    // A second tick finds nothing left to do.
+    expect(await svc2.recoverOpenSteps(OPEN_STEP_STALE_MS)).toEqual([]);
+    expect((await svc2.revert(planned.id, 'U0BOSS'))!.status).toBe('reverted');
+    expect(withoutEvidence(sb2.snapshotState(PROD))).toEqual(withoutEvidence(before));
+    await store2.close();
+    recordFigures('faults-sigkill-in-hop', { enis: 2, leftInUntrack: 2, afterNextTick: 'isolated', revertExact: true });
   }, 60_000);
 });

@@ -283,7 +283,9 @@ export class ContainmentService {
       await Promise.all(
         stage.map(async (step) => {
           const rec = run.record(step.id);
-          if (!['applied', 'unknown', 'revert_failed', 'reverting'].includes(rec.status)) return;
+          // A failed step that recorded what it changed (an interface isolated before its twin failed) is undone too.
+          const partial = rec.status === 'failed' && rec.result !== undefined;
+          if (!partial && !['applied', 'unknown', 'revert_failed', 'reverting'].includes(rec.status)) return;
           if (!step.revertible) {
             await run.update(step.id, { status: 'kept' });
             return;

@@ -315,3 +315,80 @@ describe('faults: the process killed while interfaces sit in the allow-all untra
     recordFigures('faults-sigkill-in-hop', { enis: 2, leftInUntrack: 2, afterNextTick: 'isolated', revertExact: true });
   }, 60_000);
 });
+
+describe('faults: every AWS call of an EC2 containment failing in turn', () => {
+  const TARGET_OPTS = { accountId: PROD, region: REGION, enis: 2, ipv6: true, volumes: 1, instanceProfileRole: 'web-role' };
+
+  async function planned(h: ReturnType<typeof containmentHarness>) {
+    const inst = h.sb.createInstance(TARGET_OPTS);
+    const before = h.sb.snapshotState(PROD);
+    const action = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    h.sb.clearCalls();
+    return { inst, before, action };
+  }
+
+  /** Asserts that the record says exactly what holds in AWS, and that no interface is left in the untrack group. */
+  function assertRecordHolds(h: ReturnType<typeof containmentHarness>, inst: { instanceId: string; networkInterfaceIds: string[]; securityGroupIds: string[][]; volumeIds: string[] }, a: Action, where: string): void {
+    const state = h.sb.snapshotState(PROD);
+    const ec2 = state.regions[REGION]!.ec2;
+    const purpose = (gid: string) => ec2.securityGroups[gid]?.tags.find((t) => t.Key === 'cordon:purpose')?.Value;
+    const rec = (id: string) => a.steps.find((s) => s.stepId === id);
+    const enis = inst.networkInterfaceIds.map((id) => ec2.networkInterfaces[id]!.groupIds);
+    expect([where, enis.flatMap((g) => g.map(purpose)).filter((p) => p === 'untrack')]).toEqual([where, []]);
+    const network = rec('network')!;
+    if (network.status === 'applied') {
+      expect([where, a.status]).toEqual([where, a.steps.every((s) => s.status === 'applied') ? 'applied' : 'partially_applied']);
+      expect([where, enis.map((g) => g.map(purpose))]).toEqual([where, [['isolation'], ['isolation']]]);
+    } else {
+      expect([where, a.status]).toEqual([where, 'not_contained']);
+      const recorded = (network.result?.enis as { id: string; state: string; prior: string[]; isolationGroupId: string }[] | undefined) ?? [];
+      inst.networkInterfaceIds.forEach((id, i) => {
+        const r = recorded.find((e) => e.id === id);
+        expect([where, id, enis[i]]).toEqual([where, id, r?.state === 'isolated' ? [r.isolationGroupId] : inst.securityGroupIds[i]]);
+      });
+    }
+    const i = ec2.instances[inst.instanceId]!;
+    expect([where, 'termination-protection', rec('termination-protection')!.status === 'applied']).toEqual([where, 'termination-protection', i.disableApiTermination]);
+    expect([where, 'tag', rec('tag')!.status === 'applied']).toEqual([where, 'tag', i.tags.some((t) => t.Key === 'cordon:action' && t.Value === a.id)]);
+    expect([where, 'role-deny', rec('role-deny:web-role')!.status === 'applied']).toEqual([where, 'role-deny', !!state.iam.roles['web-role']!.inlinePolicies[`cordon-isolate-${inst.instanceId}`]]);
+    expect([where, 'snapshot', rec(`snapshot:${inst.volumeIds[0]!}`)!.status === 'applied']).toEqual([where, 'snapshot', Object.values(ec2.snapshots).some((s) => s.volumeId === inst.volumeIds[0])]);
+  }
+
+  it('throttling, then a hard error, at each call: never an interface left in the untrack group, and the record says what holds', async () => {
+    // The calls a clean run makes, in order; each is then failed on its own in a fresh world.
+    const clean = containmentHarness({ untrackSeconds: 30 });
+    const c = await planned(clean);
+    expect((await clean.service.apply(c.action.id, 'U0ALICE'))!.status).toBe('applied');
+    const seen = new Map<string, number>();
+    const points = clean.sb.calls().map((call) => {
+      const key = `${call.service}:${call.command}`;
+      const n = seen.get(key) ?? 0;
+      seen.set(key, n + 1);
+      return { service: call.service, command: call.command, after: n };
+    });
+    expect(points.map((p) => p.command)).toEqual(expect.arrayContaining(['CreateSecurityGroup', 'ModifyNetworkInterfaceAttribute', 'DescribeInstances', 'PutRolePolicy', 'CreateSnapshot']));
+    const hard: Record<string, string> = { ec2: 'UnauthorizedOperation', iam: 'AccessDenied' };
+    const outcomes: Record<string, number> = {};
+    for (const kind of ['throttling', 'hard'] as const) {
+      for (const p of points) {
+        // Standard retries: the SDK's adaptive rate limiter would only slow the sweep down, not change what it shows.
+        const h = containmentHarness({ untrackSeconds: 30, retryMode: 'standard' });
+        const { inst, before, action } = await planned(h);
+        const code = kind === 'throttling' ? THROTTLING_CODES[p.service] : (hard[p.service] ?? 'InternalError');
+        h.sb.failCall(p.command, { code, service: p.service, after: p.after, times: 1, ...(kind === 'hard' ? { httpStatus: 403 } : {}) });
+        const done = (await h.service.apply(action.id, 'U0ALICE'))!;
+        const where = `${kind} on ${p.service} ${p.command} #${p.after + 1}`;
+        assertRecordHolds(h, inst, done, where);
+        if (kind === 'throttling') expect([where, done.status]).toEqual([where, 'applied']);
+        outcomes[done.status] = (outcomes[done.status] ?? 0) + 1;
+        h.sb.clearFaults();
+        expect([where, (await h.service.revert(action.id, 'U0BOSS'))!.status]).toEqual([where, 'reverted']);
+        expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+      }
+    }
+    // The sweep reached both outcomes that matter: contained despite the fault, and plainly not contained.
+    expect(outcomes.not_contained).toBeGreaterThan(0);
+    expect(outcomes.partially_applied).toBeGreaterThan(0);
+    recordFigures('faults-ec2-sweep', { failurePoints: points.length * 2, ...outcomes, leftInUntrack: 0 });
+  }, 120_000);
+});

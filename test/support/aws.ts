@@ -14,18 +14,18 @@ export const REGION = 'us-east-1';
 export const ROLE = 'CordonContainment';
 export const EXTERNAL_ID = 'test-external-id';
 
-export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number } = {}): ClientFactory {
+export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' } = {}): ClientFactory {
   return sandboxFactory(sb, SECURITY_ACCOUNT, opts);
 }
 
 /** A sandbox with the containment role in the production and sandbox accounts, and a ContainmentService over it. */
-export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: boolean; externalId?: string; maxAttempts?: number } = {}) {
+export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: boolean; externalId?: string; maxAttempts?: number; retryMode?: 'standard' | 'adaptive' } = {}) {
   const sb = new AwsSandbox({ seed: 7 });
   for (const account of [PROD, SANDBOX, OUTSIDE]) {
     sb.createMemberRole(account, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
   }
   const store = SqliteStore.open(':memory:');
-  const factory = sandboxClientFactory(sb, opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {});
+  const factory = sandboxClientFactory(sb, { ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}), ...(opts.retryMode ? { retryMode: opts.retryMode } : {}) });
   const accounts = new CrossAccountClients(factory, {
     roleName: ROLE,
     externalId: opts.externalId ?? EXTERNAL_ID,

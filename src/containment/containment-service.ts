@@ -180,6 +180,9 @@ export class ContainmentService {
             await run.update(step.id, { status: 'running', startedAt: this.now().toISOString() });
             try {
               const result = await playbook.apply(step, ctx);
+              // What changed since the plan (an interface attached meanwhile) goes on the action's message too.
+              const changes = Array.isArray(result?.changes) ? result.changes.filter((c): c is string => typeof c === 'string') : [];
+              if (changes.length) await run.note(changes.map((c) => `:information_source: Since the plan: ${c}.`));
               const rec = await run.update(step.id, { status: 'applied', finishedAt: this.now().toISOString(), ...(result ? { result } : {}) });
               await this.tell(observer, run.action, step, rec);
             } catch (err) {
@@ -434,6 +437,10 @@ class StepBook {
     const rec = a.steps.find((s) => s.stepId === stepId) as StepRecord;
     if (rec.result) this.results.set(stepId, rec.result);
     return rec;
+  }
+
+  async note(lines: string[]): Promise<void> {
+    await this.write((cur) => ({ ...cur, notes: [...cur.notes, ...lines], updatedAt: this.now().toISOString() }));
   }
 
   heartbeat(): Promise<Action> {

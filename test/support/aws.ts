@@ -19,8 +19,18 @@ export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: numbe
 }
 
 /** A sandbox with the containment role in the production and sandbox accounts, and a ContainmentService over it. */
-export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: boolean; externalId?: string; maxAttempts?: number; retryMode?: 'standard' | 'adaptive' } = {}) {
-  const sb = new AwsSandbox({ seed: 7 });
+export function containmentHarness(
+  opts: {
+    untrackSeconds?: number;
+    snapshots?: boolean;
+    externalId?: string;
+    maxAttempts?: number;
+    retryMode?: 'standard' | 'adaptive';
+    /** One virtual clock for AWS and Cordon: Cordon's sleeps (backoff, the untrack wait) move it on. */
+    clock?: { now: () => number; sleep: (ms: number) => void };
+  } = {},
+) {
+  const sb = new AwsSandbox({ seed: 7, ...(opts.clock ? { clock: opts.clock.now } : {}) });
   for (const account of [PROD, SANDBOX, OUTSIDE]) {
     sb.createMemberRole(account, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
   }
@@ -36,7 +46,11 @@ export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: 
   const service = new ContainmentService(store, accounts, factory, silentLogger, {
     settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true },
     random: () => (r = (r + 0.618) % 1),
-    sleep: () => Promise.resolve(),
+    sleep: (ms) => {
+      opts.clock?.sleep(ms);
+      return Promise.resolve();
+    },
+    ...(opts.clock ? { now: () => new Date((opts.clock as { now: () => number }).now()) } : {}),
   });
   return { sb, store, service, factory };
 }

@@ -28,6 +28,7 @@ export const ErrorCode = {
   ACCOUNT_NOT_ALLOWED: 'ACCOUNT.NOT_ALLOWED',
   ACCESS_DENIED: 'ACCESS.DENIED',
   AWS_FAILED: 'AWS.FAILED',
+  NOT_CONTAINED: 'CONTAINMENT.NOT_CONTAINED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

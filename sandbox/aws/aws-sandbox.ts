@@ -5,7 +5,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient, type Tag as StsTag } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack, Pluggable } from '@smithy/types';
-import { SeededInstance, SeededVpc, SeedInstanceOptions, seedInstance, seedSecurityGroup, seedVpc } from './ec2-seed';
+import { SeededInstance, SeededVpc, SeedInstanceOptions, seedAttachInterface, seedInstance, seedSecurityGroup, seedVpc } from './ec2-seed';
 import { EC2_HANDLERS, ec2AuthzTarget } from './ec2-sim';
 import { GUARDDUTY_HANDLERS, guardDutyAuthzTarget, PutFindingOptions, seedDetector, seedFinding } from './guardduty-sim';
 import {
@@ -99,6 +99,8 @@ export interface FailCallOptions {
   message?: string;
   /** How many attempts fail (SDK retries count). Default: every attempt until `clearFaults()`. */
   times?: number;
+  /** Let this many matching attempts through first, so a sweep can fail the n-th call of a command. */
+  after?: number;
   service?: SimService;
   accountId?: string;
   httpStatus?: number;
@@ -107,6 +109,7 @@ export interface FailCallOptions {
 interface FailRule extends FailCallOptions {
   command: string;
   remaining: number;
+  skip: number;
 }
 
 /** Construction options. */
@@ -123,6 +126,8 @@ export interface AwsSandboxOptions {
   iamEnforcement?: 'deny-only' | 'full';
   /** maxAttempts for clients the factories build, unless given per client. */
   maxAttempts?: number;
+  /** How long (sandbox clock, ms) a new security group answers InvalidGroup.NotFound; default 0. See {@link AwsSandbox.setGroupVisibilityDelay}. */
+  groupVisibilityDelayMs?: number;
 }
 
 /** Per-client options for the factories. */
@@ -246,6 +251,7 @@ export class AwsSandbox implements SandboxCallHost {
     this.seed = opts.seed ?? 1;
     this.world = new SandboxWorld(this.seed);
     if (opts.clock) this.world.clock = opts.clock;
+    this.world.groupVisibilityDelayMs = opts.groupVisibilityDelayMs ?? 0;
     this.enforcement = opts.iamEnforcement ?? 'deny-only';
     this.defaultMaxAttempts = opts.maxAttempts;
     this.throttlePrng = new Prng(this.seed);
@@ -427,7 +433,8 @@ export class AwsSandbox implements SandboxCallHost {
     const rule = this.failRules.find(
       (r) => r.remaining > 0 && r.command === call.command && (!r.service || r.service === call.service) && (!r.accountId || r.accountId === accountId),
     );
-    if (rule) {
+    if (rule && rule.skip > 0) rule.skip -= 1;
+    else if (rule) {
       rule.remaining -= 1;
       throw new SimError(rule.code, rule.message ?? `Injected failure: ${rule.code}`, rule.httpStatus);
     }
@@ -519,7 +526,7 @@ export class AwsSandbox implements SandboxCallHost {
 
   /** Makes the named command (with or without the `Command` suffix) fail with `code`. */
   failCall(command: string, opts: FailCallOptions): void {
-    this.failRules.push({ ...opts, command: command.replace(/Command$/, ''), remaining: opts.times ?? Number.POSITIVE_INFINITY });
+    this.failRules.push({ ...opts, command: command.replace(/Command$/, ''), remaining: opts.times ?? Number.POSITIVE_INFINITY, skip: opts.after ?? 0 });
   }
 
   /** Removes latency, throttling and injected failures. */
@@ -528,6 +535,15 @@ export class AwsSandbox implements SandboxCallHost {
     this.throttleRate = 0;
     this.throttleServices = undefined;
     this.failRules = [];
+  }
+
+  /**
+   * Makes every security group created from now on invisible to other calls for `ms` of
+   * the sandbox clock (InvalidGroup.NotFound), as EC2's eventual consistency does
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#eventual-consistency).
+   */
+  setGroupVisibilityDelay(ms: number): void {
+    this.world.groupVisibilityDelayMs = Math.max(0, ms);
   }
 
   /** Replaces the sandbox clock (epoch ms). */
@@ -581,6 +597,11 @@ export class AwsSandbox implements SandboxCallHost {
     }
     const { accountId: _a, region, instanceProfileRole: _r, ...rest } = opts;
     return seedInstance(this.world, account, region, { ...rest, ...(instanceProfile ? { instanceProfile } : {}) });
+  }
+
+  /** Hot-attaches a new interface (own group; optionally from another VPC in the same AZ) to a running instance. */
+  attachInterface(opts: { accountId: string; region: string; instanceId: string; vpcId?: string }): { networkInterfaceId: string; groupId: string } {
+    return seedAttachInterface(this.world, this.world.account(opts.accountId), opts.region, opts);
   }
 
   /**

@@ -10,6 +10,25 @@ export function ec2Of(ctx: CallContext): Ec2State {
   return regionOf(ctx.account, ctx.region).ec2;
 }
 
+/**
+ * The EC2 state as a call sees it: a security group created less than the sandbox's
+ * visibility delay ago is not there yet. EC2 is eventually consistent: "If you
+ * successfully run the CreateSecurityGroup command, and then immediately run another
+ * command using the security group ID that was provided in the response of
+ * CreateSecurityGroup, it might return an InvalidGroup.NotFound error"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#eventual-consistency).
+ * Reads only: the group objects are shared, but adding or deleting a group must go
+ * through {@link ec2Of}.
+ */
+export function visibleEc2(ctx: CallContext): Ec2State {
+  const ec2 = ec2Of(ctx);
+  const hidden = Object.values(ec2.securityGroups).filter((g) => g.visibleAt !== undefined && g.visibleAt > ctx.now);
+  if (!hidden.length) return ec2;
+  const securityGroups = { ...ec2.securityGroups };
+  for (const g of hidden) delete securityGroups[g.groupId];
+  return { ...ec2, securityGroups };
+}
+
 // ---------------------------------------------------------------- ids and lookups
 
 export interface IdKind {

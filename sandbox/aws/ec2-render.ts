@@ -57,6 +57,7 @@ export function renderInstance(ec2: Ec2State, inst: Ec2Instance, ownerId: string
     ImageId: inst.imageId,
     InstanceType: inst.instanceType as Instance['InstanceType'],
     State: { Code: STATE_CODES[inst.state], Name: inst.state },
+    ...(inst.instanceLifecycle ? { InstanceLifecycle: inst.instanceLifecycle } : {}),
     LaunchTime: toDate(inst.launchTime),
     Placement: { AvailabilityZone: inst.availabilityZone, Tenancy: 'default', GroupName: '' },
     VpcId: inst.vpcId,

@@ -130,6 +130,15 @@ export interface SeedInstanceOptions {
   instanceInitiatedShutdownBehavior?: 'stop' | 'terminate';
   /** IAM instance profile to associate, already existing in the account's IAM state. */
   instanceProfile?: { arn: string; id: string };
+  /** A Spot Instance (InstanceLifecycle `spot`): EC2 refuses termination protection for it. */
+  spot?: boolean;
+  /**
+   * VPC of each interface, by device index (default: the instance's VPC). A multi-VPC
+   * instance: "attach ENIs from different VPCs to an instance, as long as they are in the
+   * same Availability Zone" (https://aws.amazon.com/about-aws/whats-new/2023/10/multi-vpc-eni-attachments/,
+   * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/scenarios-enis.html).
+   */
+  interfaceVpcIds?: (string | undefined)[];
 }
 
 /** Ids of a seeded instance and everything created for it. */
@@ -167,11 +176,16 @@ export function seedInstance(world: SandboxWorld, account: AccountState, region:
   const prefix = subnet.cidrBlock.split('.').slice(0, 3).join('.');
   let primaryIp = '';
   for (let index = 0; index < eniCount; index++) {
+    const eniVpcId = opts.interfaceVpcIds?.[index] ?? vpcId;
+    const eniSubnet: Ec2Subnet | undefined = eniVpcId === vpcId ? subnet : Object.values(ec2.subnets).find((s) => s.vpcId === eniVpcId);
+    if (!eniSubnet) throw new Error(`AwsSandbox: no subnet in ${eniVpcId}`);
+    // Multi-VPC attachments stay in one Availability Zone: EC2 refuses anything else.
+    if (eniSubnet.availabilityZone !== subnet.availabilityZone) throw new Error(`AwsSandbox: interface ${index} would be in ${eniSubnet.availabilityZone}, the instance is in ${subnet.availabilityZone}`);
     const groups =
       opts.groupIds?.[index] ??
       [
         seedSecurityGroup(world, account, region, {
-          vpcId,
+          vpcId: eniVpcId,
           name: `app-${instanceId}-${index}`,
           description: `application traffic, interface ${index}`,
           ingress: [
@@ -180,17 +194,17 @@ export function seedInstance(world: SandboxWorld, account: AccountState, region:
           ],
         }),
       ];
-    const ip = `${prefix}.${subnet.nextHost++}`;
+    const ip = eniSubnet === subnet ? `${prefix}.${subnet.nextHost++}` : `${eniSubnet.cidrBlock.split('.').slice(0, 3).join('.')}.${eniSubnet.nextHost++}`;
     if (index === 0) primaryIp = ip;
     const eni: Ec2NetworkInterface = {
       networkInterfaceId: world.ids.ec2('eni'),
-      subnetId: subnet.subnetId,
-      vpcId,
-      availabilityZone: subnet.availabilityZone,
+      subnetId: eniSubnet.subnetId,
+      vpcId: eniVpcId,
+      availabilityZone: eniSubnet.availabilityZone,
       description: index === 0 ? 'Primary network interface' : `secondary interface ${index}`,
       groupIds: [...groups],
       privateIpAddress: ip,
-      ipv6Addresses: subnet.ipv6CidrBlock ? [subnet.ipv6CidrBlock.replace('::/64', `:${world.ids.hex(4)}:${world.ids.hex(4)}:${world.ids.hex(4)}:${world.ids.hex(4)}`)] : [],
+      ipv6Addresses: eniSubnet.ipv6CidrBlock ? [eniSubnet.ipv6CidrBlock.replace('::/64', `:${world.ids.hex(4)}:${world.ids.hex(4)}:${world.ids.hex(4)}:${world.ids.hex(4)}`)] : [],
       macAddress: macAddress(world),
       sourceDestCheck: true,
       status: 'in-use',
@@ -238,6 +252,7 @@ export function seedInstance(world: SandboxWorld, account: AccountState, region:
     disableApiTermination: opts.disableApiTermination ?? false,
     disableApiStop: false,
     instanceInitiatedShutdownBehavior: opts.instanceInitiatedShutdownBehavior ?? 'stop',
+    ...(opts.spot ? { instanceLifecycle: 'spot' as const } : {}),
     tags: toTagList(opts.tags),
   };
   const result: SeededInstance = { instanceId, vpcId, subnetId: subnet.subnetId, networkInterfaceIds, securityGroupIds, volumeIds };
@@ -255,4 +270,42 @@ export function seedInstance(world: SandboxWorld, account: AccountState, region:
     result.instanceProfileArn = assoc.instanceProfileArn;
   }
   return result;
+}
+
+/**
+ * Attaches a new interface (with its own group) to a running instance, as someone with
+ * AttachNetworkInterface would: "You can attach a network interface to an instance when
+ * it's running (hot attach)" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/scenarios-enis.html).
+ * The interface may come from another VPC, in the same Availability Zone only.
+ */
+export function seedAttachInterface(world: SandboxWorld, account: AccountState, region: string, opts: { instanceId: string; vpcId?: string }): { networkInterfaceId: string; groupId: string } {
+  const ec2 = regionOf(account, region).ec2;
+  const inst = ec2.instances[opts.instanceId];
+  if (!inst) throw new Error(`AwsSandbox: no instance ${opts.instanceId}`);
+  const vpcId = opts.vpcId ?? inst.vpcId;
+  const subnet = Object.values(ec2.subnets).find((s) => s.vpcId === vpcId && s.availabilityZone === inst.availabilityZone);
+  if (!subnet) throw new Error(`AwsSandbox: no subnet of ${vpcId} in ${inst.availabilityZone}: EC2 attaches interfaces in the instance's Availability Zone only`);
+  const groupId = seedSecurityGroup(world, account, region, {
+    vpcId,
+    name: `late-${opts.instanceId}-${inst.networkInterfaceIds.length}`,
+    ingress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+  });
+  const eni: Ec2NetworkInterface = {
+    networkInterfaceId: world.ids.ec2('eni'),
+    subnetId: subnet.subnetId,
+    vpcId,
+    availabilityZone: subnet.availabilityZone,
+    description: 'attached later',
+    groupIds: [groupId],
+    privateIpAddress: `${subnet.cidrBlock.split('.').slice(0, 3).join('.')}.${subnet.nextHost++}`,
+    ipv6Addresses: [],
+    macAddress: macAddress(world),
+    sourceDestCheck: true,
+    status: 'in-use',
+    attachment: { attachmentId: world.ids.ec2('eni-attach'), instanceId: inst.instanceId, deviceIndex: inst.networkInterfaceIds.length, attachTime: world.now(), deleteOnTermination: false },
+    tags: [],
+  };
+  ec2.networkInterfaces[eni.networkInterfaceId] = eni;
+  inst.networkInterfaceIds.push(eni.networkInterfaceId);
+  return { networkInterfaceId: eni.networkInterfaceId, groupId };
 }

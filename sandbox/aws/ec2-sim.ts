@@ -80,6 +80,7 @@ import {
 import {
   applyFilters,
   ec2Of,
+  visibleEc2,
   FilterExtractors,
   filterValueMatches,
   KINDS,
@@ -168,6 +169,7 @@ function instanceFilters(ec2: Ec2State): FilterExtractors<Ec2Instance> {
     'instance-id': (i) => [i.instanceId],
     'instance-state-name': (i) => [i.state],
     'instance-type': (i) => [i.instanceType],
+    'instance-lifecycle': (i) => [i.instanceLifecycle],
     'vpc-id': (i) => [i.vpcId],
     'subnet-id': (i) => [i.subnetId],
     'availability-zone': (i) => [i.availabilityZone],
@@ -217,7 +219,7 @@ const DescribeNetworkInterfaces = (input: DescribeNetworkInterfacesCommandInput,
 };
 
 const DescribeSecurityGroups = (input: DescribeSecurityGroupsCommandInput, ctx: CallContext): Out<DescribeSecurityGroupsCommandOutput> => {
-  const ec2 = ec2Of(ctx);
+  const ec2 = visibleEc2(ctx);
   let items: Ec2SecurityGroup[];
   if (input.GroupIds?.length) items = lookupAll(ec2.securityGroups, KINDS.group, input.GroupIds);
   else if (input.GroupNames?.length) items = input.GroupNames.map((n) => groupByIdOrName(ec2, undefined, n));
@@ -234,7 +236,7 @@ const DescribeSecurityGroups = (input: DescribeSecurityGroupsCommandInput, ctx: 
 };
 
 const DescribeSecurityGroupRules = (input: DescribeSecurityGroupRulesCommandInput, ctx: CallContext): Out<DescribeSecurityGroupRulesCommandOutput> => {
-  const ec2 = ec2Of(ctx);
+  const ec2 = visibleEc2(ctx);
   let rules: SecurityGroupRule[] = Object.values(ec2.securityGroups).flatMap((g) => [
     ...g.ingress.map((r) => renderRule(g, r, false, ctx.region)),
     ...g.egress.map((r) => renderRule(g, r, true, ctx.region)),
@@ -319,6 +321,8 @@ const CreateSecurityGroup = (input: CreateSecurityGroupCommandInput, ctx: CallCo
     ingress: [],
     egress: defaultEgress(ctx.world, vpc),
     tags,
+    // Eventual consistency (see visibleEc2): the id is answered now, usable a little later.
+    ...(ctx.world.groupVisibilityDelayMs > 0 ? { visibleAt: ctx.now + ctx.world.groupVisibilityDelayMs } : {}),
   };
   ec2.securityGroups[sg.groupId] = sg;
   return {
@@ -330,7 +334,7 @@ const CreateSecurityGroup = (input: CreateSecurityGroupCommandInput, ctx: CallCo
 
 const DeleteSecurityGroup = (input: DeleteSecurityGroupCommandInput, ctx: CallContext): Out<DeleteSecurityGroupCommandOutput> => {
   const ec2 = ec2Of(ctx);
-  const sg = groupByIdOrName(ec2, input.GroupId, input.GroupName);
+  const sg = groupByIdOrName(visibleEc2(ctx), input.GroupId, input.GroupName);
   if (sg.groupName === 'default') {
     throw new SimError('CannotDelete', `the specified group: "${sg.groupId}" name: "default" cannot be deleted by a user`);
   }
@@ -344,21 +348,21 @@ const DeleteSecurityGroup = (input: DeleteSecurityGroupCommandInput, ctx: CallCo
 };
 
 const AuthorizeSecurityGroupIngress = (input: AuthorizeSecurityGroupIngressCommandInput, ctx: CallContext): Out<AuthorizeSecurityGroupIngressCommandOutput> => {
-  const ec2 = ec2Of(ctx);
+  const ec2 = visibleEc2(ctx);
   const sg = groupByIdOrName(ec2, input.GroupId, input.GroupName);
   const rules = authorize(ctx, sg, expandPermissions(ec2, permissionsOf(input), ctx.account.accountId), false);
   return { Return: true, SecurityGroupRules: rules };
 };
 
 const AuthorizeSecurityGroupEgress = (input: AuthorizeSecurityGroupEgressCommandInput, ctx: CallContext): Out<AuthorizeSecurityGroupEgressCommandOutput> => {
-  const ec2 = ec2Of(ctx);
+  const ec2 = visibleEc2(ctx);
   const sg = lookup(ec2.securityGroups, KINDS.group, input.GroupId, 'GroupId');
   const rules = authorize(ctx, sg, expandPermissions(ec2, permissionsOf(input), ctx.account.accountId), true);
   return { Return: true, SecurityGroupRules: rules };
 };
 
 const RevokeSecurityGroupIngress = (input: RevokeSecurityGroupIngressCommandInput, ctx: CallContext): Out<RevokeSecurityGroupIngressCommandOutput> => {
-  const ec2 = ec2Of(ctx);
+  const ec2 = visibleEc2(ctx);
   const sg = groupByIdOrName(ec2, input.GroupId, input.GroupName);
   const ruleIds = input.SecurityGroupRuleIds ?? [];
   const specs = ruleIds.length && !input.IpPermissions?.length && input.CidrIp === undefined ? [] : expandPermissions(ec2, permissionsOf(input), ctx.account.accountId);
@@ -367,7 +371,7 @@ const RevokeSecurityGroupIngress = (input: RevokeSecurityGroupIngressCommandInpu
 };
 
 const RevokeSecurityGroupEgress = (input: RevokeSecurityGroupEgressCommandInput, ctx: CallContext): Out<RevokeSecurityGroupEgressCommandOutput> => {
-  const ec2 = ec2Of(ctx);
+  const ec2 = visibleEc2(ctx);
   const sg = lookup(ec2.securityGroups, KINDS.group, input.GroupId, 'GroupId');
   const ruleIds = input.SecurityGroupRuleIds ?? [];
   const specs = ruleIds.length && !input.IpPermissions?.length && input.CidrIp === undefined ? [] : expandPermissions(ec2, permissionsOf(input), ctx.account.accountId);
@@ -376,7 +380,7 @@ const RevokeSecurityGroupEgress = (input: RevokeSecurityGroupEgressCommandInput,
 };
 
 const ModifyNetworkInterfaceAttribute = (input: ModifyNetworkInterfaceAttributeCommandInput, ctx: CallContext): Out<ModifyNetworkInterfaceAttributeCommandOutput> => {
-  const ec2 = ec2Of(ctx);
+  const ec2 = visibleEc2(ctx);
   const eni = lookup(ec2.networkInterfaces, KINDS.eni, input.NetworkInterfaceId, 'NetworkInterfaceId');
   const given = (['Description', 'SourceDestCheck', 'Groups', 'Attachment', 'ConnectionTrackingSpecification', 'EnaSrdSpecification', 'AssociatePublicIpAddress', 'EnablePrimaryIpv6', 'AssociatedSubnetIds'] as const).filter(
     (k) => input[k] !== undefined,
@@ -412,6 +416,18 @@ function parseBoolValue(value: string | undefined, attribute: string): boolean {
   throw new SimError('InvalidParameterValue', `Value (${value ?? ''}) for parameter ${attribute} is invalid. Valid values are: true, false`);
 }
 
+/**
+ * "You can't enable termination protection for Spot Instances"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_ChangingDisableAPITermination.html).
+ * EC2 refuses the change either way with this code and message (as reported by
+ * https://github.com/cloud-custodian/cloud-custodian/issues/2083).
+ */
+function refuseSpotTermination(inst: Ec2Instance): void {
+  if (inst.instanceLifecycle === 'spot') {
+    throw new SimError('UnsupportedOperation', "Modifying 'disableApiTermination' is not supported for spot instances.");
+  }
+}
+
 function setShutdownBehavior(inst: Ec2Instance, value: string | undefined): void {
   if (value !== 'stop' && value !== 'terminate') {
     throw new SimError('InvalidParameterValue', `Value (${value ?? ''}) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are: stop, terminate`);
@@ -436,10 +452,11 @@ const ModifyInstanceAttribute = (input: ModifyInstanceAttributeCommandInput, ctx
     }
     const primary = ec2.networkInterfaces[inst.networkInterfaceIds[0] ?? ''];
     if (!primary) throw new SimError('InvalidInstanceID', `Instance '${inst.instanceId}' has no network interface`);
-    setInterfaceGroups(ec2, primary, groups);
+    setInterfaceGroups(visibleEc2(ctx), primary, groups);
   };
   if (input.DisableApiTermination !== undefined) {
     if (input.DisableApiTermination.Value === undefined) throw new SimError('InvalidParameterValue', 'Value for parameter disableApiTermination is missing');
+    refuseSpotTermination(inst);
     inst.disableApiTermination = input.DisableApiTermination.Value;
   } else if (input.InstanceInitiatedShutdownBehavior !== undefined) {
     setShutdownBehavior(inst, input.InstanceInitiatedShutdownBehavior.Value);
@@ -450,6 +467,7 @@ const ModifyInstanceAttribute = (input: ModifyInstanceAttributeCommandInput, ctx
   } else if (input.Attribute !== undefined) {
     switch (input.Attribute) {
       case 'disableApiTermination':
+        refuseSpotTermination(inst);
         inst.disableApiTermination = parseBoolValue(input.Value, input.Attribute);
         break;
       case 'instanceInitiatedShutdownBehavior':

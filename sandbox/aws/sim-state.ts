@@ -59,6 +59,8 @@ export interface Ec2SecurityGroup {
   ingress: Ec2Rule[];
   egress: Ec2Rule[];
   tags: KeyValueTag[];
+  /** Set on a group created while the sandbox has a visibility delay: until then, calls do not find it. */
+  visibleAt?: number;
 }
 
 /** An elastic network interface; each has its own security groups. */
@@ -102,6 +104,8 @@ export interface Ec2Instance {
   rootDeviceName: string;
   disableApiTermination: boolean;
   disableApiStop: boolean;
+  /** `spot` for a Spot Instance (DescribeInstances' InstanceLifecycle); absent for On-Demand. */
+  instanceLifecycle?: 'spot';
   instanceInitiatedShutdownBehavior: 'stop' | 'terminate';
   tags: KeyValueTag[];
 }

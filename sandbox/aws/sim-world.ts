@@ -113,6 +113,8 @@ export class SandboxWorld {
   readonly keyUsage = new Map<string, KeyUsage>();
   readonly ids: IdGenerator;
   clock: () => number = () => Date.now();
+  /** How long a new security group stays invisible to other calls (EC2's eventual consistency); 0 = at once. */
+  groupVisibilityDelayMs = 0;
 
   constructor(seed: number) {
     this.ids = new IdGenerator(seed);

@@ -5,11 +5,29 @@ import { digestDue, markDigestPosted } from '../services/digest-schedule';
 export const HEARTBEAT_STALE_MS = 60_000;
 
 /**
+ * A runner that missed three heartbeats (5 s each) is dead as far as an interface in the
+ * allow-all group is concerned: the next tick finishes its isolation, well inside one job
+ * lease (30 s) of the process dying.
+ */
+export const OPEN_STEP_STALE_MS = 15_000;
+
+/**
  * One tick of Cordon's clock, the same in both modes (in-process ticker, or the
  * `ticker` Lambda every minute): post what Slack has not seen, run jobs a dead process left, expire approvals, run
  * escalations and re-pages, retire expired suppressions, mark dead actions, post the digest.
  */
 export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
+  // First, and whether or not Slack is there: an interface a dead process left in the
+  // allow-all untrack group cannot wait for a person. A failure here is logged loudly and
+  // does not stop the rest of the tick (the action's record keeps saying `exposed`, and
+  // the next tick tries again).
+  if (cordon.config.containmentRole) {
+    try {
+      await cordon.containment().recoverOpenSteps(OPEN_STEP_STALE_MS);
+    } catch (err) {
+      cordon.log.error({ err }, 'recovering open network steps failed; an interface may still be in the untrack group; retrying on the next tick');
+    }
+  }
   const publisher = cordon.slack?.publisher;
   if (!publisher) return;
   await publisher.flush();

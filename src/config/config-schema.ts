@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ROLES, type Role } from '../domain/access/roles';
 import { RESOURCE_KINDS } from '../domain/actions/resource-kind';
 import { DURATION_FORM, parseDuration } from '../domain/duration';
+import { EC2_CONTAINMENT_OVERHEAD_SECONDS, WORKER_TIMEOUT_SECONDS } from './limits';
 
 const duration = (fallback: string) =>
   z
@@ -130,7 +131,20 @@ export const fileConfigSchema = z.strictObject({
     .prefault({}),
   containment: z
     .strictObject({
-      untrackSeconds: z.number().int().min(0).max(900).default(60),
+      untrackSeconds: z
+        .number()
+        .int()
+        .min(0)
+        // The whole EC2 containment runs in one worker invocation: the wait plus everything
+        // else must end before Lambda stops it, or an interface is left in the allow-all group.
+        .superRefine((v, ctx) => {
+          if (v + EC2_CONTAINMENT_OVERHEAD_SECONDS <= WORKER_TIMEOUT_SECONDS) return;
+          ctx.addIssue({
+            code: 'custom',
+            message: `${v}s plus up to ${EC2_CONTAINMENT_OVERHEAD_SECONDS}s for the rest of an EC2 containment does not fit in the worker's ${WORKER_TIMEOUT_SECONDS}s timeout (functions.worker.timeout in serverless.yml); use at most ${WORKER_TIMEOUT_SECONDS - EC2_CONTAINMENT_OVERHEAD_SECONDS}`,
+          });
+        })
+        .default(60),
       snapshots: z.boolean().default(true),
     })
     .prefault({}),

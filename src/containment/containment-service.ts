@@ -6,7 +6,7 @@ import { CordonError, ErrorCode, errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
-import type { ContainmentSettings, PlanContext, Playbook, StepContext } from './playbook';
+import { StepFailure, type ContainmentSettings, type PlanContext, type Playbook, type StepContext } from './playbook';
 import { ActionLedger } from './action-ledger';
 import { PLAYBOOKS } from './playbooks';
 
@@ -170,36 +170,107 @@ export class ContainmentService {
       const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: started.requestedBy });
       const ctx = this.stepContext(started, clients, run);
       const playbook = this.playbooks[started.kind];
-      let failed = false;
+      // Only an essential step's failure stops the later stages: a tag or a snapshot that
+      // fails must never keep an instance from being isolated.
+      let stopped = false;
       for (const stage of stagesOf(started.plan)) {
+        if (stopped) break;
         const todo = stage.filter((s) => run.record(s.id).status !== 'applied');
         await Promise.all(
           todo.map(async (step) => {
             await run.update(step.id, { status: 'running', startedAt: this.now().toISOString() });
             try {
               const result = await playbook.apply(step, ctx);
+              // What changed since the plan (an interface attached meanwhile) goes on the action's message too.
+              const changes = Array.isArray(result?.changes) ? result.changes.filter((c): c is string => typeof c === 'string') : [];
+              if (changes.length) await run.note(changes.map((c) => `:information_source: Since the plan: ${c}.`));
               const rec = await run.update(step.id, { status: 'applied', finishedAt: this.now().toISOString(), ...(result ? { result } : {}) });
               await this.tell(observer, run.action, step, rec);
             } catch (err) {
-              failed = true;
-              const rec = await run.update(step.id, { status: 'failed', finishedAt: this.now().toISOString(), error: describeAwsError(err) });
-              log.warn({ step: step.id, err: errorMessage(err) }, 'containment step failed');
+              if (step.essential !== false) stopped = true;
+              const rec = await run.update(step.id, {
+                status: 'failed',
+                finishedAt: this.now().toISOString(),
+                error: err instanceof StepFailure ? err.message.slice(0, 1500) : describeAwsError(err),
+                ...(err instanceof StepFailure ? { result: err.result } : {}),
+              });
+              log.warn({ step: step.id, err: errorMessage(err), essential: step.essential !== false }, 'containment step failed');
               await this.tell(observer, run.action, step, rec);
             }
           }),
         );
-        if (failed) break;
       }
-      const anyApplied = run.action.steps.some((s) => s.status === 'applied');
-      const status = !failed ? 'applied' : anyApplied ? 'partially_applied' : 'failed';
-      const done = await run.finish(status, status === 'applied' ? { appliedAt: this.now().toISOString() } : {});
-      log.info({ status }, 'action finished');
-      await this.audit(done, by, `action.${status}`);
-      await observer.onFinish?.(done);
-      return done;
+      return await this.finishRun(run, by, observer, log);
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /** The outcome of a run, from its step records (see {@link outcomeOf}), recorded, audited and told. */
+  private async finishRun(run: StepBook, by: string, observer: ActionObserver, log: Logger): Promise<Action> {
+    const status = outcomeOf(run.action);
+    const done = await run.finish(status, status === 'applied' ? { appliedAt: this.now().toISOString() } : {});
+    log.info({ status }, 'action finished');
+    const open = done.plan.filter((s) => s.contains && done.steps.find((r) => r.stepId === s.id)?.status !== 'applied');
+    await this.audit(done, by, `action.${status}`, open.length ? { notContained: open.map((s) => ({ step: s.id, error: done.steps.find((r) => r.stepId === s.id)?.error ?? 'not run' })) } : {});
+    await observer.onFinish?.(done);
+    return done;
+  }
+
+  /**
+   * Finishes what a dead process left open and must not wait for a person: an EC2
+   * interface left in the allow-all untrack group is isolated, or put back in its own
+   * groups. Runs on every clock tick (serve, the ticker), for actions still `running`
+   * whose heartbeat is older than `staleMs` and for `interrupted` ones; one process takes
+   * an action over with a compare-and-set, so two ticks never both touch it.
+   */
+  async recoverOpenSteps(staleMs: number, observer: ActionObserver = {}): Promise<string[]> {
+    const cutoff = this.now().getTime() - staleMs;
+    const recovered: string[] = [];
+    for (const a of await this.store.listActions({ status: ['running', 'interrupted', 'not_contained'] })) {
+      if (a.status === 'running' && Date.parse(a.heartbeatAt ?? a.updatedAt) > cutoff) continue;
+      const playbook = this.playbooks[a.kind];
+      const recover = playbook.recover?.bind(playbook);
+      if (!recover || !playbook.needsRecovery) continue;
+      const open = a.plan.filter((s) => playbook.needsRecovery?.(s, a.steps.find((r) => r.stepId === s.id) ?? { stepId: s.id, status: 'pending' }));
+      if (!open.length) continue;
+      // Steps the dead process was running have an unknown outcome (as the sweep records them).
+      const steps = a.steps.map((s) => (s.status === 'running' ? { ...s, status: 'unknown' as const, error: 'interrupted: outcome unknown' } : s));
+      const taken: Action = { ...a, status: 'running', steps, heartbeatAt: this.now().toISOString(), updatedAt: this.now().toISOString() };
+      // Compare-and-set on the version read above: a live runner's heartbeat, or another tick, wins.
+      if (!(await this.store.updateAction(taken))) continue;
+      const log = this.actionLog(taken, 'cordon');
+      log.warn({ steps: open.map((s) => s.id) }, 'finishing steps a dead process left open');
+      await this.audit(taken, 'cordon', 'action.recovery_started', { steps: open.map((s) => s.id) });
+      const run = new StepBook(this.store, taken, this.now);
+      const heartbeat = setInterval(() => void run.heartbeat().catch(() => undefined), this.opts.heartbeatMs ?? 5000);
+      try {
+        const clients = await this.accounts.forAccount(taken.target.accountId as string, { actionId: taken.id, requestedBy: taken.requestedBy });
+        const ctx = this.stepContext(taken, clients, run);
+        for (const step of open) {
+          try {
+            const result = await recover(step, run.record(step.id), ctx);
+            const rec = await run.update(step.id, { status: 'applied', finishedAt: this.now().toISOString(), result, error: undefined });
+            await this.tell(observer, run.action, step, rec);
+          } catch (err) {
+            const rec = await run.update(step.id, {
+              status: 'failed',
+              finishedAt: this.now().toISOString(),
+              error: err instanceof StepFailure ? err.message.slice(0, 1500) : describeAwsError(err),
+              ...(err instanceof StepFailure ? { result: err.result } : {}),
+            });
+            log.error({ step: step.id, err: errorMessage(err) }, 'could not finish a step a dead process left open');
+            await this.tell(observer, run.action, step, rec);
+          }
+        }
+        // Steps after the open one never ran: the action ends as what holds now, for a person to decide on.
+        const done = await this.finishRun(run, 'cordon', observer, log);
+        recovered.push(done.id);
+      } finally {
+        clearInterval(heartbeat);
+      }
+    }
+    return recovered;
   }
 
   /** Restores the recorded prior state; evidence (snapshots, release tags, session revocation) stays. */
@@ -216,7 +287,9 @@ export class ContainmentService {
       await Promise.all(
         stage.map(async (step) => {
           const rec = run.record(step.id);
-          if (!['applied', 'unknown', 'revert_failed', 'reverting'].includes(rec.status)) return;
+          // A failed step that recorded what it changed (an interface isolated before its twin failed) is undone too.
+          const partial = rec.status === 'failed' && rec.result !== undefined;
+          if (!partial && !['applied', 'unknown', 'revert_failed', 'reverting'].includes(rec.status)) return;
           if (!step.revertible) {
             await run.update(step.id, { status: 'kept' });
             return;
@@ -271,6 +344,9 @@ export class ContainmentService {
       results: run.results,
       sleep: this.sleep,
       now: this.now,
+      progress: async (stepId, result) => {
+        await run.update(stepId, { result });
+      },
       once: <T>(key: string, fn: () => Promise<T>): Promise<T> => {
         let p = this.shared.get(key) as Promise<T> | undefined;
         if (!p) {
@@ -292,6 +368,18 @@ export class ContainmentService {
       this.log.error({ actionId: action.id, step: step.id, err: errorMessage(err) }, 'step observer failed');
     }
   }
+}
+
+/**
+ * What a run's step records add up to: `not_contained` when a step that contains the
+ * resource is not applied (whatever else was); `applied` when every step is;
+ * `partially_applied` when some are; `failed` when none is.
+ */
+export function outcomeOf(a: Action): Action['status'] {
+  const rec = (id: string) => a.steps.find((s) => s.stepId === id)?.status ?? 'pending';
+  if (a.plan.some((s) => s.contains && rec(s.id) !== 'applied')) return 'not_contained';
+  if (a.plan.every((s) => rec(s.id) === 'applied')) return 'applied';
+  return a.steps.some((s) => s.status === 'applied') ? 'partially_applied' : 'failed';
 }
 
 /** AWS error name and message, without a stack, for the step record. */
@@ -359,6 +447,10 @@ class StepBook {
     const rec = a.steps.find((s) => s.stepId === stepId) as StepRecord;
     if (rec.result) this.results.set(stepId, rec.result);
     return rec;
+  }
+
+  async note(lines: string[]): Promise<void> {
+    await this.write((cur) => ({ ...cur, notes: [...cur.notes, ...lines], updatedAt: this.now().toISOString() }));
   }
 
   heartbeat(): Promise<Action> {

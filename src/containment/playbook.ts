@@ -1,6 +1,7 @@
 import type { Json, PlanStep, StepRecord } from '../domain/actions/action';
 import type { Target } from '../domain/actions/target';
 import type { AccountClients } from '../aws/aws-clients';
+import { CordonError, ErrorCode } from '../errors';
 
 /** Containment settings from the config. */
 export interface ContainmentSettings {
@@ -43,6 +44,26 @@ export interface StepContext {
    * however many instances are contained at once).
    */
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Records where a running step is (written to the store at once), so a process that
+   * dies mid-step leaves what the next one needs to finish or undo it.
+   */
+  progress(stepId: string, result: { [key: string]: Json }): Promise<void>;
+}
+
+/**
+ * A step that failed and says what it left behind: `result` is recorded with the
+ * failure; `notContained` marks the failure of the step that contains the resource.
+ */
+export class StepFailure extends CordonError {
+  constructor(
+    message: string,
+    readonly result: { [key: string]: Json },
+    readonly notContained = false,
+  ) {
+    super(notContained ? ErrorCode.NOT_CONTAINED : ErrorCode.AWS_FAILED, message);
+    this.name = 'StepFailure';
+  }
 }
 
 /**
@@ -56,6 +77,14 @@ export interface Playbook {
   dryRunCheck?(ctx: PlanContext, prepared: Prepared): Promise<string[]>;
   apply(step: PlanStep, ctx: StepContext): Promise<{ [key: string]: Json } | undefined>;
   revert(step: PlanStep, record: StepRecord, ctx: StepContext): Promise<void>;
+  /**
+   * Whether a step a dead process left (running or unknown, or failed with something
+   * still open) must be finished now rather than wait for a person: an EC2 interface left
+   * in the allow-all group is.
+   */
+  needsRecovery?(step: PlanStep, record: StepRecord): boolean;
+  /** Finishes (or safely undoes) such a step; throws a {@link StepFailure} if it cannot. */
+  recover?(step: PlanStep, record: StepRecord, ctx: StepContext): Promise<{ [key: string]: Json }>;
 }
 
 /** Reads a string parameter a planner wrote; a missing one is a bug, not bad input. */

@@ -132,7 +132,7 @@ export class ActionService {
   async requestRevert(who: Requester, actionId: string): Promise<Action> {
     const a = await this.load(actionId, who);
     await this.d.authorizer.authorize(who, 'revert', { actionId: a.id, ...(a.caseId ? { caseId: a.caseId } : {}) });
-    if (!['applied', 'partially_applied', 'failed', 'interrupted', 'revert_failed'].includes(a.status)) {
+    if (!['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'].includes(a.status)) {
       throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} is ${a.status.replace('_', ' ')}; only applied, partially applied, failed or interrupted actions can be reverted`);
     }
     await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId });

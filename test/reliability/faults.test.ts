@@ -8,6 +8,7 @@ import { CrossAccountClients } from '../../src/aws/aws-clients';
 import { ContainmentService } from '../../src/containment/containment-service';
 import type { Action } from '../../src/domain/actions/action';
 import { silentLogger } from '../../src/log';
+import { OPEN_STEP_STALE_MS } from '../../src/app/clock-tick';
 import { AwsSandbox, sandboxClientFactory, THROTTLING_CODES } from '../../sandbox/aws';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../sandbox/slack';
@@ -230,4 +231,164 @@ describe('faults: the process killed between two steps of an action', () => {
       revertExact: true,
     });
   }, 60_000);
+});
+
+/** The child: applies an EC2 action with an untrack wait and dies by SIGKILL while the interfaces sit in the untrack group. */
+const HOP_CHILD = `
+const fs = require('fs');
+const [worldFile, dbFile, actionId] = process.argv.slice(1);
+const { AwsSandbox, sandboxClientFactory } = require(${JSON.stringify(`${DIST}/sandbox/aws`)});
+const { SqliteStore } = require(${JSON.stringify(`${DIST}/store/sqlite-store`)});
+const { CrossAccountClients } = require(${JSON.stringify(`${DIST}/aws/aws-clients`)});
+const { ContainmentService } = require(${JSON.stringify(`${DIST}/containment/containment-service`)});
+const { silentLogger } = require(${JSON.stringify(`${DIST}/log`)});
+const sb = new AwsSandbox({ seed: 101 });
+sb.importWorld(fs.readFileSync(worldFile, 'utf8'));
+const factory = sandboxClientFactory(sb, ${JSON.stringify(SECURITY_ACCOUNT)});
+const accounts = new CrossAccountClients(factory, { roleName: ${JSON.stringify(ROLE)}, externalId: ${JSON.stringify(EXTERNAL_ID)}, sessionSeconds: 3600, allowedAccounts: [${JSON.stringify(PROD)}] });
+// The untrack wait is the only long sleep: the process dies in it, as a Lambda timeout or a kill would leave it.
+const sleep = (ms) => {
+  if (ms < 1000) return Promise.resolve();
+  fs.writeFileSync(worldFile, sb.exportWorld());
+  process.kill(process.pid, 'SIGKILL');
+  return new Promise(() => undefined);
+};
+const svc = new ContainmentService(SqliteStore.open(dbFile), accounts, factory, silentLogger, { settings: { untrackSeconds: 60, snapshots: true }, sleep });
+svc.apply(actionId, 'U0ALICE');
+`;
+
+describe('faults: the process killed while interfaces sit in the allow-all untrack group', () => {
+  it('the next process on the store isolates them within one job lease, from the record alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cordon-hop-'));
+    const dbFile = join(dir, 'cordon.db');
+    const worldFile = join(dir, 'aws.json');
+    const sb = new AwsSandbox({ seed: 7 });
+    sb.createMemberRole(PROD, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
+    const inst = sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 1 });
+    const before = sb.snapshotState(PROD);
+    const store1 = SqliteStore.open(dbFile);
+    const factory1 = sandboxClientFactory(sb, SECURITY_ACCOUNT);
+    const accounts1 = new CrossAccountClients(factory1, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
+    const svc1 = new ContainmentService(store1, accounts1, factory1, silentLogger, { settings: { untrackSeconds: 60, snapshots: true }, sleep: () => Promise.resolve() });
+    const planned = await svc1.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    await store1.close();
+    writeFileSync(worldFile, sb.exportWorld());
+
+    const child = spawn(process.execPath, ['-e', HOP_CHILD, worldFile, dbFile, planned.id], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    expect([signal, output]).toEqual(['SIGKILL', '']);
+
+    // What the child left: every interface open to the world, the action still "running".
+    const sb2 = new AwsSandbox({ seed: 202 });
+    sb2.importWorld(readFileSync(worldFile, 'utf8'));
+    const purposeOf = (gid: string) => sb2.snapshotState(PROD).regions[REGION]!.ec2.securityGroups[gid]?.tags.find((t) => t.Key === 'cordon:purpose')?.Value;
+    const enisNow = () => inst.networkInterfaceIds.map((id) => sb2.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces[id]!.groupIds);
+    expect(enisNow().map((g) => g.map(purposeOf))).toEqual([['untrack'], ['untrack']]);
+    const store2 = SqliteStore.open(dbFile);
+    expect((await store2.getAction(planned.id))?.status).toBe('running');
+
+    // The next process, 20 s later (past three missed heartbeats, inside the 30 s job lease).
+    const later = Date.now() + 20_000;
+    const factory2 = sandboxClientFactory(sb2, SECURITY_ACCOUNT);
+    const accounts2 = new CrossAccountClients(factory2, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
+    const svc2 = new ContainmentService(store2, accounts2, factory2, silentLogger, { settings: { untrackSeconds: 60, snapshots: true }, sleep: () => Promise.resolve(), now: () => new Date(later) });
+    expect(await svc2.recoverOpenSteps(OPEN_STEP_STALE_MS)).toEqual([planned.id]);
+    expect(OPEN_STEP_STALE_MS).toBeLessThan(30_000);
+    expect(enisNow().map((g) => g.map(purposeOf))).toEqual([['isolation'], ['isolation']]);
+    const recovered = (await store2.getAction(planned.id))!;
+    const network = recovered.steps.find((s) => s.stepId === 'network')!;
+    expect(network.status).toBe('applied');
+    expect(network.result?.changes).toEqual([expect.stringContaining('untrack wait was cut short')]);
+    // What the record says each interface had is what it had: revert puts exactly that back.
+    expect((network.result!.enis as { id: string; prior: string[] }[]).map((e) => e.prior)).toEqual(inst.networkInterfaceIds.map((id) => before.regions[REGION]!.ec2.networkInterfaces[id]!.groupIds));
+    expect(['applied', 'partially_applied']).toContain(recovered.status);
+    // A second tick finds nothing left to do.
+    expect(await svc2.recoverOpenSteps(OPEN_STEP_STALE_MS)).toEqual([]);
+    expect((await svc2.revert(planned.id, 'U0BOSS'))!.status).toBe('reverted');
+    expect(withoutEvidence(sb2.snapshotState(PROD))).toEqual(withoutEvidence(before));
+    await store2.close();
+    recordFigures('faults-sigkill-in-hop', { enis: 2, leftInUntrack: 2, afterNextTick: 'isolated', revertExact: true });
+  }, 60_000);
+});
+
+describe('faults: every AWS call of an EC2 containment failing in turn', () => {
+  const TARGET_OPTS = { accountId: PROD, region: REGION, enis: 2, ipv6: true, volumes: 1, instanceProfileRole: 'web-role' };
+
+  async function planned(h: ReturnType<typeof containmentHarness>) {
+    const inst = h.sb.createInstance(TARGET_OPTS);
+    const before = h.sb.snapshotState(PROD);
+    const action = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    h.sb.clearCalls();
+    return { inst, before, action };
+  }
+
+  /** Asserts that the record says exactly what holds in AWS, and that no interface is left in the untrack group. */
+  function assertRecordHolds(h: ReturnType<typeof containmentHarness>, inst: { instanceId: string; networkInterfaceIds: string[]; securityGroupIds: string[][]; volumeIds: string[] }, a: Action, where: string): void {
+    const state = h.sb.snapshotState(PROD);
+    const ec2 = state.regions[REGION]!.ec2;
+    const purpose = (gid: string) => ec2.securityGroups[gid]?.tags.find((t) => t.Key === 'cordon:purpose')?.Value;
+    const rec = (id: string) => a.steps.find((s) => s.stepId === id);
+    const enis = inst.networkInterfaceIds.map((id) => ec2.networkInterfaces[id]!.groupIds);
+    expect([where, enis.flatMap((g) => g.map(purpose)).filter((p) => p === 'untrack')]).toEqual([where, []]);
+    const network = rec('network')!;
+    if (network.status === 'applied') {
+      expect([where, a.status]).toEqual([where, a.steps.every((s) => s.status === 'applied') ? 'applied' : 'partially_applied']);
+      expect([where, enis.map((g) => g.map(purpose))]).toEqual([where, [['isolation'], ['isolation']]]);
+    } else {
+      expect([where, a.status]).toEqual([where, 'not_contained']);
+      const recorded = (network.result?.enis as { id: string; state: string; prior: string[]; isolationGroupId: string }[] | undefined) ?? [];
+      inst.networkInterfaceIds.forEach((id, i) => {
+        const r = recorded.find((e) => e.id === id);
+        expect([where, id, enis[i]]).toEqual([where, id, r?.state === 'isolated' ? [r.isolationGroupId] : inst.securityGroupIds[i]]);
+      });
+    }
+    const i = ec2.instances[inst.instanceId]!;
+    expect([where, 'termination-protection', rec('termination-protection')!.status === 'applied']).toEqual([where, 'termination-protection', i.disableApiTermination]);
+    expect([where, 'tag', rec('tag')!.status === 'applied']).toEqual([where, 'tag', i.tags.some((t) => t.Key === 'cordon:action' && t.Value === a.id)]);
+    expect([where, 'role-deny', rec('role-deny:web-role')!.status === 'applied']).toEqual([where, 'role-deny', !!state.iam.roles['web-role']!.inlinePolicies[`cordon-isolate-${inst.instanceId}`]]);
+    expect([where, 'snapshot', rec(`snapshot:${inst.volumeIds[0]!}`)!.status === 'applied']).toEqual([where, 'snapshot', Object.values(ec2.snapshots).some((s) => s.volumeId === inst.volumeIds[0])]);
+  }
+
+  it('throttling, then a hard error, at each call: never an interface left in the untrack group, and the record says what holds', async () => {
+    // The calls a clean run makes, in order; each is then failed on its own in a fresh world.
+    const clean = containmentHarness({ untrackSeconds: 30 });
+    const c = await planned(clean);
+    expect((await clean.service.apply(c.action.id, 'U0ALICE'))!.status).toBe('applied');
+    const seen = new Map<string, number>();
+    const points = clean.sb.calls().map((call) => {
+      const key = `${call.service}:${call.command}`;
+      const n = seen.get(key) ?? 0;
+      seen.set(key, n + 1);
+      return { service: call.service, command: call.command, after: n };
+    });
+    expect(points.map((p) => p.command)).toEqual(expect.arrayContaining(['CreateSecurityGroup', 'ModifyNetworkInterfaceAttribute', 'DescribeInstances', 'PutRolePolicy', 'CreateSnapshot']));
+    const hard: Record<string, string> = { ec2: 'UnauthorizedOperation', iam: 'AccessDenied' };
+    const outcomes: Record<string, number> = {};
+    for (const kind of ['throttling', 'hard'] as const) {
+      for (const p of points) {
+        // Standard retries: the SDK's adaptive rate limiter would only slow the sweep down, not change what it shows.
+        const h = containmentHarness({ untrackSeconds: 30, retryMode: 'standard' });
+        const { inst, before, action } = await planned(h);
+        const code = kind === 'throttling' ? THROTTLING_CODES[p.service] : (hard[p.service] ?? 'InternalError');
+        h.sb.failCall(p.command, { code, service: p.service, after: p.after, times: 1, ...(kind === 'hard' ? { httpStatus: 403 } : {}) });
+        const done = (await h.service.apply(action.id, 'U0ALICE'))!;
+        const where = `${kind} on ${p.service} ${p.command} #${p.after + 1}`;
+        assertRecordHolds(h, inst, done, where);
+        if (kind === 'throttling') expect([where, done.status]).toEqual([where, 'applied']);
+        outcomes[done.status] = (outcomes[done.status] ?? 0) + 1;
+        h.sb.clearFaults();
+        expect([where, (await h.service.revert(action.id, 'U0BOSS'))!.status]).toEqual([where, 'reverted']);
+        expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+      }
+    }
+    // The sweep reached both outcomes that matter: contained despite the fault, and plainly not contained.
+    expect(outcomes.not_contained).toBeGreaterThan(0);
+    expect(outcomes.partially_applied).toBeGreaterThan(0);
+    recordFigures('faults-ec2-sweep', { failurePoints: points.length * 2, ...outcomes, leftInUntrack: 0 });
+  }, 120_000);
 });

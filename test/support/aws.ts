@@ -14,18 +14,28 @@ export const REGION = 'us-east-1';
 export const ROLE = 'CordonContainment';
 export const EXTERNAL_ID = 'test-external-id';
 
-export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number } = {}): ClientFactory {
+export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' } = {}): ClientFactory {
   return sandboxFactory(sb, SECURITY_ACCOUNT, opts);
 }
 
 /** A sandbox with the containment role in the production and sandbox accounts, and a ContainmentService over it. */
-export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: boolean; externalId?: string; maxAttempts?: number } = {}) {
-  const sb = new AwsSandbox({ seed: 7 });
+export function containmentHarness(
+  opts: {
+    untrackSeconds?: number;
+    snapshots?: boolean;
+    externalId?: string;
+    maxAttempts?: number;
+    retryMode?: 'standard' | 'adaptive';
+    /** One virtual clock for AWS and Cordon: Cordon's sleeps (backoff, the untrack wait) move it on. */
+    clock?: { now: () => number; sleep: (ms: number) => void };
+  } = {},
+) {
+  const sb = new AwsSandbox({ seed: 7, ...(opts.clock ? { clock: opts.clock.now } : {}) });
   for (const account of [PROD, SANDBOX, OUTSIDE]) {
     sb.createMemberRole(account, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
   }
   const store = SqliteStore.open(':memory:');
-  const factory = sandboxClientFactory(sb, opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {});
+  const factory = sandboxClientFactory(sb, { ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}), ...(opts.retryMode ? { retryMode: opts.retryMode } : {}) });
   const accounts = new CrossAccountClients(factory, {
     roleName: ROLE,
     externalId: opts.externalId ?? EXTERNAL_ID,
@@ -36,7 +46,11 @@ export function containmentHarness(opts: { untrackSeconds?: number; snapshots?: 
   const service = new ContainmentService(store, accounts, factory, silentLogger, {
     settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true },
     random: () => (r = (r + 0.618) % 1),
-    sleep: () => Promise.resolve(),
+    sleep: (ms) => {
+      opts.clock?.sleep(ms);
+      return Promise.resolve();
+    },
+    ...(opts.clock ? { now: () => new Date((opts.clock as { now: () => number }).now()) } : {}),
   });
   return { sb, store, service, factory };
 }

@@ -19,8 +19,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { Json, PlanStep } from '../../domain/actions/action';
+import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
 import { CordonError, ErrorCode } from '../../errors';
-import { awsErrorName, param, paramList, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
+import { awsErrorName, param, paramList, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
 
 /** Tag that marks Cordon's per-VPC groups, so later actions reuse them. */
 export const PURPOSE_TAG = 'cordon:purpose';
@@ -33,6 +34,43 @@ const ALL_V4: IpPermission = { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0
 const ALL_V6: IpPermission = { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] };
 
 type Purpose = 'untrack' | 'isolation';
+
+/** EC2 puts this tag on every instance an Auto Scaling group launched. */
+export const ASG_TAG = 'aws:autoscaling:groupName';
+
+/** Where isolation ends, per interface, as recorded in the network step's result. */
+export type EniState = 'pending' | 'isolated' | 'restored' | 'original' | 'exposed';
+
+/** One interface as the network step records it: enough to finish, undo or explain it. */
+export interface EniRecord {
+  id: string;
+  vpcId: string;
+  /** Its own groups, Cordon's never among them; empty when it sat only in Cordon's groups (then revert leaves it isolated). */
+  prior: string[];
+  untrackGroupId: string | null;
+  isolationGroupId: string;
+  /** Moved into the untrack group by this step (or found there). */
+  hopped: boolean;
+  state: EniState;
+  error?: string;
+}
+
+interface NetworkResult {
+  phase: 'hop' | 'done';
+  hopAt: string | null;
+  untrackSeconds: number;
+  enis: EniRecord[];
+  changes: string[];
+}
+
+/**
+ * What isolation with security groups cannot cut, said in every EC2 plan. From
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html:
+ * ICMP and flows through automatically tracked paths stay tracked whatever the rules; the
+ * Route 53 Resolver (VPC+2) is not filtered by security groups.
+ */
+export const ISOLATION_LIMITS =
+  'Isolation cannot cut: ICMP, and flows through a Network Load Balancer, NAT gateway, Gateway Load Balancer, Transit Gateway or Network Firewall endpoint, which stay tracked and may survive the move; DNS through the Route 53 Resolver (VPC+2) is not filtered by security groups, so DNS exfiltration continues (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html).';
 
 function groupName(purpose: Purpose, vpcId: string): string {
   return `cordon-${purpose}-${vpcId}`;
@@ -62,8 +100,67 @@ async function tolerate(fn: () => Promise<unknown>, ...names: string[]): Promise
   }
 }
 
-/** Creates (or finds) the VPC's group and makes its rules exactly what the purpose needs. */
-async function ensureGroup(ec2: EC2Client, purpose: Purpose, vpcId: string, ipv6: boolean, existing: string | undefined): Promise<string> {
+const RETRYABLE = new Set([
+  // A group just created is not visible everywhere yet (EC2 eventual consistency; the SDK does not retry it).
+  'InvalidGroup.NotFound',
+  'RequestLimitExceeded',
+  'Throttling',
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'Unavailable',
+]);
+
+/**
+ * Bounded retries with backoff ({@link NETWORK_RETRY_DELAYS_MS}) for errors that pass:
+ * eventual consistency after CreateSecurityGroup ("use an exponential backoff",
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#eventual-consistency),
+ * throttling and 5xx the SDK gave up on. Anything else fails at once.
+ */
+async function withRetry<T>(ctx: Pick<StepContext, 'sleep'>, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const delay = NETWORK_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !RETRYABLE.has(awsErrorName(err) ?? '')) throw err;
+      await ctx.sleep(delay);
+    }
+  }
+}
+
+async function describeGroup(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, groupId: string): Promise<SecurityGroup | undefined> {
+  return withRetry(ctx, async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0]);
+}
+
+/**
+ * Proves a group has no rule at all: removes whatever it has, then describes it again.
+ * Anyone who can create groups could have made one under Cordon's name with an egress
+ * rule to their own host, and a group Cordon made can be loosened later: both are
+ * emptied, and an isolation group that cannot be shown empty is never used.
+ */
+async function proveEmpty(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, groupId: string): Promise<void> {
+  const g = await describeGroup(ec2, ctx, groupId);
+  if (g?.IpPermissions?.length) {
+    const perms = g.IpPermissions;
+    await withRetry(ctx, () => tolerate(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: perms })), 'InvalidPermission.NotFound'));
+  }
+  if (g?.IpPermissionsEgress?.length) {
+    const perms = g.IpPermissionsEgress;
+    await withRetry(ctx, () => tolerate(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: perms })), 'InvalidPermission.NotFound'));
+  }
+  const after = await describeGroup(ec2, ctx, groupId);
+  const left = rulesOf(after);
+  if (!after || left.ingress || left.egress) {
+    throw new CordonError(ErrorCode.AWS_FAILED, `isolation group ${groupId} still has ${left.ingress} ingress and ${left.egress} egress rule(s) after they were removed; it is not used`);
+  }
+}
+
+/**
+ * Creates (or adopts) the VPC's group and makes its rules exactly what the purpose
+ * needs. Every call on a group just created is retried while EC2 does not see it yet.
+ */
+async function ensureGroup(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, purpose: Purpose, vpcId: string, ipv6: boolean, existing: string | undefined): Promise<string> {
   let groupId = existing;
   if (!groupId) {
     try {
@@ -81,6 +178,7 @@ async function ensureGroup(ec2: EC2Client, purpose: Purpose, vpcId: string, ipv6
       groupId = created.GroupId;
     } catch (err) {
       if (awsErrorName(err) !== 'InvalidGroup.Duplicate') throw err;
+      // Someone (an earlier run, or anyone who can create groups) has the name: adopt it, proven below.
       const found = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [groupName(purpose, vpcId)] }] }));
       groupId = found.SecurityGroups?.[0]?.GroupId;
     }
@@ -88,43 +186,203 @@ async function ensureGroup(ec2: EC2Client, purpose: Purpose, vpcId: string, ipv6
   }
   const id = groupId;
   if (purpose === 'untrack') {
-    // Allow everything both ways: connections through it are untracked, so moving on to
-    // the isolation group cuts them instead of letting tracked flows live on.
-    await Promise.all([
-      tolerate(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: ipv6 ? [ALL_V4, ALL_V6] : [ALL_V4] })), 'InvalidPermission.Duplicate'),
-      ipv6 ? tolerate(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [ALL_V6] })), 'InvalidPermission.Duplicate') : Promise.resolve(),
-    ]);
+    // Allow everything both ways, one rule per call: a rule already there (InvalidPermission.Duplicate)
+    // must not keep the other family from being authorized.
+    const rules: [boolean, IpPermission][] = [
+      [false, ALL_V4],
+      [true, ALL_V4],
+      ...(ipv6 ? ([[false, ALL_V6], [true, ALL_V6]] as [boolean, IpPermission][]) : []),
+    ];
+    for (const [egress, perm] of rules) {
+      await withRetry(ctx, () =>
+        tolerate(
+          () =>
+            egress
+              ? ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [perm] }))
+              : ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [perm] })),
+          'InvalidPermission.Duplicate',
+        ),
+      );
+    }
   } else {
-    // A new group comes with allow-all egress (IPv4, and IPv6 in an IPv6 VPC): revoke both.
-    await Promise.all([
-      tolerate(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [ALL_V4] })), 'InvalidPermission.NotFound'),
-      tolerate(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [ALL_V6] })), 'InvalidPermission.NotFound'),
-    ]);
+    await proveEmpty(ec2, ctx, id);
   }
   return id;
 }
 
-/** Removes every rule from an existing isolation group someone loosened. */
-async function tightenIsolation(ec2: EC2Client, groupId: string): Promise<void> {
-  const g = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
-  const jobs: Promise<unknown>[] = [];
-  if (g?.IpPermissions?.length) jobs.push(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions })));
-  if (g?.IpPermissionsEgress?.length) jobs.push(ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress })));
-  await Promise.all(jobs);
+function groupIdFor(purpose: Purpose, vpcId: string, ctx: StepContext): string | undefined {
+  const made = ctx.results.get(`ensure-group:${purpose}:${vpcId}`)?.groupId;
+  return typeof made === 'string' ? made : undefined;
 }
 
-function groupIdFor(purpose: Purpose, step: PlanStep, ctx: StepContext): string {
-  const fixed = step.params.groupId;
-  if (typeof fixed === 'string') return fixed;
-  const made = ctx.results.get(`ensure-group:${purpose}`)?.groupId;
-  if (typeof made !== 'string') throw new Error(`the ${purpose} group was not created before ${step.id}`);
-  return made;
+interface LiveEni {
+  id: string;
+  vpcId: string;
+  groups: string[];
+  ipv6: boolean;
+}
+
+async function readInterfaces(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, instanceId: string): Promise<LiveEni[]> {
+  const inst = await withRetry(ctx, async () => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0]);
+  return (inst?.NetworkInterfaces ?? [])
+    .map((n) => ({ id: n.NetworkInterfaceId ?? '', vpcId: n.VpcId ?? inst?.VpcId ?? '', groups: (n.Groups ?? []).map((g) => g.GroupId ?? '').sort(), ipv6: (n.Ipv6Addresses ?? []).length > 0 }))
+    .filter((n) => n.id)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+async function moveEni(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, eniId: string, groups: string[]): Promise<void> {
+  await withRetry(ctx, () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: groups })));
+}
+
+function sameGroups(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((g, i) => g === [...b].sort()[i]);
+}
+
+/** The network result as recorded (or undefined when nothing was recorded yet). */
+function networkResult(json: { [key: string]: Json } | undefined): NetworkResult | undefined {
+  if (!json || !Array.isArray(json.enis)) return undefined;
+  return json as unknown as NetworkResult;
+}
+
+function toJson(r: NetworkResult): { [key: string]: Json } {
+  return JSON.parse(JSON.stringify(r)) as { [key: string]: Json };
 }
 
 /**
- * EC2 instance (docs/architecture.md §7): tags, termination protection, shutdown → stop, a deny on
- * the instance-profile role limited to this instance, EBS snapshots, then each network
- * interface through the untrack group into the isolation group.
+ * After the hop (or instead of it), every interface is isolated; one that cannot be goes
+ * back to its own groups. Nothing is left in the allow-all group unless putting it back
+ * failed too, and then the record says so (`exposed`) and the next tick tries again.
+ */
+async function isolateOrRestore(ec2: EC2Client, ctx: StepContext, stepId: string, r: NetworkResult): Promise<NetworkResult> {
+  // Re-check at apply time: a group loosened (or adopted) since it was checked is emptied again, or not used.
+  const proven = new Map<string, Promise<string | undefined>>();
+  const check = (groupId: string): Promise<string | undefined> => {
+    let p = proven.get(groupId);
+    if (!p) {
+      p = proveEmpty(ec2, ctx, groupId).then(
+        () => undefined,
+        (err: unknown) => errorText(err),
+      );
+      proven.set(groupId, p);
+    }
+    return p;
+  };
+  const enis = await Promise.all(
+    r.enis.map(async (e): Promise<EniRecord> => {
+      if (e.state === 'isolated') return e;
+      const unusable = await check(e.isolationGroupId);
+      let error = unusable;
+      if (!unusable) {
+        try {
+          await moveEni(ec2, ctx, e.id, [e.isolationGroupId]);
+          return { ...e, state: 'isolated', error: undefined };
+        } catch (err) {
+          error = errorText(err);
+        }
+      }
+      if (!e.hopped && e.state !== 'exposed') return { ...e, state: 'original', ...(error ? { error } : {}) };
+      if (!e.prior.length) return { ...e, state: 'exposed', error: `${error ?? ''}; its own groups are unknown, so it stays in the untrack group` };
+      try {
+        await moveEni(ec2, ctx, e.id, e.prior);
+        return { ...e, state: 'restored', ...(error ? { error } : {}) };
+      } catch (err) {
+        return { ...e, state: 'exposed', error: `${error ?? ''}; putting its own groups back failed too: ${errorText(err)}` };
+      }
+    }),
+  );
+  const done: NetworkResult = { ...r, phase: 'done', enis };
+  await ctx.progress(stepId, toJson(done));
+  return done;
+}
+
+function errorText(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`.slice(0, 300);
+}
+
+/** Throws, saying plainly that the instance is not contained, unless every interface is isolated. */
+function requireIsolated(instanceId: string, r: NetworkResult): { [key: string]: Json } {
+  const open = r.enis.filter((e) => e.state !== 'isolated');
+  if (!open.length) return toJson(r);
+  const lines = open.map((e) =>
+    e.state === 'exposed'
+      ? `${e.id} is STILL IN THE ALLOW-ALL UNTRACK GROUP ${e.untrackGroupId ?? ''} (${e.error ?? ''}); Cordon retries on every tick`
+      : e.state === 'restored'
+        ? `${e.id} could not be isolated (${e.error ?? ''}); its own groups are back: ${e.prior.join(', ')}`
+        : `${e.id} could not be isolated (${e.error ?? ''}); it kept its own groups`,
+  );
+  throw new StepFailure(`NOT CONTAINED: ${instanceId} is not isolated. ${lines.join('. ')}`, toJson(r), true);
+}
+
+/**
+ * The network step. Re-reads the instance first: an interface attached since the plan is
+ * isolated too, one gone is left alone, and the differences are recorded and told. The
+ * interfaces' own groups are recorded before anything moves, so a process that dies in
+ * the hop leaves the next one what it needs to finish (see `recover`).
+ */
+async function isolateNetwork(ec2: EC2Client, step: PlanStep, ctx: StepContext): Promise<{ [key: string]: Json }> {
+  const instanceId = param(step, 'instanceId');
+  const untrackSeconds = typeof step.params.untrackSeconds === 'number' ? step.params.untrackSeconds : 0;
+  const planned = step.params.enis as unknown as { id: string; vpcId: string; groups: string[] }[];
+  const cordonIds = new Set(Array.isArray(step.params.cordonGroups) ? (step.params.cordonGroups as string[]) : []);
+  const live = await readInterfaces(ec2, ctx, instanceId);
+  const region = ctx.target.region as string;
+  // Groups of every VPC an interface is in, made in stage 1 or, for a VPC that appeared since the plan, now.
+  const groupsOf = async (vpcId: string, ipv6: boolean): Promise<{ untrack: string | null; isolation: string }> => {
+    const get = async (p: Purpose): Promise<string> =>
+      groupIdFor(p, vpcId, ctx) ?? (await ctx.once(`${ctx.target.accountId}/${region}/${vpcId}/${p}`, () => ensureGroup(ec2, ctx, p, vpcId, ipv6, undefined)));
+    const isolation = await get('isolation');
+    const untrack = untrackSeconds > 0 ? await get('untrack') : null;
+    cordonIds.add(isolation);
+    if (untrack) cordonIds.add(untrack);
+    return { untrack, isolation };
+  };
+  const changes: string[] = [];
+  for (const n of live.filter((l) => !planned.some((p) => p.id === l.id))) changes.push(`${n.id} was attached after the plan: isolated too`);
+  for (const p of planned.filter((x) => !live.some((l) => l.id === x.id))) changes.push(`${p.id} is no longer attached: left alone`);
+  const vpcGroups = new Map<string, { untrack: string | null; isolation: string }>();
+  for (const v of [...new Set(live.map((n) => n.vpcId))]) vpcGroups.set(v, await groupsOf(v, live.some((n) => n.vpcId === v && n.ipv6)));
+  const enis: EniRecord[] = live.map((n) => {
+    const g = vpcGroups.get(n.vpcId) as { untrack: string | null; isolation: string };
+    const own = n.groups.filter((x) => !cordonIds.has(x));
+    const plannedOwn = planned.find((p) => p.id === n.id)?.groups ?? [];
+    if (plannedOwn.length && own.length && !sameGroups(own, plannedOwn)) changes.push(`${n.id} changed groups since the plan (${plannedOwn.join(', ')} → ${own.join(', ')}): the current ones are recorded for revert`);
+    const prior = own.length ? own : plannedOwn;
+    const alreadyIsolated = n.groups.length === 1 && n.groups[0] === g.isolation;
+    const inUntrack = !!g.untrack && n.groups.includes(g.untrack);
+    return { id: n.id, vpcId: n.vpcId, prior, untrackGroupId: g.untrack, isolationGroupId: g.isolation, hopped: inUntrack, state: alreadyIsolated ? 'isolated' : 'pending' };
+  });
+  let r: NetworkResult = { phase: 'hop', hopAt: null, untrackSeconds, enis, changes };
+  // Recorded before the first move: a crash from here on leaves each interface's own groups in the store.
+  const toHop = untrackSeconds > 0 ? r.enis.filter((e) => e.state === 'pending' && !e.hopped) : [];
+  if (toHop.length) r = { ...r, hopAt: ctx.now().toISOString(), enis: r.enis.map((e) => (toHop.includes(e) ? { ...e, hopped: true } : e)) };
+  await ctx.progress(step.id, toJson(r));
+  if (toHop.length) {
+    const moved = await Promise.all(
+      r.enis.map(async (e) => {
+        if (!toHop.some((t) => t.id === e.id) || !e.untrackGroupId) return e;
+        try {
+          await moveEni(ec2, ctx, e.id, [e.untrackGroupId]);
+          return e;
+        } catch (err) {
+          // It never left its own groups: no hop for it, isolation is still attempted below.
+          return { ...e, hopped: false, error: `untrack move failed: ${errorText(err)}` };
+        }
+      }),
+    );
+    r = { ...r, enis: moved };
+    if (r.enis.some((e) => e.hopped)) await ctx.sleep(untrackSeconds * 1000);
+  }
+  const done = await isolateOrRestore(ec2, ctx, step.id, r);
+  return requireIsolated(instanceId, done);
+}
+
+/**
+ * EC2 instance (docs/architecture.md §7). Stage 1: tags, termination protection, shutdown → stop, a
+ * deny on the instance-profile role limited to this instance, EBS snapshots (none of them
+ * essential: a failure is recorded and isolation still happens) and the per-VPC groups.
+ * Stage 2, the network on its own: each interface through its VPC's untrack group into
+ * its VPC's isolation group, or back to its own groups, never left open.
  */
 export const ec2InstancePlaybook: Playbook = {
   async prepare(ctx): Promise<Prepared> {
@@ -140,51 +398,69 @@ export const ec2InstancePlaybook: Playbook = {
     if (!instance) throw new CordonError(ErrorCode.AWS_FAILED, `EC2 instance ${id} does not exist in ${ctx.target.accountId}/${region}`);
     const vpcId = instance.VpcId;
     if (!vpcId) throw new CordonError(ErrorCode.AWS_FAILED, `EC2 instance ${id} is not in a VPC; EC2-Classic cannot be isolated with security groups`);
+    const rawEnis = (instance.NetworkInterfaces ?? [])
+      .map((n) => ({ id: n.NetworkInterfaceId ?? '', vpcId: n.VpcId ?? vpcId, groups: (n.Groups ?? []).map((g) => g.GroupId ?? '').sort(), ipv6: (n.Ipv6Addresses ?? []).length > 0 }))
+      .filter((n) => n.id)
+      .sort((a, b) => a.id.localeCompare(b.id));
+    // Multi-VPC instances: every interface is isolated with the groups of its own VPC.
+    const vpcIds = [...new Set([vpcId, ...rawEnis.map((n) => n.vpcId)])].sort();
     const profileName = instance.IamInstanceProfile?.Arn?.split('/').pop();
     const [termination, shutdown, groups, vpcs, profile] = await Promise.all([
       ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiTermination' })),
       ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'instanceInitiatedShutdownBehavior' })),
-      ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: `tag:${PURPOSE_TAG}`, Values: ['untrack', 'isolation'] }] })),
-      ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })),
+      ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: vpcIds }, { Name: `tag:${PURPOSE_TAG}`, Values: ['untrack', 'isolation'] }] })),
+      ec2.send(new DescribeVpcsCommand({ VpcIds: vpcIds })),
       profileName ? ctx.clients.iam().send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })) : Promise.resolve(undefined),
     ]);
-    const ipv6 = (vpcs.Vpcs?.[0]?.Ipv6CidrBlockAssociationSet ?? []).some((a) => a.Ipv6CidrBlockState?.State === 'associated' || !a.Ipv6CidrBlockState);
-    const byPurpose = (p: Purpose) => groups.SecurityGroups?.find((g) => g.Tags?.some((t) => t.Key === PURPOSE_TAG && t.Value === p));
-    const untrackGroup = byPurpose('untrack');
-    const isolationGroup = byPurpose('isolation');
+    const ipv6Of = (v: string): boolean =>
+      (vpcs.Vpcs?.find((x) => x.VpcId === v)?.Ipv6CidrBlockAssociationSet ?? []).some((a) => a.Ipv6CidrBlockState?.State === 'associated' || !a.Ipv6CidrBlockState);
+    const cordonGroup = (p: Purpose, v: string): SecurityGroup | undefined =>
+      groups.SecurityGroups?.find((g) => g.VpcId === v && g.Tags?.some((t) => t.Key === PURPOSE_TAG && t.Value === p));
+    // Cordon's own groups are never an interface's "prior" state: an interface an earlier
+    // (crashed) run left in the untrack group must not get that group back on revert.
+    const cordonIds = new Set((groups.SecurityGroups ?? []).map((g) => g.GroupId ?? ''));
     const roleName = profile?.InstanceProfile?.Roles?.[0]?.RoleName;
-    const enis = (instance.NetworkInterfaces ?? [])
-      .map((n) => ({ id: n.NetworkInterfaceId ?? '', groups: (n.Groups ?? []).map((g) => g.GroupId ?? '').sort(), ipv6: (n.Ipv6Addresses ?? []).length > 0 }))
-      .filter((n) => n.id)
-      .sort((a, b) => a.id.localeCompare(b.id));
     const volumes = (instance.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId).filter((v): v is string => !!v);
     const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     const priorTermination = termination.DisableApiTermination?.Value ?? false;
     const priorShutdown = shutdown.InstanceInitiatedShutdownBehavior?.Value ?? 'stop';
     const instanceArn = `arn:${ctx.target.partition}:ec2:${region}:${ctx.target.accountId}:instance/${id}`;
+    const spot = instance.InstanceLifecycle === 'spot';
+    const asg = tags[ASG_TAG];
 
     const plan: PlanStep[] = [];
     const notes: string[] = [];
+    const skipped: { [k: string]: Json } = {};
     const priorTags: { [k: string]: Json } = {};
     for (const k of [CASE_TAG, ACTION_TAG]) priorTags[k] = tags[k] ?? null;
+    const side = { stage: 1, essential: false };
     plan.push({
       id: 'tag',
-      stage: 1,
+      ...side,
       op: 'ec2.tag',
       description: `Tag ${id} ${CASE_TAG}=${ctx.caseId ?? 'none'}, ${ACTION_TAG}=${ctx.actionId}`,
       params: { instanceId: id, caseId: ctx.caseId ?? 'none', actionId: ctx.actionId },
       revertible: true,
     });
-    if (!priorTermination) {
-      plan.push({ id: 'termination-protection', stage: 1, op: 'ec2.termination-protection', description: `Turn termination protection on for ${id}`, params: { instanceId: id }, revertible: true });
+    if (spot) {
+      // AWS refuses it ("You can't enable termination protection for Spot Instances"): skipped, and said so.
+      skipped['termination-protection'] = 'Spot Instance: EC2 does not allow termination protection on Spot Instances';
+      notes.push(`Termination protection: skipped, ${id} is a Spot Instance (EC2 does not allow it); EC2 may still reclaim it, taking its instance store with it.`);
+    } else if (!priorTermination) {
+      plan.push({ id: 'termination-protection', ...side, op: 'ec2.termination-protection', description: `Turn termination protection on for ${id}`, params: { instanceId: id }, revertible: true });
     }
     if (priorShutdown !== 'stop') {
-      plan.push({ id: 'shutdown-behavior', stage: 1, op: 'ec2.shutdown-behavior', description: `Set shutdown behavior of ${id} to stop (was ${priorShutdown})`, params: { instanceId: id, previous: priorShutdown }, revertible: true });
+      plan.push({ id: 'shutdown-behavior', ...side, op: 'ec2.shutdown-behavior', description: `Set shutdown behavior of ${id} to stop (was ${priorShutdown})`, params: { instanceId: id, previous: priorShutdown }, revertible: true });
+    }
+    if (asg) {
+      notes.push(
+        `:warning: ${id} belongs to Auto Scaling group ${asg}: isolation fails its health checks and the group may terminate it, and the evidence with it. Put it in Standby (aws autoscaling enter-standby --auto-scaling-group-name ${asg} --instance-ids ${id} --should-decrement-desired-capacity) or protect it from scale-in, as AWSSupport-ContainEC2Instance does; Cordon does not do it yet.`,
+      );
     }
     if (roleName) {
       plan.push({
         id: `role-deny:${roleName}`,
-        stage: 1,
+        ...side,
         op: 'iam.instance-role-deny',
         description: `Put inline policy ${rolePolicyName(id)} on role ${roleName}: deny all to sessions from this instance only (ec2:SourceInstanceARN); other instances sharing the role keep working`,
         params: { roleName, policyName: rolePolicyName(id), instanceArn },
@@ -193,57 +469,70 @@ export const ec2InstancePlaybook: Playbook = {
     }
     if (ctx.settings.snapshots) {
       for (const v of volumes) {
-        plan.push({ id: `snapshot:${v}`, stage: 1, op: 'ec2.snapshot', description: `Snapshot EBS volume ${v} (kept as evidence)`, params: { volumeId: v, instanceId: id, caseId: ctx.caseId ?? 'none', actionId: ctx.actionId }, revertible: false });
+        plan.push({ id: `snapshot:${v}`, ...side, op: 'ec2.snapshot', description: `Snapshot EBS volume ${v} (kept as evidence)`, params: { volumeId: v, instanceId: id, caseId: ctx.caseId ?? 'none', actionId: ctx.actionId }, revertible: false });
       }
     } else if (volumes.length) notes.push('Snapshots are off in the config: no EBS evidence is taken.');
     const untrackSeconds = ctx.settings.untrackSeconds;
     const purposes: Purpose[] = untrackSeconds > 0 ? ['untrack', 'isolation'] : ['isolation'];
-    for (const p of purposes) {
-      const g = p === 'untrack' ? untrackGroup : isolationGroup;
-      const loose = p === 'isolation' && g && (rulesOf(g).ingress > 0 || rulesOf(g).egress > 0);
-      if (!g || loose || (p === 'untrack' && ipv6)) {
+    for (const v of vpcIds.filter((x) => x === vpcId || rawEnis.some((n) => n.vpcId === x))) {
+      for (const p of purposes) {
+        const g = cordonGroup(p, v);
+        const ipv6 = ipv6Of(v);
         plan.push({
-          id: `ensure-group:${p}`,
+          id: `ensure-group:${p}:${v}`,
           stage: 1,
           op: 'ec2.ensure-group',
           description: g
-            ? `${loose ? 'Remove every rule from' : 'Check the rules of'} ${p} group ${g.GroupId ?? ''} in ${vpcId}`
-            : `Create the ${p} security group ${groupName(p, vpcId)} in ${vpcId} (${p === 'untrack' ? `allow all in and out, IPv4${ipv6 ? ' and IPv6' : ''}` : `no ingress; default egress revoked (0.0.0.0/0${ipv6 ? ' and ::/0' : ''})`})`,
-          params: { purpose: p, vpcId, ipv6, existing: g?.GroupId ?? null, loose: !!loose },
+            ? p === 'isolation'
+              ? `Check that isolation group ${g.GroupId ?? ''} in ${v} has no rule (remove any)`
+              : `Check that untrack group ${g.GroupId ?? ''} in ${v} allows all in and out`
+            : `Create the ${p} security group ${groupName(p, v)} in ${v} (${p === 'untrack' ? `allow all in and out, IPv4${ipv6 ? ' and IPv6' : ''}` : `no ingress; default egress revoked (0.0.0.0/0${ipv6 ? ' and ::/0' : ''})`})`,
+          params: { purpose: p, vpcId: v, ipv6, existing: g?.GroupId ?? null },
           revertible: false,
         });
       }
     }
-    let stage = 2;
-    if (untrackSeconds > 0) {
-      for (const n of enis) {
-        plan.push({
-          id: `untrack:${n.id}`,
-          stage,
-          op: 'ec2.eni-groups',
-          description: `Move ${n.id} to the untrack group (was ${n.groups.join(', ') || 'no groups'})`,
-          params: { eniId: n.id, purpose: 'untrack', groupId: untrackGroup?.GroupId ?? null, previous: n.groups },
-          revertible: true,
-        });
+    const enis = rawEnis.map((n) => {
+      const own = n.groups.filter((g) => !cordonIds.has(g));
+      if (!own.length && n.groups.length) {
+        notes.push(`:warning: ${n.id} sits only in Cordon's groups (${n.groups.join(', ')}), left by an earlier action: its own groups are not known here, so Revert leaves it isolated; that action's record has them.`);
       }
-      stage++;
-      plan.push({ id: 'wait-untrack', stage, op: 'wait', description: `Wait ${untrackSeconds}s so tracked connections become untracked`, params: { seconds: untrackSeconds }, revertible: false });
-      notes.push(`:warning: For ${untrackSeconds}s the instance sits in an allow-all group (open in and out) before isolation.`);
-      stage++;
-    }
-    for (const n of enis) {
+      return { ...n, groups: own, cordonGroups: n.groups.filter((g) => cordonIds.has(g)) };
+    });
+    if (enis.length) {
+      const isolated = enis.filter((n) => n.cordonGroups.length === 1 && n.cordonGroups[0] === cordonGroup('isolation', n.vpcId)?.GroupId && !n.groups.length);
       plan.push({
-        id: `isolate:${n.id}`,
-        stage,
-        op: 'ec2.eni-groups',
-        description: `Move ${n.id} to the isolation group`,
-        params: { eniId: n.id, purpose: 'isolation', groupId: isolationGroup && !rulesOf(isolationGroup).ingress && !rulesOf(isolationGroup).egress ? (isolationGroup.GroupId ?? null) : null, previous: n.groups },
+        id: 'network',
+        stage: 2,
+        op: 'ec2.isolate-network',
+        contains: true,
+        description:
+          untrackSeconds > 0
+            ? `Move ${enis.map((n) => n.id).join(', ')} to the untrack group of ${vpcIds.length > 1 ? 'each one’s' : 'its'} VPC, wait ${untrackSeconds}s, then to the isolation group; if isolation fails, put each interface's own groups back`
+            : `Move ${enis.map((n) => n.id).join(', ')} to the isolation group of ${vpcIds.length > 1 ? 'each one’s' : 'its'} VPC; if isolation fails, put each interface's own groups back`,
+        params: { instanceId: id, untrackSeconds, enis: enis.map((n) => ({ id: n.id, vpcId: n.vpcId, groups: n.groups })), cordonGroups: [...cordonIds].sort() },
         revertible: true,
       });
-    }
-    if (!enis.length) notes.push(`${id} has no network interface to isolate.`);
+      if (isolated.length) notes.push(`${isolated.map((n) => n.id).join(', ')} already in the isolation group: no hop.`);
+      if (untrackSeconds > 0) notes.push(`:warning: For ${untrackSeconds}s the instance sits in an allow-all group (open in and out) before isolation.`);
+    } else notes.push(`${id} has no network interface to isolate.`);
+    notes.push(ISOLATION_LIMITS);
+    if (untrackSeconds === 0) notes.push(':warning: untrackSeconds is 0: connections already open stay tracked and survive the move to isolation until they end or time out.');
     return {
-      prior: { instanceId: id, vpcId, ipv6, enis, volumes, roleName: roleName ?? null, disableApiTermination: priorTermination, shutdownBehavior: priorShutdown, tags: priorTags },
+      prior: {
+        instanceId: id,
+        vpcId,
+        vpcIds,
+        enis: enis.map((n) => ({ id: n.id, vpcId: n.vpcId, groups: n.groups, ipv6: n.ipv6 })),
+        volumes,
+        roleName: roleName ?? null,
+        disableApiTermination: priorTermination,
+        shutdownBehavior: priorShutdown,
+        spot,
+        autoScalingGroup: asg ?? null,
+        skipped,
+        tags: priorTags,
+      },
       plan,
       notes,
     };
@@ -316,15 +605,11 @@ export const ec2InstancePlaybook: Playbook = {
         const purpose = param(step, 'purpose') as Purpose;
         const vpcId = param(step, 'vpcId');
         const existing = typeof step.params.existing === 'string' ? step.params.existing : undefined;
-        const groupId = await ctx.once(`${ctx.target.accountId}/${region}/${vpcId}/${purpose}`, () => ensureGroup(ec2, purpose, vpcId, step.params.ipv6 === true, existing));
-        if (step.params.loose === true && existing) await tightenIsolation(ec2, existing);
+        const groupId = await ctx.once(`${ctx.target.accountId}/${region}/${vpcId}/${purpose}`, () => ensureGroup(ec2, ctx, purpose, vpcId, step.params.ipv6 === true, existing));
         return { groupId };
       }
-      case 'ec2.eni-groups': {
-        const groupId = groupIdFor(param(step, 'purpose') as Purpose, step, ctx);
-        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: param(step, 'eniId'), Groups: [groupId] }));
-        return { groupId };
-      }
+      case 'ec2.isolate-network':
+        return isolateNetwork(ec2, step, ctx);
       case 'wait': {
         const seconds = step.params.seconds;
         await ctx.sleep((typeof seconds === 'number' ? seconds : 0) * 1000);
@@ -335,7 +620,7 @@ export const ec2InstancePlaybook: Playbook = {
     }
   },
 
-  async revert(step, _record, ctx) {
+  async revert(step, record, ctx) {
     const ec2 = ctx.clients.ec2(ctx.target.region as string);
     switch (step.op) {
       case 'ec2.tag': {
@@ -362,10 +647,40 @@ export const ec2InstancePlaybook: Playbook = {
         await tolerate(() => ctx.clients.iam().send(new DeleteRolePolicyCommand({ RoleName: param(step, 'roleName'), PolicyName: param(step, 'policyName') })), 'NoSuchEntityException');
         return;
       case 'ec2.eni-groups':
+        // Per-interface moves of actions planned before the network step existed.
         await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: param(step, 'eniId'), Groups: paramList(step, 'previous') }));
         return;
+      case 'ec2.isolate-network': {
+        // Each interface back to its own groups: from the record when the step got that far, else from the plan.
+        const recorded = networkResult(record.result)?.enis;
+        const planned = (step.params.enis as unknown as { id: string; groups: string[] }[]).map((e) => ({ id: e.id, prior: e.groups }));
+        for (const e of recorded ?? planned) {
+          // Unknown own groups (it sat only in Cordon's): left isolated rather than opened.
+          if (!e.prior.length) continue;
+          await tolerate(() => moveEni(ec2, ctx, e.id, e.prior), 'InvalidNetworkInterfaceID.NotFound');
+        }
+        return;
+      }
       default:
         throw new Error(`ec2-instance cannot revert ${step.op}`);
     }
+  },
+
+  needsRecovery(step, record): boolean {
+    if (step.op !== 'ec2.isolate-network') return false;
+    const r = networkResult(record.result);
+    // Mid-hop when the process died, or an interface that could not be put back: open to the world.
+    if ((record.status === 'running' || record.status === 'unknown') && r) return true;
+    return !!r?.enis.some((e) => e.state === 'exposed');
+  },
+
+  async recover(step, record, ctx): Promise<{ [key: string]: Json }> {
+    const ec2 = ctx.clients.ec2(ctx.target.region as string);
+    const r = networkResult(record.result) as NetworkResult;
+    // No waiting out the rest of the untrack time: an interface in the allow-all group is
+    // worse than a connection that stays tracked; the record says the wait was cut short.
+    const cut = r.phase === 'hop' && r.untrackSeconds > 0 ? [`recovered after the process running it died: the untrack wait was cut short, so connections still tracked may survive`] : [];
+    const done = await isolateOrRestore(ec2, ctx, step.id, { ...r, changes: [...r.changes, ...cut] });
+    return requireIsolated(param(step, 'instanceId'), done);
   },
 };

@@ -12,6 +12,8 @@ export type ActionStatus =
   | 'running'
   | 'applied'
   | 'partially_applied'
+  /** The step that contains the resource did not hold (EC2: isolation failed, interfaces back in their own groups): said plainly, never "partially applied". */
+  | 'not_contained'
   | 'failed'
   | 'interrupted'
   | 'reverting'
@@ -32,6 +34,14 @@ export interface PlanStep {
   params: { [key: string]: Json };
   /** False for evidence and shared infrastructure that revert keeps on purpose. */
   revertible: boolean;
+  /**
+   * False for steps containment does not depend on (tags, termination protection,
+   * snapshots…): their failure is recorded and the later stages still run. Default true:
+   * a failed step stops the later stages.
+   */
+  essential?: boolean;
+  /** The step that contains the resource: if it is not applied when the run ends, the action is `not_contained`. */
+  contains?: boolean;
 }
 
 /** `unknown`: the process died while the step ran; revert treats it as applied (every revert is idempotent). */
@@ -96,10 +106,10 @@ export function stagesOf(plan: PlanStep[]): PlanStep[][] {
 }
 
 /** Statuses from which revert is possible. */
-export const REVERTIBLE: ActionStatus[] = ['applied', 'partially_applied', 'failed', 'interrupted', 'revert_failed'];
+export const REVERTIBLE: ActionStatus[] = ['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'];
 
 /** Statuses an action ends in. */
-export const FINAL: ActionStatus[] = ['applied', 'partially_applied', 'failed', 'reverted', 'rejected', 'expired', 'dry_run', 'revert_failed', 'interrupted'];
+export const FINAL: ActionStatus[] = ['applied', 'partially_applied', 'not_contained', 'failed', 'reverted', 'rejected', 'expired', 'dry_run', 'revert_failed', 'interrupted'];
 
 /**
  * The one way an action changes state: from one of `from` to what `patch` says, stamped

@@ -13,6 +13,7 @@ const STATUS_LABEL: Record<Action['status'], string> = {
   running: ':gear: running',
   applied: ':lock: contained',
   partially_applied: ':warning: partially applied',
+  not_contained: ':rotating_light: NOT contained',
   failed: ':x: failed',
   interrupted: ':warning: interrupted',
   reverting: ':leftwards_arrow_with_hook: reverting',
@@ -87,7 +88,7 @@ export function renderActionMessage(a: Action): RenderedMessage {
       { type: 'button' as const, action_id: ActionId.REJECT, text: { type: 'plain_text' as const, text: 'Reject' }, style: 'danger' as const, value: a.id },
     );
   }
-  if (['applied', 'partially_applied', 'failed', 'interrupted', 'revert_failed'].includes(a.status) && a.steps.some((s) => s.status === 'applied' || s.status === 'unknown' || s.status === 'revert_failed')) {
+  if (['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'].includes(a.status) && a.steps.some((s) => s.status === 'applied' || s.status === 'unknown' || s.status === 'revert_failed')) {
     buttons.push({ type: 'button' as const, action_id: ActionId.REVERT, text: { type: 'plain_text' as const, text: 'Revert' }, value: a.id });
   }
   if (buttons.length) blocks.push({ type: 'actions', block_id: `action:${a.id}`, elements: buttons });

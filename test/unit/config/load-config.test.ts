@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EC2_CONTAINMENT_OVERHEAD_SECONDS, NETWORK_RETRY_DELAYS_MS, WORKER_TIMEOUT_SECONDS } from '../../../src/config/limits';
 import { ConfigError, loadConfig } from '../../../src/config/load-config';
 
 const example = readFileSync(join(__dirname, '..', '..', '..', 'cordon.config.example.yaml'), 'utf8');
@@ -56,5 +57,30 @@ describe('loadConfig', () => {
       'env SLACK_BOT_TOKEN: a bot token starts with xoxb-',
       'env CORDON_STORE: use sqlite:<path> or dynamodb:<table>',
     ]);
+  });
+});
+
+describe('containment.untrackSeconds fits the worker timeout', () => {
+  it(`refuses an untrack wait that cannot finish inside the worker, naming both numbers`, () => {
+    expect(example).toContain('untrackSeconds: 60');
+    const withUntrack = (n: number) => example.replace('untrackSeconds: 60', `untrackSeconds: ${n}`);
+    expect(load(withUntrack(WORKER_TIMEOUT_SECONDS - EC2_CONTAINMENT_OVERHEAD_SECONDS)).containment.untrackSeconds).toBe(WORKER_TIMEOUT_SECONDS - EC2_CONTAINMENT_OVERHEAD_SECONDS);
+    const tooLong = WORKER_TIMEOUT_SECONDS - EC2_CONTAINMENT_OVERHEAD_SECONDS + 1;
+    expect(problems(() => load(withUntrack(tooLong)))).toEqual([
+      `x.yaml: containment.untrackSeconds: ${tooLong}s plus up to ${EC2_CONTAINMENT_OVERHEAD_SECONDS}s for the rest of an EC2 containment does not fit in the worker's ${WORKER_TIMEOUT_SECONDS}s timeout (functions.worker.timeout in serverless.yml); use at most ${WORKER_TIMEOUT_SECONDS - EC2_CONTAINMENT_OVERHEAD_SECONDS}`,
+    ]);
+  });
+
+  it('the timeout it checks against is the one serverless.yml gives the worker', () => {
+    const yml = readFileSync(join(__dirname, '..', '..', '..', 'serverless.yml'), 'utf8');
+    // Read the worker block as text: the file's CloudFormation tags need a custom YAML schema.
+    const worker = /^ {2}worker:\n((?: {4}.*\n)+)/m.exec(yml)?.[1] ?? '';
+    expect(Number(/^ {4}timeout: (\d+)$/m.exec(worker)?.[1])).toBe(WORKER_TIMEOUT_SECONDS);
+  });
+
+  it('the retry budget of the network moves fits the overhead the check assumes', () => {
+    // Four bounded phases (groups, hop, isolation, restore) of at most the full backoff each.
+    const phases = (4 * NETWORK_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0)) / 1000;
+    expect(phases).toBeLessThan(EC2_CONTAINMENT_OVERHEAD_SECONDS);
   });
 });

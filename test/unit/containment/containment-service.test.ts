@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import type { Action } from '../../../src/domain/actions/action';
 import { containmentHarness, EVIDENCE, OUTSIDE, PROD, REGION, SANDBOX, withoutEvidence } from '../../support/aws';
 
@@ -170,32 +170,53 @@ describe('containment: apply, then exact revert', () => {
 });
 
 describe('containment: failures, throttling, refusals, dry run', () => {
-  it('failing step k: later stages do not run, partially_applied, revert restores exactly', async () => {
+  it('isolation refused: the action says NOT contained, every interface keeps its own groups, the rest is applied, revert restores exactly', async () => {
     const h = containmentHarness();
     const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 1 });
     const before = h.sb.snapshotState(PROD);
     h.sb.failCall('ModifyNetworkInterfaceAttribute', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
     const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
     const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
-    expect(done.status).toBe('partially_applied');
+    expect(done.status).toBe('not_contained');
     const statusOf = (id: string) => done.steps.find((s) => s.stepId === id)!.status;
     expect(statusOf('termination-protection')).toBe('applied');
-    expect(done.steps.filter((s) => s.stepId.startsWith('isolate:')).map((s) => s.status)).toEqual(['failed', 'failed']);
+    const network = done.steps.find((s) => s.stepId === 'network')!;
+    expect(network.status).toBe('failed');
+    expect(network.error).toMatch(/^NOT CONTAINED: /);
+    const enis = h.sb.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces;
+    inst.networkInterfaceIds.forEach((id, i) => expect(enis[id]!.groupIds).toEqual(inst.securityGroupIds[i]));
+    expect((network.result!.enis as { id: string; state: string }[]).map((e) => e.state)).toEqual(['original', 'original']);
+    const audit = await h.store.listAudit({ actionId: planned.id });
+    expect(audit.find((e) => e.event === 'action.not_contained')?.detail).toMatchObject({ notContained: [{ step: 'network' }] });
     h.sb.clearFaults();
     const reverted = (await h.service.revert(planned.id, 'U0BOSS'))!;
     expect(reverted.status).toBe('reverted');
     expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
   });
 
-  it('a failure in an early stage stops every later stage', async () => {
+  it('a non-essential step that fails (termination protection) does not keep the instance from being isolated', async () => {
     const h = containmentHarness();
     const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1 });
     h.sb.failCall('ModifyInstanceAttribute', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
     const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
     const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
     expect(done.status).toBe('partially_applied');
-    expect(done.steps.filter((s) => s.stepId.startsWith('isolate:')).map((s) => s.status)).toEqual(['pending']);
-    expect(h.sb.calls({ command: 'ModifyNetworkInterfaceAttribute' })).toHaveLength(0);
+    expect(done.steps.find((s) => s.stepId === 'termination-protection')!.status).toBe('failed');
+    expect(done.steps.find((s) => s.stepId === 'network')!.status).toBe('applied');
+    const ec2 = h.sb.snapshotState(PROD).regions[REGION]!.ec2;
+    const g = ec2.securityGroups[ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds[0]!]!;
+    expect(g.tags).toEqual(expect.arrayContaining([{ Key: 'cordon:purpose', Value: 'isolation' }]));
+  });
+
+  it('an essential step that fails (creating the isolation group) stops the network moves: not contained, no interface moved', async () => {
+    const h = containmentHarness({ untrackSeconds: 30 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1 });
+    h.sb.failCall('CreateSecurityGroup', { code: 'SecurityGroupLimitExceeded', message: 'You have reached the maximum number of security groups.' });
+    const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(done.status).toBe('not_contained');
+    expect(done.steps.find((s) => s.stepId === 'network')!.status).toBe('pending');
+    expect(h.sb.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds).toEqual(inst.securityGroupIds[0]);
   });
 
   it('re-running an action never applies a step twice', async () => {
@@ -255,10 +276,10 @@ describe('containment: failures, throttling, refusals, dry run', () => {
     const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: true });
     expect(planned.status).toBe('dry_run');
     expect(planned.plan.map((s) => s.op)).toEqual(
-      expect.arrayContaining(['ec2.tag', 'ec2.termination-protection', 'iam.instance-role-deny', 'ec2.snapshot', 'ec2.ensure-group', 'ec2.eni-groups']),
+      expect.arrayContaining(['ec2.tag', 'ec2.termination-protection', 'iam.instance-role-deny', 'ec2.snapshot', 'ec2.ensure-group', 'ec2.isolate-network']),
     );
     expect(planned.plan.filter((s) => s.op === 'ec2.snapshot')).toHaveLength(2);
-    expect(planned.plan.filter((s) => s.op === 'ec2.eni-groups')).toHaveLength(2);
+    expect((planned.plan.find((s) => s.op === 'ec2.isolate-network')!.params.enis as { id: string }[]).map((e) => e.id).sort()).toEqual([...inst.networkInterfaceIds].sort());
     expect(planned.notes.filter((n) => n.startsWith('DryRun')).length).toBeGreaterThanOrEqual(4);
     expect(planned.notes.every((n) => !n.startsWith('DryRun') || n.endsWith('permitted'))).toBe(true);
     expect(h.sb.snapshotState(PROD)).toEqual(before);
@@ -295,5 +316,141 @@ describe('containment: failures, throttling, refusals, dry run', () => {
     expect(swept.status).toBe('interrupted');
     expect(swept.steps.map((s) => s.status)).toEqual(['applied', 'unknown']);
     expect((await h.service.revert(planned.id, 'U0BOSS'))!.status).toBe('reverted');
+  });
+});
+
+describe('EC2 containment on what real AWS does (issue 15, points 1-8)', () => {
+  const arn = (id: string) => `arn:aws:ec2:${REGION}:${PROD}:instance/${id}`;
+  const ec2Of = (h: ReturnType<typeof containmentHarness>) => h.sb.snapshotState(PROD).regions[REGION]!.ec2;
+  const purposeOf = (h: ReturnType<typeof containmentHarness>, gid: string) => ec2Of(h).securityGroups[gid]?.tags.find((t) => t.Key === 'cordon:purpose')?.Value;
+
+  it('1: an interface an earlier crashed run left in the untrack group never gets that group back as "its own"; one already isolated skips the hop', async () => {
+    const h = containmentHarness({ untrackSeconds: 30 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2 });
+    await h.service.apply((await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false })).id, 'U');
+    const [eniA, eniB] = inst.networkInterfaceIds as [string, string];
+    const untrack = Object.values(ec2Of(h).securityGroups).find((g) => g.tags.some((t) => t.Value === 'untrack'))!.groupId;
+    // As a crash mid-hop would leave it: A in the untrack group; B stays isolated.
+    await h.sb.ec2(PROD, REGION).send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniA, Groups: [untrack] }));
+    const again = await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false });
+    expect((again.prior!.enis as { id: string; groups: string[] }[]).map((e) => e.groups)).toEqual([[], []]);
+    expect(again.notes.join(' ')).toContain(`${eniA} sits only in Cordon's groups`);
+    h.sb.clearCalls();
+    const done = (await h.service.apply(again.id, 'U'))!;
+    expect(done.status).toBe('applied');
+    const moved = h.sb.mutations({ command: 'ModifyNetworkInterfaceAttribute' }).map((c) => (c.input as { NetworkInterfaceId: string }).NetworkInterfaceId);
+    expect(moved).toEqual([eniA]);
+    expect([eniA, eniB].map((e) => ec2Of(h).networkInterfaces[e]!.groupIds.map((g) => purposeOf(h, g)))).toEqual([['isolation'], ['isolation']]);
+    // Revert of this action cannot know A's own groups: it leaves A isolated rather than open.
+    await h.service.revert(again.id, 'U');
+    expect(ec2Of(h).networkInterfaces[eniA]!.groupIds.map((g) => purposeOf(h, g))).toEqual(['isolation']);
+  });
+
+  it('2: a new group EC2 does not see yet (InvalidGroup.NotFound) is retried with backoff, for its rules and for the moves', async () => {
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    const h = containmentHarness({ untrackSeconds: 30, clock: { now: () => clock, sleep: (ms) => (clock += ms) } });
+    h.sb.setGroupVisibilityDelay(3000);
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1, ipv6: true });
+    const done = (await h.service.apply((await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false })).id, 'U'))!;
+    expect(done.status).toBe('applied');
+    expect(h.sb.calls({ outcome: 'InvalidGroup.NotFound' }).length).toBeGreaterThan(0);
+    const eni = ec2Of(h).networkInterfaces[inst.networkInterfaceIds[0]!]!;
+    expect(eni.groupIds.map((g) => purposeOf(h, g))).toEqual(['isolation']);
+    const iso = ec2Of(h).securityGroups[eni.groupIds[0]!]!;
+    expect([iso.ingress, iso.egress]).toEqual([[], []]);
+  });
+
+  it('3: a pre-created group with Cordon\'s isolation name and an egress rule to an attacker is emptied and proven empty before use', async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION });
+    const trap = h.sb.createSecurityGroup({ accountId: PROD, region: REGION, vpcId: inst.vpcId, name: `cordon-isolation-${inst.vpcId}`, ingress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '198.51.100.7/32' }] }] });
+    const done = (await h.service.apply((await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false })).id, 'U'))!;
+    expect(done.status).toBe('applied');
+    const g = ec2Of(h).securityGroups[trap]!;
+    expect(ec2Of(h).networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds).toEqual([trap]);
+    expect([g.ingress, g.egress]).toEqual([[], []]);
+    // Re-checked at apply time: loosened between plan and apply, emptied again before any interface moves in.
+    const b = h.sb.createInstance({ accountId: PROD, region: REGION, vpcId: inst.vpcId, subnetId: inst.subnetId });
+    const plannedB = await h.service.plan({ target: arn(b.instanceId), requestedBy: 'U', dryRun: false });
+    const { AuthorizeSecurityGroupEgressCommand } = await import('@aws-sdk/client-ec2');
+    await h.sb.ec2(PROD, REGION).send(new AuthorizeSecurityGroupEgressCommand({ GroupId: trap, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '198.51.100.7/32' }] }] }));
+    expect((await h.service.apply(plannedB.id, 'U'))!.status).toBe('applied');
+    expect([ec2Of(h).securityGroups[trap]!.ingress, ec2Of(h).securityGroups[trap]!.egress]).toEqual([[], []]);
+  });
+
+  it('4: a Spot Instance skips termination protection (recorded, with the reason) and is isolated', async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, spot: true });
+    const planned = await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false });
+    expect(planned.plan.map((s) => s.id)).not.toContain('termination-protection');
+    expect(planned.prior!.skipped).toEqual({ 'termination-protection': expect.stringContaining('Spot') as unknown });
+    expect(planned.notes.join(' ')).toMatch(/Termination protection: skipped, .* is a Spot Instance/);
+    expect((await h.service.apply(planned.id, 'U'))!.status).toBe('applied');
+    expect(h.sb.calls({ command: 'ModifyInstanceAttribute' }).filter((c) => 'DisableApiTermination' in (c.input as object))).toEqual([]);
+  });
+
+  it('4: an Auto Scaling member is named in the plan with the Standby it needs', async () => {
+    const h = containmentHarness();
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION });
+    h.sb.rawState(PROD).regions[REGION]!.ec2.instances[inst.instanceId]!.tags.push({ Key: 'aws:autoscaling:groupName', Value: 'web-asg' });
+    const planned = await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false });
+    expect(planned.prior!.autoScalingGroup).toBe('web-asg');
+    expect(planned.notes.join(' ')).toContain('enter-standby --auto-scaling-group-name web-asg');
+  });
+
+  it('5: interfaces from other VPCs are isolated with groups of their own VPC, and revert is exact', async () => {
+    const h = containmentHarness({ untrackSeconds: 10 });
+    const other = h.sb.createVpc({ accountId: PROD, region: REGION });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, interfaceVpcIds: [undefined, other.vpcId] });
+    const before = h.sb.snapshotState(PROD);
+    const planned = await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false });
+    expect(planned.plan.filter((s) => s.op === 'ec2.ensure-group').map((s) => s.id).sort()).toEqual(
+      [`ensure-group:isolation:${inst.vpcId}`, `ensure-group:isolation:${other.vpcId}`, `ensure-group:untrack:${inst.vpcId}`, `ensure-group:untrack:${other.vpcId}`].sort(),
+    );
+    expect((await h.service.apply(planned.id, 'U'))!.status).toBe('applied');
+    for (const id of inst.networkInterfaceIds) {
+      const eni = ec2Of(h).networkInterfaces[id]!;
+      const g = ec2Of(h).securityGroups[eni.groupIds[0]!]!;
+      expect([purposeOf(h, g.groupId), g.vpcId]).toEqual(['isolation', eni.vpcId]);
+    }
+    await h.service.revert(planned.id, 'U');
+    expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+  });
+
+  it('6: an untrack group that already has the IPv4 rule still gets the IPv6 ones (one rule per call)', async () => {
+    const h = containmentHarness({ untrackSeconds: 5 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, ipv6: true });
+    h.sb.createSecurityGroup({ accountId: PROD, region: REGION, vpcId: inst.vpcId, name: `cordon-untrack-${inst.vpcId}`, ingress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] });
+    expect((await h.service.apply((await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false })).id, 'U'))!.status).toBe('applied');
+    const untrack = Object.values(ec2Of(h).securityGroups).find((g) => g.groupName === `cordon-untrack-${inst.vpcId}`)!;
+    expect(untrack.ingress.map((r) => r.cidrIpv4 ?? r.cidrIpv6).sort()).toEqual(['0.0.0.0/0', '::/0']);
+    expect(untrack.egress.map((r) => r.cidrIpv4 ?? r.cidrIpv6).sort()).toEqual(['0.0.0.0/0', '::/0']);
+  });
+
+  it('7: the plan says what isolation cannot cut, and that tracked connections survive with untrackSeconds 0', async () => {
+    const h = containmentHarness({ untrackSeconds: 0 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION });
+    const notes = (await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: true })).notes.join('\n');
+    for (const cut of ['ICMP', 'Network Load Balancer', 'NAT gateway', 'Gateway Load Balancer', 'Transit Gateway', 'Network Firewall', 'Route 53 Resolver', 'security-group-connection-tracking.html', 'untrackSeconds is 0']) expect(notes).toContain(cut);
+    const h2 = containmentHarness({ untrackSeconds: 30 });
+    const inst2 = h2.sb.createInstance({ accountId: PROD, region: REGION });
+    expect((await h2.service.plan({ target: arn(inst2.instanceId), requestedBy: 'U', dryRun: true })).notes.join('\n')).not.toContain('untrackSeconds is 0');
+  });
+
+  it('8: an interface attached after the plan is isolated too, and the change is recorded and told; revert restores it', async () => {
+    const h = containmentHarness({ untrackSeconds: 10 });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1 });
+    const before = h.sb.snapshotState(PROD);
+    const planned = await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false });
+    const late = h.sb.attachInterface({ accountId: PROD, region: REGION, instanceId: inst.instanceId });
+    const done = (await h.service.apply(planned.id, 'U'))!;
+    expect(done.status).toBe('applied');
+    expect(ec2Of(h).networkInterfaces[late.networkInterfaceId]!.groupIds.map((g) => purposeOf(h, g))).toEqual(['isolation']);
+    const network = done.steps.find((s) => s.stepId === 'network')!;
+    expect(network.result!.changes).toEqual([`${late.networkInterfaceId} was attached after the plan: isolated too`]);
+    expect(done.notes).toContain(`:information_source: Since the plan: ${late.networkInterfaceId} was attached after the plan: isolated too.`);
+    await h.service.revert(planned.id, 'U');
+    expect(ec2Of(h).networkInterfaces[late.networkInterfaceId]!.groupIds).toEqual([late.groupId]);
+    expect(ec2Of(h).networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds).toEqual(before.regions[REGION]!.ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds);
   });
 });

@@ -204,3 +204,64 @@ describe('EC2 sandbox', () => {
     expect(inUse.name).toBe('DependencyViolation');
   });
 });
+
+describe('EC2 sandbox: behaviours containment must survive', () => {
+  it('refuses termination protection on a Spot Instance with the real error, and says it is Spot', async () => {
+    const sandbox = new AwsSandbox({ seed: 7 });
+    const spot = sandbox.createInstance({ accountId: ACCT, region: REGION, spot: true });
+    const ondemand = sandbox.createInstance({ accountId: ACCT, region: REGION });
+    const ec2 = sandbox.ec2(ACCT, REGION, { maxAttempts: 1 });
+    const err = await rejection(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: spot.instanceId, DisableApiTermination: { Value: true } })));
+    expect([err.name, err.message]).toEqual(['UnsupportedOperation', "Modifying 'disableApiTermination' is not supported for spot instances."]);
+    await expect(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: spot.instanceId, Attribute: 'disableApiTermination', Value: 'true' }))).rejects.toMatchObject({ name: 'UnsupportedOperation' });
+    await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: ondemand.instanceId, DisableApiTermination: { Value: true } }));
+    expect(sandbox.snapshotState(ACCT).regions[REGION]!.ec2.instances[spot.instanceId]!.disableApiTermination).toBe(false);
+    const lifecycle = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [spot.instanceId, ondemand.instanceId] }))).Reservations!.flatMap((r) => r.Instances!).map((i) => [i.InstanceId, i.InstanceLifecycle]);
+    expect(lifecycle).toEqual(expect.arrayContaining([[spot.instanceId, 'spot'], [ondemand.instanceId, undefined]]));
+  });
+
+  it('hides a new security group from other calls for the configured time (eventual consistency), then finds it', async () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const sandbox = new AwsSandbox({ seed: 7, clock: () => clock, groupVisibilityDelayMs: 2000 });
+    const inst = sandbox.createInstance({ accountId: ACCT, region: REGION });
+    const ec2 = sandbox.ec2(ACCT, REGION, { maxAttempts: 1 });
+    const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'fresh', Description: 'fresh', VpcId: inst.vpcId }));
+    const eni = inst.networkInterfaceIds[0]!;
+    for (const call of [
+      () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [GroupId!] })),
+      () => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] })),
+      () => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId!] })),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' });
+    }
+    // The name is taken at once, though: a second create is a duplicate.
+    await expect(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'fresh', Description: 'fresh', VpcId: inst.vpcId }))).rejects.toMatchObject({ name: 'InvalidGroup.Duplicate' });
+    clock += 2000;
+    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [GroupId!] }));
+    expect(sandbox.snapshotState(ACCT).regions[REGION]!.ec2.networkInterfaces[eni]!.groupIds).toEqual([GroupId]);
+  });
+
+  it('attaches interfaces from another VPC in the same AZ, each with groups of its own VPC only', async () => {
+    const sandbox = new AwsSandbox({ seed: 7 });
+    const other = sandbox.createVpc({ accountId: ACCT, region: REGION });
+    const inst = sandbox.createInstance({ accountId: ACCT, region: REGION, enis: 2, interfaceVpcIds: [undefined, other.vpcId] });
+    const late = sandbox.attachInterface({ accountId: ACCT, region: REGION, instanceId: inst.instanceId, vpcId: other.vpcId });
+    const ec2 = sandbox.ec2(ACCT, REGION, { maxAttempts: 1 });
+    const described = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [inst.instanceId] }))).Reservations![0]!.Instances![0]!;
+    expect(described.NetworkInterfaces!.map((n) => n.VpcId)).toEqual([inst.vpcId, other.vpcId, other.vpcId]);
+    // A group of the instance's VPC does not fit the interface from the other VPC.
+    await expect(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: late.networkInterfaceId, Groups: [inst.securityGroupIds[0]![0]!] }))).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' });
+  });
+
+  it('fails the n-th call of a command when asked to let the first ones through', async () => {
+    const sandbox = new AwsSandbox({ seed: 7 });
+    const inst = sandbox.createInstance({ accountId: ACCT, region: REGION });
+    const ec2 = sandbox.ec2(ACCT, REGION, { maxAttempts: 1 });
+    sandbox.failCall('CreateTags', { code: 'UnauthorizedOperation', after: 1, times: 1 });
+    const tag = (v: string) => ec2.send(new CreateTagsCommand({ Resources: [inst.instanceId], Tags: [{ Key: 'k', Value: v }] }));
+    await tag('1');
+    await expect(tag('2')).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    await tag('3');
+    expect(sandbox.snapshotState(ACCT).regions[REGION]!.ec2.instances[inst.instanceId]!.tags).toEqual([{ Key: 'k', Value: '3' }]);
+  });
+});

@@ -238,10 +238,10 @@ const HOP_CHILD = `
 const fs = require('fs');
 const [worldFile, dbFile, actionId] = process.argv.slice(1);
 const { AwsSandbox, sandboxClientFactory } = require(${JSON.stringify(`${DIST}/sandbox/aws`)});
-const { SqliteStore } = require(${JSON.stringify(`${DIST}/store/sqlite-store`)});
-const { CrossAccountClients } = require(${JSON.stringify(`${DIST}/aws/aws-clients`)});
-const { ContainmentService } = require(${JSON.stringify(`${DIST}/containment/containment-service`)});
-const { silentLogger } = require(${JSON.stringify(`${DIST}/log`)});
+const { SqliteStore } = require(${JSON.stringify(`${DIST}/src/store/sqlite-store`)});
+const { CrossAccountClients } = require(${JSON.stringify(`${DIST}/src/aws/aws-clients`)});
+const { ContainmentService } = require(${JSON.stringify(`${DIST}/src/containment/containment-service`)});
+const { silentLogger } = require(${JSON.stringify(`${DIST}/src/log`)});
 const sb = new AwsSandbox({ seed: 101 });
 sb.importWorld(fs.readFileSync(worldFile, 'utf8'));
 const factory = sandboxClientFactory(sb, ${JSON.stringify(SECURITY_ACCOUNT)});

@@ -246,7 +246,8 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
         const cordon = buildCordon(config, log, deps.wire);
         try {
           const { summary, slack } = await runIngest(cordon, rest[0] as string, io);
-          const failed = summary.rejected > 0 || (slack?.failures ?? 0) > 0;
+          const leftOver = slack ? slack.left.cases + slack.left.cards + slack.left.events : 0;
+          const failed = summary.rejected > 0 || (slack?.failures ?? 0) > 0 || (leftOver > 0 && !slack?.busy);
           if (json) io.out(JSON.stringify({ ok: !failed, ...summary, slack: slack ?? null }));
           else {
             io.out(
@@ -256,6 +257,12 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
             if (summary.casesOpened.length) io.out(`cases opened: ${summary.casesOpened.join(', ')}`);
             if (slack?.busy) io.out('slack: another Cordon process (cordon serve, the ticker) is posting to Slack right now; it posts these too');
             else if (slack) io.out(`slack: ${slack.channelsCreated} channel(s), ${slack.cardsPosted} card(s) posted, ${slack.cardsEdited} edited, ${slack.failures} failure(s)`);
+            if (slack && leftOver > 0) {
+              io.err(
+                `cordon: not yet in Slack: ${slack.left.cases} case(s), ${slack.left.cards} finding card(s), ${slack.left.events} timeline event(s); ` +
+                  'they are stored, and cordon serve or the ticker posts them',
+              );
+            }
             else io.out('slack: SLACK_BOT_TOKEN not set; stored only (cordon serve posts it later)');
             if (summary.rejected) io.err(`cordon: ${summary.rejected} input(s) rejected; they are stored with the reason`);
           }

@@ -8,7 +8,7 @@ import { makeFindingDetail } from '../../../../sandbox/findings/finding-factory'
 function stored(detail: Record<string, unknown>): StoredFinding {
   const parsed = parseFinding(detail);
   if (!parsed.ok) throw new Error(parsed.reason);
-  return { id: parsed.finding.id, finding: parsed.finding, band: 'high', disposition: 'cased', caseId: 'IR-20261122-ABCD', firstSeenAt: '2026-11-22T02:00:00.000Z', lastSeenAt: '2026-11-22T02:00:00.000Z', cardDirty: false };
+  return { id: parsed.finding.id, finding: parsed.finding, band: 'high', disposition: 'cased', caseId: 'IR-20261122-ABCD', firstSeenAt: '2026-11-22T02:00:00.000Z', lastSeenAt: '2026-11-22T02:00:00.000Z', cardDirty: false, source: 'test', version: 1 };
 }
 
 type Button = { action_id: string; confirm?: { title: { text: string }; text: { type: string; text: string }; confirm: { text: string }; deny: { text: string }; style?: string } };

@@ -42,7 +42,10 @@ export function containConfirm(target: string, kind: ResourceKind | undefined): 
   const effect = kind ? CONTAIN_EFFECT[kind] : 'changes the resource so it can do no more harm';
   const after = ` — Cordon ${effect}. It posts the plan here first (a commander approves where a rule says so); all of it can be reverted.`;
   const room = 300 - after.length;
-  const shown = target.length > room ? `${target.slice(0, Math.max(0, room - 1))}…` : target;
+  // A user or role name in the ARN is the finding's (the attacker's) text: markup characters are
+  // dropped, so even in plain_text the dialog never shows something that reads as a mention or link.
+  const plain = target.replace(/[<>&|]/g, '');
+  const shown = plain.length > room ? `${plain.slice(0, Math.max(0, room - 1))}…` : plain;
   return {
     title: { type: 'plain_text', text: 'Contain this resource?' },
     text: { type: 'plain_text', text: `${shown}${after}`.slice(0, 300) },

@@ -91,6 +91,7 @@ export function buildServices(p: ServiceParts): Services {
   });
   const escalation = new EscalationService(p.store, bridge, access, p.queue, p.log, {
     repageEveryMs: p.config.escalation.repageEvery,
+    ackWithinMs: p.config.escalation.ackWithin,
     now: p.now,
   });
   const suppression = new SuppressionService(p.store, ledger, access, p.queue, { guarddutyFilters: p.config.triage.guarddutyFilters, now: p.now });

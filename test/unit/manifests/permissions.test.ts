@@ -31,6 +31,8 @@ const SCOPES: Record<string, string[]> = {
   'conversations.join': ['channels:join'],
   // Lists both kinds, to find a case channel an interrupted flush already created.
   'conversations.list': ['groups:read', 'channels:read'],
+  // The bridge summary names escalation contacts who are not in the private case channel.
+  'conversations.members': ['groups:read', 'channels:read'],
   'pins.add': ['pins:write'],
   'users.lookupByEmail': ['users:read', 'users:read.email'],
   'usergroups.users.list': ['usergroups:read'],

@@ -4,6 +4,7 @@ import type { StoredFinding } from '../../../domain/cases/case';
 import { CordonError, ErrorCode } from '../../../errors';
 import type { Requester } from '../../../services/action-service';
 import type { ListenerServices } from '../listener-services';
+import { escalationAnswer } from '../../blocks/escalation-message';
 import { buttonValue, type ButtonHandler } from './button';
 
 const findingValue = z.string().min(1).max(300);
@@ -22,11 +23,12 @@ async function findingHere(services: ListenerServices, findingId: string, who: R
   return sf;
 }
 
-/** Escalate on a finding card: the same call as `/ir escalate`. */
-export const escalate: ButtonHandler = async ({ who, action, services }) => {
+/** Escalate on a finding card: the same call as `/ir escalate`, and the same answer to the clicker. */
+export const escalate: ButtonHandler = async ({ who, action, respond, services }) => {
   const sf = await findingHere(services, buttonValue(findingValue, action), who);
   if (!sf.caseId) throw new CordonError(ErrorCode.INPUT_INVALID, 'this finding belongs to no case');
-  await services.escalation.escalate(who, `from finding ${sf.id}`, sf.caseId);
+  const r = await services.escalation.escalate(who, `from finding ${sf.id}`, sf.caseId);
+  await respond({ response_type: 'ephemeral', replace_original: false, text: escalationAnswer(r) });
 };
 
 /** Suppress similar on a finding card: the same call as `/ir suppress`, for 30 days. */

@@ -6,7 +6,7 @@ import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
 import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
-import type { JobQueue } from '../jobs/job-queue';
+import type { JobQueue, JobReply } from '../jobs/job-queue';
 import type { Store } from '../store/store';
 import type { CaseService } from './case-service';
 
@@ -15,6 +15,16 @@ export interface Requester {
   userId: string;
   teamId: string;
   channelId: string;
+  /** The request's `response_url`: how a job answers them once the listener has acked. */
+  responseUrl?: string;
+}
+
+/** Slack honours a response_url for 30 minutes; a minute's margin leaves time for the post itself. */
+const RESPONSE_URL_LIFE_MS = 29 * 60_000;
+
+/** The reply a job carries for `who`, when their request came with a response_url. */
+export function jobReply(who: Requester, now: Date): JobReply | undefined {
+  return who.responseUrl ? { responseUrl: who.responseUrl, until: new Date(now.getTime() + RESPONSE_URL_LIFE_MS).toISOString() } : undefined;
 }
 
 /** The access check a service runs before it changes anything; throws ACCESS.* (and audits either way). */
@@ -79,6 +89,7 @@ export class ActionService {
       },
       teamId: who.teamId,
       channelId: who.channelId,
+      ...withReply(jobReply(who, this.d.now())),
     });
     return { caseId, dryRun: input.dryRun || drill };
   }
@@ -160,6 +171,10 @@ export class ActionService {
   private timeline(a: Action, actor: string, kind: ActionEventKind, text: string): Promise<void> {
     return actionTimeline(this.d.store, this.d.now, a, actor, kind, text);
   }
+}
+
+function withReply(reply: JobReply | undefined): { reply?: JobReply } {
+  return reply ? { reply } : {};
 }
 
 /** Timeline kinds an action's moves record. */

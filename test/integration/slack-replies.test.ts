@@ -92,9 +92,10 @@ describe('errors after the ack reach their person', () => {
     await postSigned(events, commandBody({ text: `contain arn:aws:ec2:${REGION}:${SANDBOX}:instance/i-0123456789abcdef0`, user: RESP, channel: dm, responseUrl: slack.responseUrl({ channel: dm, user: RESP }) }));
     await cordon.worker().inProcess!.idle();
     await eventually(() => ephemeralsFor(RESP).length >= 2, 'the planning answer and the failure');
+    // The listener's "Planning…" and the worker's failure race each other: order is not asserted.
     const texts = ephemeralsFor(RESP).map((e) => `${e.via}: ${e.text ?? ''}`);
-    expect(texts[0]).toMatch(/^response_url: Planning containment/);
-    expect(texts[1]).toMatch(/^response_url: .*i-0123456789abcdef0/);
+    expect(texts.filter((t) => /^response_url: Planning containment/.test(t))).toHaveLength(1);
+    expect(texts.filter((t) => /^response_url: :warning: .*i-0123456789abcdef0/.test(t))).toHaveLength(1);
     expect(slack.calls('chat.postEphemeral')).toEqual([]);
   });
 

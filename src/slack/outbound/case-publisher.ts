@@ -12,7 +12,7 @@ import { updateWithRetry } from '../../store/compare-and-set';
 import type { Store } from '../../store/store';
 import { renderActionMessage } from '../blocks/action-message';
 import { renderCaseCard, renderIndexLine } from '../blocks/case-card';
-import { DIGEST_MAX_FINDINGS, renderDigest } from '../blocks/digest-message';
+import { DIGEST_MAX_FINDINGS, renderDigest, type DigestMessage } from '../blocks/digest-message';
 import { renderFindingCard } from '../blocks/finding-card';
 import { renderTimelineEvent } from '../blocks/timeline-message';
 import { botUserId } from './bot-identity';
@@ -56,6 +56,9 @@ export interface FlushResult {
 const LEASE = 'slack-publisher';
 const LEASE_MS = 15_000;
 const LEASE_POLL_MS = 100;
+
+/** Errors by which Slack refuses a message for what it holds: posting it again cannot succeed. */
+const REFUSED_CONTENT = new Set(['msg_blocks_too_long', 'invalid_blocks', 'msg_too_long', 'invalid_blocks_format', 'no_text']);
 
 /** `name_taken` retries before giving up on a channel name. */
 const NAME_ATTEMPTS = 20;
@@ -277,7 +280,7 @@ export class CasePublisher implements PlanPublisher {
 
   private async postToTriage(msg: { text: string; blocks: unknown[] }): Promise<string> {
     const post = async () =>
-      (await this.client.chat.postMessage({ channel: this.opts.triageChannel, text: msg.text, blocks: msg.blocks as never, unfurl_links: false })).ts as string;
+      (await this.client.chat.postMessage({ channel: this.opts.triageChannel, text: msg.text, ...(msg.blocks.length ? { blocks: msg.blocks as never } : {}), unfurl_links: false })).ts as string;
     try {
       return await post();
     } catch (err) {
@@ -347,12 +350,29 @@ export class CasePublisher implements PlanPublisher {
     for (;;) {
       const pending = await this.store.digestPending(DIGEST_MAX_FINDINGS);
       if (pending.length === 0) return total;
-      await this.postToTriage(renderDigest(pending, periodLabel));
-      await this.store.markDigested(
-        pending.map((f) => f.id),
-        this.now().toISOString(),
-      );
-      total += pending.length;
+      // Each message is marked as soon as it is posted: a failure part way re-posts only what is left.
+      for (const msg of renderDigest(pending, periodLabel)) {
+        await this.postDigestMessage(msg);
+        await this.store.markDigested(msg.findingIds, this.now().toISOString());
+        total += msg.findingIds.length;
+      }
+    }
+  }
+
+  /**
+   * A digest message Slack refuses for its content would be refused again on every tick,
+   * and Low findings would never appear: instead the refusal is logged and said in the
+   * triage channel in one plain line, and its findings count as digested. Anything else
+   * (rate limits, Slack down) throws, and the next tick posts what is left.
+   */
+  private async postDigestMessage(msg: DigestMessage): Promise<void> {
+    try {
+      await this.postToTriage(msg);
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (!code || !REFUSED_CONTENT.has(code)) throw err;
+      this.log.error({ slackError: code, findings: msg.findingIds.length }, 'Slack refused a digest message; recorded and not retried');
+      await this.postToTriage({ text: `:warning: ${msg.findingIds.length} Low-severity findings could not be listed: Slack refused the digest message (${code}). They are in the store (\`cordon report\`, GuardDuty console).`, blocks: [] });
     }
   }
 }

@@ -82,6 +82,8 @@ export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOption
       invite: config.channels.invite,
       inviteGroups: config.channels.inviteGroups,
       inviteResourceOwners: config.channels.inviteResourceOwners,
+      resourceOwnerDomains: config.channels.resourceOwnerDomains,
+      groupCacheTtlMs: config.access.groupCacheTtl,
       cardEditIntervalMs: config.triage.cardEditInterval,
       ...(opts.now ? { now: opts.now } : {}),
     });

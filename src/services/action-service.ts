@@ -124,9 +124,12 @@ export class ActionService {
     }
     const next = await this.d.ledger.transition(a.id, ['pending_approval'], { status: 'approved', approvedBy: who.userId });
     if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to approve`);
-    await this.d.reporter.refresh(next);
-    await this.timeline(next, who.userId, 'action.approved', `Approved ${next.id}`);
+    // The job first: on Lambda a slow or rate-limited edit could outlast the function and
+    // leave the action approved for good. The edit is cosmetic (the apply job re-renders
+    // the message); if even the enqueue is lost, the ticker's sweep starts the action.
     await this.d.queue.enqueue({ type: 'apply', actionId: next.id, by: who.userId });
+    await this.timeline(next, who.userId, 'action.approved', `Approved ${next.id}`);
+    await this.d.reporter.refresh(next);
     return next;
   }
 
@@ -148,6 +151,23 @@ export class ActionService {
     }
     await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId });
     return a;
+  }
+
+  /**
+   * Ticker: an action approved more than `staleMs` ago that never started (the `slack`
+   * function died between the approval and the hand-over, or the hand-over failed) is
+   * handed to the worker again. Safe to repeat: apply starts only from `approved`
+   * (a compare-and-set), so a job already under way makes this one a no-op.
+   */
+  async startStuckApprovals(staleMs: number): Promise<string[]> {
+    const cutoff = this.d.now().getTime() - staleMs;
+    const started: string[] = [];
+    for (const a of await this.d.store.listActions({ status: ['approved'] })) {
+      if (Date.parse(a.updatedAt) > cutoff) continue;
+      await this.d.queue.enqueue({ type: 'apply', actionId: a.id, by: a.approvedBy ?? a.requestedBy });
+      started.push(a.id);
+    }
+    return started;
   }
 
   /** Ticker: pending approvals past their time expire and lose their buttons. */

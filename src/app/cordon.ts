@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import { ContainmentJobs } from '../services/containment-jobs';
 import { GuardDutyFilters } from '../services/guardduty-filters';
 import { SlackActionReporter } from '../slack/outbound/action-reporter';
+import { responseUrlOrigins, SlackReplies } from '../slack/outbound/replies';
 import { buildIntakeParts, requireSlackParts, type Intake, type IntakeOptions } from './intake';
 import { jobDispatcher, workerHandlers } from './job-dispatcher';
 import { buildServices, type Services } from './services';
@@ -111,6 +112,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
       }));
     let guardDuty: GuardDutyFilters | undefined;
     const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now }));
+    const replies = new SlackReplies(slack.client, log, { allowedOrigins: responseUrlOrigins(config.env.SLACK_API_URL), now });
     const run = jobDispatcher(
       workerHandlers({
         store,
@@ -118,7 +120,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         now,
         services,
         flush: () => slack.publisher.flush(),
-        tell: async (channel, user, text) => void (await slack.client.chat.postEphemeral({ channel, user, text })),
+        tell: (to, text) => replies.tell(to, text),
         containmentJobs,
         filters,
       }),

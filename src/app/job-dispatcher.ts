@@ -1,9 +1,10 @@
 import { REVERTIBLE, type ActionStatus } from '../domain/actions/action';
 import { errorMessage, isCordonError } from '../errors';
-import type { Job, JobHandler, JobMeta } from '../jobs/job-queue';
+import type { Job, JobHandler, JobMeta, JobReply } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { ContainmentJobs } from '../services/containment-jobs';
 import type { GuardDutyFilters } from '../services/guardduty-filters';
+import type { ReplyTarget } from '../slack/outbound/replies';
 import type { Store } from '../store/store';
 import type { Services } from './services';
 
@@ -21,8 +22,8 @@ export interface WorkerParts {
   services: Pick<Services, 'reports' | 'escalation'>;
   /** Makes Slack match the store (the outbox flush). */
   flush: () => Promise<unknown>;
-  /** Tells a person privately why the work they asked for failed (the listener acked long ago). */
-  tell: (channel: string, user: string, text: string) => Promise<void>;
+  /** Tells a person privately why the work they asked for failed (the listener acked long ago): response_url, else a DM. */
+  tell: (to: ReplyTarget, text: string) => Promise<unknown>;
   containmentJobs: () => ContainmentJobs;
   filters: () => GuardDutyFilters;
 }
@@ -33,14 +34,19 @@ export interface WorkerParts {
  */
 export function workerHandlers(p: WorkerParts): JobHandlers {
   // The listener acked long ago: a job that fails tells the person who asked, never drops it.
-  const tellRequester = async (channel: string, user: string, err: unknown, what: string): Promise<void> => {
+  const tellRequester = async (to: ReplyTarget, err: unknown, what: string): Promise<void> => {
     const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: ${what}: ${errorMessage(err)}`;
     try {
-      await p.tell(channel, user, text);
+      await p.tell(to, text);
     } catch (e) {
-      p.log.error({ err: errorMessage(e), userId: user }, `could not tell the requester: ${what}`);
+      p.log.error({ err: errorMessage(e), userId: to.userId }, `could not tell the requester: ${what}`);
     }
   };
+  const target = (userId: string, channelId: string, reply: JobReply | undefined): ReplyTarget => ({
+    userId,
+    channelId,
+    ...(reply ? { responseUrl: reply.responseUrl, until: reply.until } : {}),
+  });
   // A recovered apply or revert runs only if it never started: one that started and died is
   // `interrupted` (the sweep says so), and a person decides what happens to it next.
   const stillToStart = async (actionId: string, from: ActionStatus[]): Promise<boolean> => {
@@ -56,7 +62,7 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
       } catch (err) {
         p.log.warn({ caseId: job.request.caseId, userId: job.request.requestedBy, err: errorMessage(err) }, 'plan failed');
         await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${isCordonError(err) ? err.message : errorMessage(err)}` });
-        await tellRequester(job.channelId, job.request.requestedBy, err, 'Planning failed');
+        await tellRequester(target(job.request.requestedBy, job.channelId, job.reply), err, 'Planning failed');
         await p.flush();
       }
     },
@@ -65,7 +71,7 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
         await p.services.reports.publish(job.caseId, job.by);
       } catch (err) {
         p.log.warn({ caseId: job.caseId, userId: job.by, err: errorMessage(err) }, 'report failed');
-        await tellRequester(job.channelId, job.by, err, 'The report could not be uploaded');
+        await tellRequester(target(job.by, job.channelId, job.reply), err, 'The report could not be uploaded');
       }
     },
     apply: async (job, meta) => {

@@ -119,6 +119,12 @@ export const fileConfigSchema = z.strictObject({
     invite: z.array(slackUserId).default([]),
     inviteGroups: z.array(slackGroupId).default([]),
     inviteResourceOwners: z.boolean().default(true),
+    /**
+     * E-mail domains whose owners (a resource's Owner tag) are invited without asking.
+     * Whoever can tag a resource writes that tag, so without a domain here nobody is
+     * invited from it: the channel names the owner and a responder invites them.
+     */
+    resourceOwnerDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a lowercase e-mail domain such as example.com')).default([]),
   }),
   escalation: z
     .strictObject({

@@ -2,7 +2,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError, loadConfig, parseEnv, type Config } from '../config/load-config';
 import type { Cordon } from '../app/cordon';
-import { buildIntake, type Intake } from '../app/intake';
+import { buildIntake, LISTENER_CLIENT_OPTIONS, type Intake } from '../app/intake';
 import { LambdaQueue } from '../jobs/lambda-queue';
 import type { JobQueue } from '../jobs/job-queue';
 import { createLogger, type Logger } from '../log';
@@ -72,7 +72,10 @@ export function warmOnce<T>(build: (s: LambdaSetting) => T): () => Promise<T | C
 }
 
 /** The `slack` and `findings` functions: the intake, whose jobs the `worker` function runs. */
-export const lambdaIntake: () => Promise<Intake> = warmOnce((s) => buildIntake(s.config, s.log, s.queue ? { queue: s.queue } : {}));
+export const lambdaIntake: () => Promise<Intake> = warmOnce((s) =>
+  // The services the listeners call edit messages with this client: bounded, so no edit outlasts the function.
+  buildIntake(s.config, s.log, { webClientOptions: LISTENER_CLIENT_OPTIONS, ...(s.queue ? { queue: s.queue } : {}) }),
+);
 
 /** Tests hand in their own wiring (used by every function). */
 export function setLambdaCordon(c: Cordon | undefined): void {

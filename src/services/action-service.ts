@@ -6,7 +6,7 @@ import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
 import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
-import type { JobQueue } from '../jobs/job-queue';
+import type { JobQueue, JobReply } from '../jobs/job-queue';
 import type { Store } from '../store/store';
 import type { CaseService } from './case-service';
 
@@ -15,6 +15,16 @@ export interface Requester {
   userId: string;
   teamId: string;
   channelId: string;
+  /** The request's `response_url`: how a job answers them once the listener has acked. */
+  responseUrl?: string;
+}
+
+/** Slack honours a response_url for 30 minutes; a minute's margin leaves time for the post itself. */
+const RESPONSE_URL_LIFE_MS = 29 * 60_000;
+
+/** The reply a job carries for `who`, when their request came with a response_url. */
+export function jobReply(who: Requester, now: Date): JobReply | undefined {
+  return who.responseUrl ? { responseUrl: who.responseUrl, until: new Date(now.getTime() + RESPONSE_URL_LIFE_MS).toISOString() } : undefined;
 }
 
 /** The access check a service runs before it changes anything; throws ACCESS.* (and audits either way). */
@@ -79,6 +89,7 @@ export class ActionService {
       },
       teamId: who.teamId,
       channelId: who.channelId,
+      ...withReply(jobReply(who, this.d.now())),
     });
     return { caseId, dryRun: input.dryRun || drill };
   }
@@ -113,9 +124,12 @@ export class ActionService {
     }
     const next = await this.d.ledger.transition(a.id, ['pending_approval'], { status: 'approved', approvedBy: who.userId });
     if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to approve`);
-    await this.d.reporter.refresh(next);
-    await this.timeline(next, who.userId, 'action.approved', `Approved ${next.id}`);
+    // The job first: on Lambda a slow or rate-limited edit could outlast the function and
+    // leave the action approved for good. The edit is cosmetic (the apply job re-renders
+    // the message); if even the enqueue is lost, the ticker's sweep starts the action.
     await this.d.queue.enqueue({ type: 'apply', actionId: next.id, by: who.userId });
+    await this.timeline(next, who.userId, 'action.approved', `Approved ${next.id}`);
+    await this.d.reporter.refresh(next);
     return next;
   }
 
@@ -139,6 +153,23 @@ export class ActionService {
     return a;
   }
 
+  /**
+   * Ticker: an action approved more than `staleMs` ago that never started (the `slack`
+   * function died between the approval and the hand-over, or the hand-over failed) is
+   * handed to the worker again. Safe to repeat: apply starts only from `approved`
+   * (a compare-and-set), so a job already under way makes this one a no-op.
+   */
+  async startStuckApprovals(staleMs: number): Promise<string[]> {
+    const cutoff = this.d.now().getTime() - staleMs;
+    const started: string[] = [];
+    for (const a of await this.d.store.listActions({ status: ['approved'] })) {
+      if (Date.parse(a.updatedAt) > cutoff) continue;
+      await this.d.queue.enqueue({ type: 'apply', actionId: a.id, by: a.approvedBy ?? a.requestedBy });
+      started.push(a.id);
+    }
+    return started;
+  }
+
   /** Ticker: pending approvals past their time expire and lose their buttons. */
   async expirePending(): Promise<string[]> {
     const now = this.d.now();
@@ -160,6 +191,10 @@ export class ActionService {
   private timeline(a: Action, actor: string, kind: ActionEventKind, text: string): Promise<void> {
     return actionTimeline(this.d.store, this.d.now, a, actor, kind, text);
   }
+}
+
+function withReply(reply: JobReply | undefined): { reply?: JobReply } {
+  return reply ? { reply } : {};
 }
 
 /** Timeline kinds an action's moves record. */

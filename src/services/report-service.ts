@@ -8,7 +8,7 @@ import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
-import type { Authorizer, Requester } from './action-service';
+import { jobReply, type Authorizer, type Requester } from './action-service';
 
 /** A case's report as files: the Markdown, the phase chart, and the numbers in them. */
 export interface CaseReport {
@@ -60,7 +60,8 @@ export class ReportService {
   async request(who: Requester, c: Case): Promise<void> {
     const r = this.requests();
     await r.authorizer.authorize(who, 'report', { caseId: c.id });
-    await r.queue.enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId });
+    const reply = jobReply(who, this.opts.now());
+    await r.queue.enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId, ...(reply ? { reply } : {}) });
   }
 
   /** `/ir stats`. */

@@ -64,12 +64,12 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     await cordon.worker().inProcess!.idle();
   };
   const command = async (user: string, text: string, channel: string): Promise<void> => {
-    const res = await postSigned(events, commandBody({ text, user, channel, responseUrl: slack.responseUrl() }));
+    const res = await postSigned(events, commandBody({ text, user, channel, responseUrl: slack.responseUrl({ channel, user }) }));
     expect(res.status).toBe(200);
     await settle();
   };
   const click = async (user: string, actionId: string, value: string, channel: string): Promise<void> => {
-    await postSigned(events, buttonBody({ actionId, value, user, channel, responseUrl: slack.responseUrl() }));
+    await postSigned(events, buttonBody({ actionId, value, user, channel, responseUrl: slack.responseUrl({ channel, user }) }));
     await settle();
   };
 

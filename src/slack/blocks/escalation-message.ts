@@ -3,7 +3,8 @@ import { BAND_LABEL } from '../../domain/triage/bands';
 import { formatDuration } from '../../domain/duration';
 import { safeText } from '../../domain/text/mrkdwn';
 import { ActionId } from '../ids';
-import type { KnownBlock, RenderedMessage } from './block-types';
+import { cappedList, type KnownBlock, type RenderedMessage } from './block-types';
+import { MAX_LISTED } from './case-card';
 import { renderActor } from './timeline-message';
 import { slackDate } from './slack-date';
 
@@ -33,7 +34,7 @@ export function renderBridgeMessage(c: Case, bridgeUrl: string | undefined, peop
         type: 'mrkdwn',
         text: [
           `*${safeText(c.title, 500)}*`,
-          `${BAND_LABEL[c.band]} (${c.severity}) · ${c.status} · accounts ${c.accounts.map((a) => safeText(a, 20)).join(', ')}`,
+          `${BAND_LABEL[c.band]} (${c.severity}) · ${c.status} · accounts ${cappedList(c.accounts.map((a) => safeText(a, 20)), MAX_LISTED)}`,
           c.channelId ? `Case channel: <#${c.channelId}>${missing}` : '',
           due && !acked ? `Acknowledge by ${slackDate(due)} (within ${formatDuration(people?.ackWithinMs ?? 0)} of escalation)` : '',
           c.escalationReason ? `Reason: ${safeText(c.escalationReason, 500)}` : '',

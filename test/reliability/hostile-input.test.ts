@@ -103,7 +103,6 @@ const CASES: HostileCase[] = [
   }, 401),
   C('replayed request, 10 minutes old', '', (h) => slash(h, USERS.cmd, 'resolve', undefined, { timestamp: Math.floor(Date.now() / 1000) - 600 }), 401),
   C('signed with another secret', '', (h) => slash(h, USERS.cmd, 'resolve', undefined, { secret: 'not-the-signing-secret-000000000' }), 401),
-  C('a Slack retry of a command', '', (h) => slash(h, USERS.resp, 'note retried', undefined, { retryNum: 1 })),
   // Findings.
   C('not a GuardDuty event', /not a GuardDuty finding event/, (h) => finding(h, { ...toEventBridgeEvent(makeFindingDetail({})), source: 'aws.ec2' })),
   C('severity as a word', 'severity: severity must be a number from 0 to 10', (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), severity: 'high' }))),

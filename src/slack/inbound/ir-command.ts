@@ -10,7 +10,7 @@ import { report, stats } from './commands/report-commands';
 import type { IrSub, SubcommandHandler, SubcommandRequest } from './commands/subcommand';
 import { suppress, unsuppress } from './commands/suppression-commands';
 import type { ListenerServices } from './listener-services';
-import { commandRequester, ignoreSlackRetries, type SlackRequest } from './middleware';
+import { commandRequester, type SlackRequest } from './middleware';
 
 /** What `/ir help` lists: only commands this build answers. */
 export const IR_HELP = [
@@ -44,9 +44,9 @@ function route<S extends Exclude<IrSub, 'help'>>(handlers: SubcommandHandlers, s
   return handler(req);
 }
 
-/** `/ir`: drop retries, read who asks and what (zod), ack, and hand it to its subcommand's handler. */
+/** `/ir`: read who asks and what (zod), ack, and hand it to its subcommand's handler. */
 export function registerIrCommand(app: App, services: ListenerServices, handlers: SubcommandHandlers = IR_HANDLERS): void {
-  app.command(SLASH_COMMAND, ignoreSlackRetries, async ({ command, ack, respond, client }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
     let read: ReturnType<typeof commandRequester>;
     try {
       read = commandRequester(command);

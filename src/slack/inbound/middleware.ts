@@ -8,22 +8,14 @@ import type { ListenerServices } from './listener-services';
 
 /*
  * Small steps every listener shares, each written once (in the manner of Bolt's own
- * built-in middleware): drop Slack's retries, read who is asking, find the case of the
- * channel. Access checks are not among them: the services make every one.
+ * built-in middleware): read who is asking, find the case of the channel. There is no
+ * retry guard: Slack retries Events API deliveries, which Cordon does not subscribe to, and
+ * never re-sends a slash command or an interaction
+ * (https://api.slack.com/apis/events-api#retries;
+ * https://api.slack.com/interactivity/slash-commands#responding_basic_receipt). A person
+ * repeating a request is met by the store's compare-and-set on every state change.
+ * Access checks are not among these steps: the services make every one.
  */
-
-/**
- * Slack re-sends a request it thinks went unanswered (`X-Slack-Retry-Num`); the first
- * delivery already did the work, so a retry is acked and does nothing twice. Fits a
- * command and a button alike.
- */
-export async function ignoreSlackRetries({ ack, context, next }: { ack: () => Promise<void>; context: { retryNum?: number }; next: () => Promise<void> }): Promise<void> {
-  if ((context.retryNum ?? 0) > 0) {
-    await ack();
-    return;
-  }
-  await next();
-}
 
 const commandBody = z.object({
   text: z.string().max(4000, 'the command is longer than 4000 characters'),

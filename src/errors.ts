@@ -29,6 +29,10 @@ export const ErrorCode = {
   ACCESS_DENIED: 'ACCESS.DENIED',
   AWS_FAILED: 'AWS.FAILED',
   NOT_CONTAINED: 'CONTAINMENT.NOT_CONTAINED',
+  /** A job the worker would not run: it does not match what the store says was asked and allowed. */
+  JOB_REFUSED: 'JOB.REFUSED',
+  /** The audit trail's hash chain does not hold. */
+  AUDIT_BROKEN: 'AUDIT.BROKEN',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,5 @@
 import { REVERTIBLE, type ActionStatus } from '../domain/actions/action';
-import { errorMessage, isCordonError } from '../errors';
+import { ErrorCode, errorMessage, isCordonError } from '../errors';
 import type { Job, JobHandler, JobMeta } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { ContainmentJobs } from '../services/containment-jobs';
@@ -91,8 +91,28 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
   };
 }
 
-/** Runs one job with the handler of its type. */
-export function jobDispatcher(handlers: JobHandlers): JobHandler {
+/** What checks a job against the store before it runs (`services/job-guard`). */
+export interface JobCheck {
+  check(job: Job): Promise<void>;
+}
+
+/**
+ * Runs one job with the handler of its type, once `guard` has checked it against the
+ * store. A refused job is audited by the guard and logged here, and ends: retrying a
+ * forged job would only refuse it again, so the invocation succeeds and nobody is told.
+ */
+export function jobDispatcher(handlers: JobHandlers, guard: JobCheck, log: Logger): JobHandler {
   const run = <K extends Job['type']>(job: JobOf<K> & { type: K }, meta: JobMeta): Promise<void> => handlers[job.type](job, meta);
-  return (job, meta = { recovered: false }) => run(job, meta);
+  return async (job, meta = { recovered: false }) => {
+    try {
+      await guard.check(job);
+    } catch (err) {
+      if (isCordonError(err) && err.code === ErrorCode.JOB_REFUSED) {
+        log.warn({ job: job.type, err: err.message }, 'job refused: it does not match the store');
+        return;
+      }
+      throw err;
+    }
+    await run(job, meta);
+  };
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { APPROVAL_INTENTS } from '../domain/access/approval-rules';
 import { ROLES, type Role } from '../domain/access/roles';
 import { RESOURCE_KINDS } from '../domain/actions/resource-kind';
 import { DURATION_FORM, parseDuration } from '../domain/duration';
@@ -65,7 +66,8 @@ export const fileConfigSchema = z.strictObject({
   containmentRole: z
     .strictObject({
       name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
-      externalId: z.string().min(2),
+      // The member template requires 16 or more (MinLength); a short one is guessable.
+      externalId: z.string().min(16, 'the external id is at least 16 characters (the member-account template requires it)'),
       sessionDuration: duration('1h'),
     })
     .optional(),
@@ -81,6 +83,11 @@ export const fileConfigSchema = z.strictObject({
             accounts: z.array(accountId).optional(),
             environments: z.array(z.string()).optional(),
             kinds: z.array(z.enum(RESOURCE_KINDS)).optional(),
+            /**
+             * What the rule holds for two people: containing, and undoing it. Both by default,
+             * so one commander cannot quietly revert a two-person containment.
+             */
+            intents: z.array(z.enum(APPROVAL_INTENTS)).min(1).default(['contain', 'revert']),
           }),
         )
         .default([]),
@@ -107,6 +114,8 @@ export const fileConfigSchema = z.strictObject({
       /** Minimum time between two edits of one finding card (re-sent findings). */
       cardEditInterval: duration('10s'),
       guarddutyFilters: z.boolean().default(false),
+      /** The longest a suppression rule made in Slack may last; every rule has an expiry. */
+      suppressionMaxExpiry: duration('90d'),
     })
     .prefault({}),
   channels: z.strictObject({

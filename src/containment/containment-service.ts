@@ -275,7 +275,8 @@ export class ContainmentService {
 
   /** Restores the recorded prior state; evidence (snapshots, release tags, session revocation) stays. */
   async revert(id: string, by: string, observer: ActionObserver = {}): Promise<Action | undefined> {
-    const started = await this.transition(id, REVERTIBLE, { status: 'reverting', heartbeatAt: this.now().toISOString(), revertedBy: by });
+    // The request is used up: a replayed revert job finds none and is refused (services/job-guard).
+    const started = await this.transition(id, REVERTIBLE, { status: 'reverting', heartbeatAt: this.now().toISOString(), revertedBy: by, revertRequest: undefined });
     if (!started) return undefined;
     await this.audit(started, by, 'action.revert_started');
     const run = new StepBook(this.store, started, this.now);

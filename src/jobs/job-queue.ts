@@ -7,8 +7,12 @@ export type Job =
       teamId: string;
       channelId: string;
     }
-  | { type: 'apply'; actionId: string; by: string }
-  | { type: 'revert'; actionId: string; by: string }
+  /**
+   * `by` is who asked (the approver, or the requester of a plan that needs no approval);
+   * `target` the action's target ARN. The worker checks both against the stored action.
+   */
+  | { type: 'apply'; actionId: string; by: string; target: string }
+  | { type: 'revert'; actionId: string; by: string; target: string }
   | { type: 'bridge'; caseId: string }
   /** Create the GuardDuty ARCHIVE filters of a suppression rule made in Slack. */
   | { type: 'suppression-filters'; ruleId: string }

@@ -35,7 +35,7 @@ export class LambdaQueue implements JobQueue {
   }
 }
 
-const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100) });
+const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100), target: z.string().min(1).max(2048) });
 const jobSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('plan'),

@@ -30,6 +30,13 @@ export interface SuppressionRule {
   /** GuardDuty ARCHIVE filters of the rule that still exist (still to delete once it stops applying), per account and region. */
   filters?: { accountId: string; region: string; detectorId: string; name: string }[];
   caseId?: string;
+  /**
+   * Rules that could blind triage widely (no account or region scope, or able to match a
+   * High or Critical type) wait for a second commander; until then they suppress nothing.
+   */
+  approval?: { why: string[]; expiresAt: string; approvedBy?: string; approvedAt?: string; rejectedBy?: string };
+  /** When the rule's expiry was announced in the triage channel (once). */
+  expiryAnnouncedAt?: string;
 }
 
 /** A named network the team trusts (office, VPN, scanner). */
@@ -78,6 +85,7 @@ export function matchSuppression(
 ): SuppressionRule | undefined {
   return rules.find((rule) => {
     if (hasStopped(rule)) return false;
+    if (rule.approval && !rule.approval.approvedBy) return false;
     if (rule.expires && Date.parse(rule.expires) <= now.getTime()) return false;
     if (rule.type && !globToRegExp(rule.type).test(finding.type)) return false;
     if (rule.accounts?.length && !rule.accounts.includes(finding.accountId)) return false;

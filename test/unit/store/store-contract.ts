@@ -255,10 +255,10 @@ export function describeStoreContract(name: string, make: () => Promise<{ store:
 
     it('jobs: recorded once, listed oldest first, gone when deleted', async () => {
       await s.putJob({ id: 'J-2', enqueuedAt: T(2), job: { type: 'publish' } });
-      await s.putJob({ id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A' } });
+      await s.putJob({ id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A', target: 'arn:aws:iam::111111111111:user/x' } });
       await s.putJob({ id: 'J-1', enqueuedAt: T(3), job: { type: 'publish' } });
       expect(await s.listJobs(10)).toEqual([
-        { id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A' } },
+        { id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A', target: 'arn:aws:iam::111111111111:user/x' } },
         { id: 'J-2', enqueuedAt: T(2), job: { type: 'publish' } },
       ]);
       expect((await s.listJobs(1)).map((j) => j.id)).toEqual(['J-1']);

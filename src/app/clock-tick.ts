@@ -37,6 +37,8 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
   await worker.inProcess?.recover();
   await services.actions.expirePending();
   await services.escalation.tick();
+  // Every expired suppression rule is said in the triage channel, once.
+  await services.suppression.announceExpired();
   // The GuardDuty filters and running actions exist only where containment does (they use its role).
   if (cordon.config.containmentRole) {
     await worker.filters().sweepExpired();

@@ -14,6 +14,7 @@ import { SlackBridge } from '../slack/outbound/bridge';
 import { SlackCaseNotices } from '../slack/outbound/case-notices';
 import { SlackGroupDirectory } from '../slack/outbound/group-directory';
 import { SlackReportUploader } from '../slack/outbound/report-uploader';
+import { SlackSuppressionNotices } from '../slack/outbound/suppression-notices';
 import type { Store } from '../store/store';
 import type { SlackParts } from './intake';
 
@@ -104,6 +105,13 @@ export function buildServices(p: ServiceParts): Services {
     repageEveryMs: p.config.escalation.repageEvery,
     now: p.now,
   });
-  const suppression = new SuppressionService(p.store, ledger, access, p.queue, { guarddutyFilters: p.config.triage.guarddutyFilters, now: p.now });
+  const suppression = new SuppressionService(p.store, ledger, access, p.queue, {
+    guarddutyFilters: p.config.triage.guarddutyFilters,
+    now: p.now,
+    maxExpiryMs: p.config.triage.suppressionMaxExpiry,
+    approvalTtlMs: p.config.access.approvalTtl,
+    notices: new SlackSuppressionNotices(client, p.config.channels.triage),
+    log: p.log,
+  });
   return { store: p.store, access, cases, actions, escalation, suppression, reports, queue: p.queue };
 }

@@ -1,7 +1,7 @@
 import { decide, isExpired, type Intent, type Role } from '../domain/access';
 import type { Action } from '../domain/actions/action';
 import { isDrillTitle } from '../domain/cases/drill';
-import { hasStopped } from '../domain/triage/suppression';
+import { awaitingApproval, hasStopped } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import type { Job } from '../jobs/job-queue';
 import type { Store } from '../store/store';
@@ -85,7 +85,7 @@ export class JobGuard {
         // The job makes filters for a stored rule, or deletes those of a stopped one; it names nothing else.
         const rule = await this.d.store.getSuppression(job.ruleId);
         if (!rule) return { reason: `no suppression rule ${job.ruleId}` };
-        if (!hasStopped(rule) && rule.approval && !rule.approval.approvedBy) return { reason: `suppression rule ${rule.id} waits for a second commander's approval` };
+        if (!hasStopped(rule) && awaitingApproval(rule)) return { reason: `suppression rule ${rule.id} waits for a second commander's approval` };
         return undefined;
       }
       case 'publish':

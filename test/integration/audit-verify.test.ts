@@ -7,7 +7,7 @@ describe('cordon audit verify', () => {
   const CASE = 'IR-20261122-AAAA';
   const prepare = async () => {
     const ws = testWorkspace(testConfigYaml({ triageChannel: 'C0TRIAGE' }));
-    const path = ws.env.CORDON_STORE.slice('sqlite:'.length);
+    const path = ws.env.CORDON_STORE!.slice('sqlite:'.length);
     const store = SqliteStore.open(path);
     for (let i = 1; i <= 4; i++) await store.appendAudit({ at: `2026-11-22T0${i}:00:00.000Z`, actor: `U0${i}`, event: `access.note`, caseId: CASE, allowed: true });
     await store.appendAudit({ at: '2026-11-22T05:00:00.000Z', actor: 'U0X', event: 'access.whoami', allowed: true });

@@ -1,5 +1,5 @@
 import { REVERTIBLE, type ActionStatus } from '../domain/actions/action';
-import { ErrorCode, errorMessage, isCordonError } from '../errors';
+import { ErrorCode, errorMessage, failureWords, isCordonError } from '../errors';
 import type { Job, JobHandler, JobMeta } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { ContainmentJobs } from '../services/containment-jobs';
@@ -34,7 +34,8 @@ export interface WorkerParts {
 export function workerHandlers(p: WorkerParts): JobHandlers {
   // The listener acked long ago: a job that fails tells the person who asked, never drops it.
   const tellRequester = async (channel: string, user: string, err: unknown, what: string): Promise<void> => {
-    const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: ${what}: ${errorMessage(err)}`;
+    // Slack hears Cordon's words (and an AWS error code), never an AWS message.
+    const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: ${what}: ${failureWords(err)}`;
     try {
       await p.tell(channel, user, text);
     } catch (e) {
@@ -55,7 +56,7 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
         await p.containmentJobs().planAndPost(job.request);
       } catch (err) {
         p.log.warn({ caseId: job.request.caseId, userId: job.request.requestedBy, err: errorMessage(err) }, 'plan failed');
-        await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${isCordonError(err) ? err.message : errorMessage(err)}` });
+        await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${failureWords(err)}` });
         await tellRequester(job.channelId, job.request.requestedBy, err, 'Planning failed');
         await p.flush();
       }

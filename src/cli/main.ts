@@ -164,7 +164,12 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
     }
     throw err;
   }
-  const log = createLogger(config.env.LOG_LEVEL, command === 'serve' ? undefined : process.stderr);
+  const log = createLogger(config.env.LOG_LEVEL, command === 'serve' ? undefined : process.stderr, [
+    config.env.SLACK_BOT_TOKEN,
+    config.env.SLACK_SIGNING_SECRET,
+    config.env.SLACK_APP_TOKEN,
+    config.containmentRole?.externalId,
+  ]);
 
   try {
     switch (command) {

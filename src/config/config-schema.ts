@@ -66,8 +66,9 @@ export const fileConfigSchema = z.strictObject({
   containmentRole: z
     .strictObject({
       name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
-      // The member template requires 16 or more (MinLength); a short one is guessable.
-      externalId: z.string().min(16, 'the external id is at least 16 characters (the member-account template requires it)'),
+      // The member template requires 16 or more (MinLength); a short one is guessable. Optional
+      // here only because serverless mode reads it from SSM instead (load-config checks).
+      externalId: z.string().min(16, 'the external id is at least 16 characters (the member-account template requires it)').optional(),
       sessionDuration: duration('1h'),
     })
     .optional(),
@@ -186,6 +187,8 @@ export const envSchema = z.object({
   AWS_ENDPOINT_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   /** Serverless: SSM path prefix holding `slack-bot-token` and `slack-signing-secret` (read at cold start). */
   CORDON_SSM_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^\/[\w./-]*\/$/, 'an SSM path prefix starts and ends with /').optional()),
+  /** Serverless: `containmentRole.externalId`, read from SSM (`<prefix>containment-external-id`) at cold start, never packaged. */
+  CORDON_EXTERNAL_ID: z.preprocess(emptyToUndefined, z.string().min(16, 'the external id is at least 16 characters').optional()),
   /** Serverless: the worker function the `slack` function hands long work to. */
   CORDON_WORKER_FUNCTION: z.preprocess(emptyToUndefined, z.string().min(1).max(170).optional()),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),

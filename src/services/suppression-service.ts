@@ -142,6 +142,8 @@ export class SuppressionService {
     const out: string[] = [];
     for (const r of await this.store.activeSuppressions()) {
       if (r.expiryAnnouncedAt || !r.expires || Date.parse(r.expires) > now.getTime() || awaitingApproval(r)) continue;
+      // Lifted by a person before it expired: that was announced as a lift.
+      if (r.liftedBy && r.liftedBy !== 'cordon') continue;
       const marked: SuppressionRule = { ...r, expiryAnnouncedAt: now.toISOString() };
       await this.store.putSuppression(marked);
       await this.announce(marked, 'expired', 'cordon');

@@ -41,6 +41,8 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
   await services.actions.expirePending();
   await services.actions.startStuckApprovals(STUCK_APPROVAL_MS);
   await services.escalation.tick();
+  // Every expired suppression rule is said in the triage channel, once.
+  await services.suppression.announceExpired();
   // The GuardDuty filters and running actions exist only where containment does (they use its role).
   if (cordon.config.containmentRole) {
     await worker.filters().sweepExpired();

@@ -1,5 +1,5 @@
 import { REVERTIBLE, type ActionStatus } from '../domain/actions/action';
-import { errorMessage, isCordonError } from '../errors';
+import { ErrorCode, errorMessage, failureWords, isCordonError } from '../errors';
 import type { Job, JobHandler, JobMeta, JobReply } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { ContainmentJobs } from '../services/containment-jobs';
@@ -35,7 +35,8 @@ export interface WorkerParts {
 export function workerHandlers(p: WorkerParts): JobHandlers {
   // The listener acked long ago: a job that fails tells the person who asked, never drops it.
   const tellRequester = async (to: ReplyTarget, err: unknown, what: string): Promise<void> => {
-    const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: ${what}: ${errorMessage(err)}`;
+    // Slack hears Cordon's words (and an AWS error code), never an AWS message.
+    const text = isCordonError(err) ? `:warning: ${err.message} (${err.code})` : `:boom: ${what}: ${failureWords(err)}`;
     try {
       await p.tell(to, text);
     } catch (e) {
@@ -61,7 +62,7 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
         await p.containmentJobs().planAndPost(job.request);
       } catch (err) {
         p.log.warn({ caseId: job.request.caseId, userId: job.request.requestedBy, err: errorMessage(err) }, 'plan failed');
-        await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${isCordonError(err) ? err.message : errorMessage(err)}` });
+        await p.store.appendTimeline({ caseId: job.request.caseId, at: p.now().toISOString(), kind: 'note', actor: 'cordon', text: `Containment of ${job.request.target} could not be planned: ${failureWords(err)}` });
         await tellRequester(target(job.request.requestedBy, job.channelId, job.reply), err, 'Planning failed');
         await p.flush();
       }
@@ -97,8 +98,28 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
   };
 }
 
-/** Runs one job with the handler of its type. */
-export function jobDispatcher(handlers: JobHandlers): JobHandler {
+/** What checks a job against the store before it runs (`services/job-guard`). */
+export interface JobCheck {
+  check(job: Job): Promise<void>;
+}
+
+/**
+ * Runs one job with the handler of its type, once `guard` has checked it against the
+ * store. A refused job is audited by the guard and logged here, and ends: retrying a
+ * forged job would only refuse it again, so the invocation succeeds and nobody is told.
+ */
+export function jobDispatcher(handlers: JobHandlers, guard: JobCheck, log: Logger): JobHandler {
   const run = <K extends Job['type']>(job: JobOf<K> & { type: K }, meta: JobMeta): Promise<void> => handlers[job.type](job, meta);
-  return (job, meta = { recovered: false }) => run(job, meta);
+  return async (job, meta = { recovered: false }) => {
+    try {
+      await guard.check(job);
+    } catch (err) {
+      if (isCordonError(err) && err.code === ErrorCode.JOB_REFUSED) {
+        log.warn({ job: job.type, err: err.message }, 'job refused: it does not match the store');
+        return;
+      }
+      throw err;
+    }
+    await run(job, meta);
+  };
 }

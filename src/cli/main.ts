@@ -6,6 +6,7 @@ import { runContain, runRevert, actionJson } from './commands/contain';
 import { userInfo } from 'node:os';
 import { GuardDutyPoller } from '../aws/guardduty-poller';
 import { CordonError, ErrorCode, errorMessage, isCordonError } from '../errors';
+import { describeVerification, verifyAuditChain } from '../store/audit-chain';
 import { createLogger, type Logger } from '../log';
 import { startSlack } from '../slack/inbound/bolt-app';
 import { SlackHealth } from '../slack/outbound/slack-health';
@@ -24,6 +25,7 @@ Commands:
   ingest <file|->       replay EventBridge events, GetFindings output or raw findings through triage
   contain <arn|key-id>  break-glass containment from a terminal [--dry-run] [--reason TEXT] [--case ID]
   revert <action-id>    restore what an action changed
+  audit verify          walk the audit trail's hash chains; names the first record that does not fit
   report <case-id>      the case's Markdown report (stdout) [--out DIR writes it and the PNG chart] [--upload]
   demo                  game day on the sandbox Slack and simulated AWS, no credentials needed
                         [--serve [--port N]] keep it up with a read-only web view; [--out DIR] [--break STAGE]
@@ -215,7 +217,12 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
     }
     throw err;
   }
-  const log = createLogger(config.env.LOG_LEVEL, command === 'serve' ? undefined : process.stderr);
+  const log = createLogger(config.env.LOG_LEVEL, command === 'serve' ? undefined : process.stderr, [
+    config.env.SLACK_BOT_TOKEN,
+    config.env.SLACK_SIGNING_SECRET,
+    config.env.SLACK_APP_TOKEN,
+    config.containmentRole?.externalId,
+  ]);
 
   try {
     switch (command) {
@@ -315,6 +322,19 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
           );
           if (json) io.out(JSON.stringify(result));
           return Exit.OK;
+        } finally {
+          await cordon.close();
+        }
+      }
+      case 'audit': {
+        if (rest.length !== 1 || rest[0] !== 'verify') throw new ConfigError('audit needs a subcommand', ['usage: cordon audit verify [--json]']);
+        const cordon = buildCordon(config, log, deps.wire);
+        try {
+          const result = await verifyAuditChain(cordon.store);
+          if (json) io.out(JSON.stringify(result));
+          else if (result.ok) io.out(describeVerification(result));
+          else io.err(`cordon: ${describeVerification(result)} (${ErrorCode.AUDIT_BROKEN})`);
+          return result.ok ? Exit.OK : Exit.FAILED;
         } finally {
           await cordon.close();
         }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { APPROVAL_INTENTS } from '../domain/access/approval-rules';
 import { ROLES, type Role } from '../domain/access/roles';
 import { RESOURCE_KINDS } from '../domain/actions/resource-kind';
 import { DURATION_FORM, parseDuration } from '../domain/duration';
@@ -65,7 +66,9 @@ export const fileConfigSchema = z.strictObject({
   containmentRole: z
     .strictObject({
       name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
-      externalId: z.string().min(2),
+      // The member template requires 16 or more (MinLength); a short one is guessable. Optional
+      // here only because serverless mode reads it from SSM instead (load-config checks).
+      externalId: z.string().min(16, 'the external id is at least 16 characters (the member-account template requires it)').optional(),
       sessionDuration: duration('1h'),
     })
     .optional(),
@@ -81,6 +84,11 @@ export const fileConfigSchema = z.strictObject({
             accounts: z.array(accountId).optional(),
             environments: z.array(z.string()).optional(),
             kinds: z.array(z.enum(RESOURCE_KINDS)).optional(),
+            /**
+             * What the rule holds for two people: containing, and undoing it. Both by default,
+             * so one commander cannot quietly revert a two-person containment.
+             */
+            intents: z.array(z.enum(APPROVAL_INTENTS)).min(1).default(['contain', 'revert']),
           }),
         )
         .default([]),
@@ -107,6 +115,8 @@ export const fileConfigSchema = z.strictObject({
       /** Minimum time between two edits of one finding card (re-sent findings). */
       cardEditInterval: duration('10s'),
       guarddutyFilters: z.boolean().default(false),
+      /** The longest a suppression rule made in Slack may last; every rule has an expiry. */
+      suppressionMaxExpiry: duration('90d'),
     })
     .prefault({}),
   channels: z.strictObject({
@@ -183,6 +193,8 @@ export const envSchema = z.object({
   AWS_ENDPOINT_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   /** Serverless: SSM path prefix holding `slack-bot-token` and `slack-signing-secret` (read at cold start). */
   CORDON_SSM_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^\/[\w./-]*\/$/, 'an SSM path prefix starts and ends with /').optional()),
+  /** Serverless: `containmentRole.externalId`, read from SSM (`<prefix>containment-external-id`) at cold start, never packaged. */
+  CORDON_EXTERNAL_ID: z.preprocess(emptyToUndefined, z.string().min(16, 'the external id is at least 16 characters').optional()),
   /** Serverless: the worker function the `slack` function hands long work to. */
   CORDON_WORKER_FUNCTION: z.preprocess(emptyToUndefined, z.string().min(1).max(170).optional()),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),

@@ -20,8 +20,12 @@ export type Job =
       channelId: string;
       reply?: JobReply;
     }
-  | { type: 'apply'; actionId: string; by: string }
-  | { type: 'revert'; actionId: string; by: string }
+  /**
+   * `by` is who asked (the approver, or the requester of a plan that needs no approval);
+   * `target` the action's target ARN. The worker checks both against the stored action.
+   */
+  | { type: 'apply'; actionId: string; by: string; target: string }
+  | { type: 'revert'; actionId: string; by: string; target: string }
   | { type: 'bridge'; caseId: string }
   /** Create the GuardDuty ARCHIVE filters of a suppression rule made in Slack. */
   | { type: 'suppression-filters'; ruleId: string }

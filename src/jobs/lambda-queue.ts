@@ -36,7 +36,7 @@ export class LambdaQueue implements JobQueue {
 }
 
 const reply = z.object({ responseUrl: z.string().max(2000).regex(/^https?:\/\//), until: z.string().max(40) }).optional();
-const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100) });
+const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100), target: z.string().min(1).max(2048) });
 const jobSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('plan'),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionLedger } from '../containment/action-ledger';
-import type { Action } from '../domain/actions/action';
-import { isExpired } from '../domain/access/approval-rules';
+import { REVERTIBLE, type Action, type RevertRequest } from '../domain/actions/action';
+import { approvalExpiresAt, isExpired, type ApprovalIntent } from '../domain/access/approval-rules';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
 import { ConfigError } from '../config/load-config';
@@ -41,8 +41,8 @@ export interface ActionMessages {
   refresh(action: Action): Promise<void>;
 }
 
-/** Approval policy lookup for a resolved target. */
-export type ApprovalPolicy = (target: Target & { accountId: string }) => { rule: string; ttlMs: number } | undefined;
+/** Approval policy lookup for a resolved target, per intent (containing it, or undoing that). */
+export type ApprovalPolicy = (target: Target & { accountId: string }, intent?: ApprovalIntent) => { rule: string; ttlMs: number } | undefined;
 
 export interface ActionServiceDeps {
   store: Store;
@@ -53,6 +53,8 @@ export interface ActionServiceDeps {
   /** Where an action's message is re-rendered after a change of status. */
   reporter: ActionMessages;
   now: () => Date;
+  /** The approval rules; a revert under one waits for a second commander. */
+  approvalFor?: ApprovalPolicy;
   /** Whether the config names the member-account role containment runs with (`containmentRole`). */
   containment: { enabled: true } | { enabled: false; configPath: string };
 }
@@ -127,7 +129,7 @@ export class ActionService {
     // The job first: on Lambda a slow or rate-limited edit could outlast the function and
     // leave the action approved for good. The edit is cosmetic (the apply job re-renders
     // the message); if even the enqueue is lost, the ticker's sweep starts the action.
-    await this.d.queue.enqueue({ type: 'apply', actionId: next.id, by: who.userId });
+    await this.d.queue.enqueue({ type: 'apply', actionId: next.id, by: who.userId, target: next.target.ref });
     await this.timeline(next, who.userId, 'action.approved', `Approved ${next.id}`);
     await this.d.reporter.refresh(next);
     return next;
@@ -143,14 +145,59 @@ export class ActionService {
     return next;
   }
 
+  /**
+   * Revert follows the approval rules containment follows (`access.approvals[].intents`):
+   * under a rule, the first commander's Revert is recorded as a request, and it runs only
+   * when a second commander presses Revert (or runs `/ir revert`) within `approvalTtl`. So
+   * one commander cannot quietly undo a two-person containment. The worker runs a revert
+   * job only when it matches the request stored here.
+   */
   async requestRevert(who: Requester, actionId: string): Promise<Action> {
     const a = await this.load(actionId, who);
-    await this.d.authorizer.authorize(who, 'revert', { actionId: a.id, ...(a.caseId ? { caseId: a.caseId } : {}) });
-    if (!['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'].includes(a.status)) {
+    const context = { actionId: a.id, ...(a.caseId ? { caseId: a.caseId } : {}) };
+    const pending = a.revertRequest;
+    const now = this.d.now();
+    if (pending?.approvalRule && !pending.approvedBy && !(pending.expiresAt && isExpired(pending.expiresAt, now))) {
+      // A revert waits for a second commander: this Revert is that approval (four eyes: decide refuses the asker).
+      await this.d.authorizer.authorize(who, 'approve', { ...context, requesterId: pending.by });
+      this.assertRevertible(a);
+      const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: { ...pending, approvedBy: who.userId } });
+      if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);
+      await this.timeline(next, who.userId, 'action.approved', `Revert of ${next.id} approved (${pending.approvalRule})`);
+      await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, target: a.target.ref });
+      return next;
+    }
+    await this.d.authorizer.authorize(who, 'revert', context);
+    this.assertRevertible(a);
+    const rule = a.target.accountId && this.d.approvalFor ? this.d.approvalFor({ ...a.target, accountId: a.target.accountId }, 'revert') : undefined;
+    const request: RevertRequest = {
+      by: who.userId,
+      at: now.toISOString(),
+      ...(rule ? { approvalRule: rule.rule, expiresAt: approvalExpiresAt(now, rule.ttlMs).toISOString() } : {}),
+    };
+    const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: request });
+    if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);
+    if (rule) {
+      // Said in the case channel, not silently: the second commander has to see it.
+      if (a.caseId) {
+        await this.d.store.appendTimeline({
+          caseId: a.caseId,
+          at: now.toISOString(),
+          kind: 'note',
+          actor: who.userId,
+          text: `Revert of ${a.id} requested; it needs a second commander (${rule.rule}): another commander presses Revert or runs /ir revert ${a.id} before ${request.expiresAt?.slice(11, 16) ?? ''} UTC`,
+        });
+      }
+      return next;
+    }
+    await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, target: a.target.ref });
+    return next;
+  }
+
+  private assertRevertible(a: Action): void {
+    if (!REVERTIBLE.includes(a.status)) {
       throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} is ${a.status.replace('_', ' ')}; only applied, partially applied, failed or interrupted actions can be reverted`);
     }
-    await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId });
-    return a;
   }
 
   /**
@@ -164,7 +211,7 @@ export class ActionService {
     const started: string[] = [];
     for (const a of await this.d.store.listActions({ status: ['approved'] })) {
       if (Date.parse(a.updatedAt) > cutoff) continue;
-      await this.d.queue.enqueue({ type: 'apply', actionId: a.id, by: a.approvedBy ?? a.requestedBy });
+      await this.d.queue.enqueue({ type: 'apply', actionId: a.id, by: a.approvedBy ?? a.requestedBy, target: a.target.ref });
       started.push(a.id);
     }
     return started;

@@ -63,7 +63,7 @@ export class ContainmentJobs {
       });
     }
     // `planned` is a plan that needs no approval and has not started (apply's own CAS stops a second start).
-    if (current.status === 'planned') await this.d.queue.enqueue({ type: 'apply', actionId: current.id, by: request.requestedBy });
+    if (current.status === 'planned') await this.d.queue.enqueue({ type: 'apply', actionId: current.id, by: request.requestedBy, target: current.target.ref });
     return current;
   }
 

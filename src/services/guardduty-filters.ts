@@ -1,6 +1,6 @@
 import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, type FindingCriteria, type GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { ContainmentService } from '../containment/containment-service';
-import { hasStopped, type SuppressionRule } from '../domain/triage/suppression';
+import { awaitingApproval, hasStopped, type SuppressionRule } from '../domain/triage/suppression';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
@@ -38,7 +38,7 @@ export class GuardDutyFilters {
   async createFilters(ruleId: string): Promise<void> {
     let rule = await this.store.getSuppression(ruleId);
     for (const place of [...(rule?.filtersPending ?? [])]) {
-      if (!rule || hasStopped(rule)) return;
+      if (!rule || hasStopped(rule) || awaitingApproval(rule)) return;
       const { accountId, region } = place;
       try {
         const gd = (await this.containment.clientsFor(accountId, { actionId: ruleId, requestedBy: rule.author ?? 'cordon' })).guardduty(region);

@@ -20,7 +20,7 @@ import {
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { Json, PlanStep } from '../../domain/actions/action';
 import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
-import { CordonError, ErrorCode } from '../../errors';
+import { CordonError, ErrorCode, failureWords } from '../../errors';
 import { awsErrorName, param, paramList, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
 
 /** Tag that marks Cordon's per-VPC groups, so later actions reuse them. */
@@ -295,9 +295,9 @@ async function isolateOrRestore(ec2: EC2Client, ctx: StepContext, stepId: string
   return done;
 }
 
+/** Cordon's words and the AWS error code: this text reaches Slack (the step record), the AWS message does not. */
 function errorText(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`.slice(0, 300);
+  return failureWords(err).slice(0, 300);
 }
 
 /** Throws, saying plainly that the instance is not contained, unless every interface is isolated. */

@@ -1,4 +1,4 @@
-import { DeleteFunctionConcurrencyCommand, GetFunctionCommand, GetFunctionConcurrencyCommand, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { DeleteFunctionConcurrencyCommand, GetFunctionConfigurationCommand, GetFunctionConcurrencyCommand, ListFunctionsCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import type { PlanStep } from '../../domain/actions/action';
 import { CordonError, ErrorCode } from '../../errors';
 import { awsErrorName, param, type Playbook } from '../playbook';
@@ -12,7 +12,8 @@ export const lambdaFunctionPlaybook: Playbook = {
     const name = ctx.target.id;
     let roleArn: string | undefined;
     try {
-      roleArn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.Role;
+      // The configuration alone: GetFunction would also return a presigned URL to the code.
+      roleArn = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))).Role;
     } catch (err) {
       if (awsErrorName(err) === 'ResourceNotFoundException') {
         throw new CordonError(ErrorCode.AWS_FAILED, `Lambda function ${name} does not exist in ${ctx.target.accountId}/${ctx.target.region ?? ''}`);

@@ -5,7 +5,7 @@ import { buttonRequester } from '../middleware';
 import { approve, reject, revert } from './action-buttons';
 import type { ButtonHandler } from './button';
 import { acknowledge } from './escalation-buttons';
-import { contain, escalate, suppressSimilar } from './finding-buttons';
+import { approveSuppression, contain, escalate, suppressSimilar } from './finding-buttons';
 
 /** An `action_id` of a Cordon button. */
 type ButtonId = (typeof ActionId)[keyof typeof ActionId];
@@ -19,6 +19,7 @@ export const BUTTON_HANDLERS: Readonly<Record<ButtonId, ButtonHandler>> = {
   [ActionId.ESCALATE]: escalate,
   [ActionId.SUPPRESS_SIMILAR]: suppressSimilar,
   [ActionId.CONTAIN]: contain,
+  [ActionId.APPROVE_SUPPRESSION]: approveSuppression,
 };
 
 /** Button values carry ids only; every click reloads the record, and the service checks the role. */

@@ -55,7 +55,7 @@ describe('an approval never leaves an action stuck', () => {
     const approved = await cordon.services().actions.approve({ userId: CMD2, teamId: 'T0SANDBOX', channelId: ch }, 'A-20261125020900-ab12');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(approved.status).toBe('approved');
-    expect(queue.jobs.map((j) => j.job)).toEqual([{ type: 'apply', actionId: 'A-20261125020900-ab12', by: CMD2 }]);
+    expect(queue.jobs.map((j) => j.job)).toEqual([{ type: 'apply', actionId: 'A-20261125020900-ab12', by: CMD2, target: 'arn:aws:iam::111111111111:user/build' }]);
     // Handed over before any edit was even tried; the edit itself was refused (429) and not waited on.
     expect(queue.jobs[0]!.updatesBefore).toBe(0);
     expect(slack.calls('chat.update').map((c) => c.httpStatus)).toEqual([429]);
@@ -70,6 +70,6 @@ describe('an approval never leaves an action stuck', () => {
     expect(queue.jobs).toEqual([]);
     clock += 61_000;
     await clockTick(cordon, new Date(clock));
-    expect(queue.jobs.map((j) => j.job)).toEqual([{ type: 'apply', actionId: 'A-20261125020900-ab12', by: CMD2 }]);
+    expect(queue.jobs.map((j) => j.job)).toEqual([{ type: 'apply', actionId: 'A-20261125020900-ab12', by: CMD2, target: 'arn:aws:iam::111111111111:user/build' }]);
   });
 });

@@ -19,7 +19,8 @@ export interface TriagePolicy {
 
 export type TriageDecision =
   | { kind: 'suppress'; band: Band; rule: SuppressionRule }
-  | { kind: 'digest'; band: Band }
+  /** `keys`: a digest finding still joins an open case it shares one with (docs/triage.md). */
+  | { kind: 'digest'; band: Band; keys: string[] }
   | { kind: 'case'; band: Band; route: Route; keys: string[] };
 
 /** Compiles a policy once (CIDRs parsed) and decides per finding. Pure. */
@@ -35,8 +36,10 @@ export class Triage {
     const band = bandOf(finding.severity);
     const rule = matchSuppression(finding, [...this.policy.suppressions, ...extraRules], this.cidrs, now);
     if (rule) return { kind: 'suppress', band, rule };
-    const route = this.policy.routing[band];
-    if (route.open === 'digest') return { kind: 'digest', band };
+    const routed = this.policy.routing[band];
+    if (routed.open === 'digest') return { kind: 'digest', band, keys: correlationKeys(finding) };
+    // GuardDuty's samples exist to test the wiring: they get a case, never a page.
+    const route = finding.sample ? { ...routed, mention: false, escalate: false } : routed;
     return { kind: 'case', band, route, keys: correlationKeys(finding) };
   }
 

@@ -2,13 +2,16 @@ import type { Case, StoredFinding } from '../../domain/cases/case';
 import { findingTactic } from '../../domain/findings/finding';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeText } from '../../domain/text/mrkdwn';
-import type { RenderedMessage } from './block-types';
+import type { KnownBlock, RenderedMessage } from './block-types';
+import { correlatedResources } from '../../domain/triage/correlation';
+import { renderSequenceBlocks } from './sequence-blocks';
 import { BAND_EMOJI, resourceList } from './finding-card';
 
 /** Unique resources across a case's findings, in first-seen order. */
 export function caseResources(findings: StoredFinding[]): { kind: string; id: string }[] {
   const seen = new Map<string, { kind: string; id: string }>();
-  for (const sf of findings) for (const r of sf.finding.resources) seen.set(`${r.kind}:${r.id}`, { kind: r.kind, id: r.id });
+  // Launched resources and a sequence's resources count too: they are the story's.
+  for (const sf of findings) for (const r of correlatedResources(sf.finding)) seen.set(`${r.kind}:${r.id}`, { kind: r.kind, id: r.id });
   return [...seen.values()];
 }
 
@@ -34,9 +37,18 @@ export function renderCaseCard(c: Case, findings: StoredFinding[]): RenderedMess
           { type: 'mrkdwn', text: `*Opened*\n${c.createdAt.slice(0, 19).replace('T', ' ')} UTC` },
         ],
       },
+      ...sequenceSummary(findings),
       { type: 'context', elements: [{ type: 'mrkdwn', text: 'Use `/ir help` in this channel for the commands.' }] },
     ],
   };
+}
+
+/** The case's (first) attack sequence, with how many of its signals are findings of this case. */
+function sequenceSummary(findings: StoredFinding[]): KnownBlock[] {
+  const seq = findings.find((sf) => sf.finding.sequence)?.finding.sequence;
+  if (!seq) return [];
+  const ids = new Set(findings.map((sf) => sf.id));
+  return renderSequenceBlocks(seq, seq.signals.filter((s) => s.findingId && ids.has(s.findingId)).length);
 }
 
 /** The case's one line in the triage channel. */

@@ -231,6 +231,7 @@ export class FindingPipeline {
       source,
       version: 1,
       ...(decision.kind === 'suppress' ? { suppressedBy: decision.rule.id, suppressReason: decision.rule.reason } : {}),
+      ...(decision.kind === 'suppress' && decision.networks?.length ? { suppressedNetworks: decision.networks } : {}),
     };
     if (decision.kind === 'digest') {
       // A Low finding that shares a key with an open case joins its story: in its timeline
@@ -262,7 +263,7 @@ export class FindingPipeline {
     summary.newFindings++;
     if (decision.kind === 'suppress') {
       summary.suppressed++;
-      this.log.info({ rule: decision.rule.id }, 'finding suppressed');
+      this.log.info({ rule: decision.rule.id, ...(decision.networks ? { networks: decision.networks } : {}) }, 'finding suppressed');
     } else if (decision.kind === 'digest') summary.digest++;
     else {
       summary.cased++;

@@ -83,6 +83,8 @@ export interface StoredFinding {
   /** Rule id that suppressed it. */
   suppressedBy?: string;
   suppressReason?: string;
+  /** For a known-network rule: the known network (name and CIDR) that held each remote IP. */
+  suppressedNetworks?: { ip: string; name: string; cidr: string }[];
   firstSeenAt: string;
   lastSeenAt: string;
   cardTs?: string;

@@ -337,20 +337,21 @@ export function findingIdOf(uid: string): string {
 }
 
 /**
- * `affectedResources` keys are resource type names (`AWS::EC2::Instance`); the kinds Cordon
+ * `affectedResources` keys are resource type names (`AWS::EC2::Instance`, held in lower case); the kinds Cordon
  * correlates on are read, each value checked before it becomes a key.
  */
 const AFFECTED_KINDS: Record<string, { kind: string; valid: RegExp; arn?: (p: string, region: string, account: string, id: string) => string }> = {
-  'AWS::EC2::Instance': { kind: 'ec2-instance', valid: /^i-[0-9a-f]{8,17}$/, arn: (p, region, account, id) => `arn:${p}:ec2:${region}:${account}:instance/${id}` },
-  'AWS::S3::Bucket': { kind: 's3-bucket', valid: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ },
-  'AWS::Lambda::Function': { kind: 'lambda-function', valid: /^[A-Za-z0-9_-]{1,64}$/ },
-  'AWS::IAM::AccessKey': { kind: 'access-key', valid: /^(AKIA|ASIA)[A-Z0-9]{12,124}$/ },
+  'aws::ec2::instance': { kind: 'ec2-instance', valid: /^i-[0-9a-f]{8,17}$/, arn: (p, region, account, id) => `arn:${p}:ec2:${region}:${account}:instance/${id}` },
+  'aws::s3::bucket': { kind: 's3-bucket', valid: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ },
+  'aws::lambda::function': { kind: 'lambda-function', valid: /^[A-Za-z0-9_-]{1,64}$/ },
+  'aws::iam::accesskey': { kind: 'access-key', valid: /^(AKIA|ASIA)[A-Z0-9]{12,124}$/ },
 };
 
 function affectedResources(map: Record<string, unknown> | null | undefined, partition: string, region: string, account: string): FindingResource[] {
   const out: FindingResource[] = [];
   for (const [type, value] of Object.entries(map ?? {})) {
-    const spec = AFFECTED_KINDS[type];
+    // Looked up in lower case: key normalisation lowers the first letter (`aWS::EC2::Instance`).
+    const spec = AFFECTED_KINDS[type.toLowerCase()];
     if (!spec || typeof value !== 'string') continue;
     for (const id of value.split(/[\s,]+/)) {
       if (spec.valid.test(id)) out.push({ kind: spec.kind, id, ...(spec.arn ? { arn: spec.arn(partition, region, account, id) } : {}) });

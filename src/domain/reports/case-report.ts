@@ -91,7 +91,7 @@ export function renderCaseReport(r: ReportInput): string {
   out.push('');
 
   out.push('## Metrics', '', row(['Metric', 'Duration', 'From', 'To']), row(['---', '---', '---', '---']));
-  out.push(metricRow('Time to acknowledge', m.timeToAcknowledgeMs, 'escalated', m.escalatedAt, 'acknowledged', m.acknowledgedAt));
+  out.push(metricRow('Time to acknowledge', m.timeToAcknowledgeMs, 'detected', m.detectedAt, 'acknowledged', m.acknowledgedAt));
   out.push(metricRow('Time to contain', m.timeToContainMs, 'detected', m.detectedAt, 'contained', m.containedAt));
   out.push(metricRow('Time to resolve', m.timeToResolveMs, 'detected', m.detectedAt, 'resolved', m.resolvedAt));
   out.push('');
@@ -105,6 +105,10 @@ export function renderCaseReport(r: ReportInput): string {
   const resources = new Map<string, { kind: string; id: string; account: string; source: string }>();
   for (const f of r.findings) {
     for (const res of f.finding.resources) resources.set(`${res.kind}|${res.id}`, { kind: res.kind, id: res.arn ?? res.id, account: f.finding.accountId, source: 'finding' });
+    // What the attacker's API calls created or changed (the instance a RunInstances launched).
+    for (const res of f.finding.affected ?? []) {
+      if (!resources.has(`${res.kind}|${res.id}`)) resources.set(`${res.kind}|${res.id}`, { kind: res.kind, id: res.arn ?? res.id, account: f.finding.accountId, source: 'API call in a finding' });
+    }
   }
   for (const a of r.actions) {
     const key = `${a.kind}|${a.target.id}`;

@@ -1,3 +1,4 @@
+import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../../sandbox/dynamodb/local-dynamodb';
@@ -207,6 +208,39 @@ describe.each(stores)('the sequence after two cases opened (%s)', (_name, open) 
     // Keys moved: the next finding about the instance alone joins the survivor.
     const later = await pipeline.ingestDetail({ ...byName('5-'), id: 'f0000000000000000000000000000001', arn: undefined }, 'test');
     expect(later.casesTouched).toEqual([survivor.id]);
+    await store.close();
+  });
+});
+
+describe('a DynamoDB merge interrupted by a crash', () => {
+  it('is left marked, and resumeMerges finishes it with nothing lost', async () => {
+    const client = dynamo.client();
+    const table = `cordon-crash-${Math.random().toString(36).slice(2)}`;
+    await DynamoDbStore.createTable(client, table);
+    const store = new DynamoDbStore({ client, tableName: table, ownsClient: true });
+    const pipeline = pipelineOn(store);
+    for (const p of ['1-', '2-', '5-']) await pipeline.ingestDetail(byName(p), 'test');
+    const [x, y] = await store.listCases();
+    const into = x!.id;
+    const from = y!.id;
+    const held = (await store.listFindings({ caseId: from })).length + (await store.listFindings({ caseId: into })).length;
+    // The process dies at the third transaction of the merge: after the mark and one move.
+    const send = client.send.bind(client);
+    let writes = 0;
+    (client as unknown as { send: (c: unknown) => Promise<unknown> }).send = (cmd: unknown) => {
+      if (cmd instanceof TransactWriteItemsCommand && ++writes === 3) return Promise.reject(new Error('process died'));
+      return (send as (c: unknown) => Promise<unknown>)(cmd);
+    };
+    await expect(store.mergeCase({ intoId: into, fromId: from, at: '2026-11-21T05:00:00.000Z', actor: 'cordon', reason: 'test' })).rejects.toThrow('process died');
+    (client as unknown as { send: unknown }).send = send;
+    expect(await store.getCase(from)).toMatchObject({ status: 'closed', mergedInto: into, mergePending: true });
+
+    expect(await store.resumeMerges()).toBe(1);
+    expect((await store.getCase(from))!.mergePending).toBeUndefined();
+    expect(await store.listFindings({ caseId: from })).toEqual([]);
+    expect(await store.listFindings({ caseId: into })).toHaveLength(held);
+    expect((await store.listTimeline(from)).map((e) => e.kind)).toEqual(['case.merged_into']);
+    expect(await store.resumeMerges()).toBe(0);
     await store.close();
   });
 });

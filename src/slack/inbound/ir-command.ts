@@ -30,6 +30,8 @@ export const IR_HELP = [
   `• \`${IR_USAGE.close}\` — close the case (commander)`,
   `• \`${IR_USAGE.suppress}\` — triage suppresses matching findings from now on (commander)`,
   `• \`${IR_USAGE.unsuppress}\` — lift a suppression rule (commander)`,
+  `• \`${IR_USAGE.merge}\` — fold that case into this one; its channel is archived with a pointer here (commander)`,
+  `• \`${IR_USAGE.split}\` — move a wrongly joined finding into a new case (commander)`,
 ].join('\n');
 
 /** One handler per subcommand but `help`, which is answered in the ack itself. */

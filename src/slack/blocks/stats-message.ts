@@ -13,6 +13,6 @@ export function renderStats(s: { since: string; cases: number; bands: BandStats[
   return [
     `*Response metrics, cases opened since ${s.since.slice(0, 10)} (last ${days} days): ${s.cases}*`,
     ...s.bands.map((b) => `• *${BAND_LABEL[b.band]}* — ${b.cases} case${b.cases === 1 ? '' : 's'}\n   acknowledge: ${statCell(b.acknowledge)}\n   contain: ${statCell(b.contain)}\n   resolve: ${statCell(b.resolve)}`),
-    '_Acknowledge: escalation to first ack. Contain: case opened to the first fully applied action. Resolve: case opened to resolved. (n) is how many cases reached it._',
+    '_All from detection (when GuardDuty first saw the activity). Acknowledge: to first ack. Contain: to the first fully applied action. Resolve: to resolved. (n) is how many cases reached it._',
   ].join('\n');
 }

@@ -29,6 +29,8 @@ const SCOPES: Record<string, string[]> = {
   'conversations.setTopic': ['groups:write', 'channels:manage'],
   'conversations.invite': ['groups:write', 'channels:manage'],
   'conversations.join': ['channels:join'],
+  // A merged case's channel, after its pointer (https://api.slack.com/methods/conversations.archive).
+  'conversations.archive': ['groups:write', 'channels:manage'],
   // Lists both kinds, to find a case channel an interrupted flush already created.
   'conversations.list': ['groups:read', 'channels:read'],
   'pins.add': ['pins:write'],

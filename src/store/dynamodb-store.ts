@@ -14,7 +14,7 @@ import {
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
-import { absorbCase, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
+import { absorbCase, checkActionsSettled, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
 import { correlationKeys } from '../domain/triage/correlation';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
@@ -409,6 +409,7 @@ export class DynamoDbStore implements Store {
         checkMerge(into, from, req);
         const source = from as Case;
         if (source.mergedInto === into.id) return { into, from: source, fresh: false };
+        checkActionsSettled(source.id, await this.listActions({ caseId: source.id }));
         const survivor: Case = { ...absorbCase(into, source, req.at), version: into.version + 1 };
         const retired: Case = { ...retireCase(source, req, true), version: source.version + 1 };
         const ev = mergeEvents(into, source, req);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { CordonError, ErrorCode } from '../errors';
-import { absorbCase, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
+import { absorbCase, checkActionsSettled, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
 import { movedFinding } from './publish-rules';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
@@ -292,6 +292,8 @@ export class SqliteStore implements Store {
     checkMerge(into, from, req);
     const source = from as Case;
     if (source.mergedInto === into.id) return { into, from: source, moved: { findings: 0, actions: 0, events: 0, keys: 0 } };
+    const sourceActions = (this.stmt('SELECT doc FROM actions WHERE case_id = ?').all(source.id) as DocRow[]).map((r) => JSON.parse(r.doc) as Action);
+    checkActionsSettled(source.id, sourceActions);
     let findings = 0;
     for (const row of this.stmt('SELECT doc FROM findings WHERE case_id = ?').all(source.id) as DocRow[]) {
       const f = JSON.parse(row.doc) as StoredFinding;
@@ -299,8 +301,7 @@ export class SqliteStore implements Store {
       findings++;
     }
     let actions = 0;
-    for (const row of this.stmt('SELECT doc FROM actions WHERE case_id = ?').all(source.id) as DocRow[]) {
-      const a = JSON.parse(row.doc) as Action;
+    for (const a of sourceActions) {
       const next = { ...a, caseId: into.id, version: a.version + 1 };
       this.stmt('UPDATE actions SET case_id = ?, version = ?, doc = ? WHERE id = ?').run(into.id, next.version, JSON.stringify(next), a.id);
       actions++;

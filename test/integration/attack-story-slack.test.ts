@@ -52,6 +52,10 @@ describe('the stolen-key story in Slack: merge, pointer, archive', () => {
     const pointer = slack.messages(archived[0]!.id).at(-1);
     expect(pointer?.text).toMatch(/merged into IR-/);
     expect(pointer?.text).toContain(live.name);
+    // The triage index line of the merged case says where the story went.
+    const survivorId = /merged into (IR-\d{8}-[0-9A-Z]+)/.exec(pointer!.text!)![1]!;
+    const triage = slack.channels().find((c) => c.name === 'security-triage')!;
+    expect(slack.messages(triage.id).filter((m) => JSON.stringify(m.blocks).includes(`merged into *${survivorId}*`))).toHaveLength(1);
     // The moved findings' cards are posted again where the case now lives.
     const cards = slack.messages(live.id).filter((m) => /finding:/.test(m.text ?? ''));
     expect(cards.length).toBeGreaterThanOrEqual(4);

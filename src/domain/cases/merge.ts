@@ -1,4 +1,5 @@
 import { CordonError, ErrorCode } from '../../errors';
+import type { Action, ActionStatus } from '../actions/action';
 import { BAND_ORDER } from '../triage/bands';
 import type { Case, NewTimelineEvent } from './case';
 
@@ -98,4 +99,18 @@ export function mergeEvents(into: Case, from: Case, req: MergeRequest): { surviv
     survivor: { caseId: into.id, at: req.at, kind: 'case.merged', actor: req.actor, text: `Case ${from.id} merged into this case by ${by}: ${req.reason}` },
     pointer: { caseId: from.id, at: req.at, kind: 'case.merged_into', actor: req.actor, text: `This case was merged into ${into.id}${into.channelName ? ` (#${into.channelName})` : ''}: ${req.reason}. Its findings, actions and timeline are there now; this channel will be archived.` },
   };
+}
+
+/**
+ * Actions still moving: their thread lives in the merged channel, which the merge archives,
+ * so their next step could not be posted. A merge waits until they settle.
+ */
+const IN_FLIGHT: readonly ActionStatus[] = ['planned', 'pending_approval', 'approved', 'running', 'reverting'];
+
+/** Refuses a merge while an action of the merged case is in flight, naming it. Pure. */
+export function checkActionsSettled(fromId: string, actions: readonly Pick<Action, 'id' | 'status'>[]): void {
+  const busy = actions.filter((a) => IN_FLIGHT.includes(a.status));
+  if (busy.length) {
+    throw new CordonError(ErrorCode.INPUT_INVALID, `case ${fromId} has ${busy.length === 1 ? 'an action' : 'actions'} in flight (${busy.map((a) => `${a.id} ${a.status}`).slice(0, 3).join(', ')}); merge it once ${busy.length === 1 ? 'it has' : 'they have'} finished`);
+  }
 }

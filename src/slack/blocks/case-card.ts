@@ -53,6 +53,8 @@ function sequenceSummary(findings: StoredFinding[]): KnownBlock[] {
 
 /** The case's one line in the triage channel. */
 export function renderIndexLine(c: Case, findingCount: number): RenderedMessage {
-  const line = `${BAND_EMOJI[c.band]} *${c.id}* ${safeText(c.title, 300)} · ${BAND_LABEL[c.band]} · ${findingCount} finding${findingCount === 1 ? '' : 's'} · ${c.status}${c.channelId ? ` · <#${c.channelId}>` : ''}`;
+  // A merged case's line says where the story went instead of a count that is now zero.
+  const state = c.mergedInto ? `merged into *${safeText(c.mergedInto, 40)}*` : `${findingCount} finding${findingCount === 1 ? '' : 's'} · ${c.status}`;
+  const line = `${BAND_EMOJI[c.band]} *${c.id}* ${safeText(c.title, 300)} · ${BAND_LABEL[c.band]} · ${state}${c.channelId ? ` · <#${c.channelId}>` : ''}`;
   return { text: `${c.id}: ${safeText(c.title, 200)}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] };
 }

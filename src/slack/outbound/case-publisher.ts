@@ -230,6 +230,7 @@ export class CasePublisher implements PlanPublisher {
   private async retireChannel(c: Case, result: FlushResult): Promise<void> {
     if (!c.channelId) return;
     for (const e of await this.store.listTimeline(c.id)) if (!e.postedTs) await this.postEvent(e, result);
+    if (c.indexTs) await this.client.chat.update({ channel: this.opts.triageChannel, ts: c.indexTs, ...renderIndexLine(c, 0) });
     await archiveChannel(this.client, this.log, c.channelId, { caseId: c.id, mergedInto: c.mergedInto });
     await this.save(c, { channelArchivedAt: this.now().toISOString() });
   }

@@ -14,6 +14,7 @@ import { DynamoDbStore } from '../../../src/store/dynamodb-store';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 import type { Store } from '../../../src/store/store';
 import { FIXTURE_DIR } from '../../support/fixtures';
+import { anAction } from '../domain/reports/report-fixtures';
 
 // The stolen-key story of issue 18, as GuardDuty would send it (test/fixtures/README.md).
 const STORY_DIR = join(FIXTURE_DIR, 'stolen-key');
@@ -208,6 +209,25 @@ describe.each(stores)('the sequence after two cases opened (%s)', (_name, open) 
     // Keys moved: the next finding about the instance alone joins the survivor.
     const later = await pipeline.ingestDetail({ ...byName('5-'), id: 'f0000000000000000000000000000001', arn: undefined }, 'test');
     expect(later.casesTouched).toEqual([survivor.id]);
+    await store.close();
+  });
+});
+
+describe.each(stores)('a merge while an action of the merged case is in flight (%s)', (_name, open) => {
+  it('is refused, naming the action, and changes nothing', async () => {
+    const store = await open();
+    const pipeline = pipelineOn(store);
+    const a = (await pipeline.ingestDetail(byName('1-'), 'test')).casesOpened[0]!;
+    const b = (await pipeline.ingestDetail(byName('5-'), 'test')).casesOpened[0]!;
+    const action = anAction({ id: 'A-20261121020000-abcd', caseId: b, status: 'pending_approval' });
+    await store.insertAction(action);
+    await expect(store.mergeCase({ intoId: a, fromId: b, at: '2026-11-21T05:00:00.000Z', actor: 'U0CMD', reason: 'test' })).rejects.toThrow(/A-20261121020000-abcd pending_approval/);
+    expect((await store.getCase(b))!.mergedInto).toBeUndefined();
+    expect(await store.listFindings({ caseId: b })).toHaveLength(1);
+    await store.updateAction({ ...(await store.getAction(action.id))!, status: 'rejected' });
+    const done = await store.mergeCase({ intoId: a, fromId: b, at: '2026-11-21T05:00:00.000Z', actor: 'U0CMD', reason: 'test' });
+    expect(done.moved).toMatchObject({ findings: 1, actions: 1 });
+    expect((await store.getAction(action.id))!.caseId).toBe(a);
     await store.close();
   });
 });

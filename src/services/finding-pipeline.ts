@@ -5,6 +5,7 @@ import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
 import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import type { SuppressionRule } from '../domain/triage/suppression';
+import { isActiveCase } from '../domain/cases/placement';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import { isConflict, LOST_RACE, retryOnConflict, updateWithRetry } from '../store/compare-and-set';
@@ -381,6 +382,25 @@ export class FindingPipeline {
       throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} changed concurrently`);
     }
     summary.updated++;
+    // GuardDuty grows a sequence as the attack goes on: signals it names now may sit in
+    // other open cases (or in the digest) and join the story too.
+    if (f.isAttackSequence && next.caseId) {
+      const c = await this.store.getCase(next.caseId);
+      if (c && !c.mergedInto) await this.gatherSequence(f, { inserted: true, created: false, case: c, others: await this.casesOfSignals(f, c.id, now) });
+    }
+  }
+
+  /** The other active cases holding a sequence's signals. */
+  private async casesOfSignals(f: Finding, caseId: string, now: Date): Promise<string[]> {
+    const activeSince = new Date(now.getTime() - this.opts.correlationWindowMs).toISOString();
+    const out = new Set<string>();
+    for (const id of f.signalFindingIds) {
+      const other = (await this.store.getFinding(id))?.caseId;
+      if (!other || other === caseId || out.has(other)) continue;
+      const c = await this.store.getCase(other);
+      if (c && !c.mergedInto && isActiveCase(c, activeSince)) out.add(other);
+    }
+    return [...out];
   }
 }
 

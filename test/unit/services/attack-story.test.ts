@@ -148,6 +148,23 @@ describe('a Low finding joins the story quietly (point 3)', () => {
   });
 });
 
+describe('a sequence GuardDuty grows', () => {
+  it('merges the case of a signal it names only when re-sent', async () => {
+    const store = SqliteStore.open(':memory:');
+    const pipeline = pipelineOn(store);
+    const seq = byName('7-');
+    const detection = (seq.service as { detection: { sequence: { signals: { uid: string }[] } } }).detection;
+    const first = { ...seq, service: { ...(seq.service as object), detection: { sequence: { ...detection.sequence, signals: detection.sequence.signals.filter((x) => !x.uid.endsWith(String(byName('5-').id))), resources: [] } } } };
+    const a = (await pipeline.ingestDetail(first, 'test')).casesOpened[0]!;
+    const b = (await pipeline.ingestDetail(byName('5-'), 'test')).casesOpened[0]!;
+    expect(b).not.toBe(a);
+    await pipeline.ingestDetail({ ...seq, updatedAt: '2026-11-21T02:50:00.000Z', service: { ...(seq.service as object), count: 2 } }, 'test');
+    expect((await store.getCase(b))!.mergedInto).toBe(a);
+    expect((await store.listFindings({ caseId: a })).map((f) => f.id)).toContain(String(byName('5-').id));
+    await store.close();
+  });
+});
+
 describe('launched resources follow their launcher (point 2)', () => {
   it('a finding about the launched instance, with no access key, joins the key case', async () => {
     const store = SqliteStore.open(':memory:');

@@ -31,6 +31,9 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
       cordon.log.error({ err }, 'recovering open network steps failed; an interface may still be in the untrack group; retrying on the next tick');
     }
   }
+  // A case merge a crash interrupted (DynamoDB moves item by item) is finished before Slack
+  // is told anything: until then the merged case's keys may still point at it.
+  await cordon.store.resumeMerges();
   const publisher = cordon.slack?.publisher;
   if (!publisher) return;
   await publisher.flush();

@@ -1,11 +1,14 @@
 import type { Action } from '../domain/actions/action';
 import { closeCase, resolveCase, type Case, type StoredFinding, type TimelineEvent } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
+import type { MergeResult } from '../domain/cases/merge';
+import { activityAt } from '../domain/findings/finding';
 import type { Target } from '../domain/actions/target';
 import { targetCorrelationKeys } from '../domain/triage/correlation';
 import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
 import { updateWithRetry } from '../store/compare-and-set';
+import { movedFinding } from '../store/publish-rules';
 import type { Store } from '../store/store';
 import type { Authorizer, Requester } from './action-service';
 
@@ -120,6 +123,81 @@ export class CaseService {
     const next = await this.transition(c.id, (x, at) => closeCase(x, actor, at), 'case.closed', actor, 'Closed');
     await this.opts.queue.enqueue({ type: 'publish' });
     return next;
+  }
+
+  /**
+   * `/ir merge <case-id>` (commander): folds that case into this one. The store moves
+   * everything (atomically, or crash-safely on DynamoDB); the publisher posts the pointer
+   * in the merged channel and archives it. Audited with what moved.
+   */
+  async merge(who: Requester, c: Case, otherId: string): Promise<MergeResult> {
+    await this.opts.authorizer.authorize(who, 'merge', { caseId: c.id });
+    // The store repeats a finished merge quietly (a resumed merge must); a person is told.
+    const other = await this.store.getCase(otherId);
+    if (other?.mergedInto) throw new CordonError(ErrorCode.INPUT_INVALID, `case ${otherId} was already merged into ${other.mergedInto}`);
+    const at = this.opts.now().toISOString();
+    const reason = `/ir merge by ${who.userId}`;
+    const result = await this.store.mergeCase({ intoId: c.id, fromId: otherId, at, actor: who.userId, reason });
+    await this.store.appendAudit({ at, actor: who.userId, event: 'case.merged', caseId: c.id, allowed: true, detail: { from: otherId, reason, moved: result.moved } });
+    await this.opts.queue.enqueue({ type: 'publish' });
+    return result;
+  }
+
+  /**
+   * `/ir split <finding-id>` (commander): a finding that joined this case wrongly moves into
+   * a case of its own. The new case is keyed by the finding alone (its other keys stay with
+   * this case, so the next finding about them still lands here); this case keeps its
+   * severity, as the record of what was seen. Both timelines say so; audited.
+   */
+  async split(who: Requester, c: Case, findingId: string): Promise<Case> {
+    await this.opts.authorizer.authorize(who, 'split', { caseId: c.id });
+    const sf = await this.store.getFinding(findingId);
+    if (!sf || sf.caseId !== c.id) throw new CordonError(ErrorCode.INPUT_INVALID, `finding ${findingId.slice(0, 80)} is not in case ${c.id}`);
+    const findings = await this.store.listFindings({ caseId: c.id });
+    if (findings.length < 2) throw new CordonError(ErrorCode.INPUT_INVALID, `finding ${findingId.slice(0, 80)} is the only finding of case ${c.id}; there is nothing to split it from`);
+    const now = this.opts.now();
+    const at = now.toISOString();
+    const f = sf.finding;
+    const draft: Case = {
+      id: newCaseId(now, this.opts.random),
+      title: f.title,
+      status: 'open',
+      severity: f.severity,
+      band: sf.band,
+      accounts: [f.accountId],
+      regions: [f.region],
+      primaryType: f.type,
+      createdAt: at,
+      updatedAt: at,
+      lastActivityAt: at,
+      mention: false,
+      escalate: false,
+      ownerEmails: [],
+      detectedAt: activityAt(f),
+      cardPinned: false,
+      cardDirty: false,
+      version: 1,
+    };
+    // A draft under a fresh id and the finding's own key only: always created, never joined.
+    const claim = await this.store.claimCase(draft, [`split:${draft.id}`], at);
+    const created = claim.case;
+    const moved = await updateWithRetry({
+      what: `finding ${findingId}`,
+      read: () => this.store.getFinding(findingId),
+      mutate: (x) => {
+        if (x.caseId !== c.id) throw new CordonError(ErrorCode.INPUT_INVALID, `finding ${findingId.slice(0, 80)} left case ${c.id} meanwhile`);
+        return movedFinding(x, created.id);
+      },
+      // movedFinding bumps the version for the stores' merge; updateFinding bumps it itself.
+      write: (x) => this.store.updateFinding({ ...x, version: x.version - 1 }),
+    });
+    if (!moved) throw new CordonError(ErrorCode.INPUT_INVALID, `finding ${findingId.slice(0, 80)} vanished`);
+    const by = who.userId;
+    await this.store.appendTimeline({ caseId: created.id, at, kind: 'case.opened', actor: by, text: `Case opened by /ir split: finding ${f.title} moved here from ${c.id}` });
+    await this.store.appendTimeline({ caseId: c.id, at, kind: 'finding.split', actor: by, text: `Finding ${f.title} (${findingId}) split into ${created.id}: it did not belong to this case` });
+    await this.store.appendAudit({ at, actor: by, event: 'finding.split', caseId: c.id, allowed: true, detail: { findingId, to: created.id } });
+    await this.opts.queue.enqueue({ type: 'publish' });
+    return created;
   }
 
   /** A state change the domain defines (it refuses a wrong status), compare-and-set, then the timeline line. */

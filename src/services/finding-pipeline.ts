@@ -1,10 +1,11 @@
 import type { Case, NewTimelineEvent, StoredFinding } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
-import type { Finding } from '../domain/findings/finding';
+import { activityAt, type Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
 import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import type { SuppressionRule } from '../domain/triage/suppression';
+import { isActiveCase } from '../domain/cases/placement';
 import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import { isConflict, LOST_RACE, retryOnConflict, updateWithRetry } from '../store/compare-and-set';
@@ -114,12 +115,15 @@ export class FindingPipeline {
       return;
     }
     const known: Finding[] = [];
-    results.forEach((r, i) => {
+    for (const [i, r] of results.entries()) {
       const { finding, decision } = planned[i] as (typeof planned)[number];
-      if (!r.inserted) return known.push(finding);
+      if (!r.inserted) {
+        known.push(finding);
+        continue;
+      }
       this.countPlaced(summary, decision, r);
-      return undefined;
-    });
+      await this.gatherSequence(finding, r);
+    }
     for (const f of [...known, ...repeats]) await this.ingestFinding(f, source, summary);
   }
 
@@ -172,6 +176,45 @@ export class FindingPipeline {
     const r = await this.store.placeFinding(placement);
     if (!r.inserted) throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} was stored concurrently`);
     this.countPlaced(summary, decision, r);
+    await this.gatherSequence(f, r);
+  }
+
+  /**
+   * An attack sequence gathers its story (docs/triage.md): the other open cases holding its
+   * signals, actor or resources are merged into the one it joined, and its signals waiting
+   * in the digest (Low ones, which open no case) are linked to that case.
+   */
+  private async gatherSequence(f: Finding, r: PlacementResult & { inserted: true }): Promise<void> {
+    if (!f.isAttackSequence || !r.case) return;
+    const into = r.case.id;
+    const reason = `attack sequence ${f.id.slice(0, 64)} names findings of both`;
+    for (const other of r.others ?? []) {
+      const at = this.now().toISOString();
+      try {
+        const merged = await this.store.mergeCase({ intoId: into, fromId: other, at, actor: 'cordon', reason });
+        await this.store.appendAudit({ at, actor: 'cordon', event: 'case.merged', caseId: into, allowed: true, detail: { from: other, reason, moved: merged.moved } });
+        this.log.info({ caseId: into, from: other, moved: merged.moved }, 'cases merged by an attack sequence');
+      } catch (err) {
+        // The finding is stored and placed; a merge refused (the other case merged elsewhere
+        // meanwhile) leaves two cases that a commander can still fold with /ir merge.
+        if (!(err instanceof CordonError)) throw err;
+        this.log.warn({ caseId: into, from: other, err: err.message }, 'attack-sequence merge refused');
+      }
+    }
+    for (const id of f.signalFindingIds) {
+      const at = this.now().toISOString();
+      const linked = await updateWithRetry({
+        what: `finding ${id}`,
+        read: () => this.store.getFinding(id),
+        mutate: (sf) => (sf.caseId || sf.disposition !== 'digest' ? sf : { ...sf, caseId: into }),
+        write: (sf) => (sf.caseId === into ? this.store.updateFinding(sf) : Promise.resolve(true)),
+      });
+      if (linked?.caseId === into && linked.disposition === 'digest') {
+        const events = await this.store.listTimeline(into);
+        if (events.some((e) => e.kind === 'finding.linked' && e.text.includes(linked.id))) continue;
+        await this.store.appendTimeline({ caseId: into, at, kind: 'finding.linked', actor: 'cordon', text: `Low signal linked by the attack sequence: ${linked.finding.title} (${linked.finding.severity}, ${linked.finding.type}, finding ${linked.id})` });
+      }
+    }
   }
 
   /** What storing a new finding means: its disposition, and the case it opens or joins. Pure. */
@@ -189,14 +232,29 @@ export class FindingPipeline {
       source,
       version: 1,
       ...(decision.kind === 'suppress' ? { suppressedBy: decision.rule.id, suppressReason: decision.rule.reason } : {}),
+      ...(decision.kind === 'suppress' && decision.networks?.length ? { suppressedNetworks: decision.networks } : {}),
     };
+    if (decision.kind === 'digest') {
+      // A Low finding that shares a key with an open case joins its story: in its timeline
+      // and report, still counted in the digest, never paging or raising the band (docs/triage.md).
+      const claim = this.claimFor(f, decision.band, this.triage.routeOf(decision.band), decision.keys, now, true);
+      return {
+        finding: f,
+        decision,
+        placement: {
+          finding: base,
+          claim: { ...claim, joinOnly: true, onJoin: (c) => raiseCase(c, f, decision.band, { open: 'digest', mention: false, escalate: false }, undefined, at, {}) },
+          events: [{ at, kind: 'finding.added', actor: 'cordon', text: `Low signal joined: ${f.title} (${BAND_LABEL[decision.band]} ${f.severity}, ${f.type})` }],
+        },
+      };
+    }
     if (decision.kind !== 'case') return { finding: f, decision, placement: { finding: base, events: [] } };
     return {
       finding: f,
       decision,
       placement: {
         finding: base,
-        claim: this.claimFor(f, decision.band, decision.route, decision.keys, now),
+        claim: { ...this.claimFor(f, decision.band, decision.route, decision.keys, now), ...(f.isAttackSequence ? { wantOthers: true } : {}) },
         events: [{ at, kind: 'finding.added', actor: 'cordon', text: `Finding added: ${f.title} (${BAND_LABEL[decision.band]} ${f.severity}, ${f.type})`, silent: true }],
       },
     };
@@ -206,7 +264,7 @@ export class FindingPipeline {
     summary.newFindings++;
     if (decision.kind === 'suppress') {
       summary.suppressed++;
-      this.log.info({ rule: decision.rule.id }, 'finding suppressed');
+      this.log.info({ rule: decision.rule.id, ...(decision.networks ? { networks: decision.networks } : {}) }, 'finding suppressed');
     } else if (decision.kind === 'digest') summary.digest++;
     else {
       summary.cased++;
@@ -224,11 +282,12 @@ export class FindingPipeline {
   }
 
   /** How a finding opens a case, or joins one (pure: the store applies it atomically). */
-  private claimFor(f: Finding, band: StoredFinding['band'], route: Route, keys: string[], now: Date): NonNullable<FindingPlacement['claim']> {
+  private claimFor(f: Finding, band: StoredFinding['band'], route: Route, keys: string[], now: Date, joinOnly = false): NonNullable<FindingPlacement['claim']> {
     const at = now.toISOString();
     const owner = ownerEmail(f);
     const draft: Case = {
-      id: newCaseId(now, this.random),
+      // A join-only claim never creates its draft: it takes no id (nor a draw of the random source).
+      id: joinOnly ? 'IR-00000000-JOIN' : newCaseId(now, this.random),
       title: f.title,
       status: 'open',
       severity: f.severity,
@@ -242,6 +301,7 @@ export class FindingPipeline {
       mention: route.mention,
       escalate: route.escalate,
       ownerEmails: owner ? [owner] : [],
+      detectedAt: activityAt(f),
       cardPinned: false,
       cardDirty: false,
       version: 1,
@@ -322,6 +382,25 @@ export class FindingPipeline {
       throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} changed concurrently`);
     }
     summary.updated++;
+    // GuardDuty grows a sequence as the attack goes on: signals it names now may sit in
+    // other open cases (or in the digest) and join the story too.
+    if (f.isAttackSequence && next.caseId) {
+      const c = await this.store.getCase(next.caseId);
+      if (c && !c.mergedInto) await this.gatherSequence(f, { inserted: true, created: false, case: c, others: await this.casesOfSignals(f, c.id, now) });
+    }
+  }
+
+  /** The other active cases holding a sequence's signals. */
+  private async casesOfSignals(f: Finding, caseId: string, now: Date): Promise<string[]> {
+    const activeSince = new Date(now.getTime() - this.opts.correlationWindowMs).toISOString();
+    const out = new Set<string>();
+    for (const id of f.signalFindingIds) {
+      const other = (await this.store.getFinding(id))?.caseId;
+      if (!other || other === caseId || out.has(other)) continue;
+      const c = await this.store.getCase(other);
+      if (c && !c.mergedInto && isActiveCase(c, activeSince)) out.add(other);
+    }
+    return [...out];
   }
 }
 
@@ -360,6 +439,9 @@ export function raiseCase(
     updatedAt: at,
     cardDirty: true,
   };
+  // Metrics start at detection: the earliest activity of any finding in the case.
+  const detected = activityAt(f);
+  if (!c.detectedAt || detected < c.detectedAt) next.detectedAt = detected;
   // A new resource owner must be invited: run the invite step again.
   if (newOwner) delete next.invitedAt;
   const events: NewTimelineEvent[] = [];

@@ -13,11 +13,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
-import { isDigestPending, pickActiveCase, planPlacement } from '../domain/cases/placement';
+import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
+import { absorbCase, checkActionsSettled, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
+import { correlationKeys } from '../domain/triage/correlation';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
-import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
+import { caseNeedsPublish, findingNeedsPublish, movedFinding, SILENT_TS } from './publish-rules';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 
@@ -317,7 +319,7 @@ export class DynamoDbStore implements Store {
   /** One attempt; undefined when another writer got in first (the caller reads again and retries). */
   private async tryPlace(p: FindingPlacement): Promise<PlacementResult | undefined> {
     if (await this.getFinding(p.finding.id)) return { inserted: false };
-    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince) : undefined;
+    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince, p.claim) : undefined;
     const plan = planPlacement(p, claim);
     const writes: TransactWriteItem[] = [...(claim?.writes ?? [])];
     if (plan.join && claim) writes.push(...this.caseWrites(plan.join.case, plan.join.expectedVersion, caseIndexes(claim.case)));
@@ -337,7 +339,12 @@ export class DynamoDbStore implements Store {
    * prepares `draft`; either way the key items are written on condition that they are
    * still what was read, so a concurrent claim makes this one retry instead of splitting.
    */
-  private async prepareClaim(draft: Case, allKeys: string[], activeSince: string): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[] }> {
+  private async prepareClaim(
+    draft: Case,
+    allKeys: string[],
+    activeSince: string,
+    opts: { joinOnly?: boolean; wantOthers?: boolean } = {},
+  ): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[]; others?: string[] } | undefined> {
     // A transaction may touch an item once: each key once.
     const keys = [...new Set(allKeys)];
     const heads = new Map<string, { caseId: string; hv: number }>();
@@ -348,6 +355,8 @@ export class DynamoDbStore implements Store {
     const candidates = await this.docs<Case>([...new Set([...heads.values()].map((h) => `CASE#${h.caseId}`))]);
     const active = pickActiveCase(candidates, activeSince);
     const target = active ?? draft;
+    // Each key the target newly takes is also listed under the case, so a merge can re-point them all.
+    const reverse = keys.filter((k) => heads.get(k)?.caseId !== target.id).map((k) => this.indexPut({ pk: `IDX#case-key#${target.id}`, sk: k }, `KEY#${k}`));
     const writes: TransactWriteItem[] = keys.map((k) => {
       const head = heads.get(k);
       // A key already leading to the case is only checked, so claims joining one case do not collide.
@@ -362,16 +371,20 @@ export class DynamoDbStore implements Store {
         },
       };
     });
-    if (active) return { case: active, created: false, writes };
+    if (active) {
+      const others = opts.wantOthers ? otherActiveCases(candidates, activeSince, active) : [];
+      return { case: active, created: false, writes: [...writes, ...reverse], ...(others.length ? { others } : {}) };
+    }
+    if (opts.joinOnly) return undefined;
     if (await this.getCase(draft.id)) throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
-    return { case: draft, created: true, writes: [...writes, ...this.caseWrites(draft, -1, [])] };
+    return { case: draft, created: true, writes: [...writes, ...reverse, ...this.caseWrites(draft, -1, [])] };
   }
 
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
     return retryOnConflict(
       'the case being claimed',
       async () => {
-        const claim = await this.prepareClaim(draft, keys, activeSince);
+        const claim = (await this.prepareClaim(draft, keys, activeSince)) as NonNullable<Awaited<ReturnType<DynamoDbStore['prepareClaim']>>>;
         // Joining changes only the key items; the case itself must not have moved on meanwhile.
         const guard: TransactWriteItem[] = claim.created
           ? []
@@ -384,6 +397,110 @@ export class DynamoDbStore implements Store {
 
   getCase(id: string): Promise<Case | undefined> {
     return this.getDoc<Case>(`CASE#${id}`);
+  }
+
+  /**
+   * A merge cannot be one transaction here (a case may hold more than 100 items), so it is
+   * made crash-safe instead: one transaction closes the merged case, marked `mergePending`
+   * and listed under IDX#case-merging, widens the survivor and records both events; then
+   * each finding, action, event and key moves in its own conditional write (each move
+   * idempotent); last the mark is cleared. A crash in between leaves the mark, and
+   * {@link resumeMerges} (the ticker, or the next merge) finishes the moves.
+   */
+  async mergeCase(req: MergeRequest): Promise<MergeResult> {
+    const marked = await retryOnConflict(
+      `merge of ${req.fromId} into ${req.intoId}`,
+      async () => {
+        const into = await this.getCase(req.intoId);
+        const from = await this.getCase(req.fromId);
+        checkMerge(into, from, req);
+        const source = from as Case;
+        if (source.mergedInto === into.id) return { into, from: source, fresh: false };
+        checkActionsSettled(source.id, await this.listActions({ caseId: source.id }));
+        const survivor: Case = { ...absorbCase(into, source, req.at), version: into.version + 1 };
+        const retired: Case = { ...retireCase(source, req, true), version: source.version + 1 };
+        const ev = mergeEvents(into, source, req);
+        const writes = [
+          ...this.caseWrites(survivor, into.version, caseIndexes(into)),
+          ...this.caseWrites(retired, source.version, caseIndexes(source)),
+          this.indexPut({ pk: 'IDX#case-merging', sk: source.id }, `CASE#${source.id}`),
+          ...(await this.eventWrites([ev.survivor, ev.pointer])),
+        ];
+        return (await this.transact(writes)) ? { into: survivor, from: retired, fresh: true } : LOST_RACE;
+      },
+      RACES,
+    );
+    const moved = marked.from.mergePending ? await this.finishMerge(marked.from) : { findings: 0, actions: 0, events: 0, keys: 0 };
+    return { into: (await this.getCase(marked.into.id)) ?? marked.into, from: (await this.getCase(marked.from.id)) ?? marked.from, moved };
+  }
+
+  async resumeMerges(): Promise<number> {
+    const pending = (await this.list<Case>('IDX#case-merging')).filter((c) => c.mergePending && c.mergedInto);
+    for (const c of pending) await this.finishMerge(c);
+    return pending.length;
+  }
+
+  /** The moves of a marked merge, each a conditional write that a re-run skips once done. */
+  private async finishMerge(from: Case): Promise<MergeResult['moved']> {
+    const intoId = from.mergedInto as string;
+    const moved = { findings: 0, actions: 0, events: 0, keys: 0 };
+    const keys = new Set(await this.queryRefs(`IDX#case-key#${from.id}`).then((refs) => refs.map((r) => r.slice('KEY#'.length))));
+    for (const f of await this.listFindings({ caseId: from.id })) {
+      for (const k of correlationKeys(f.finding)) keys.add(k);
+      const ok = await retryOnConflict(`finding ${f.id}`, async () => {
+        const cur = await this.getFinding(f.id);
+        if (!cur || cur.caseId !== from.id) return true;
+        const next = movedFinding(cur, intoId);
+        return (await this.transact(this.findingWrites(next, cur.version, findingIndexes(cur)))) || LOST_RACE;
+      }, RACES);
+      if (ok) moved.findings++;
+    }
+    for (const a of await this.listActions({ caseId: from.id })) {
+      await retryOnConflict(`action ${a.id}`, async () => {
+        const cur = await this.getAction(a.id);
+        if (!cur || cur.caseId !== from.id) return true;
+        const next = { ...cur, caseId: intoId, version: cur.version + 1 };
+        return (await this.transact([this.putVersioned(`ACTION#${cur.id}`, next, next.version, cur.version), ...this.reindex(actionIndexes(cur), actionIndexes(next), `ACTION#${cur.id}`)])) || LOST_RACE;
+      }, RACES);
+      moved.actions++;
+    }
+    for (const e of await this.listTimeline(from.id)) {
+      // The pointer stays: it is what the merged channel shows before it is archived.
+      if (e.kind === 'case.merged_into' || e.caseId !== from.id) continue;
+      const pk = `EVENT#${pad(e.id)}`;
+      const next = { ...e, caseId: intoId };
+      await this.transact([this.put(pk, next, 1), this.indexDelete({ pk: `IDX#timeline-case#${from.id}`, sk: pad(e.id) }), this.indexPut({ pk: `IDX#timeline-case#${intoId}`, sk: pad(e.id) }, pk)]);
+      moved.events++;
+    }
+    for (const k of keys) {
+      const repointed = await retryOnConflict(`key ${k}`, async () => {
+        const head = (await this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf(`KEY#${k}`), ConsistentRead: true }))).Item;
+        // A key another case has taken since is left to it.
+        if (head?.caseId?.S !== from.id) return false;
+        const hv = Number(head.hv?.N ?? 0);
+        return (
+          (await this.transact([
+            { Put: { TableName: this.table, Item: { ...keyOf(`KEY#${k}`), caseId: { S: intoId }, hv: { N: String(hv + 1) } }, ConditionExpression: 'hv = :hv', ExpressionAttributeValues: { ':hv': { N: String(hv) } } } },
+            this.indexPut({ pk: `IDX#case-key#${intoId}`, sk: k }, `KEY#${k}`),
+          ])) || LOST_RACE
+        );
+      }, RACES);
+      if (repointed) moved.keys++;
+    }
+    await updateWithRetry(
+      {
+        what: `case ${from.id}`,
+        read: () => this.getCase(from.id),
+        mutate: (c) => {
+          const next = { ...c };
+          delete next.mergePending;
+          return next;
+        },
+        write: async (c) => (await this.updateCase(c)) && (await this.transact([this.indexDelete({ pk: 'IDX#case-merging', sk: from.id })])),
+      },
+      RACES,
+    );
+    return moved;
   }
 
   async getCaseByChannel(channelId: string): Promise<Case | undefined> {

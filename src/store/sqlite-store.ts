@@ -1,13 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { CordonError, ErrorCode } from '../errors';
+import { absorbCase, checkActionsSettled, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
+import { movedFinding } from './publish-rules';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
-import { isDigestPending, pickActiveCase, planPlacement, type ActiveCaseFields } from '../domain/cases/placement';
+import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement, type ActiveCaseFields } from '../domain/cases/placement';
 
 
 /** `WHERE a = ? AND b IN (?, ?)` from the filters that are set. */
@@ -210,7 +212,7 @@ export class SqliteStore implements Store {
 
   private placeSync(p: FindingPlacement): PlacementResult {
     if (this.stmt('SELECT 1 FROM findings WHERE id = ?').get(p.finding.id)) return { inserted: false };
-    const plan = planPlacement(p, p.claim ? this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince) : undefined);
+    const plan = planPlacement(p, p.claim ? this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince, p.claim) : undefined);
     // In an immediate transaction nobody else writes: the conditional write cannot lose.
     if (plan.join) this.writeCase({ ...plan.join.case, version: plan.join.expectedVersion });
     for (const e of plan.events) this.insertEvent(e);
@@ -227,7 +229,7 @@ export class SqliteStore implements Store {
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
     await Promise.resolve();
     try {
-      return this.db.transaction(() => this.claimSync(draft, keys, activeSince)).immediate();
+      return this.db.transaction(() => this.claimSync(draft, keys, activeSince) as CaseClaim).immediate();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
@@ -236,22 +238,24 @@ export class SqliteStore implements Store {
     }
   }
 
-  private claimSync(draft: Case, keys: string[], activeSince: string): CaseClaim {
+  private claimSync(draft: Case, keys: string[], activeSince: string, opts: { joinOnly?: boolean; wantOthers?: boolean } = {}): CaseClaim | undefined {
     const placeholders = keys.map(() => '?').join(',');
     // Every case sharing a key, in one statement; the rule picks (only the winner's doc is parsed).
     const candidates = keys.length
       ? (this.stmt(
-          `SELECT status, last_activity_at AS lastActivityAt, doc FROM cases
+          `SELECT id, status, last_activity_at AS lastActivityAt, doc FROM cases
            WHERE id IN (SELECT case_id FROM case_keys WHERE key IN (${placeholders})) ORDER BY last_activity_at DESC, id`,
-        ).all(...keys) as (ActiveCaseFields & DocRow)[])
+        ).all(...keys) as (ActiveCaseFields & DocRow & { id: string })[])
       : [];
     const row = pickActiveCase(candidates, activeSince);
     const addKey = this.stmt('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
     if (row) {
       const existing = JSON.parse(row.doc) as Case;
       for (const k of keys) addKey.run(k, existing.id);
-      return { case: existing, created: false };
+      const others = opts.wantOthers ? otherActiveCases(candidates, activeSince, row) : [];
+      return { case: existing, created: false, ...(others.length ? { others } : {}) };
     }
+    if (opts.joinOnly) return undefined;
     if (this.stmt('SELECT 1 FROM cases WHERE id = ?').get(draft.id)) {
       throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
     }
@@ -265,6 +269,69 @@ export class SqliteStore implements Store {
         `INSERT INTO cases (id, status, channel_id, last_activity_at, needs_publish, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(c.id, c.status, c.channelId ?? null, c.lastActivityAt, caseNeedsPublish(c) ? 1 : 0, c.version, JSON.stringify(c));
+  }
+
+  // async: a refusal must reach the caller as a rejected promise, never as a synchronous throw.
+  async mergeCase(req: MergeRequest): Promise<MergeResult> {
+    await Promise.resolve();
+    // One immediate transaction: nothing is half-moved, whatever happens to the process.
+    return this.db.transaction(() => this.mergeSync(req)).immediate();
+  }
+
+  resumeMerges(): Promise<number> {
+    // Merges commit whole here: none is ever left pending.
+    return Promise.resolve(0);
+  }
+
+  private mergeSync(req: MergeRequest): MergeResult {
+    const read = (id: string): Case | undefined => {
+      const row = this.stmt('SELECT doc FROM cases WHERE id = ?').get(id) as DocRow | undefined;
+      return row ? (JSON.parse(row.doc) as Case) : undefined;
+    };
+    const into = read(req.intoId);
+    const from = read(req.fromId);
+    checkMerge(into, from, req);
+    const source = from as Case;
+    if (source.mergedInto === into.id) return { into, from: source, moved: { findings: 0, actions: 0, events: 0, keys: 0 } };
+    const sourceActions = (this.stmt('SELECT doc FROM actions WHERE case_id = ?').all(source.id) as DocRow[]).map((r) => JSON.parse(r.doc) as Action);
+    checkActionsSettled(source.id, sourceActions);
+    let findings = 0;
+    for (const row of this.stmt('SELECT doc FROM findings WHERE case_id = ?').all(source.id) as DocRow[]) {
+      const f = JSON.parse(row.doc) as StoredFinding;
+      this.writeFindingSync(movedFinding(f, into.id));
+      findings++;
+    }
+    let actions = 0;
+    for (const a of sourceActions) {
+      const next = { ...a, caseId: into.id, version: a.version + 1 };
+      this.stmt('UPDATE actions SET case_id = ?, version = ?, doc = ? WHERE id = ?').run(into.id, next.version, JSON.stringify(next), a.id);
+      actions++;
+    }
+    const events = this.stmt('SELECT id, doc FROM timeline WHERE case_id = ?').all(source.id) as (DocRow & { id: number })[];
+    for (const e of events) {
+      this.stmt('UPDATE timeline SET case_id = ?, doc = ? WHERE id = ?').run(into.id, JSON.stringify({ ...(JSON.parse(e.doc) as object), caseId: into.id }), e.id);
+    }
+    const keys = this.stmt('INSERT OR IGNORE INTO case_keys (key, case_id) SELECT key, ? FROM case_keys WHERE case_id = ?').run(into.id, source.id).changes;
+    this.stmt('DELETE FROM case_keys WHERE case_id = ?').run(source.id);
+    const ev = mergeEvents(into, source, req);
+    const survivor = { ...absorbCase(into, source, req.at) };
+    const retired = retireCase(source, req, false);
+    if (!this.writeCase(survivor) || !this.writeCase(retired)) throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${into.id} or ${source.id} changed during the merge`);
+    this.insertEvent(ev.survivor);
+    this.insertEvent(ev.pointer);
+    return { into: survivor, from: retired, moved: { findings, actions, events: events.length, keys } };
+  }
+
+  private writeFindingSync(f: StoredFinding): void {
+    this.stmt('UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, doc = ? WHERE id = ?').run(
+      f.caseId ?? null,
+      f.disposition,
+      findingNeedsPublish(f) ? 1 : 0,
+      isDigestPending(f) ? 1 : 0,
+      f.version,
+      JSON.stringify(f),
+      f.id,
+    );
   }
 
   getCase(id: string): Promise<Case | undefined> {

@@ -2,6 +2,7 @@ import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import type { CaseClaim, FindingPlacement, PlacementResult } from '../domain/cases/placement';
+import type { MergeRequest, MergeResult } from '../domain/cases/merge';
 import type { Job } from '../jobs/job-queue';
 import type { AuditChainSource } from './audit-chain';
 
@@ -72,6 +73,16 @@ export interface CaseStore {
   listCases(filter?: { status?: CaseStatus[] }): Promise<Case[]>;
   /** Cases whose channel, invites, card or index line still need Slack. */
   casesToPublish(limit: number): Promise<Case[]>;
+
+  /**
+   * Folds case `fromId` into `intoId` (domain/cases/merge.ts): findings, keys, actions and
+   * timeline move; the merged case is closed with a pointer event. Atomic on SQLite; on
+   * DynamoDB crash-safe: marked first, moved item by item, resumed by {@link resumeMerges}.
+   * Repeating a finished merge changes nothing.
+   */
+  mergeCase(req: MergeRequest): Promise<MergeResult>;
+  /** Finishes merges a crash interrupted; returns how many it finished. */
+  resumeMerges(): Promise<number>;
 
   appendTimeline(e: NewTimelineEvent): Promise<TimelineEvent>;
   listTimeline(caseId: string): Promise<TimelineEvent[]>;

@@ -80,12 +80,14 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     const key = 'AKIAREPORT0000000001';
     const prodInstance = aws.sb.createInstance({ accountId: PROD, region: REGION });
     const sandboxInstance = aws.sb.createInstance({ accountId: SANDBOX, region: REGION });
-    // 02:00 three findings about one access key: one case.
+    // 02:00 three findings about one access key: one case. GuardDuty saw the activity at
+    // 02:00 too, so detection (where every metric starts) is 02:00.
+    const AT_0200 = { createdAt: '2026-11-25T02:00:00.000Z', updatedAt: '2026-11-25T02:00:00.000Z' };
     const s = await cordon.pipeline.ingestDocument(
       [
-        toEventBridgeEvent(makeFindingDetail({ id: 'f-recon', type: 'Recon:IAMUser/MaliciousIPCaller', accessKeyId: key, accountId: PROD, severity: 5 })),
-        toEventBridgeEvent(makeFindingDetail({ id: 'f-persist', type: 'Persistence:IAMUser/AnomalousBehavior', accessKeyId: key, accountId: PROD, severity: 8 })),
-        toEventBridgeEvent(makeFindingDetail({ id: 'f-exfil', type: 'Exfiltration:S3/AnomalousBehavior', accessKeyId: key, accountId: PROD, severity: 8, title: 'Reads | from <!channel> *unknown* `ip`' })),
+        toEventBridgeEvent(makeFindingDetail({ id: 'f-recon', type: 'Recon:IAMUser/MaliciousIPCaller', accessKeyId: key, accountId: PROD, severity: 5, ...AT_0200 })),
+        toEventBridgeEvent(makeFindingDetail({ id: 'f-persist', type: 'Persistence:IAMUser/AnomalousBehavior', accessKeyId: key, accountId: PROD, severity: 8, ...AT_0200 })),
+        toEventBridgeEvent(makeFindingDetail({ id: 'f-exfil', type: 'Exfiltration:S3/AnomalousBehavior', accessKeyId: key, accountId: PROD, severity: 8, title: 'Reads | from <!channel> *unknown* `ip`', ...AT_0200 })),
       ],
       't',
     );
@@ -152,7 +154,7 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     ]);
     // Issue 17 point 8: the report says whether the case's audit chain verified.
     expect(md).toMatch(/## Audit trail\n\nVerified: audit trail verified: \d+ records in 1 stream, every hash chain intact/);
-    expect(md).toContain('| Time to acknowledge | 4m 30s (270 s) | escalated 2026-11-25 02:03:00 | acknowledged 2026-11-25 02:07:30 |');
+    expect(md).toContain('| Time to acknowledge | 7m 30s (450 s) | detected 2026-11-25 02:00:00 | acknowledged 2026-11-25 02:07:30 |');
     expect(md).toContain('| Time to contain | 12m 00s (720 s) | detected 2026-11-25 02:00:00 | contained 2026-11-25 02:12:00 |');
     expect(md).toContain('| Time to resolve | 1h 00m 00s (3600 s) | detected 2026-11-25 02:00:00 | resolved 2026-11-25 03:00:00 |');
     expect(md).toContain(`| A1 | \`${a1done!.id}\` | ec2-instance arn:aws:ec2:${REGION}:${PROD}:instance/${prodInstance.instanceId} | ${CMD1} | ${CMD2} | applied | 2026-11-25 02:12:00 | not reverted |`);
@@ -188,7 +190,7 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     const text = slack.ephemerals().at(-1)!.text ?? '';
     expect(text).toContain('cases opened since 2026-10-26 (last 30 days): 1*');
     expect(text).toContain('• *High* — 1 case');
-    expect(text).toContain('acknowledge: median 4m 30s, max 4m 30s (1)');
+    expect(text).toContain('acknowledge: median 7m 30s, max 7m 30s (1)');
     expect(text).toContain('contain: median 12m 00s, max 12m 00s (1)');
     expect(text).toContain('resolve: median 1h 00m 00s, max 1h 00m 00s (1)');
     // Issue 17 point 7: it says across which cases it counts.

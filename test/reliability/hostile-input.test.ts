@@ -138,9 +138,9 @@ const CASES: HostileCase[] = [
   C('signed with another secret', '', (h) => slash(h, USERS.cmd, 'resolve', undefined, { secret: 'not-the-signing-secret-000000000' }), 401),
   // Findings.
   C('not a GuardDuty event', /not a GuardDuty finding event/, (h) => finding(h, { ...toEventBridgeEvent(makeFindingDetail({})), source: 'aws.ec2' })),
-  C('severity as a word', 'severity: severity must be a number from 0 to 10', (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), severity: 'high' }))),
+  C('severity as a word', 'severity: is a string, not a number from 0 to 10', (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), severity: 'high' }))),
   C('account id of letters', 'accountId: accountId is not a 12-digit AWS account id', (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), accountId: 'abcdefghijkl' }))),
-  C('finding without an id', 'id: the finding has no id (a string)', (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), id: undefined }))),
+  C('finding without an id', 'id: missing', (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), id: undefined }))),
   C('finding of 2 MB', /^the finding is 2,00\d,\d{3} characters of JSON; a GuardDuty finding fits in EventBridge's 256 KiB event limit$/, (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), description: 'x'.repeat(2_000_000) }))),
   C('a bare string', 'not a JSON object: expected an EventBridge event, GetFindings output or a finding', (h) => finding(h, 'DROP TABLE findings')),
 ];

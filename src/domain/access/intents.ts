@@ -23,6 +23,8 @@ export const INTENTS = [
   'close',
   'suppress',
   'unsuppress',
+  'merge',
+  'split',
 ] as const;
 
 /** One thing a user asks for; the unit access decisions are made on. */
@@ -50,6 +52,8 @@ export const REQUIRED_ROLE: Readonly<Record<Intent, Role>> = Object.freeze({
   close: 'commander',
   suppress: 'commander',
   unsuppress: 'commander',
+  merge: 'commander',
+  split: 'commander',
 });
 
 /** Roles in increasing order of power; the numbers only matter relative to each other. */

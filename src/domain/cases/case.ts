@@ -53,6 +53,20 @@ export interface Case {
   resolution?: string;
   closedAt?: string;
   closedBy?: string;
+  /**
+   * When the activity of its earliest finding happened (GuardDuty's `eventFirstSeen`, else
+   * `createdAt`): time to acknowledge, contain and resolve start here, not at ingestion.
+   */
+  detectedAt?: string;
+  /** Folded into another case (docs/triage.md, merge): this case is closed and points there. */
+  mergedInto?: string;
+  mergedAt?: string;
+  /** The merge's moves are still to finish (DynamoDB moves item by item; a crash resumes them). */
+  mergePending?: boolean;
+  /** Cases folded into this one. */
+  mergedFrom?: string[];
+  /** The channel was archived after a merge left a pointer in it. */
+  channelArchivedAt?: string;
   /** Optimistic-concurrency version, bumped by every write. */
   version: number;
 }
@@ -69,6 +83,8 @@ export interface StoredFinding {
   /** Rule id that suppressed it. */
   suppressedBy?: string;
   suppressReason?: string;
+  /** For a known-network rule: the known network (name and CIDR) that held each remote IP. */
+  suppressedNetworks?: { ip: string; name: string; cidr: string }[];
   firstSeenAt: string;
   lastSeenAt: string;
   cardTs?: string;
@@ -98,6 +114,10 @@ export type TimelineKind =
   | 'case.acknowledged'
   | 'case.resolved'
   | 'case.closed'
+  | 'case.merged'
+  | 'case.merged_into'
+  | 'finding.split'
+  | 'finding.linked'
   | 'report.published';
 
 /** One entry of a case's timeline. `text` is plain: rendering escapes it. */

@@ -23,18 +23,27 @@ export interface FindingPlacement {
     onJoin(existing: Case): { case: Case; events: NewTimelineEvent[] };
     /** Events when the draft is created. */
     onCreate: NewTimelineEvent[];
+    /**
+     * Join an active case if one shares a key, but never open one: a Low finding joins the
+     * story it belongs to and otherwise stays in the digest (docs/triage.md).
+     */
+    joinOnly?: boolean;
+    /** Name the other active cases sharing a key (an attack sequence merges them). */
+    wantOthers?: boolean;
   };
   /** Events written in any case (e.g. `finding.added`; their caseId is filled in). */
   events: Omit<NewTimelineEvent, 'caseId'>[];
 }
 
 /** What placing one finding did; `inserted: false` when a finding with its id was stored already. */
-export type PlacementResult = { inserted: false } | { inserted: true; case?: Case; created: boolean };
+export type PlacementResult = { inserted: false } | { inserted: true; case?: Case; created: boolean; others?: string[] };
 
 /** Outcome of correlating a new finding: the case it joined or the one it opened. */
 export interface CaseClaim {
   case: Case;
   created: boolean;
+  /** With `wantOthers`: the other active cases that share a key, most recently active first. */
+  others?: string[];
 }
 
 /** Statuses in which a case still takes new findings; resolved and closed cases never do. */
@@ -61,6 +70,12 @@ export function pickActiveCase<C extends ActiveCaseFields>(candidates: readonly 
     if (!best || c.lastActivityAt > best.lastActivityAt) best = c;
   }
   return best;
+}
+
+/** The active cases among `candidates` other than `chosen`, for a merge. Pure. */
+export function otherActiveCases<C extends ActiveCaseFields & { id: string }>(candidates: readonly C[], activeSince: string, chosen: C | undefined): string[] {
+  if (!chosen) return [];
+  return [...new Set(candidates.filter((c) => c.id !== chosen.id && isActiveCase(c, activeSince)).map((c) => c.id))];
 }
 
 /** A Low finding waiting for the triage digest. Both stores index on it. */
@@ -100,5 +115,6 @@ export function planPlacement(p: FindingPlacement, claimed: CaseClaim | undefine
   }
   const caseId = c.id;
   events.push(...p.events.map((e) => ({ ...e, caseId })));
-  return { finding: { ...p.finding, caseId }, ...(join ? { join } : {}), events, result: { inserted: true, created: claimed.created, case: c } };
+  const others = claimed.others?.length ? { others: claimed.others } : {};
+  return { finding: { ...p.finding, caseId }, ...(join ? { join } : {}), events, result: { inserted: true, created: claimed.created, case: c, ...others } };
 }

@@ -1,3 +1,4 @@
+import { isCaseId } from '../cases/case-id';
 import { DURATION_FORM, parseDuration } from '../duration';
 
 /** A parsed `/ir` invocation, or why it could not be parsed (with the right form). */
@@ -16,7 +17,9 @@ export type IrCommand =
   | { sub: 'resolve'; summary?: string }
   | { sub: 'close' }
   | { sub: 'suppress'; type: string; forMs?: number; reason?: string }
-  | { sub: 'unsuppress'; ruleId: string };
+  | { sub: 'unsuppress'; ruleId: string }
+  | { sub: 'merge'; caseId: string }
+  | { sub: 'split'; findingId: string };
 
 export type IrParse = { ok: true; command: IrCommand } | { ok: false; error: string };
 
@@ -37,6 +40,8 @@ export const IR_USAGE: Record<IrCommand['sub'], string> = {
   close: '/ir close',
   suppress: '/ir suppress <finding-type> [--for 7d] [reason]',
   unsuppress: '/ir unsuppress <rule-id>',
+  merge: '/ir merge <case-id>',
+  split: '/ir split <finding-id>',
 };
 
 const TYPE_GLOB = /^(\*|[A-Za-z*]+:\*|[A-Za-z*]+:[A-Za-z0-9*]+\/[\w.!&*-]+)$/;
@@ -115,6 +120,17 @@ export function parseIrText(raw: string): IrParse {
       if (args.length !== 1 || !args[0]) return fail('give exactly one action id', 'revert');
       if (!ACTION_ID_PATTERN.test(args[0])) return fail(`\`${args[0].slice(0, 40)}\` is not an action id (A-<yyyymmddhhmmss>-<4 chars>)`, 'revert');
       return { ok: true, command: { sub: 'revert', actionId: args[0] } };
+    }
+    case 'merge': {
+      if (args.length !== 1 || !args[0]) return fail('give the id of the case to fold into this one', 'merge');
+      const id = args[0].toUpperCase();
+      if (!isCaseId(id)) return fail(`\`${args[0].slice(0, 40)}\` is not a case id (IR-<yyyymmdd>-<id>)`, 'merge');
+      return { ok: true, command: { sub: 'merge', caseId: id } };
+    }
+    case 'split': {
+      if (args.length !== 1 || !args[0]) return fail('give the id of the finding to move into a new case', 'split');
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,299}$/.test(args[0])) return fail(`\`${args[0].slice(0, 40)}\` is not a finding id`, 'split');
+      return { ok: true, command: { sub: 'split', findingId: args[0] } };
     }
     case 'note': {
       const note = text.slice(head.length).trim();

@@ -46,6 +46,56 @@ export interface Finding {
   /** For attack-sequence findings: ids of the findings it was built from. */
   signalFindingIds: string[];
   isAttackSequence: boolean;
+  /**
+   * GuardDuty's own sample (`service.additionalInfo.sample: true`, what CreateSampleFindings
+   * makes): labelled, never pages, never correlates with real findings. Optional: findings
+   * stored before this field was read are real.
+   */
+  sample?: boolean;
+  /** `service.eventFirstSeen` / `eventLastSeen`: when the activity itself happened. */
+  eventFirstSeen?: string;
+  eventLastSeen?: string;
+  /**
+   * Resources an API call of the finding created or changed (`awsApiCallAction.affectedResources`,
+   * e.g. the instance a RunInstances launched). Correlation only: they are not what the
+   * finding is about, so the card never offers to contain them.
+   */
+  affected?: FindingResource[];
+  /** The attack sequence's own story (`service.detection.sequence`), for AttackSequence findings. */
+  sequence?: AttackSequence;
+}
+
+/** One actor of an attack sequence (GuardDuty `Actor`: user and session). */
+export interface SequenceActor {
+  id?: string;
+  userName?: string;
+  userType?: string;
+  /** The credential used, an access key id for IAM users (`user.credentialUid`). */
+  credentialUid?: string;
+  accountId?: string;
+  sessionUids: string[];
+  mfaStatus?: string;
+}
+
+/** What GuardDuty says an attack sequence correlated, reduced to what a responder reads. */
+export interface AttackSequence {
+  uid?: string;
+  actors: SequenceActor[];
+  /** Every signal (findings and raw activity); `findingId` when the signal is a finding. */
+  signals: { uid: string; type?: string; name?: string; findingId?: string }[];
+  /** `ResourceV2`: type (EC2_INSTANCE, S3_BUCKET, ACCESS_KEY…), uid and name. */
+  resources: { type: string; uid: string; name?: string }[];
+  /** Endpoints as IP or domain. */
+  endpoints: string[];
+  indicators: { key: string; values: string[]; title?: string }[];
+  /** MITRE ATT&CK tactics and techniques, from the ATTACK_TACTIC / ATTACK_TECHNIQUE indicators. */
+  tactics: string[];
+  techniques: string[];
+}
+
+/** When the activity happened, as GuardDuty says: its first sighting, else the finding's creation. */
+export function activityAt(f: Pick<Finding, 'createdAt' | 'eventFirstSeen'>): string {
+  return f.eventFirstSeen ?? f.createdAt;
 }
 
 /** The MITRE-style tactic is the threat purpose: the finding type's prefix. */

@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import type { Finding, FindingResource } from './finding';
+import type { AttackSequence, Finding, FindingResource } from './finding';
 import { camelizeKeys } from './normalize-keys';
 
 /** GuardDuty's epoch-ms, epoch-s and ISO timestamps, as one ISO string. */
-const timestamp = z.union([z.string().min(1), z.number()]).transform((v, ctx) => {
+const timestamp = z.union([z.string().min(1), z.number()], { error: fieldError('a timestamp (ISO string or epoch)') }).transform((v, ctx) => {
   const ms = typeof v === 'number' ? (v < 1e11 ? v * 1000 : v) : Date.parse(v);
   if (!Number.isFinite(ms)) {
     ctx.addIssue({ code: 'custom', message: `"${String(v)}" is not a timestamp` });
@@ -19,27 +19,59 @@ const tagList = z
 
 const optStr = z.string().nullish().transform((v) => v ?? undefined);
 
+/** What a wrong value is, in words: each defect gets its own reason (docs/triage.md). */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return v.trim() === '' ? 'an empty string' : 'a string';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : 'a number';
+  if (typeof v === 'boolean') return 'a boolean';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** Zod error for a required field: "missing" apart from "is a string, not …". */
+function fieldError(expected: string): (iss: { input?: unknown }) => string {
+  return (iss) => (iss.input === undefined ? 'missing' : `is ${kindOf(iss.input)}, not ${expected}`);
+}
+
+/** A timestamp GuardDuty may omit; an unreadable one is ignored, never a reason to refuse the finding. */
+const optTimestamp = z
+  .unknown()
+  .optional()
+  .transform((v) => {
+    if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+    const ms = typeof v === 'number' ? (v < 1e11 ? v * 1000 : v) : Date.parse(v);
+    return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  });
+
+const strList = z
+  .array(z.unknown())
+  .nullish()
+  .transform((xs) => (xs ?? []).filter((x): x is string => typeof x === 'string' && x.length > 0));
+
 const remoteIpDetails = z
   .looseObject({ ipAddressV4: optStr, ipAddressV6: optStr })
   .nullish();
 
 const findingSchema = z.looseObject({
-  id: z.string({ error: 'the finding has no id (a string)' }).min(1, 'the finding id is empty').max(300),
+  id: z.string({ error: fieldError('a string') }).min(1, 'is empty').max(300, 'is longer than 300 characters'),
   arn: z.string().max(2048).nullish(),
   type: z
-    .string()
-    .max(200)
+    .string({ error: fieldError('a string') })
+    .max(200, 'is longer than 200 characters')
     .regex(/^[A-Za-z]+:[A-Za-z0-9]+\/[\w.!&-]+$/, 'the type is not ThreatPurpose:ResourceType/ThreatFamily.Detail'),
-  accountId: z.string().regex(/^\d{12}$/, 'accountId is not a 12-digit AWS account id'),
-  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'region is not an AWS region'),
+  accountId: z.string({ error: fieldError('a string') }).regex(/^\d{12}$/, 'accountId is not a 12-digit AWS account id'),
+  region: z.string({ error: fieldError('a string') }).regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'region is not an AWS region'),
   partition: z.string().nullish(),
-  severity: z.coerce.number({ error: 'severity must be a number from 0 to 10' }).min(0, 'severity is below 0').max(10, 'severity is above 10'),
+  // A number, as GuardDuty sends it (a Double in every door): a string severity is a defect
+  // of its own, not something to coerce, so the reason says which.
+  severity: z.number({ error: fieldError('a number from 0 to 10') }).min(0, 'severity is below 0').max(10, 'severity is above 10'),
   title: z.string().nullish(),
   description: z.string().nullish(),
   createdAt: timestamp,
   updatedAt: timestamp,
   resource: z.looseObject({
-    resourceType: z.string().min(1),
+    resourceType: z.string({ error: fieldError('a string') }).min(1, 'is empty'),
     instanceDetails: z
       .looseObject({
         instanceId: optStr,
@@ -54,14 +86,43 @@ const findingSchema = z.looseObject({
     s3BucketDetails: z.array(z.looseObject({ arn: optStr, name: optStr, tags: tagList })).nullish(),
     lambdaDetails: z.looseObject({ functionArn: optStr, functionName: optStr, tags: tagList }).nullish(),
     eksClusterDetails: z.looseObject({ name: optStr, arn: optStr, tags: tagList }).nullish(),
-  }),
+    // Shapes from the GuardDuty API reference (EcsClusterDetails, EcsTaskDetails, Container,
+    // RdsDbInstanceDetails, RdsDbUserDetails, KubernetesDetails, EbsVolumeDetails); cited in
+    // test/fixtures/README.md.
+    ecsClusterDetails: z
+      .looseObject({
+        name: optStr,
+        arn: optStr,
+        tags: tagList,
+        taskDetails: z
+          .looseObject({ arn: optStr, definitionArn: optStr, containers: z.array(z.looseObject({ name: optStr, image: optStr })).nullish() })
+          .nullish(),
+      })
+      .nullish(),
+    rdsDbInstanceDetails: z.looseObject({ dbInstanceIdentifier: optStr, dbClusterIdentifier: optStr, dbInstanceArn: optStr, engine: optStr, tags: tagList }).nullish(),
+    rdsDbUserDetails: z.looseObject({ user: optStr, database: optStr, application: optStr }).nullish(),
+    kubernetesDetails: z
+      .looseObject({
+        kubernetesUserDetails: z.looseObject({ username: optStr, uid: optStr }).nullish(),
+        kubernetesWorkloadDetails: z.looseObject({ name: optStr, namespace: optStr, type: optStr }).nullish(),
+      })
+      .nullish(),
+    containerDetails: z.looseObject({ id: optStr, name: optStr, image: optStr }).nullish(),
+    ebsVolumeDetails: z
+      .looseObject({ scannedVolumeDetails: z.array(z.looseObject({ volumeArn: optStr, deviceName: optStr })).nullish() })
+      .nullish(),
+  }, { error: fieldError('an object') }),
   service: z
     .looseObject({
       count: z.coerce.number().int().min(0).nullish(),
       archived: z.boolean().nullish(),
+      eventFirstSeen: optTimestamp,
+      eventLastSeen: optTimestamp,
+      // `sample: true` as EventBridge delivers it; GetFindings gives `{ value: "<json>", type }`.
+      additionalInfo: z.looseObject({ sample: z.unknown().optional(), value: z.unknown().optional() }).nullish(),
       action: z
         .looseObject({
-          awsApiCallAction: z.looseObject({ remoteIpDetails }).nullish(),
+          awsApiCallAction: z.looseObject({ remoteIpDetails, api: optStr, affectedResources: z.record(z.string(), z.unknown()).nullish() }).nullish(),
           networkConnectionAction: z.looseObject({ remoteIpDetails }).nullish(),
           portProbeAction: z
             .looseObject({ portProbeDetails: z.array(z.looseObject({ remoteIpDetails })).nullish() })
@@ -72,10 +133,24 @@ const findingSchema = z.looseObject({
         .nullish(),
       detection: z
         .looseObject({
+          // GuardDuty API reference: Sequence, Signal, Actor, User, Session, ResourceV2,
+          // NetworkEndpoint, Indicator (cited in test/fixtures/README.md).
           sequence: z
             .looseObject({
               uid: optStr,
-              signals: z.array(z.looseObject({ uid: optStr, type: optStr })).nullish(),
+              signals: z.array(z.looseObject({ uid: optStr, type: optStr, name: optStr })).nullish(),
+              actors: z
+                .array(
+                  z.looseObject({
+                    id: optStr,
+                    user: z.looseObject({ name: optStr, uid: optStr, type: optStr, credentialUid: optStr, account: z.looseObject({ uid: optStr }).nullish() }).nullish(),
+                    session: z.looseObject({ uid: optStr, mfaStatus: optStr }).nullish(),
+                  }),
+                )
+                .nullish(),
+              resources: z.array(z.looseObject({ uid: optStr, resourceType: optStr, name: optStr })).nullish(),
+              endpoints: z.array(z.looseObject({ id: optStr, ip: optStr, domain: optStr })).nullish(),
+              sequenceIndicators: z.array(z.looseObject({ key: optStr, values: strList, title: optStr })).nullish(),
             })
             .nullish(),
         })
@@ -158,6 +233,34 @@ export function parseFinding(input: unknown): ParseResult {
     tagsToRecord(tags, r.eksClusterDetails.tags);
   }
 
+  const ecs = r.ecsClusterDetails;
+  if (ecs?.name) {
+    resources.push({ kind: 'ecs-cluster', id: ecs.name, ...(ecs.arn ? { arn: ecs.arn } : {}) });
+    tagsToRecord(tags, ecs.tags);
+  }
+  if (ecs?.taskDetails?.arn) resources.push({ kind: 'ecs-task', id: lastSegment(ecs.taskDetails.arn), arn: ecs.taskDetails.arn });
+  const images = new Set<string>();
+  for (const c of ecs?.taskDetails?.containers ?? []) if (c.image) images.add(c.image);
+  const rds = r.rdsDbInstanceDetails;
+  if (rds?.dbInstanceIdentifier) {
+    resources.push({ kind: 'rds-instance', id: rds.dbInstanceIdentifier, ...(rds.dbInstanceArn ? { arn: rds.dbInstanceArn } : {}) });
+    tagsToRecord(tags, rds.tags);
+  }
+  if (rds?.dbClusterIdentifier) resources.push({ kind: 'rds-cluster', id: rds.dbClusterIdentifier });
+  if (r.rdsDbUserDetails?.user) resources.push({ kind: 'db-user', id: r.rdsDbUserDetails.user });
+  const k8s = r.kubernetesDetails;
+  const workload = k8s?.kubernetesWorkloadDetails;
+  if (workload?.namespace) resources.push({ kind: 'k8s-namespace', id: workload.namespace });
+  if (workload?.name) resources.push({ kind: 'k8s-workload', id: `${workload.type ? `${workload.type}/` : ''}${workload.name}` });
+  if (k8s?.kubernetesUserDetails?.username) resources.push({ kind: 'k8s-user', id: k8s.kubernetesUserDetails.username });
+  const ctr = r.containerDetails;
+  if (ctr?.name ?? ctr?.id) resources.push({ kind: 'container', id: (ctr?.name ?? ctr?.id) as string });
+  if (ctr?.image) images.add(ctr.image);
+  for (const image of images) resources.push({ kind: 'container-image', id: image });
+  for (const v of r.ebsVolumeDetails?.scannedVolumeDetails ?? []) {
+    if (v.volumeArn) resources.push({ kind: 'ebs-volume', id: lastSegment(v.volumeArn), arn: v.volumeArn });
+  }
+
   const action = d.service?.action;
   const ipDetails = [
     action?.awsApiCallAction?.remoteIpDetails,
@@ -170,10 +273,15 @@ export function parseFinding(input: unknown): ParseResult {
     ...new Set(ipDetails.flatMap((ip) => [ip?.ipAddressV4, ip?.ipAddressV6]).filter((ip): ip is string => !!ip)),
   ];
 
-  const sequence = d.service?.detection?.sequence;
-  const signalFindingIds = (sequence?.signals ?? [])
-    .filter((s) => s.uid && (!s.type || s.type.toUpperCase() === 'FINDING'))
-    .map((s) => s.uid as string);
+  const sequence = readSequence(d.service?.detection?.sequence);
+  const signalFindingIds = [...new Set(sequence?.signals.flatMap((s) => (s.findingId ? [s.findingId] : [])) ?? [])];
+  if (sequence?.uid) resources.push({ kind: 'attack-sequence', id: sequence.uid });
+  // A sequence names its actor in the sequence, not in accessKeyDetails: the actor's user
+  // and credential are what tie it to the key's own findings.
+  const seqActor = !key?.accessKeyId && !key?.userName ? sequence?.actors.find((a) => a.userName ?? a.credentialUid) : undefined;
+  const affected = affectedResources(d.service?.action?.awsApiCallAction?.affectedResources, partition, d.region, d.accountId);
+  const info = d.service?.additionalInfo;
+  const sample = info?.sample === true || (typeof info?.value === 'string' && /"sample"\s*:\s*true/.test(info.value));
 
   return {
     ok: true,
@@ -195,15 +303,91 @@ export function parseFinding(input: unknown): ParseResult {
       resources,
       tags,
       remoteIps,
-      actor: {
-        ...(key?.userName ? { userName: key.userName } : {}),
-        ...(key?.principalId ? { principalId: key.principalId } : {}),
-        ...(key?.accessKeyId ? { accessKeyId: key.accessKeyId } : {}),
-        ...(key?.userType ? { userType: key.userType } : {}),
-      },
+      actor: seqActor
+        ? {
+            ...(seqActor.userName ? { userName: seqActor.userName } : {}),
+            ...(seqActor.credentialUid ? { accessKeyId: seqActor.credentialUid } : {}),
+            ...(seqActor.userType ? { userType: seqActor.userType } : {}),
+          }
+        : {
+            ...(key?.userName ? { userName: key.userName } : {}),
+            ...(key?.principalId ? { principalId: key.principalId } : {}),
+            ...(key?.accessKeyId ? { accessKeyId: key.accessKeyId } : {}),
+            ...(key?.userType ? { userType: key.userType } : {}),
+          },
       signalFindingIds,
       isAttackSequence: d.type.startsWith('AttackSequence:') || !!sequence,
+      ...(sample ? { sample: true } : {}),
+      ...(d.service?.eventFirstSeen ? { eventFirstSeen: d.service.eventFirstSeen } : {}),
+      ...(d.service?.eventLastSeen ? { eventLastSeen: d.service.eventLastSeen } : {}),
+      ...(affected.length ? { affected } : {}),
+      ...(sequence ? { sequence } : {}),
     },
+  };
+}
+
+function lastSegment(arn: string): string {
+  return arn.slice(Math.max(arn.lastIndexOf('/'), arn.lastIndexOf(':')) + 1) || arn;
+}
+
+/** `…:detector/<detector>/finding/<id>` → `<id>`: signals name findings by ARN, Cordon keys them by id. */
+export function findingIdOf(uid: string): string {
+  const m = /:detector\/[^/]+\/finding\/([^/]+)$/.exec(uid);
+  return m?.[1] ?? uid;
+}
+
+/**
+ * `affectedResources` keys are resource type names (`AWS::EC2::Instance`, held in lower case); the kinds Cordon
+ * correlates on are read, each value checked before it becomes a key.
+ */
+const AFFECTED_KINDS: Record<string, { kind: string; valid: RegExp; arn?: (p: string, region: string, account: string, id: string) => string }> = {
+  'aws::ec2::instance': { kind: 'ec2-instance', valid: /^i-[0-9a-f]{8,17}$/, arn: (p, region, account, id) => `arn:${p}:ec2:${region}:${account}:instance/${id}` },
+  'aws::s3::bucket': { kind: 's3-bucket', valid: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ },
+  'aws::lambda::function': { kind: 'lambda-function', valid: /^[A-Za-z0-9_-]{1,64}$/ },
+  'aws::iam::accesskey': { kind: 'access-key', valid: /^(AKIA|ASIA)[A-Z0-9]{12,124}$/ },
+};
+
+function affectedResources(map: Record<string, unknown> | null | undefined, partition: string, region: string, account: string): FindingResource[] {
+  const out: FindingResource[] = [];
+  for (const [type, value] of Object.entries(map ?? {})) {
+    // Looked up in lower case: key normalisation lowers the first letter (`aWS::EC2::Instance`).
+    const spec = AFFECTED_KINDS[type.toLowerCase()];
+    if (!spec || typeof value !== 'string') continue;
+    for (const id of value.split(/[\s,]+/)) {
+      if (spec.valid.test(id)) out.push({ kind: spec.kind, id, ...(spec.arn ? { arn: spec.arn(partition, region, account, id) } : {}) });
+    }
+  }
+  return out;
+}
+
+type RawSequence = NonNullable<NonNullable<NonNullable<z.infer<typeof findingSchema>['service']>['detection']>['sequence']>;
+
+/** The sequence as a responder reads it; the ATTACK_TACTIC / ATTACK_TECHNIQUE indicators carry MITRE's names. */
+function readSequence(raw: RawSequence | null | undefined): AttackSequence | undefined {
+  if (!raw) return undefined;
+  const indicators = (raw.sequenceIndicators ?? []).flatMap((i) => (i.key ? [{ key: i.key, values: i.values, ...(i.title ? { title: i.title } : {}) }] : []));
+  const valuesOf = (key: string): string[] => [...new Set(indicators.filter((i) => i.key === key).flatMap((i) => i.values))];
+  return {
+    ...(raw.uid ? { uid: raw.uid } : {}),
+    actors: (raw.actors ?? []).map((a) => ({
+      ...(a.id ? { id: a.id } : {}),
+      ...(a.user?.name ? { userName: a.user.name } : {}),
+      ...(a.user?.type ? { userType: a.user.type } : {}),
+      ...(a.user?.credentialUid ? { credentialUid: a.user.credentialUid } : {}),
+      ...(a.user?.account?.uid ? { accountId: a.user.account.uid } : {}),
+      sessionUids: a.session?.uid ? [a.session.uid] : [],
+      ...(a.session?.mfaStatus ? { mfaStatus: a.session.mfaStatus } : {}),
+    })),
+    signals: (raw.signals ?? []).flatMap((s) => {
+      if (!s.uid) return [];
+      const isFinding = !s.type || s.type.toUpperCase() === 'FINDING';
+      return [{ uid: s.uid, ...(s.type ? { type: s.type } : {}), ...(s.name ? { name: s.name } : {}), ...(isFinding ? { findingId: findingIdOf(s.uid) } : {}) }];
+    }),
+    resources: (raw.resources ?? []).flatMap((r) => (r.uid && r.resourceType ? [{ type: r.resourceType, uid: r.uid, ...(r.name ? { name: r.name } : {}) }] : [])),
+    endpoints: [...new Set((raw.endpoints ?? []).flatMap((e) => [e.ip, e.domain].filter((x): x is string => !!x)))],
+    indicators,
+    tactics: valuesOf('ATTACK_TACTIC'),
+    techniques: valuesOf('ATTACK_TECHNIQUE'),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Action } from '../actions/action';
 import { BAND_LABEL } from '../triage/bands';
 import type { Case, StoredFinding, TimelineEvent } from '../cases/case';
 import { formatExactDuration } from '../duration';
-import { findingTactic } from '../findings/finding';
+import { activityAt, findingTactic } from '../findings/finding';
 import type { CaseMetrics } from './metrics';
 
 /** Everything a report is made from; the service loads it, this renders it. */
@@ -77,7 +77,10 @@ export function renderCaseReport(r: ReportInput): string {
   out.push('## Summary', '');
   out.push(`- **Severity:** ${BAND_LABEL[c.band]} (${c.severity})`);
   out.push(`- **Status:** ${c.status}`);
+  if (c.detectedAt && c.detectedAt !== c.createdAt) out.push(`- **Activity first seen (GuardDuty):** ${utc(c.detectedAt)}`);
   out.push(`- **Opened:** ${utc(c.createdAt)}`);
+  if (c.mergedFrom?.length) out.push(`- **Merged in:** ${c.mergedFrom.map((id) => mdText(id, 40)).join(', ')}`);
+  if (c.mergedInto) out.push(`- **Merged into:** ${mdText(c.mergedInto, 40)}`);
   if (c.escalatedAt) out.push(`- **Escalated:** ${utc(c.escalatedAt)} by ${who(c.escalatedBy)}${c.escalationReason ? `: ${mdText(c.escalationReason)}` : ''}`);
   if (c.acknowledgedAt) out.push(`- **Acknowledged:** ${utc(c.acknowledgedAt)} by ${who(c.acknowledgedBy)}`);
   if (c.resolvedAt) out.push(`- **Resolved:** ${utc(c.resolvedAt)} by ${who(c.resolvedBy)}${c.resolution ? `: ${mdText(c.resolution, 1000)}` : ''}`);
@@ -90,7 +93,7 @@ export function renderCaseReport(r: ReportInput): string {
   out.push('');
 
   out.push('## Metrics', '', row(['Metric', 'Duration', 'From', 'To']), row(['---', '---', '---', '---']));
-  out.push(metricRow('Time to acknowledge', m.timeToAcknowledgeMs, 'escalated', m.escalatedAt, 'acknowledged', m.acknowledgedAt));
+  out.push(metricRow('Time to acknowledge', m.timeToAcknowledgeMs, 'detected', m.detectedAt, 'acknowledged', m.acknowledgedAt));
   out.push(metricRow('Time to contain', m.timeToContainMs, 'detected', m.detectedAt, 'contained', m.containedAt));
   out.push(metricRow('Time to resolve', m.timeToResolveMs, 'detected', m.detectedAt, 'resolved', m.resolvedAt));
   out.push('');
@@ -104,6 +107,10 @@ export function renderCaseReport(r: ReportInput): string {
   const resources = new Map<string, { kind: string; id: string; account: string; source: string }>();
   for (const f of r.findings) {
     for (const res of f.finding.resources) resources.set(`${res.kind}|${res.id}`, { kind: res.kind, id: res.arn ?? res.id, account: f.finding.accountId, source: 'finding' });
+    // What the attacker's API calls created or changed (the instance a RunInstances launched).
+    for (const res of f.finding.affected ?? []) {
+      if (!resources.has(`${res.kind}|${res.id}`)) resources.set(`${res.kind}|${res.id}`, { kind: res.kind, id: res.arn ?? res.id, account: f.finding.accountId, source: 'API call in a finding' });
+    }
   }
   for (const a of r.actions) {
     const key = `${a.kind}|${a.target.id}`;
@@ -124,16 +131,17 @@ export function renderCaseReport(r: ReportInput): string {
   }
   if (!byTactic.size) out.push('No findings: the case was opened by hand.', '');
   for (const [tactic, fs] of [...byTactic.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
-    out.push(`### ${mdText(tactic, 60)} (${fs.length})`, '', row(['First seen', 'Severity', 'Type', 'Title', 'Account / region', 'Disposition']), row(['---', '---', '---', '---', '---', '---']));
-    for (const f of [...fs].sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id))) {
+    // GuardDuty's activity time, not Cordon's ingestion: a replayed finding shows its real date.
+    out.push(`### ${mdText(tactic, 60)} (${fs.length})`, '', row(['Activity', 'Severity', 'Type', 'Title', 'Account / region', 'Disposition']), row(['---', '---', '---', '---', '---', '---']));
+    for (const f of [...fs].sort((a, b) => activityAt(a.finding).localeCompare(activityAt(b.finding)) || a.id.localeCompare(b.id))) {
       out.push(
         row([
-          utc(f.firstSeenAt),
+          utc(activityAt(f.finding)),
           `${BAND_LABEL[f.band]} (${f.finding.severity})`,
           mdText(f.finding.type, 120),
           mdText(f.finding.title, 200),
           `${mdText(f.finding.accountId, 20)} / ${mdText(f.finding.region, 30)}`,
-          f.disposition === 'suppressed' ? `suppressed (${mdText(f.suppressedBy ?? 'rule', 40)})` : f.disposition,
+          f.disposition === 'suppressed' ? `suppressed (${mdText(f.suppressedBy ?? 'rule', 40)})` : f.disposition === 'digest' && f.caseId ? 'digest, joined this case' : f.disposition,
         ]),
       );
     }

@@ -37,14 +37,17 @@ export function containedAt(actions: readonly Action[]): string | undefined {
 
 export function caseMetrics(c: Case, actions: readonly Action[]): CaseMetrics {
   const contained = containedAt(actions);
-  const m: CaseMetrics = { caseId: c.id, band: c.band, detectedAt: c.createdAt };
+  // Detection is when GuardDuty saw the activity (the case's earliest finding), not when
+  // Cordon ingested it: a replayed finding from last year is measured from last year.
+  const detected = c.detectedAt ?? c.createdAt;
+  const m: CaseMetrics = { caseId: c.id, band: c.band, detectedAt: detected };
   if (c.escalatedAt) m.escalatedAt = c.escalatedAt;
   if (c.acknowledgedAt) m.acknowledgedAt = c.acknowledgedAt;
   if (contained) m.containedAt = contained;
   if (c.resolvedAt) m.resolvedAt = c.resolvedAt;
-  const ack = between(c.escalatedAt, c.acknowledgedAt);
-  const contain = between(c.createdAt, contained);
-  const resolve = between(c.createdAt, c.resolvedAt);
+  const ack = between(detected, c.acknowledgedAt);
+  const contain = between(detected, contained);
+  const resolve = between(detected, c.resolvedAt);
   if (ack !== undefined) m.timeToAcknowledgeMs = ack;
   if (contain !== undefined) m.timeToContainMs = contain;
   if (resolve !== undefined) m.timeToResolveMs = resolve;

@@ -48,8 +48,17 @@ export interface KnownCidr {
 type ParsedCidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 /** Parses CIDRs once; throws on a malformed one (config validation calls this). */
-export function compileCidrs(cidrs: KnownCidr[]): { name: string; range: ParsedCidr }[] {
-  return cidrs.map((c) => ({ name: c.name, range: ipaddr.parseCIDR(c.cidr) }));
+export function compileCidrs(cidrs: KnownCidr[]): { name: string; cidr: string; range: ParsedCidr }[] {
+  return cidrs.map((c) => ({ name: c.name, cidr: c.cidr, range: ipaddr.parseCIDR(c.cidr) }));
+}
+
+/** Which known network (name and CIDR) holds each remote IP of the finding: what a known-network suppression says it matched. */
+export function matchedNetworks(finding: Pick<Finding, 'remoteIps'>, compiled: { name: string; cidr: string; range: ParsedCidr }[]): { ip: string; name: string; cidr: string }[] {
+  return finding.remoteIps.flatMap((ip) => {
+    const name = knownNetworkOf(ip, compiled);
+    const net = name === undefined ? undefined : compiled.find((c) => c.name === name);
+    return net ? [{ ip, name: net.name, cidr: net.cidr }] : [];
+  });
 }
 
 /** Name of the known network holding `ip`, if any. IPv4-mapped IPv6 counts as IPv4. */

@@ -1,7 +1,7 @@
 import type { Band, Finding } from '../findings/finding';
 import { bandOf } from './bands';
 import { correlationKeys } from './correlation';
-import { compileCidrs, matchSuppression, type KnownCidr, type SuppressionRule } from './suppression';
+import { compileCidrs, matchedNetworks, matchSuppression, type KnownCidr, type SuppressionRule } from './suppression';
 
 /** What to do with a band (docs/architecture.md §4 routing). */
 export interface Route {
@@ -18,8 +18,10 @@ export interface TriagePolicy {
 }
 
 export type TriageDecision =
-  | { kind: 'suppress'; band: Band; rule: SuppressionRule }
-  | { kind: 'digest'; band: Band }
+  /** `networks`: for a known-network rule, which known network (name, CIDR) held each remote IP. */
+  | { kind: 'suppress'; band: Band; rule: SuppressionRule; networks?: { ip: string; name: string; cidr: string }[] }
+  /** `keys`: a digest finding still joins an open case it shares one with (docs/triage.md). */
+  | { kind: 'digest'; band: Band; keys: string[] }
   | { kind: 'case'; band: Band; route: Route; keys: string[] };
 
 /** Compiles a policy once (CIDRs parsed) and decides per finding. Pure. */
@@ -34,9 +36,11 @@ export class Triage {
   decide(finding: Finding, now: Date, extraRules: SuppressionRule[] = []): TriageDecision {
     const band = bandOf(finding.severity);
     const rule = matchSuppression(finding, [...this.policy.suppressions, ...extraRules], this.cidrs, now);
-    if (rule) return { kind: 'suppress', band, rule };
-    const route = this.policy.routing[band];
-    if (route.open === 'digest') return { kind: 'digest', band };
+    if (rule) return rule.knownCidrsOnly ? { kind: 'suppress', band, rule, networks: matchedNetworks(finding, this.cidrs) } : { kind: 'suppress', band, rule };
+    const routed = this.policy.routing[band];
+    if (routed.open === 'digest') return { kind: 'digest', band, keys: correlationKeys(finding) };
+    // GuardDuty's samples exist to test the wiring: they get a case, never a page.
+    const route = finding.sample ? { ...routed, mention: false, escalate: false } : routed;
     return { kind: 'case', band, route, keys: correlationKeys(finding) };
   }
 

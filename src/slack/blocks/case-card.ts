@@ -2,13 +2,16 @@ import type { Case, StoredFinding } from '../../domain/cases/case';
 import { findingTactic } from '../../domain/findings/finding';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeText } from '../../domain/text/mrkdwn';
-import { cappedList, fitMessage, type RenderedMessage } from './block-types';
+import { cappedList, fitMessage, type KnownBlock, type RenderedMessage } from './block-types';
+import { correlatedResources } from '../../domain/triage/correlation';
+import { renderSequenceBlocks } from './sequence-blocks';
 import { BAND_EMOJI, resourceList } from './finding-card';
 
 /** Unique resources across a case's findings, in first-seen order. */
 export function caseResources(findings: StoredFinding[]): { kind: string; id: string }[] {
   const seen = new Map<string, { kind: string; id: string }>();
-  for (const sf of findings) for (const r of sf.finding.resources) seen.set(`${r.kind}:${r.id}`, { kind: r.kind, id: r.id });
+  // Launched resources and a sequence's resources count too: they are the story's.
+  for (const sf of findings) for (const r of correlatedResources(sf.finding)) seen.set(`${r.kind}:${r.id}`, { kind: r.kind, id: r.id });
   return [...seen.values()];
 }
 
@@ -38,13 +41,24 @@ export function renderCaseCard(c: Case, findings: StoredFinding[]): RenderedMess
           { type: 'mrkdwn', text: `*Opened*\n${c.createdAt.slice(0, 19).replace('T', ' ')} UTC` },
         ],
       },
+      ...sequenceSummary(findings),
       { type: 'context', elements: [{ type: 'mrkdwn', text: 'Use `/ir help` in this channel for the commands.' }] },
     ],
   });
 }
 
+/** The case's (first) attack sequence, with how many of its signals are findings of this case. */
+function sequenceSummary(findings: StoredFinding[]): KnownBlock[] {
+  const seq = findings.find((sf) => sf.finding.sequence)?.finding.sequence;
+  if (!seq) return [];
+  const ids = new Set(findings.map((sf) => sf.id));
+  return renderSequenceBlocks(seq, seq.signals.filter((s) => s.findingId && ids.has(s.findingId)).length);
+}
+
 /** The case's one line in the triage channel. */
 export function renderIndexLine(c: Case, findingCount: number): RenderedMessage {
-  const line = `${BAND_EMOJI[c.band]} *${c.id}* ${safeText(c.title, 300)} · ${BAND_LABEL[c.band]} · ${findingCount} finding${findingCount === 1 ? '' : 's'} · ${c.status}${c.channelId ? ` · <#${c.channelId}>` : ''}`;
+  // A merged case's line says where the story went instead of a count that is now zero.
+  const state = c.mergedInto ? `merged into *${safeText(c.mergedInto, 40)}*` : `${findingCount} finding${findingCount === 1 ? '' : 's'} · ${c.status}`;
+  const line = `${BAND_EMOJI[c.band]} *${c.id}* ${safeText(c.title, 300)} · ${BAND_LABEL[c.band]} · ${state}${c.channelId ? ` · <#${c.channelId}>` : ''}`;
   return { text: `${c.id}: ${safeText(c.title, 200)}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] };
 }

@@ -1,5 +1,5 @@
 import type { StoredFinding } from '../../domain/cases/case';
-import { findingTactic } from '../../domain/findings/finding';
+import { activityAt, findingTactic } from '../../domain/findings/finding';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeCode, safeText } from '../../domain/text/mrkdwn';
 import { ActionId } from '../ids';
@@ -8,6 +8,7 @@ import { containableTarget } from '../../domain/actions/target';
 import type { ConfirmationDialog } from '@slack/types';
 import { RESOURCE_KINDS, type ResourceKind } from '../../domain/actions/resource-kind';
 import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
+import { renderSequenceBlocks } from './sequence-blocks';
 
 export const BAND_EMOJI = { low: ':large_blue_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' } as const;
 
@@ -15,10 +16,33 @@ function field(label: string, value: string): { type: 'mrkdwn'; text: string } {
   return { type: 'mrkdwn', text: `*${label}*\n${value}`.slice(0, LIMITS.fieldText) };
 }
 
+/** Each resource kind by the name responders know it by (docs/triage.md has the table). */
+export const RESOURCE_LABEL: Record<string, string> = {
+  'ec2-instance': 'EC2 instance',
+  'iam-user': 'IAM user',
+  'iam-role': 'IAM role',
+  'access-key': 'access key',
+  's3-bucket': 'S3 bucket',
+  'lambda-function': 'Lambda function',
+  'eks-cluster': 'EKS cluster',
+  'k8s-namespace': 'namespace',
+  'k8s-workload': 'workload',
+  'k8s-user': 'Kubernetes user',
+  'ecs-cluster': 'ECS cluster',
+  'ecs-task': 'ECS task',
+  'container-image': 'image',
+  container: 'container',
+  'rds-instance': 'RDS instance',
+  'rds-cluster': 'RDS cluster',
+  'db-user': 'database user',
+  'ebs-volume': 'EBS volume',
+  'attack-sequence': 'attack sequence',
+};
+
 /** Resource list as inline code, each value escaped (names come from the attacker's side). */
 export function resourceList(resources: { kind: string; id: string }[], max = 6): string {
   if (resources.length === 0) return '_none named_';
-  const shown = resources.slice(0, max).map((r) => `${r.kind} ${safeCode(r.id, 120)}`);
+  const shown = resources.slice(0, max).map((r) => `${RESOURCE_LABEL[r.kind] ?? r.kind} ${safeCode(r.id, 120)}`);
   if (resources.length > max) shown.push(`…and ${resources.length - max} more`);
   return shown.join('\n');
 }
@@ -89,19 +113,24 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
     fields.push(field('Principal', who));
   }
   if (f.remoteIps.length) fields.push(field('Remote IP', f.remoteIps.slice(0, 5).map((ip) => safeCode(ip, 60)).join(' ')));
+  if (f.affected?.length) fields.push(field('Created or changed', resourceList(f.affected, 4)));
+  // A sample is labelled where the eye lands first: it is GuardDuty's test data, not an attack.
+  const label = f.sample ? ':test_tube: *SAMPLE* (GuardDuty sample finding, not real activity) ' : '';
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `${BAND_EMOJI[sf.band]} *${title}*` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `${label}${BAND_EMOJI[sf.band]} *${title}*` } },
     { type: 'section', fields: fields.slice(0, LIMITS.fields) },
   ];
   if (f.description) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeText(f.description, 1500) } });
   }
+  if (f.sequence) blocks.push(...renderSequenceBlocks(f.sequence));
   blocks.push({
     type: 'context',
     elements: [
       {
         type: 'mrkdwn',
-        text: `Finding ${safeCode(f.id, 120)} · first seen ${slackDate(sf.firstSeenAt)} · updated ${slackDate(f.updatedAt)} · <${guardDutyConsoleUrl(f)}|open in the GuardDuty console>`,
+        // GuardDuty's times (when the activity happened), not Cordon's ingestion time.
+        text: `Finding ${safeCode(f.id, 120)} · activity ${slackDate(activityAt(f))} · updated ${slackDate(f.updatedAt)} · <${guardDutyConsoleUrl(f)}|open in the GuardDuty console>`,
       },
     ],
   });
@@ -119,5 +148,5 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
       ],
     });
   }
-  return { text: `${band} finding: ${safeText(f.title, 200)} (seen ${f.count}×)`, blocks };
+  return { text: `${f.sample ? 'SAMPLE ' : ''}${band} finding: ${safeText(f.title, 200)} (seen ${f.count}×)`, blocks };
 }

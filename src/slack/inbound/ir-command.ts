@@ -3,7 +3,7 @@ import { IR_USAGE, parseIrText } from '../../domain/commands/ir-command';
 import { escapeMrkdwn, safeText } from '../../domain/text/mrkdwn';
 import { SLASH_COMMAND } from '../ids';
 import { whoami } from './commands/access-commands';
-import { close, note, resolve, status, timeline } from './commands/case-commands';
+import { close, merge, note, resolve, split, status, timeline } from './commands/case-commands';
 import { contain, revert } from './commands/containment-commands';
 import { ack, escalate } from './commands/escalation-commands';
 import { report, stats } from './commands/report-commands';
@@ -33,13 +33,15 @@ export const IR_HELP = escapeMrkdwn([
   `• \`${IR_USAGE.close}\` — close the case (commander)`,
   `• \`${IR_USAGE.suppress}\` — triage suppresses matching findings from now on (commander)`,
   `• \`${IR_USAGE.unsuppress}\` — lift a suppression rule (commander)`,
+  `• \`${IR_USAGE.merge}\` — fold that case into this one; its channel is archived with a pointer here (commander)`,
+  `• \`${IR_USAGE.split}\` — move a wrongly joined finding into a new case (commander)`,
 ].join('\n'));
 
 /** One handler per subcommand but `help`, which is answered in the ack itself. */
 export type SubcommandHandlers = { [S in Exclude<IrSub, 'help'>]: SubcommandHandler<S> };
 
 /** The `/ir` subcommands and who answers each. */
-export const IR_HANDLERS: SubcommandHandlers = { whoami, status, contain, revert, note, escalate, ack, timeline, report, stats, resolve, close, suppress, unsuppress };
+export const IR_HANDLERS: SubcommandHandlers = { whoami, status, contain, revert, note, escalate, ack, timeline, report, stats, resolve, close, suppress, unsuppress, merge, split };
 
 /** Runs the handler of the command's own subcommand. */
 function route<S extends Exclude<IrSub, 'help'>>(handlers: SubcommandHandlers, sub: S, req: SubcommandRequest<S>): Promise<void> {

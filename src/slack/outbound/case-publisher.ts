@@ -16,7 +16,7 @@ import { DIGEST_MAX_FINDINGS, renderDigest, type DigestMessage } from '../blocks
 import { renderFindingCard } from '../blocks/finding-card';
 import { renderTimelineEvent } from '../blocks/timeline-message';
 import { botUserId } from './bot-identity';
-import { createOrAdoptChannel } from './channels';
+import { archiveChannel, createOrAdoptChannel } from './channels';
 import { slackErrorCode } from '../slack-errors';
 
 /** What the publisher needs from the config. */
@@ -199,6 +199,7 @@ export class CasePublisher implements PlanPublisher {
   }
 
   private async publishCase(initial: Case, result: FlushResult): Promise<void> {
+    if (initial.mergedInto) return this.retireChannel(initial, result);
     let c = initial;
     if (!c.channelId) {
       const channel = await this.createChannel(c);
@@ -248,6 +249,18 @@ export class CasePublisher implements PlanPublisher {
       await this.invite(c, channelId);
       c = await this.save(c, { invitedAt: this.now().toISOString() });
     }
+  }
+
+  /**
+   * A case merged into another: its pointer (and anything else still unposted) goes to its
+   * channel first, then the channel is archived, so whoever opens it reads where the case went.
+   */
+  private async retireChannel(c: Case, result: FlushResult): Promise<void> {
+    if (!c.channelId) return;
+    for (const e of await this.store.listTimeline(c.id)) if (!e.postedTs) await this.postEvent(e, result);
+    if (c.indexTs) await this.client.chat.update({ channel: this.opts.triageChannel, ts: c.indexTs, ...renderIndexLine(c, 0) });
+    await archiveChannel(this.client, this.log, c.channelId, { caseId: c.id, mergedInto: c.mergedInto });
+    await this.save(c, { channelArchivedAt: this.now().toISOString() });
   }
 
   private createChannel(c: Case): Promise<{ id: string; name: string }> {

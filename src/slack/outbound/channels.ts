@@ -69,3 +69,28 @@ async function visibleChannels(client: WebClient): Promise<Map<string, ListedCha
   } while (cursor);
   return byName;
 }
+
+/**
+ * Archives a channel (https://api.slack.com/methods/conversations.archive). `already_archived`
+ * and `channel_not_found` mean there is nothing left to archive: done. `not_in_channel` is
+ * answered by joining first (public channels only; a private one the bot left is refused
+ * again, and the error is thrown so the ticker retries and the log says why). Any other
+ * refusal (`cant_archive_general`, `restricted_action`, rate limits) is thrown.
+ */
+export async function archiveChannel(client: WebClient, log: Logger, channel: string, logContext: Record<string, unknown>): Promise<void> {
+  const archive = async (): Promise<void> => {
+    await client.conversations.archive({ channel });
+  };
+  try {
+    await archive();
+  } catch (err) {
+    const code = slackErrorCode(err);
+    if (code === 'already_archived' || code === 'channel_not_found') {
+      log.info({ ...logContext, channel, slackError: code }, 'channel already gone; nothing to archive');
+      return;
+    }
+    if (code !== 'not_in_channel') throw err;
+    await client.conversations.join({ channel });
+    await archive();
+  }
+}

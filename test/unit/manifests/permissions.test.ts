@@ -31,6 +31,8 @@ const SCOPES: Record<string, string[]> = {
   'conversations.join': ['channels:join'],
   // The bot's own DM with a person, where an answer goes when the response_url cannot take it.
   'conversations.open': ['im:write'],
+  // A merged case's channel, after its pointer (https://api.slack.com/methods/conversations.archive).
+  'conversations.archive': ['groups:write', 'channels:manage'],
   // Lists both kinds, to find a case channel an interrupted flush already created.
   'conversations.list': ['groups:read', 'channels:read'],
   // The bridge summary names escalation contacts who are not in the private case channel.

@@ -41,3 +41,16 @@ export const close: SubcommandHandler<'close'> = inCaseChannel<SubcommandRequest
   await services.cases.close(who, c);
   await respond({ response_type: 'ephemeral', text: `Case ${c.id} closed.` });
 });
+
+/** `/ir merge <case-id>`: folds that case into this channel's case; the publisher archives the other channel. */
+export const merge: SubcommandHandler<'merge'> = inCaseChannel<SubcommandRequest<'merge'>>(`run \`${IR_USAGE.merge}\` in the channel of the case that stays`, async ({ who, cmd, case: c, respond, services }) => {
+  const r = await services.cases.merge(who, c, cmd.caseId);
+  const m = r.moved;
+  await respond({ response_type: 'ephemeral', text: `Case ${r.from.id} merged into ${c.id}: ${m.findings} findings, ${m.actions} actions, ${m.events} timeline events moved. Its channel gets a pointer here and is archived.` });
+});
+
+/** `/ir split <finding-id>`: moves a wrongly joined finding into a new case. */
+export const split: SubcommandHandler<'split'> = inCaseChannel<SubcommandRequest<'split'>>(`run \`${IR_USAGE.split}\` in the channel of the case that holds the finding`, async ({ who, cmd, case: c, respond, services }) => {
+  const created = await services.cases.split(who, c, cmd.findingId);
+  await respond({ response_type: 'ephemeral', text: `Finding ${safeText(cmd.findingId, 80)} moved into the new case ${created.id}; its channel is being opened.` });
+});

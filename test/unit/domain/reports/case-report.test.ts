@@ -33,7 +33,7 @@ describe('renderCaseReport', () => {
     expect(md).toContain('No containment actions.');
     expect(md).toContain('No findings: the case was opened by hand.');
     expect(md).toContain('| Time to contain | not reached | detected 2026-11-25 02:00:00 | — |');
-    expect(md).toContain('| Time to acknowledge | not reached | — | — |');
+    expect(md).toContain('| Time to acknowledge | not reached | detected 2026-11-25 02:00:00 | — |');
     expect(md).not.toContain('## Phase chart');
   });
 

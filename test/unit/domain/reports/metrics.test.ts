@@ -3,12 +3,18 @@ import { caseMetrics, statsByBand } from '../../../../src/domain/reports/metrics
 import { aCase, anAction, min } from './report-fixtures';
 
 describe('case metrics', () => {
-  it('measures acknowledge from escalation, contain and resolve from detection, to the millisecond', () => {
+  // Issue 18 point 7: acknowledge, contain and resolve all start at detection.
+  it('measures acknowledge, contain and resolve from detection, to the millisecond', () => {
     const m = caseMetrics(aCase({ escalatedAt: min(3), acknowledgedAt: min(7.5), resolvedAt: min(61) }), [
       anAction({ id: 'A-20261125021500-late', appliedAt: min(15) }),
       anAction({ appliedAt: min(12) }),
     ]);
-    expect(m).toMatchObject({ timeToAcknowledgeMs: 270_000, timeToContainMs: 720_000, timeToResolveMs: 3_660_000, containedAt: min(12) });
+    expect(m).toMatchObject({ timeToAcknowledgeMs: 450_000, timeToContainMs: 720_000, timeToResolveMs: 3_660_000, containedAt: min(12) });
+  });
+
+  it("starts at GuardDuty's detection when the activity predates the case (a replayed finding)", () => {
+    const m = caseMetrics(aCase({ detectedAt: min(-60), acknowledgedAt: min(7.5), resolvedAt: min(61) }), [anAction({ appliedAt: min(12) })]);
+    expect(m).toMatchObject({ detectedAt: min(-60), timeToAcknowledgeMs: 67.5 * 60_000, timeToContainMs: 72 * 60_000, timeToResolveMs: 121 * 60_000 });
   });
 
   it('does not count dry runs, failed or partially applied actions as containment', () => {

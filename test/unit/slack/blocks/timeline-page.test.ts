@@ -20,6 +20,10 @@ const ALL_KINDS: Record<TimelineKind, true> = {
   'case.acknowledged': true,
   'case.resolved': true,
   'case.closed': true,
+  'case.merged': true,
+  'case.merged_into': true,
+  'finding.split': true,
+  'finding.linked': true,
   'report.published': true,
 };
 const KINDS = Object.keys(ALL_KINDS) as TimelineKind[];

@@ -71,7 +71,7 @@ describe("times are GuardDuty's (issue 18 point 7)", () => {
     const c = (await store.getCase(s.casesOpened[0]!))!;
     expect(c.detectedAt).toBe('2025-03-14T08:15:00.000Z');
     const sf = (await store.getFinding(String(d.id))) as StoredFinding;
-    expect(JSON.stringify(renderFindingCard(sf).blocks)).toContain('activity 2025-03-14 08:15:00 UTC');
+    expect(JSON.stringify(renderFindingCard(sf).blocks)).toContain(`activity <!date^${Date.parse('2025-03-14T08:15:00.000Z') / 1000}^{date_short_pretty} {time}|2025-03-14 08:15 UTC>`);
     const metrics = caseMetrics({ ...c, resolvedAt: '2026-11-22T03:00:00.000Z' }, []);
     expect(metrics.detectedAt).toBe('2025-03-14T08:15:00.000Z');
     expect(metrics.timeToResolveMs).toBe(Date.parse('2026-11-22T03:00:00.000Z') - Date.parse('2025-03-14T08:15:00.000Z'));

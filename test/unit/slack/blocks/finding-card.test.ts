@@ -48,6 +48,7 @@ describe('finding card', () => {
     const sf = stored(makeFindingDetail({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', region: 'eu-west-1' }));
     const context = JSON.stringify(renderFindingCard(sf).blocks.filter((b) => b.type === 'context'));
     expect(context).toContain(`<https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1#/findings?macros=current&fId=${sf.id}|open in the GuardDuty console>`);
-    expect(context).toContain(`first seen <!date^${Date.parse('2026-11-22T02:00:00.000Z') / 1000}^{date_short_pretty} {time}|2026-11-22 02:00 UTC>`);
+    // The activity time is GuardDuty's (issue 18 point 7), shown in the reader's time zone (issue 16 point 8).
+    expect(context).toContain(`activity <!date^${Date.parse('2026-11-22T02:00:00.000Z') / 1000}^{date_short_pretty} {time}|2026-11-22 02:00 UTC>`);
   });
 });

@@ -1,5 +1,5 @@
 import type { Action } from '../domain/actions/action';
-import { closeCase, resolveCase, type Case, type StoredFinding, type TimelineEvent } from '../domain/cases/case';
+import { closeCase, openCase, resolveCase, type Case, type StoredFinding, type TimelineEvent } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { MergeResult } from '../domain/cases/merge';
 import { activityAt } from '../domain/findings/finding';
@@ -60,25 +60,18 @@ export class CaseService {
   async forTarget(t: Target, requestedBy: string): Promise<{ case: Case; created: boolean }> {
     const now = this.opts.now();
     const at = now.toISOString();
-    const draft: Case = {
-      id: newCaseId(now, this.opts.random),
-      title: `Manual containment of ${t.kind} ${t.id}`,
-      status: 'open',
-      severity: 5,
-      band: 'medium',
-      accounts: t.accountId ? [t.accountId] : [],
-      regions: t.region ? [t.region] : [],
-      primaryType: `Manual:${t.kind}/Containment`,
-      createdAt: at,
-      updatedAt: at,
-      lastActivityAt: at,
-      mention: false,
-      escalate: false,
-      ownerEmails: [],
-      cardPinned: false,
-      cardDirty: false,
-      version: 1,
-    };
+    const draft = openCase(
+      {
+        id: newCaseId(now, this.opts.random),
+        title: `Manual containment of ${t.kind} ${t.id}`,
+        severity: 5,
+        band: 'medium',
+        accounts: t.accountId ? [t.accountId] : [],
+        regions: t.region ? [t.region] : [],
+        primaryType: `Manual:${t.kind}/Containment`,
+      },
+      at,
+    );
     const claim = await this.store.claimCase(draft, targetCorrelationKeys(t), new Date(now.getTime() - this.opts.correlationWindowMs).toISOString());
     if (claim.created) {
       await this.store.appendTimeline({ caseId: draft.id, at, kind: 'case.opened', actor: requestedBy, text: `Case opened manually to contain ${t.kind} ${t.ref}` });
@@ -158,26 +151,10 @@ export class CaseService {
     const now = this.opts.now();
     const at = now.toISOString();
     const f = sf.finding;
-    const draft: Case = {
-      id: newCaseId(now, this.opts.random),
-      title: f.title,
-      status: 'open',
-      severity: f.severity,
-      band: sf.band,
-      accounts: [f.accountId],
-      regions: [f.region],
-      primaryType: f.type,
-      createdAt: at,
-      updatedAt: at,
-      lastActivityAt: at,
-      mention: false,
-      escalate: false,
-      ownerEmails: [],
-      detectedAt: activityAt(f),
-      cardPinned: false,
-      cardDirty: false,
-      version: 1,
-    };
+    const draft = openCase(
+      { id: newCaseId(now, this.opts.random), title: f.title, severity: f.severity, band: sf.band, accounts: [f.accountId], regions: [f.region], primaryType: f.type, detectedAt: activityAt(f) },
+      at,
+    );
     // A draft under a fresh id and the finding's own key only: always created, never joined.
     const claim = await this.store.claimCase(draft, [`split:${draft.id}`], at);
     const created = claim.case;

@@ -1,4 +1,4 @@
-import type { Case, NewTimelineEvent, StoredFinding } from '../domain/cases/case';
+import { openCase, type Case, type NewTimelineEvent, type StoredFinding } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import { activityAt, type Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
@@ -285,27 +285,23 @@ export class FindingPipeline {
   private claimFor(f: Finding, band: StoredFinding['band'], route: Route, keys: string[], now: Date, joinOnly = false): NonNullable<FindingPlacement['claim']> {
     const at = now.toISOString();
     const owner = ownerEmail(f);
-    const draft: Case = {
-      // A join-only claim never creates its draft: it takes no id (nor a draw of the random source).
-      id: joinOnly ? 'IR-00000000-JOIN' : newCaseId(now, this.random),
-      title: f.title,
-      status: 'open',
-      severity: f.severity,
-      band,
-      accounts: [f.accountId],
-      regions: [f.region],
-      primaryType: f.type,
-      createdAt: at,
-      updatedAt: at,
-      lastActivityAt: at,
-      mention: route.mention,
-      escalate: route.escalate,
-      ownerEmails: owner ? [owner] : [],
-      detectedAt: activityAt(f),
-      cardPinned: false,
-      cardDirty: false,
-      version: 1,
-    };
+    const draft = openCase(
+      {
+        // A join-only claim never creates its draft: it takes no id (nor a draw of the random source).
+        id: joinOnly ? 'IR-00000000-JOIN' : newCaseId(now, this.random),
+        title: f.title,
+        severity: f.severity,
+        band,
+        accounts: [f.accountId],
+        regions: [f.region],
+        primaryType: f.type,
+        mention: route.mention,
+        escalate: route.escalate,
+        ownerEmails: owner ? [owner] : [],
+        detectedAt: activityAt(f),
+      },
+      at,
+    );
     const mention = this.opts.responderGroup ? { mentionGroup: this.opts.responderGroup } : {};
     const onCreate: NewTimelineEvent[] = [
       { caseId: draft.id, at, kind: 'case.opened', actor: 'cordon', text: `Case opened (${BAND_LABEL[band]}): ${f.title}`, ...(route.mention ? mention : {}) },

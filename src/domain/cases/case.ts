@@ -152,6 +152,30 @@ export interface RejectedInput {
   raw: string;
 }
 
+/** What differs between new cases; {@link openCase} fills in the rest. */
+export type NewCase = Pick<Case, 'id' | 'title' | 'severity' | 'band' | 'accounts' | 'regions' | 'primaryType'> &
+  Partial<Pick<Case, 'mention' | 'escalate' | 'ownerEmails' | 'detectedAt'>>;
+
+/**
+ * A new open case as of `at`: the one shape triage, manual containment and split all
+ * start from (nothing posted yet, version 1). Pure.
+ */
+export function openCase(fields: NewCase, at: string): Case {
+  return {
+    mention: false,
+    escalate: false,
+    ownerEmails: [],
+    ...fields,
+    status: 'open',
+    createdAt: at,
+    updatedAt: at,
+    lastActivityAt: at,
+    cardPinned: false,
+    cardDirty: false,
+    version: 1,
+  };
+}
+
 /**
  * A commander resolves an open or contained case: status resolved, who and when, the
  * summary kept; the card is re-rendered. INPUT.INVALID from any other status. Pure.

@@ -184,6 +184,8 @@ export interface CreateFunctionOptions {
   name: string;
   roleArn?: string;
   reservedConcurrency?: number;
+  /** Provisioned concurrency per qualifier (a published version or an alias). */
+  provisionedConcurrency?: Record<string, number>;
   runtime?: string;
   tags?: Record<string, string>;
 }
@@ -308,7 +310,7 @@ export class AwsSandbox implements SandboxCallHost {
 
   /** Every secret key and session token the sandbox has handed out, so a test can prove none was logged. */
   issuedSecrets(): string[] {
-    return [...this.world.credentials.values()].flatMap((c) => (c.kind === 'session' ? [c.secretAccessKey, c.sessionToken] : [c.secretAccessKey]));
+    return [...this.world.credentials.values()].flatMap((c) => (c.kind === 'static' ? [c.secretAccessKey] : [c.secretAccessKey, c.sessionToken]));
   }
 
   /** Static credentials the sandbox maps to `principal` (default: the sandbox-admin role) in `accountId`. */
@@ -402,7 +404,7 @@ export class AwsSandbox implements SandboxCallHost {
       record.accountId = caller.accountId;
       record.principal = caller.arn;
       if (caller.sessionName) record.sessionName = caller.sessionName;
-      if (caller.kind === 'user' && this.world.userKeyIndex.has(caller.accessKeyId)) {
+      if (caller.kind === 'user' && !caller.temporary && this.world.userKeyIndex.has(caller.accessKeyId)) {
         this.world.keyUsage.set(caller.accessKeyId, { lastUsedDate: this.world.now(), serviceName: call.service, region: call.region });
       }
       this.injectFaults(call, caller.accountId);

@@ -13,6 +13,7 @@ import {
 import {
   InvalidParameterValueException,
   LambdaServiceException,
+  ProvisionedConcurrencyConfigNotFoundException,
   ResourceConflictException,
   ResourceNotFoundException,
   ServiceException as LambdaServiceFailureException,
@@ -140,6 +141,7 @@ const LAMBDA_ERRORS: Record<string, ErrorSpec> = {
   ResourceNotFoundException: { status: 404, fault: 'client', make: (o) => new ResourceNotFoundException(o) },
   TooManyRequestsException: { status: 429, fault: 'client', make: (o) => new TooManyRequestsException(o) },
   InvalidParameterValueException: { status: 400, fault: 'client', make: (o) => new InvalidParameterValueException(o) },
+  ProvisionedConcurrencyConfigNotFoundException: { status: 404, fault: 'client', make: (o) => new ProvisionedConcurrencyConfigNotFoundException(o) },
   ResourceConflictException: { status: 409, fault: 'client', make: (o) => new ResourceConflictException(o) },
   ServiceException: { status: 500, fault: 'server', make: (o) => new LambdaServiceFailureException(o) },
   AccessDeniedException: { status: 403, fault: 'client' },

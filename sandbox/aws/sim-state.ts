@@ -244,6 +244,8 @@ export interface LambdaFunctionState {
   lastModified: number;
   revisionId: string;
   reservedConcurrency?: number;
+  /** Provisioned concurrency per qualifier (a published version or an alias), as requested. */
+  provisionedConcurrency?: Record<string, number>;
   tags: Record<string, string>;
 }
 

@@ -29,6 +29,12 @@ export const ErrorCode = {
   ACCESS_DENIED: 'ACCESS.DENIED',
   AWS_FAILED: 'AWS.FAILED',
   NOT_CONTAINED: 'CONTAINMENT.NOT_CONTAINED',
+  /** A role AWS lets no one change (service-linked, IAM Identity Center): refused at plan time. */
+  TARGET_AWS_MANAGED: 'CONTAINMENT.AWS_MANAGED',
+  /** A protected principal (Cordon's own roles, OrganizationAccountAccessRole, `cordon:protected`, the config's list). */
+  TARGET_PROTECTED: 'CONTAINMENT.PROTECTED',
+  /** The target already has a live action: one at a time. */
+  TARGET_BUSY: 'CONTAINMENT.TARGET_BUSY',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

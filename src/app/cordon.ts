@@ -73,7 +73,12 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
       ...(opts.now ? { now: opts.now } : {}),
     });
     containment = new ContainmentService(store, accounts, factory, log, {
-      settings: { untrackSeconds: config.containment.untrackSeconds, snapshots: config.containment.snapshots },
+      settings: {
+        untrackSeconds: config.containment.untrackSeconds,
+        snapshots: config.containment.snapshots,
+        // Cordon's own member-account role is never a target.
+        protectedPrincipals: [role.name, ...config.containment.protectedPrincipals],
+      },
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),

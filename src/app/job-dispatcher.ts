@@ -75,7 +75,7 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
     },
     revert: async (job, meta) => {
       if (meta.recovered && !(await stillToStart(job.actionId, REVERTIBLE))) return;
-      await p.containmentJobs().runRevert(job.actionId, job.by);
+      await p.containmentJobs().runRevert(job.actionId, job.by, job.keepOff ?? []);
       await p.flush();
     },
     bridge: async (job) => {

@@ -146,6 +146,14 @@ export const fileConfigSchema = z.strictObject({
         })
         .default(60),
       snapshots: z.boolean().default(true),
+      /**
+       * Users and roles Cordon refuses to change, by name or ARN (`*` matches anything), on top
+       * of the built-in ones: the containment role, OrganizationAccountAccessRole, Cordon's
+       * own function roles and anything tagged cordon:protected.
+       */
+      protectedPrincipals: z
+        .array(z.string().regex(/^(arn:aws(-cn|-us-gov)?:iam::(\d{12}|\*):(user|role)\/[\w+=,.@/*-]+|[\w+=,.@*-]{1,128})$/, 'an IAM user or role name, or its ARN; * matches anything'))
+        .default([]),
     })
     .prefault({}),
   poller: z

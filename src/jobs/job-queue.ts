@@ -8,7 +8,8 @@ export type Job =
       channelId: string;
     }
   | { type: 'apply'; actionId: string; by: string }
-  | { type: 'revert'; actionId: string; by: string }
+  /** `keepOff`: access keys the commander chose to leave inactive. */
+  | { type: 'revert'; actionId: string; by: string; keepOff?: string[] }
   | { type: 'bridge'; caseId: string }
   /** Create the GuardDuty ARCHIVE filters of a suppression rule made in Slack. */
   | { type: 'suppression-filters'; ruleId: string }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionLedger } from '../containment/action-ledger';
-import type { Action } from '../domain/actions/action';
+import { LIVE_ON_TARGET, targetBusy, type Action } from '../domain/actions/action';
 import { isExpired } from '../domain/access/approval-rules';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
@@ -62,6 +62,7 @@ export class ActionService {
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
     const target = parseTarget(input.target);
     if (target.accountId) this.d.ledger.assertAllowed(target.accountId);
+    if (!input.dryRun) await this.assertTargetFree(who, target.ref);
     const inChannel = await this.d.cases.byChannel(who.channelId);
     const theCase = inChannel && inChannel.status !== 'closed' ? inChannel : (await this.d.cases.forTarget(target, who.userId)).case;
     const caseId = theCase.id;
@@ -81,6 +82,24 @@ export class ActionService {
       channelId: who.channelId,
     });
     return { caseId, dryRun: input.dryRun || drill };
+  }
+
+  /**
+   * One live action per target (issue 15, point 15), checked before anything is queued so
+   * the person hears at once; the worker checks again when it plans. Audited as a refusal.
+   */
+  private async assertTargetFree(who: Requester, ref: string): Promise<void> {
+    const err = targetBusy(ref, await this.d.store.listActions({ status: LIVE_ON_TARGET }));
+    if (!err) return;
+    await this.d.store.appendAudit({
+      at: this.d.now().toISOString(),
+      actor: who.userId,
+      event: 'action.refused',
+      allowed: false,
+      ...(typeof err.details.caseId === 'string' ? { caseId: err.details.caseId } : {}),
+      detail: { target: ref.slice(0, 300), code: err.code, reason: err.message.slice(0, 500), ...err.details },
+    });
+    throw err;
   }
 
   /** Containment is a feature of the config: without `containmentRole` every request for it says so. */
@@ -129,13 +148,22 @@ export class ActionService {
     return next;
   }
 
-  async requestRevert(who: Requester, actionId: string): Promise<Action> {
+  /**
+   * `keepOff`: access keys to leave inactive (issue 15, point 11); each must be a key this
+   * action deactivated, so a typo never passes for a choice.
+   */
+  async requestRevert(who: Requester, actionId: string, keepOff: string[] = []): Promise<Action> {
     const a = await this.load(actionId, who);
     await this.d.authorizer.authorize(who, 'revert', { actionId: a.id, ...(a.caseId ? { caseId: a.caseId } : {}) });
     if (!['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'].includes(a.status)) {
       throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} is ${a.status.replace('_', ' ')}; only applied, partially applied, failed or interrupted actions can be reverted`);
     }
-    await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId });
+    const keys = a.plan.flatMap((s) => (s.op === 'iam.key-deactivate' && typeof s.params.keyId === 'string' ? [s.params.keyId] : []));
+    const unknown = keepOff.filter((k) => !keys.includes(k));
+    if (unknown.length) {
+      throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} did not deactivate ${unknown.join(', ')}; it can only leave off ${keys.length ? keys.join(', ') : 'nothing (it deactivated no key)'}`);
+    }
+    await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, ...(keepOff.length ? { keepOff } : {}) });
     return a;
   }
 

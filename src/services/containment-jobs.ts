@@ -80,8 +80,8 @@ export class ContainmentJobs {
     if (done) await actionTimeline(this.d.store, this.d.now, done, by, done.status === 'applied' ? 'action.applied' : 'action.failed', `${done.id} ${done.status.replace('_', ' ')}`);
   }
 
-  async runRevert(actionId: string, by: string): Promise<void> {
-    const done = await this.d.containment.revert(actionId, by, this.d.reporter);
+  async runRevert(actionId: string, by: string, keepOff: string[] = []): Promise<void> {
+    const done = await this.d.containment.revert(actionId, by, this.d.reporter, { keepOff });
     if (done) await actionTimeline(this.d.store, this.d.now, done, by, 'action.reverted', `${done.id} ${done.status.replace('_', ' ')}`);
   }
 }

@@ -21,7 +21,8 @@ import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyComman
 import type { Json, PlanStep } from '../../domain/actions/action';
 import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
 import { CordonError, ErrorCode } from '../../errors';
-import { awsErrorName, param, paramList, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
+import { awsErrorName, param, paramList, principalRefusal, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
+import { applyRevoke, instanceRevokePolicy, revokeStep } from './revocation';
 
 /** Tag that marks Cordon's per-VPC groups, so later actions reuse them. */
 export const PURPOSE_TAG = 'cordon:purpose';
@@ -419,7 +420,12 @@ export const ec2InstancePlaybook: Playbook = {
     // Cordon's own groups are never an interface's "prior" state: an interface an earlier
     // (crashed) run left in the untrack group must not get that group back on revert.
     const cordonIds = new Set((groups.SecurityGroups ?? []).map((g) => g.GroupId ?? ''));
-    const roleName = profile?.InstanceProfile?.Roles?.[0]?.RoleName;
+    const profileRole = profile?.InstanceProfile?.Roles?.[0];
+    // A role AWS lets no one change, or a protected one, is left alone: the instance is still isolated.
+    const roleRefusal = profileRole?.RoleName
+      ? principalRefusal(ctx.settings, { kind: 'role', name: profileRole.RoleName, arn: profileRole.Arn ?? '', path: profileRole.Path, tags: profileRole.Tags ?? [] })
+      : undefined;
+    const roleName = roleRefusal ? undefined : profileRole?.RoleName;
     const volumes = (instance.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId).filter((v): v is string => !!v);
     const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     const priorTermination = termination.DisableApiTermination?.Value ?? false;
@@ -466,6 +472,12 @@ export const ec2InstancePlaybook: Playbook = {
         params: { roleName, policyName: rolePolicyName(id), instanceArn },
         revertible: true,
       });
+      plan.push(revokeStep('role', roleName, `sessions of this instance (ec2:SourceInstanceARN ${id})`, { ...side, instanceArn, instanceId: id }));
+      notes.push(
+        `Revert removes ${rolePolicyName(id)} but keeps ${instanceRevokePolicy(id)}: credentials of role ${roleName} that ${id} received before the moment of apply stay blocked after Revert (the instance gets fresh ones from its metadata service); other instances sharing the role are not affected.`,
+      );
+    } else if (roleRefusal && profileRole?.RoleName) {
+      notes.push(`:warning: Instance role ${profileRole.RoleName} is not changed: ${roleRefusal.message} The instance is still isolated.`);
     }
     if (ctx.settings.snapshots) {
       for (const v of volumes) {
@@ -582,6 +594,8 @@ export const ec2InstancePlaybook: Playbook = {
           .iam()
           .send(new PutRolePolicyCommand({ RoleName: param(step, 'roleName'), PolicyName: param(step, 'policyName'), PolicyDocument: instanceDenyDocument(param(step, 'instanceArn')) }));
         return undefined;
+      case 'iam.revoke-sessions':
+        return applyRevoke(ctx.clients.iam(), step, ctx);
       case 'ec2.snapshot': {
         const snap = await ec2.send(
           new CreateSnapshotCommand({

@@ -76,6 +76,7 @@ describe('member-account role', () => {
     { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
     { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
     { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
+    ...['If', 'Not', 'Equals', 'Join'].map((fn) => ({ tag: `!${fn}`, collection: 'seq' as const, resolve: (v: unknown) => ({ [`Fn::${fn}`]: v }) })),
   ] }) as { Resources: { CordonContainmentRole: { Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { AWS: unknown } }[] }; Policies: { PolicyDocument: { Statement: { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] } }[] } } } };
   const statements = doc.Resources.CordonContainmentRole.Properties.Policies[0]!.PolicyDocument.Statement;
   const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));

@@ -17,6 +17,6 @@ export const contain: SubcommandHandler<'contain'> = async ({ who, cmd, respond,
 
 /** `/ir revert <action-id>`: the same call as the Revert button. */
 export const revert: SubcommandHandler<'revert'> = async ({ who, cmd, respond, services }) => {
-  const a = await services.actions.requestRevert(who, cmd.actionId);
-  await respond({ response_type: 'ephemeral', text: `Reverting \`${a.id}\`; its steps are threaded under the action.` });
+  const a = await services.actions.requestRevert(who, cmd.actionId, cmd.keepOff);
+  await respond({ response_type: 'ephemeral', text: `Reverting \`${a.id}\`${cmd.keepOff.length ? `, leaving ${cmd.keepOff.join(', ')} inactive` : ''}; its steps are threaded under the action.` });
 };

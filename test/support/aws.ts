@@ -26,6 +26,8 @@ export function containmentHarness(
     externalId?: string;
     maxAttempts?: number;
     retryMode?: 'standard' | 'adaptive';
+    /** `containment.protectedPrincipals` (the containment role is always protected, as in the composition root). */
+    protectedPrincipals?: string[];
     /** One virtual clock for AWS and Cordon: Cordon's sleeps (backoff, the untrack wait) move it on. */
     clock?: { now: () => number; sleep: (ms: number) => void };
   } = {},
@@ -44,7 +46,7 @@ export function containmentHarness(
   });
   let r = 0.3;
   const service = new ContainmentService(store, accounts, factory, silentLogger, {
-    settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true },
+    settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true, protectedPrincipals: [ROLE, ...(opts.protectedPrincipals ?? [])] },
     random: () => (r = (r + 0.618) % 1),
     sleep: (ms) => {
       opts.clock?.sleep(ms);

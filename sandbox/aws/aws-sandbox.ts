@@ -1,4 +1,6 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, type IpPermission } from '@aws-sdk/client-ec2';
+import { AUTOSCALING_HANDLERS, autoScalingAuthzTarget, runHealthChecks, seedAutoScalingGroup, type SeedGroupOptions } from './autoscaling-sim';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -43,6 +45,7 @@ const SIMS: Readonly<Record<SimService, ServiceSim>> = {
     unauthenticatedCommands: new Set(['GetCallerIdentity']),
   },
   guardduty: { service: 'guardduty', actionPrefix: 'guardduty', handlers: GUARDDUTY_HANDLERS, authzTarget: guardDutyAuthzTarget },
+  autoscaling: { service: 'autoscaling', actionPrefix: 'autoscaling', handlers: AUTOSCALING_HANDLERS, authzTarget: autoScalingAuthzTarget },
 };
 
 const READ_PREFIXES = /^(Describe|Get|List)/;
@@ -345,6 +348,10 @@ export class AwsSandbox implements SandboxCallHost {
 
   sts(accountId: string, opts?: SandboxClientOptions & { region?: string }): STSClient {
     return this.attach(new STSClient(this.clientConfig(accountId, opts?.region ?? 'us-east-1', opts)));
+  }
+
+  autoScaling(accountId: string, region: string, opts?: SandboxClientOptions): AutoScalingClient {
+    return this.attach(new AutoScalingClient(this.clientConfig(accountId, region, opts)));
   }
 
   guardduty(accountId: string, region: string, opts?: SandboxClientOptions): GuardDutyClient {
@@ -693,6 +700,19 @@ export class AwsSandbox implements SandboxCallHost {
       ...(opts.attachedPolicyArns ? { attachedPolicyArns: opts.attachedPolicyArns } : {}),
       ...(opts.inlinePolicies ? { inlinePolicies: opts.inlinePolicies } : {}),
     }).arn;
+  }
+
+  // ------------------------------------------------------------ seeding: Auto Scaling
+
+  /** An Auto Scaling group around existing instances (InService, healthy, tagged `aws:autoscaling:groupName`). */
+  createAutoScalingGroup(opts: SeedGroupOptions & { accountId: string; region: string }): { arn: string } {
+    const { accountId, region, ...rest } = opts;
+    return { arn: seedAutoScalingGroup(this.world, this.world.account(accountId), region, rest).arn };
+  }
+
+  /** One round of Auto Scaling health checks; returns the instances terminated for failing them. */
+  runAutoScalingHealthChecks(accountId: string, region: string): string[] {
+    return runHealthChecks(this.world.account(accountId), region);
   }
 
   // ------------------------------------------------------------ seeding: Lambda, GuardDuty

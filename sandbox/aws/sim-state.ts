@@ -291,6 +291,30 @@ export interface RegionState {
   ec2: Ec2State;
   lambda: LambdaState;
   guardduty: GuardDutyState;
+  autoscaling: AutoScalingState;
+}
+
+/** An Auto Scaling group member, as DescribeAutoScalingInstances reports it. */
+export interface AsgMember {
+  lifecycleState: 'InService' | 'Standby' | 'Terminating' | 'Terminated';
+  healthStatus: 'Healthy' | 'Unhealthy';
+  protectedFromScaleIn: boolean;
+}
+
+/** An Auto Scaling group: its sizes, how it checks health, and its members. */
+export interface AutoScalingGroup {
+  name: string;
+  arn: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  /** `ELB`: the load balancer's health checks count, and an instance no check can reach is replaced. */
+  healthCheckType: 'EC2' | 'ELB';
+  instances: Record<string, AsgMember>;
+}
+
+export interface AutoScalingState {
+  groups: Record<string, AutoScalingGroup>;
 }
 
 /** Everything the sandbox knows about one account. */
@@ -302,6 +326,7 @@ export interface AccountState {
 
 export function emptyRegion(): RegionState {
   return {
+    autoscaling: { groups: {} },
     ec2: {
       vpcs: {},
       subnets: {},
@@ -337,7 +362,7 @@ export function regionOf(account: AccountState, region: string): RegionState {
 
 function isEmptyRegion(r: RegionState): boolean {
   const ec2Empty = (Object.values(r.ec2) as object[]).every((m) => Object.keys(m).length === 0);
-  return ec2Empty && Object.keys(r.lambda.functions).length === 0 && r.lambda.concurrencyLimit === 1000 && Object.keys(r.guardduty.detectors).length === 0;
+  return ec2Empty && Object.keys(r.autoscaling.groups).length === 0 && Object.keys(r.lambda.functions).length === 0 && r.lambda.concurrencyLimit === 1000 && Object.keys(r.guardduty.detectors).length === 0;
 }
 
 function canonical(value: unknown): unknown {

@@ -1,3 +1,4 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -15,6 +16,7 @@ export interface ClientFactory {
   iam(credentials: AwsCredentialIdentityProvider): IAMClient;
   lambda(region: string, credentials: AwsCredentialIdentityProvider): LambdaClient;
   guardduty(region: string, credentials: AwsCredentialIdentityProvider): GuardDutyClient;
+  autoScaling(region: string, credentials: AwsCredentialIdentityProvider): AutoScalingClient;
 }
 
 /** SDK clients acting in one member account, as one action's session. */
@@ -24,6 +26,7 @@ export interface AccountClients {
   iam(): IAMClient;
   lambda(region: string): LambdaClient;
   guardduty(region: string): GuardDutyClient;
+  autoScaling(region: string): AutoScalingClient;
 }
 
 /** Throttling is retried, not fatal (docs/architecture.md §8). */
@@ -43,6 +46,12 @@ export function realClientFactory(defaultRegion: string): ClientFactory {
     iam: (credentials) => new IAMClient({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS }),
     lambda: (region, credentials) => new LambdaClient({ region, credentials, ...CLIENT_DEFAULTS }),
     guardduty: (region, credentials) => new GuardDutyClient({ region, credentials, ...CLIENT_DEFAULTS }),
+    autoScaling: (region, credentials) => {
+      // Only the EC2 playbook needs it (Standby for Auto Scaling members): loaded on first use, as EC2 is.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { AutoScalingClient: Client } = require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling');
+      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
+    },
   };
 }
 
@@ -129,6 +138,7 @@ export class CrossAccountClients {
     const ec2 = new Map<string, EC2Client>();
     const lambda = new Map<string, LambdaClient>();
     const guardduty = new Map<string, GuardDutyClient>();
+    const autoScaling = new Map<string, AutoScalingClient>();
     let iam: IAMClient | undefined;
     const clients: AccountClients = {
       accountId,
@@ -136,6 +146,7 @@ export class CrossAccountClients {
       iam: () => (iam ??= this.factory.iam(provider)),
       lambda: (region) => lambda.get(region) ?? lambda.set(region, this.factory.lambda(region, provider)).get(region)!,
       guardduty: (region) => guardduty.get(region) ?? guardduty.set(region, this.factory.guardduty(region, provider)).get(region)!,
+      autoScaling: (region) => autoScaling.get(region) ?? autoScaling.set(region, this.factory.autoScaling(region, provider)).get(region)!,
     };
     this.cache.set(key, { creds, clients });
     return clients;

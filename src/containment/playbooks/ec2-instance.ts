@@ -18,6 +18,7 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DescribeAutoScalingInstancesCommand, EnterStandbyCommand, ExitStandbyCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { Json, PlanStep } from '../../domain/actions/action';
 import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
 import { CordonError, ErrorCode } from '../../errors';
@@ -379,6 +380,34 @@ async function isolateNetwork(ec2: EC2Client, step: PlanStep, ctx: StepContext):
 }
 
 /**
+ * Standby with the desired capacity decremented, so the group launches no replacement and
+ * Revert's ExitStandby brings the capacity back to where it was. Auto Scaling refuses the
+ * decrement below the group's minimum size: then without it (a replacement is launched,
+ * and Revert's ExitStandby leaves the group one instance larger, which it scales in).
+ */
+async function enterStandby(asg: AutoScalingClient, step: PlanStep): Promise<{ [key: string]: Json }> {
+  const base = { AutoScalingGroupName: param(step, 'group'), InstanceIds: [param(step, 'instanceId')] };
+  try {
+    await asg.send(new EnterStandbyCommand({ ...base, ShouldDecrementDesiredCapacity: true }));
+    return { decremented: true };
+  } catch (err) {
+    if (awsErrorName(err) !== 'ValidationError' || !/min-size/.test((err as Error).message)) throw err;
+  }
+  await asg.send(new EnterStandbyCommand({ ...base, ShouldDecrementDesiredCapacity: false }));
+  return { decremented: false };
+}
+
+/** Back in service; an instance no longer in Standby (someone moved it already) counts as done. */
+async function exitStandby(asg: AutoScalingClient, step: PlanStep): Promise<void> {
+  try {
+    await asg.send(new ExitStandbyCommand({ AutoScalingGroupName: param(step, 'group'), InstanceIds: [param(step, 'instanceId')] }));
+  } catch (err) {
+    if (awsErrorName(err) === 'ValidationError' && /is not in Standby/.test((err as Error).message)) return;
+    throw err;
+  }
+}
+
+/**
  * EC2 instance (docs/architecture.md §7). Stage 1: tags, termination protection, shutdown → stop, a
  * deny on the instance-profile role limited to this instance, EBS snapshots (none of them
  * essential: a failure is recorded and isolation still happens) and the per-VPC groups.
@@ -459,9 +488,31 @@ export const ec2InstancePlaybook: Playbook = {
       plan.push({ id: 'shutdown-behavior', ...side, op: 'ec2.shutdown-behavior', description: `Set shutdown behavior of ${id} to stop (was ${priorShutdown})`, params: { instanceId: id, previous: priorShutdown }, revertible: true });
     }
     if (asg) {
-      notes.push(
-        `:warning: ${id} belongs to Auto Scaling group ${asg}: isolation fails its health checks and the group may terminate it, and the evidence with it. Put it in Standby (aws autoscaling enter-standby --auto-scaling-group-name ${asg} --instance-ids ${id} --should-decrement-desired-capacity) or protect it from scale-in, as AWSSupport-ContainEC2Instance does; Cordon does not do it yet.`,
-      );
+      // Isolation fails the group's health checks, and the group would terminate the instance
+      // and the evidence with it; Standby takes it out of health checks, as
+      // AWSSupport-ContainEC2Instance does (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-enter-exit-standby.html).
+      const manual = `aws autoscaling enter-standby --auto-scaling-group-name ${asg} --instance-ids ${id} --should-decrement-desired-capacity`;
+      let state: string | undefined;
+      let read = false;
+      try {
+        const m = (await ctx.clients.autoScaling(region).send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] }))).AutoScalingInstances?.find((x) => x.InstanceId === id);
+        state = m?.AutoScalingGroupName === asg ? m.LifecycleState : undefined;
+        read = true;
+      } catch (err) {
+        notes.push(`:warning: ${id} belongs to Auto Scaling group ${asg}, whose state Cordon could not read (${awsErrorName(err) ?? 'error'}): isolation fails its health checks and the group may terminate it. Put it in Standby by hand: ${manual}.`);
+      }
+      if (state === 'InService') {
+        plan.push({
+          id: 'asg-standby',
+          ...side,
+          op: 'asg.enter-standby',
+          description: `Put ${id} in Standby in Auto Scaling group ${asg}, so isolation does not fail its health checks and get it terminated (desired capacity decremented where the minimum size allows; Revert takes it out of Standby)`,
+          params: { instanceId: id, group: asg },
+          revertible: true,
+        });
+      } else if (state === 'Standby') notes.push(`${id} is already in Standby in Auto Scaling group ${asg}; left so, and Revert leaves it there.`);
+      else if (state) notes.push(`:warning: ${id} is ${state} in Auto Scaling group ${asg}: it cannot be put in Standby, and the group may still replace it.`);
+      else if (read) notes.push(`:warning: ${id} is tagged for Auto Scaling group ${asg}, but Auto Scaling does not list it as a member: Cordon leaves it alone. If it is one, put it in Standby by hand: ${manual}.`);
     }
     if (roleName) {
       plan.push({
@@ -596,6 +647,8 @@ export const ec2InstancePlaybook: Playbook = {
         return undefined;
       case 'iam.revoke-sessions':
         return applyRevoke(ctx.clients.iam(), step, ctx);
+      case 'asg.enter-standby':
+        return enterStandby(ctx.clients.autoScaling(region), step);
       case 'ec2.snapshot': {
         const snap = await ec2.send(
           new CreateSnapshotCommand({
@@ -659,6 +712,9 @@ export const ec2InstancePlaybook: Playbook = {
         return;
       case 'iam.instance-role-deny':
         await tolerate(() => ctx.clients.iam().send(new DeleteRolePolicyCommand({ RoleName: param(step, 'roleName'), PolicyName: param(step, 'policyName') })), 'NoSuchEntityException');
+        return;
+      case 'asg.enter-standby':
+        await exitStandby(ctx.clients.autoScaling(ctx.target.region as string), step);
         return;
       case 'ec2.eni-groups':
         // Per-interface moves of actions planned before the network step existed.

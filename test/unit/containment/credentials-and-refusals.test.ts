@@ -323,3 +323,52 @@ describe('issue 15: what Revert keeps is the whole difference', () => {
     await expect(h.sb.iam(PROD).send(new ListRolesCommand({}))).resolves.toBeDefined();
   });
 });
+
+describe('issue 15, point 4: Auto Scaling members go to Standby before isolation', () => {
+  const arn = (id: string) => `arn:aws:ec2:${REGION}:${PROD}:instance/${id}`;
+  const member = (h: H, id: string) => h.sb.snapshotState(PROD).regions[REGION]!.autoscaling.groups['web-asg']!.instances[id]!;
+
+  it('an InService member is put in Standby (desired capacity decremented), survives the health checks isolation fails, and Revert brings it back exactly', async () => {
+    const h = containmentHarness();
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION });
+    const b = h.sb.createInstance({ accountId: PROD, region: REGION, vpcId: a.vpcId, subnetId: a.subnetId });
+    h.sb.createAutoScalingGroup({ accountId: PROD, region: REGION, name: 'web-asg', instanceIds: [a.instanceId, b.instanceId], minSize: 1, maxSize: 4 });
+    const before = h.sb.snapshotState(PROD);
+    const planned = await contain(h, arn(a.instanceId));
+    expect(planned.plan.find((s) => s.op === 'asg.enter-standby')).toMatchObject({ params: { instanceId: a.instanceId, group: 'web-asg' }, revertible: true });
+    const done = (await h.service.apply(planned.id, 'U'))!;
+    expect(done.status).toBe('applied');
+    expect(done.steps.find((s) => s.stepId === 'asg-standby')!.result).toEqual({ decremented: true });
+    expect(member(h, a.instanceId).lifecycleState).toBe('Standby');
+    expect(h.sb.snapshotState(PROD).regions[REGION]!.autoscaling.groups['web-asg']!.desiredCapacity).toBe(1);
+    // Isolated, yet not health-checked: the evidence stays.
+    expect(h.sb.runAutoScalingHealthChecks(PROD, REGION)).toEqual([]);
+    expect(h.sb.snapshotState(PROD).regions[REGION]!.ec2.instances[a.instanceId]!.state).toBe('running');
+    await h.service.revert(planned.id, 'U');
+    expect(withoutEvidence(h.sb.snapshotState(PROD))).toEqual(withoutEvidence(before));
+  });
+
+  it('without Standby (EnterStandby refused) the instance is still isolated, and the simulator shows why Standby matters: the group terminates it', async () => {
+    const h = containmentHarness();
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION });
+    h.sb.createAutoScalingGroup({ accountId: PROD, region: REGION, name: 'web-asg', instanceIds: [a.instanceId], minSize: 0, maxSize: 2 });
+    h.sb.failCall('EnterStandby', { code: 'AccessDenied', message: 'not authorized to perform: autoscaling:EnterStandby' });
+    const done = (await h.service.apply((await contain(h, arn(a.instanceId))).id, 'U'))!;
+    expect(done.status).toBe('partially_applied');
+    expect(done.steps.find((s) => s.stepId === 'network')!.status).toBe('applied');
+    expect(h.sb.runAutoScalingHealthChecks(PROD, REGION)).toEqual([a.instanceId]);
+    expect(h.sb.snapshotState(PROD).regions[REGION]!.ec2.instances[a.instanceId]!.state).toBe('terminated');
+  });
+
+  it('at the minimum size, Standby goes without the decrement (Auto Scaling refuses it), and the record says so', async () => {
+    const h = containmentHarness();
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION });
+    h.sb.createAutoScalingGroup({ accountId: PROD, region: REGION, name: 'web-asg', instanceIds: [a.instanceId], minSize: 1, maxSize: 3 });
+    const done = (await h.service.apply((await contain(h, arn(a.instanceId))).id, 'U'))!;
+    expect(done.steps.find((s) => s.stepId === 'asg-standby')!.result).toEqual({ decremented: false });
+    expect(h.sb.calls({ command: 'EnterStandby' }).map((c) => c.outcome)).toEqual(['ValidationError', 'ok']);
+    expect(member(h, a.instanceId).lifecycleState).toBe('Standby');
+    await h.service.revert(done.id, 'U');
+    expect(member(h, a.instanceId).lifecycleState).toBe('InService');
+  });
+});

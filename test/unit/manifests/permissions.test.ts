@@ -66,8 +66,9 @@ describe('member-account role', () => {
   }
   const serviceOf = (command: string, files: { text: string }[]): string => {
     for (const f of files) {
-      const imp = new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9]+)'`, 's').exec(f.text);
-      if (imp?.[1]) return imp[1];
+      const imp = new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9-]+)'`, 's').exec(f.text);
+      // The IAM action prefix drops the package's hyphen: client-auto-scaling is autoscaling:*.
+      if (imp?.[1]) return imp[1].replace(/-/g, '');
     }
     throw new Error(`no import found for ${command}Command`);
   };

@@ -36,6 +36,14 @@ export interface RevertOptions {
   keepOff?: string[];
 }
 
+/**
+ * Changes two actions on different targets can share (point 15): the deny-all on a user or
+ * a role (two functions with one execution role), a key's deactivation (a user and one of
+ * its keys). Their step ids name the principal or the key, so equal ids are the same change.
+ * Other step ids (`network`, `tag`…) repeat across actions on different resources.
+ */
+const SHAREABLE_OPS = new Set(['iam.user-deny-all', 'iam.role-deny-all', 'iam.key-deactivate']);
+
 /** Step records that mean the change may be in place and is this action's to undo. */
 const HOLDING: StepRecord['status'][] = ['applied', 'unknown', 'running', 'reverting', 'revert_failed'];
 
@@ -137,7 +145,10 @@ export class ContainmentService {
     const held = new Map<string, string>();
     for (const a of await this.store.listActions({ status: [...LIVE_ON_TARGET, 'not_contained', 'failed'] })) {
       if (a.id === except || a.target.accountId !== accountId) continue;
-      for (const r of a.steps) if (HOLDING.includes(r.status) && !held.has(r.stepId)) held.set(r.stepId, a.id);
+      for (const r of a.steps) {
+        const op = a.plan.find((s) => s.id === r.stepId)?.op;
+        if (op && SHAREABLE_OPS.has(op) && HOLDING.includes(r.status) && !held.has(r.stepId)) held.set(r.stepId, a.id);
+      }
     }
     return held;
   }

@@ -261,6 +261,19 @@ describe('issue 15, targets Cordon refuses or treats specially', () => {
     expect(h.sb.snapshotState(PROD)).toEqual(before);
   });
 
+  it('15: actions on two instances share step ids (network, tag) but not changes: reverting one restores its own instance', async () => {
+    const h = containmentHarness();
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION });
+    const b = h.sb.createInstance({ accountId: PROD, region: REGION, vpcId: a.vpcId, subnetId: a.subnetId });
+    const ea = await contain(h, `arn:aws:ec2:${REGION}:${PROD}:instance/${a.instanceId}`);
+    await h.service.apply(ea.id, 'U');
+    const eb = await contain(h, `arn:aws:ec2:${REGION}:${PROD}:instance/${b.instanceId}`);
+    await h.service.apply(eb.id, 'U');
+    const reverted = (await h.service.revert(ea.id, 'U'))!;
+    expect(reverted.steps.filter((s) => s.status === 'kept' && s.keptReason)).toEqual([]);
+    expect(h.sb.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces[a.networkInterfaceIds[0]!]!.groupIds).toEqual(a.securityGroupIds[0]);
+  });
+
   it('15: a user contained while one of its keys is held by a live key action: reverting the user does not reactivate that key', async () => {
     const h = containmentHarness();
     h.sb.createUser(PROD, 'dev');

@@ -77,6 +77,8 @@ export interface CallRecord {
   /** Caller ARN as GetCallerIdentity would report it. */
   principal?: string;
   sessionName?: string;
+  /** `aws:SourceIdentity` of the session, as CloudTrail records it. */
+  sourceIdentity?: string;
   accessKeyId?: string;
   dryRun: boolean;
   mutating: boolean;
@@ -176,6 +178,8 @@ export interface MemberRoleOptions {
   externalId: string;
   /** Grant `sts:TagSession` too (default true; Cordon passes session tags). */
   allowTagSession?: boolean;
+  /** Grant `sts:SetSourceIdentity` too (default true; Cordon passes the acting person). */
+  allowSourceIdentity?: boolean;
   attachedPolicyArns?: string[];
   inlinePolicies?: Record<string, string | object>;
 }
@@ -411,6 +415,7 @@ export class AwsSandbox implements SandboxCallHost {
       record.accountId = caller.accountId;
       record.principal = caller.arn;
       if (caller.sessionName) record.sessionName = caller.sessionName;
+      if (caller.sourceIdentity) record.sourceIdentity = caller.sourceIdentity;
       if (caller.kind === 'user' && !caller.temporary && this.world.userKeyIndex.has(caller.accessKeyId)) {
         this.world.keyUsage.set(caller.accessKeyId, { lastUsedDate: this.world.now(), serviceName: call.service, region: call.region });
       }
@@ -690,7 +695,7 @@ export class AwsSandbox implements SandboxCallHost {
    */
   createMemberRole(accountId: string, roleName: string, opts: MemberRoleOptions): string {
     const principal = /^\d{12}$/.test(opts.trustedPrincipalArn) ? `arn:aws:iam::${opts.trustedPrincipalArn}:root` : opts.trustedPrincipalArn;
-    const actions = opts.allowTagSession === false ? ['sts:AssumeRole'] : ['sts:AssumeRole', 'sts:TagSession'];
+    const actions = ['sts:AssumeRole', ...(opts.allowTagSession === false ? [] : ['sts:TagSession']), ...(opts.allowSourceIdentity === false ? [] : ['sts:SetSourceIdentity'])];
     const trust = {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: actions, Condition: { StringEquals: { 'sts:ExternalId': opts.externalId } } }],

@@ -95,6 +95,15 @@ const AssumeRole = (input: AssumeRoleCommandInput, ctx: CallContext): Out<Assume
   if (Object.keys(tags).length > 0 && evaluatePolicies([trust], { action: 'sts:TagSession', resources: [], context, principal }) !== 'allow') {
     throw denied('sts:TagSession');
   }
+  // Setting a source identity needs its own grant in the trust policy, and once set it cannot
+  // change along a chain (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
+  if (input.SourceIdentity !== undefined) {
+    if (!/^[\w+=,.@-]{2,64}$/.test(input.SourceIdentity)) throw validation('sourceIdentity', input.SourceIdentity, 'Member must satisfy regular expression pattern: [\\w+=,.@-]*');
+    if (evaluatePolicies([trust], { action: 'sts:SetSourceIdentity', resources: [], context, principal }) !== 'allow') throw denied('sts:SetSourceIdentity');
+    if (caller.sourceIdentity !== undefined && caller.sourceIdentity !== input.SourceIdentity) {
+      throw new SimError('AccessDenied', 'The source identity of a role session cannot be changed by assuming another role with a different source identity.');
+    }
+  }
   const chained = caller.kind === 'assumed-role';
   const maxSeconds = chained ? CHAINED_MAX_SECONDS : role.maxSessionDuration;
   const duration = input.DurationSeconds ?? 3600;

@@ -70,6 +70,12 @@ export interface AssumeOptions {
   now?: () => Date;
 }
 
+/** SourceIdentity: 2-64 of letters, digits and +=,.@_- (STS refuses anything else). */
+export function sourceIdentity(who: string): string {
+  const v = who.replace(/[^\w+=,.@-]/g, '_').slice(0, 64);
+  return v.length >= 2 ? v : `${v}__`.slice(0, 2);
+}
+
 /** Session tag values allow a limited alphabet. */
 function tagValue(v: string): string {
   return v.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
@@ -77,8 +83,10 @@ function tagValue(v: string): string {
 
 /**
  * Assumes the containment role in member accounts with the external id, one session
- * per action (`cordon-<action-id>`, tagged with the requester), cached until a minute
- * before it expires. Accounts outside the allowlist are refused before any call.
+ * per action and acting person (`cordon-<action-id>`, tagged with that person and carrying
+ * them as `SourceIdentity`, which CloudTrail keeps through any further role use), cached
+ * until a minute before it expires: a revert runs in a session of whoever reverted, never
+ * in the requester's. Accounts outside the allowlist are refused before any call.
  */
 export class CrossAccountClients {
   private readonly cache = new Map<string, { creds: AwsCredentialIdentity; clients: AccountClients }>();
@@ -99,7 +107,7 @@ export class CrossAccountClients {
 
   async forAccount(accountId: string, who: SessionIdentity): Promise<AccountClients> {
     this.assertAllowed(accountId);
-    const key = `${accountId}/${who.actionId}`;
+    const key = `${accountId}/${who.actionId}/${who.requestedBy}`;
     const now = (this.opts.now ?? (() => new Date()))().getTime();
     const hit = this.cache.get(key);
     if (hit && (hit.creds.expiration?.getTime() ?? Infinity) - 60_000 > now) return hit.clients;
@@ -112,6 +120,7 @@ export class CrossAccountClients {
           RoleSessionName: `cordon-${who.actionId}`.slice(0, 64),
           ExternalId: this.opts.externalId,
           DurationSeconds: this.opts.sessionSeconds,
+          SourceIdentity: sourceIdentity(who.requestedBy),
           Tags: [
             { Key: 'cordon-action', Value: tagValue(who.actionId) },
             { Key: 'requested-by', Value: tagValue(who.requestedBy) },

@@ -66,7 +66,12 @@ export const fileConfigSchema = z.strictObject({
     .strictObject({
       name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
       externalId: z.string().min(2),
-      sessionDuration: duration('1h'),
+      // Cordon assumes the member role with role credentials of its own (the Lambda or ECS role):
+      // role chaining, which AWS caps at one hour whatever the role's maximum
+      // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining).
+      sessionDuration: duration('1h').refine((ms) => ms <= 3_600_000, {
+        message: 'at most 1h: Cordon reaches member accounts by role chaining, and AWS refuses a chained session longer than one hour',
+      }),
     })
     .optional(),
   access: z

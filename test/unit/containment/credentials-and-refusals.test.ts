@@ -385,3 +385,28 @@ describe('issue 15, point 4: Auto Scaling members go to Standby before isolation
     expect(member(h, a.instanceId).lifecycleState).toBe('InService');
   });
 });
+
+describe('issue 15, point 18: attribution', () => {
+  it('each acting person gets their own member session, carrying them as SourceIdentity: a revert is attributed to whoever reverted', async () => {
+    const h = containmentHarness();
+    h.sb.createRole(PROD, 'app-role');
+    const planned = await contain(h, `arn:aws:iam::${PROD}:role/app-role`);
+    await h.service.apply(planned.id, 'U0ALICE');
+    await h.service.revert(planned.id, 'U0BOSS');
+    expect(h.sb.calls({ command: 'AssumeRole', outcome: 'ok' }).map((c) => (c.input as { SourceIdentity?: string }).SourceIdentity)).toEqual(['U0ALICE', 'U0BOSS']);
+    const by = (command: string) => h.sb.mutations({ command }).map((c) => c.sourceIdentity);
+    expect(by('AttachRolePolicy')).toEqual(['U0ALICE']);
+    expect(by('DetachRolePolicy')).toEqual(['U0BOSS']);
+  });
+
+  it('a member role whose trust policy does not allow sts:SetSourceIdentity is refused by STS (the simulator follows AWS)', async () => {
+    const h = containmentHarness();
+    h.sb.createMemberRole(PROD, 'NoSourceIdentity', { trustedPrincipalArn: `arn:aws:iam::999999999999:role/sandbox-admin`, externalId: 'x-external-id', allowSourceIdentity: false });
+    const sts = h.sb.sts('999999999999', { maxAttempts: 1 });
+    const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+    const assume = (SourceIdentity?: string) =>
+      sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PROD}:role/NoSourceIdentity`, RoleSessionName: 'sess', ExternalId: 'x-external-id', ...(SourceIdentity ? { SourceIdentity } : {}) }));
+    await expect(assume('U0ALICE')).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('sts:SetSourceIdentity') as unknown });
+    await expect(assume()).resolves.toBeDefined();
+  });
+});

@@ -9,7 +9,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack, Pluggable } from '@smithy/types';
 import { SeededInstance, SeededVpc, SeedInstanceOptions, seedAttachInterface, seedInstance, seedSecurityGroup, seedVpc } from './ec2-seed';
 import { EC2_HANDLERS, ec2AuthzTarget } from './ec2-sim';
-import { GUARDDUTY_HANDLERS, guardDutyAuthzTarget, PutFindingOptions, seedDetector, seedFinding } from './guardduty-sim';
+import { GUARDDUTY_HANDLERS, guardDutyAuthzTarget, PutFindingOptions, seedDetector, seedFinding, seedMembership } from './guardduty-sim';
 import {
   IAM_HANDLERS,
   iamAuthzTarget,
@@ -725,6 +725,11 @@ export class AwsSandbox implements SandboxCallHost {
   createFunction(opts: CreateFunctionOptions): { arn: string } {
     const fn = seedFunction(this.world, this.world.account(opts.accountId), opts.region, opts);
     return { arn: fn.functionArn };
+  }
+
+  /** Makes a member account's GuardDuty (detector created if missing) managed by `administratorAccountId`. */
+  setGuardDutyAdministrator(memberAccountId: string, region: string, administratorAccountId: string): void {
+    seedMembership(this.world, this.world.account(memberAccountId), region, administratorAccountId);
   }
 
   createDetector(accountId: string, region: string): string {

@@ -267,6 +267,8 @@ export interface GuardDutyFilterState {
   findingCriteria: { Criterion?: Record<string, Record<string, unknown>> };
   tags: Record<string, string>;
   createdAt: number;
+  /** The idempotency token it was created with, if any. */
+  clientToken?: string;
 }
 
 /** A detector with its findings (stored in GetFindings' PascalCase shape). */
@@ -277,6 +279,8 @@ export interface GuardDutyDetectorState {
   findingPublishingFrequency: string;
   findings: Record<string, Record<string, unknown>>;
   filters: Record<string, GuardDutyFilterState>;
+  /** Set on a member account's detector: the GuardDuty administrator account that manages it. */
+  administratorAccountId?: string;
 }
 
 /** GuardDuty state of one account in one region. */

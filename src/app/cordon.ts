@@ -115,7 +115,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         now,
       }));
     let guardDuty: GuardDutyFilters | undefined;
-    const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now }));
+    const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now, ...(config.triage.guarddutyAdministrator ? { administratorAccount: config.triage.guarddutyAdministrator } : {}) }));
     const run = jobDispatcher(
       workerHandlers({
         store,

@@ -112,6 +112,12 @@ export const fileConfigSchema = z.strictObject({
       /** Minimum time between two edits of one finding card (re-sent findings). */
       cardEditInterval: duration('10s'),
       guarddutyFilters: z.boolean().default(false),
+      /**
+       * The GuardDuty administrator account: in a multi-account setup only it may create
+       * filters, which then apply to its members; Cordon makes every filter there, with the
+       * member's accountId in the criteria. It must be one of `accounts`.
+       */
+      guarddutyAdministrator: accountId.optional(),
     })
     .prefault({}),
   channels: z.strictObject({

@@ -104,14 +104,14 @@ type Mode = 'cordon' | 'sequential';
 
 function world(seed: number, mode: Mode = 'cordon'): { sb: AwsSandbox; service: ContainmentService; store: SqliteStore; spans: CallSpan[] } {
   const sb = new AwsSandbox({ seed });
-  sb.createMemberRole(PROD, 'CordonContainment', { trustedPrincipalArn: `arn:aws:iam::${SECURITY}:role/sandbox-admin`, externalId: 'bench' });
+  sb.createMemberRole(PROD, 'CordonContainment', { trustedPrincipalArn: `arn:aws:iam::${SECURITY}:role/sandbox-admin`, externalId: 'bench-external-id' });
   const spans: CallSpan[] = [];
   // One lock per world: a sequential run's calls wait for each other, not for another run's.
   const factory = instrumentedFactory(sandboxClientFactory(sb, SECURITY), spans, mode === 'sequential' ? new Lock() : undefined);
   const store = SqliteStore.open(':memory:');
   const service = new ContainmentService(
     store,
-    new CrossAccountClients(factory, { roleName: 'CordonContainment', externalId: 'bench', sessionSeconds: 3600, allowedAccounts: [PROD] }),
+    new CrossAccountClients(factory, { roleName: 'CordonContainment', externalId: 'bench-external-id', sessionSeconds: 3600, allowedAccounts: [PROD] }),
     factory,
     silentLogger,
     { settings: { untrackSeconds: 0, snapshots: true } },
@@ -192,7 +192,7 @@ async function slackCallsPerInstance(): Promise<SlackRun> {
 workspace: { teamId: T0SANDBOX }
 accounts: [{ id: "${PROD}", name: production, environment: production }]
 regions: [${REGION}]
-containmentRole: { name: CordonContainment, externalId: bench }
+containmentRole: { name: CordonContainment, externalId: bench-external-id }
 channels: { triage: ${triage} }
 access: { users: { U0BENCH: responder } }
 containment: { untrackSeconds: 0 }

@@ -21,7 +21,7 @@ const yaml = (triage: string) => `
 workspace: { teamId: T0SANDBOX }
 accounts: [{ id: "111111111111", name: production, environment: production }]
 regions: [us-east-1]
-containmentRole: { name: CordonContainment, externalId: bench }
+containmentRole: { name: CordonContainment, externalId: bench-external-id }
 channels: { triage: ${triage}, prefix: ir }
 poller: { enabled: false }
 `;

@@ -35,6 +35,10 @@ export const ErrorCode = {
   TARGET_PROTECTED: 'CONTAINMENT.PROTECTED',
   /** The target already has a live action: one at a time. */
   TARGET_BUSY: 'CONTAINMENT.TARGET_BUSY',
+  /** A job the worker would not run: it does not match what the store says was asked and allowed. */
+  JOB_REFUSED: 'JOB.REFUSED',
+  /** The audit trail's hash chain does not hold. */
+  AUDIT_BROKEN: 'AUDIT.BROKEN',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -47,4 +51,24 @@ export function isCordonError(err: unknown): err is CordonError {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** The error code of an AWS SDK error (its `name`), or undefined when it is not one. */
+export function awsErrorCode(err: unknown): string | undefined {
+  if (!err || typeof err !== 'object' || !('$metadata' in err)) return undefined;
+  const name = (err as { name?: unknown }).name;
+  return typeof name === 'string' ? name : 'UnknownError';
+}
+
+/**
+ * What a person may read of a failure: a CordonError's message, or for an AWS error
+ * Cordon's own words and the AWS error code. The AWS message (ARNs, account ids, policy
+ * and principal names from another account) goes to the logs only, never to Slack.
+ */
+export function failureWords(err: unknown): string {
+  if (isCordonError(err)) return err.message;
+  const code = awsErrorCode(err);
+  if (code) return `AWS refused the call (${code})`;
+  // Cordon's own throws (a plain Error with its words); anything else is named, not quoted.
+  return err instanceof Error ? err.message : 'an unexpected failure (see Cordon\'s logs)';
 }

@@ -13,6 +13,8 @@ import type {
   GetFunctionCommandInput,
   GetFunctionCommandOutput,
   GetFunctionConcurrencyCommandInput,
+  GetFunctionConfigurationCommandInput,
+  GetFunctionConfigurationCommandOutput,
   GetFunctionConcurrencyCommandOutput,
   InvokeCommandInput,
   InvokeCommandOutput,
@@ -88,6 +90,9 @@ const GetFunction = (input: GetFunctionCommandInput, ctx: CallContext): Out<GetF
     ...(fn.reservedConcurrency !== undefined ? { Concurrency: { ReservedConcurrentExecutions: fn.reservedConcurrency } } : {}),
   };
 };
+
+/** The configuration alone, without the code location (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html). */
+const GetFunctionConfiguration = (input: GetFunctionConfigurationCommandInput, ctx: CallContext): Out<GetFunctionConfigurationCommandOutput> => renderConfiguration(getFunction(ctx, input.FunctionName));
 
 const GetFunctionConcurrency = (input: GetFunctionConcurrencyCommandInput, ctx: CallContext): Out<GetFunctionConcurrencyCommandOutput> => {
   const fn = getFunction(ctx, input.FunctionName);
@@ -259,6 +264,7 @@ export function payloadText(payload: unknown): string {
 /** Lambda command handlers, keyed by command name without the `Command` suffix. */
 export const LAMBDA_HANDLERS = {
   GetFunction,
+  GetFunctionConfiguration,
   GetFunctionConcurrency,
   PutFunctionConcurrency,
   DeleteFunctionConcurrency,

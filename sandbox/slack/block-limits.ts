@@ -22,6 +22,16 @@ export const BLOCK_LIMITS = {
   optionText: 75,
   optionValue: 150,
   messageText: 40_000,
+  /**
+   * Text summed over every text object of a message's blocks. Slack does not document it
+   * for section, header or context blocks, yet refuses more with `msg_blocks_too_long`
+   * (https://github.com/slackapi/bolt-js/issues/2509: "12,000 text characters with a buffer
+   * for block containers"; https://github.com/slackapi/bolt-js/issues/2867: refused at
+   * 11,341 counted characters). The markdown block page documents the same 12,000
+   * (https://docs.slack.dev/reference/block-kit/blocks/markdown-block). The sandbox refuses
+   * at 12,000 counted characters; Cordon must stay well below.
+   */
+  cumulativeText: 12_000,
 } as const;
 
 const BLOCK_TYPES = new Set(['section', 'divider', 'image', 'actions', 'context', 'header', 'input', 'file', 'rich_text', 'video', 'markdown']);
@@ -179,4 +189,26 @@ export function blockViolation(blocks: unknown): string | undefined {
     if (violation) return violation;
   }
   return undefined;
+}
+
+/**
+ * Characters of text in `blocks` as the cumulative limit counts them: every `text`
+ * string anywhere in the tree (section text and fields, headers, context elements,
+ * button labels, markdown blocks).
+ */
+export function blocksTextLength(blocks: unknown): number {
+  let total = 0;
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+      return;
+    }
+    if (!isObj(v)) return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'text' && typeof x === 'string') total += x.length;
+      else walk(x);
+    }
+  };
+  walk(blocks);
+  return total;
 }

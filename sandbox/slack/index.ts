@@ -1,4 +1,4 @@
-export { BLOCK_LIMITS, blockViolation } from './block-limits';
+export { BLOCK_LIMITS, blockViolation, blocksTextLength } from './block-limits';
 export { METHOD_TIERS, RateLimiter, SLACK_TIERS, type RateLimitConfig, type RateLimitRule } from './rate-limiter';
 export {
   SlackSandbox,

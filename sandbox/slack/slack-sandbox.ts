@@ -66,6 +66,12 @@ export interface SeedUser {
   email?: string;
   realName?: string;
   isBot?: boolean;
+  /** Deactivated (users.info `deleted`). */
+  deleted?: boolean;
+  /** Multi-channel guest. */
+  restricted?: boolean;
+  /** Single-channel guest. */
+  ultraRestricted?: boolean;
 }
 
 /** A channel to seed; unlike conversations.create the bot is a member only if listed. */
@@ -187,7 +193,15 @@ export class SlackSandbox {
       isBot: u.isBot ?? false,
       ...(u.email !== undefined ? { email: u.email } : {}),
       ...(u.realName !== undefined ? { realName: u.realName } : {}),
+      ...(u.deleted ? { deleted: true } : {}),
+      ...(u.restricted ? { restricted: true } : {}),
+      ...(u.ultraRestricted ? { ultraRestricted: true } : {}),
     });
+  }
+
+  /** A DM between two people (the bot not in it unless it is one of them); returns its `D…` id. */
+  addDm(userA: string, userB: string): string {
+    return this.state.openDm(userA, userB).id;
   }
 
   /** Adds (or replaces) a user group. */
@@ -446,7 +460,7 @@ export class SlackSandbox {
       this.state.removeMessage(original.channel, original.ts);
       return;
     }
-    const content = readMessageContent(args);
+    const content = readMessageContent(args, { cumulative: false });
     if (!content.text && !content.blocks?.length) throw new SlackApiError('no_text');
     if (flagArg(args.replace_original)) {
       if (!original) throw new SlackApiError('message_not_found');

@@ -23,6 +23,12 @@ export interface SandboxUser {
   realName?: string;
   email?: string;
   isBot: boolean;
+  /** Deactivated: users.info says `deleted: true`; invites skip them with an error. */
+  deleted?: boolean;
+  /** A multi-channel guest (`is_restricted`). */
+  restricted?: boolean;
+  /** A single-channel guest (`is_ultra_restricted`). */
+  ultraRestricted?: boolean;
 }
 
 /** A user group (`S…`), as `usergroups.users.list` resolves it. */
@@ -37,6 +43,8 @@ export interface SandboxChannel {
   id: string;
   name: string;
   is_private: boolean;
+  /** A direct message between two people (`D…`, no name); only its two members see it. */
+  is_im: boolean;
   is_archived: boolean;
   topic: string;
   purpose: string;
@@ -150,7 +158,7 @@ export class SlackState {
     this.users.set(BOT_USER_ID, { id: BOT_USER_ID, name: 'cordon', realName: 'Cordon', isBot: true });
   }
 
-  nextId(prefix: 'C' | 'F'): string {
+  nextId(prefix: 'C' | 'D' | 'F'): string {
     return slackId(prefix, ++this.idSeq);
   }
 
@@ -175,11 +183,12 @@ export class SlackState {
     return undefined;
   }
 
-  createChannel(name: string, isPrivate: boolean, creator: string, members: Iterable<string>): SandboxChannel {
+  createChannel(name: string, isPrivate: boolean, creator: string, members: Iterable<string>, opts: { im?: boolean } = {}): SandboxChannel {
     const c: SandboxChannel = {
-      id: this.nextId('C'),
+      id: this.nextId(opts.im ? 'D' : 'C'),
       name,
       is_private: isPrivate,
+      is_im: opts.im ?? false,
       is_archived: false,
       topic: '',
       purpose: '',
@@ -191,6 +200,18 @@ export class SlackState {
     this.messages.set(c.id, []);
     this.pins.set(c.id, []);
     return c;
+  }
+
+  /**
+   * The DM between two users, opened if there is none yet. Slack keeps one DM per pair
+   * and only its two members can see it: a DM between two people is invisible to the bot.
+   */
+  openDm(a: string, b: string): SandboxChannel {
+    for (const c of this.channels.values()) {
+      const m = this.memberships.get(c.id);
+      if (c.is_im && m?.size === (a === b ? 1 : 2) && m.has(a) && m.has(b)) return c;
+    }
+    return this.createChannel('', true, a, [a, b], { im: true });
   }
 
   membersOf(channelId: string): Set<string> {
@@ -217,7 +238,8 @@ export class SlackState {
       const name = ref.startsWith('#') ? ref.slice(1) : ref;
       for (const x of this.channels.values()) if (x.name === name) c = x;
     }
-    if (!c || (c.is_private && !this.isMember(c.id, BOT_USER_ID))) throw new SlackApiError('channel_not_found');
+    // A DM the bot is not in is as invisible as a private channel (https://docs.slack.dev/reference/methods/chat.postMessage#errors).
+    if (!c || ((c.is_private || c.is_im) && !this.isMember(c.id, BOT_USER_ID))) throw new SlackApiError('channel_not_found');
     return c;
   }
 

@@ -3,7 +3,7 @@
  * codes Slack documents for it. Responses are shaped like Slack's so that typed
  * WebClient results (`res.channel?.id`, `res.ts`, `res.user?.id`) read the same.
  */
-import { BLOCK_LIMITS, blockViolation } from './block-limits';
+import { BLOCK_LIMITS, blockViolation, blocksTextLength } from './block-limits';
 import { APP_ID, BOT_ID, BOT_USER_ID, type SandboxChannel, type SandboxFile, type SandboxMessage, type SandboxUser, type SlackState } from './slack-state';
 import { type CallArgs, SlackApiError, argsForRecord, flagArg, intArg, jsonArg, strArg } from './wire';
 
@@ -29,15 +29,21 @@ export interface MessageContent {
 
 /**
  * Reads `text`, `blocks` and `attachments` the way chat.* methods do: blocks must be a
- * JSON array within Block Kit limits, text within 40,000 characters.
+ * JSON array within Block Kit limits, text within 40,000 characters. The Web API methods
+ * also refuse blocks whose text adds up past {@link BLOCK_LIMITS.cumulativeText}
+ * (`msg_blocks_too_long`); bolt-js issue 2867 reports response URLs taking the same
+ * blocks, so they pass `cumulative: false`.
  */
-export function readMessageContent(a: CallArgs): MessageContent {
+export function readMessageContent(a: CallArgs, opts: { cumulative?: boolean } = {}): MessageContent {
   const raw = jsonArg(a.blocks, 'invalid_blocks_format');
   let blocks: unknown[] | undefined;
   if (raw !== undefined) {
     if (!Array.isArray(raw)) throw new SlackApiError('invalid_blocks_format');
     const violation = blockViolation(raw);
     if (violation) throw new SlackApiError('invalid_blocks', { errors: [violation], response_metadata: { messages: [violation] } });
+    // chat.postMessage lists `msg_blocks_too_long` ("Blocks submitted with this message are too long"):
+    // https://docs.slack.dev/reference/methods/chat.postMessage#errors
+    if ((opts.cumulative ?? true) && blocksTextLength(raw) > BLOCK_LIMITS.cumulativeText) throw new SlackApiError('msg_blocks_too_long');
     blocks = raw;
   }
   const text = typeof a.text === 'string' ? a.text : typeof a.text === 'number' ? String(a.text) : undefined;
@@ -66,9 +72,11 @@ function apiUser(ctx: MethodContext, u: SandboxUser): Record<string, unknown> {
     id: u.id,
     team_id: ctx.state.teamId,
     name: u.name,
-    deleted: false,
+    deleted: u.deleted ?? false,
     real_name: realName,
     is_bot: u.isBot,
+    is_restricted: u.restricted ?? false,
+    is_ultra_restricted: u.ultraRestricted ?? false,
     is_app_user: false,
     profile: {
       real_name: realName,
@@ -85,9 +93,10 @@ function apiChannel(ctx: MethodContext, c: SandboxChannel, opts: { numMembers?: 
     id: c.id,
     name: c.name,
     name_normalized: c.name,
-    is_channel: true,
+    is_channel: !c.is_im,
     is_group: false,
-    is_im: false,
+    is_im: c.is_im,
+    ...(c.is_im ? { user: [...members].find((u) => u !== BOT_USER_ID) ?? BOT_USER_ID } : {}),
     is_mpim: false,
     is_private: c.is_private,
     created: c.created,
@@ -207,10 +216,12 @@ const METHODS: Record<string, Handler> = {
 
   'conversations.invite': (ctx, a) => {
     const c = ctx.state.visibleChannel(a.channel);
+    if (c.is_im) throw new SlackApiError('method_not_supported_for_channel_type');
     ctx.state.requireBotIn(c);
     ctx.state.requireNotArchived(c);
     const ids = userIds(a.users);
     if (ids.length === 0) throw new SlackApiError('no_user');
+    // "invites 1-1000 users" (https://docs.slack.dev/reference/methods/conversations.invite).
     if (ids.length > 1000) throw new SlackApiError('too_many_users');
     if (ids.includes(BOT_USER_ID)) throw new SlackApiError('cant_invite_self');
     const unknown = ids.filter((u) => !ctx.state.users.has(u));
@@ -222,14 +233,39 @@ const METHODS: Record<string, Handler> = {
     if (known.length > 0 && known.every((u) => members.has(u))) {
       throw new SlackApiError('already_in_channel', { errors: known.map((user) => ({ user, ok: false, error: 'already_in_channel' })) });
     }
-    for (const u of known) members.add(u);
+    // Deactivated users "fail silently": everyone else is invited and the call still
+    // answers with an error (https://docs.slack.dev/reference/methods/conversations.invite,
+    // "Partially failed calls"). The per-user code is the sandbox's guess; Cordon must only
+    // rely on the call failing.
+    const deactivated = known.filter((u) => ctx.state.users.get(u)?.deleted === true);
+    for (const u of known) if (!deactivated.includes(u)) members.add(u);
+    if (deactivated.length > 0) throw new SlackApiError('cant_invite', { errors: [...errors, ...deactivated.map((user) => ({ user, ok: false, error: 'user_is_deactivated' }))] });
     return { channel: apiChannel(ctx, c), ...(errors.length ? { errors } : {}) };
+  },
+
+  /**
+   * Opens (or finds) the bot's DM with one user (https://docs.slack.dev/reference/methods/conversations.open):
+   * `user_not_found`, `user_disabled` for a deactivated user, `cannot_dm_bot` for a bot.
+   * Group DMs (several users) are not modelled and fail loudly.
+   */
+  'conversations.open': (ctx, a) => {
+    const channelRef = strArg(a.channel);
+    if (channelRef) return { channel: { id: ctx.state.visibleChannel(channelRef).id } };
+    const ids = userIds(a.users);
+    if (ids.length === 0) throw new SlackApiError('users_list_not_supplied');
+    if (ids.length > 1) throw new Error('sandbox: conversations.open with several users (group DMs) is not modelled');
+    const user = ctx.state.users.get(ids[0] as string);
+    if (!user) throw new SlackApiError('user_not_found');
+    if (user.deleted) throw new SlackApiError('user_disabled');
+    if (user.isBot && user.id !== BOT_USER_ID) throw new SlackApiError('cannot_dm_bot');
+    const dm = ctx.state.openDm(BOT_USER_ID, user.id);
+    return { channel: { id: dm.id } };
   },
 
   'conversations.join': (ctx, a) => {
     const c = typeof a.channel === 'string' ? ctx.state.channels.get(a.channel) : undefined;
     if (!c) throw new SlackApiError('channel_not_found');
-    if (c.is_private) throw new SlackApiError('method_not_supported_for_channel_type');
+    if (c.is_private || c.is_im) throw new SlackApiError('method_not_supported_for_channel_type');
     ctx.state.requireNotArchived(c);
     const members = ctx.state.membersOf(c.id);
     const already = members.has(BOT_USER_ID);
@@ -257,7 +293,7 @@ const METHODS: Record<string, Handler> = {
     const excludeArchived = flagArg(a.exclude_archived);
     const visible = [...ctx.state.channels.values()].filter(
       (c) =>
-        (c.is_private ? types.has('private_channel') && ctx.state.isMember(c.id, BOT_USER_ID) : types.has('public_channel')) &&
+        (c.is_im ? types.has('im') && ctx.state.isMember(c.id, BOT_USER_ID) : c.is_private ? types.has('private_channel') && ctx.state.isMember(c.id, BOT_USER_ID) : types.has('public_channel')) &&
         !(excludeArchived && c.is_archived),
     );
     const { page, meta } = paginate(visible, a, 100, 1000);
@@ -344,7 +380,12 @@ const METHODS: Record<string, Handler> = {
   },
 
   'chat.postEphemeral': (ctx, a) => {
+    // Both the bot and the user must be in the conversation
+    // (https://docs.slack.dev/reference/methods/chat.postEphemeral: `channel_not_found` for a
+    // private channel or DM the bot cannot see, `not_in_channel`, `user_not_in_channel`).
+    // So an ephemeral answer in a DM between two people, or in a channel without the bot, never arrives.
     const c = ctx.state.visibleChannel(a.channel, { byName: true });
+    ctx.state.requireBotIn(c);
     ctx.state.requireNotArchived(c);
     const user = strArg(a.user);
     if (!user || !ctx.state.isMember(c.id, user)) throw new SlackApiError('user_not_in_channel');

@@ -119,7 +119,7 @@ code{background:#f4f4f4;padding:1px 3px}.mention{background:#e8f5fa;color:#1264a
 export async function startSandboxWebView(slack: SlackSandbox, opts: { port?: number } = {}): Promise<SandboxWebView> {
   const page = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const channels = slack.channels();
+    const channels = slack.channels().filter((c) => !c.is_im);
     const n: Names = { users: new Map(slack.users().map((u) => [u.id, u.name])), channels: new Map(channels.map((c) => [c.id, c.name])) };
     const id = url.pathname.startsWith('/c/') ? decodeURIComponent(url.pathname.slice(3)) : channels.find((c) => c.name.startsWith('ir-') && !c.name.endsWith('-bridge'))?.id ?? channels[0]?.id;
     const current = channels.find((c) => c.id === id);

@@ -1,6 +1,9 @@
 import type { Cordon } from './cordon';
 import { digestDue, markDigestPosted } from '../services/digest-schedule';
 
+/** An approved action not started after this long is handed to the worker again (a lost hand-over). */
+export const STUCK_APPROVAL_MS = 60_000;
+
 /** Stale heartbeats mark a running action as interrupted after this long. */
 export const HEARTBEAT_STALE_MS = 60_000;
 
@@ -36,7 +39,10 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
   // Work a dead process accepted and never finished (first tick after a restart).
   await worker.inProcess?.recover();
   await services.actions.expirePending();
+  await services.actions.startStuckApprovals(STUCK_APPROVAL_MS);
   await services.escalation.tick();
+  // Every expired suppression rule is said in the triage channel, once.
+  await services.suppression.announceExpired();
   // The GuardDuty filters and running actions exist only where containment does (they use its role).
   if (cordon.config.containmentRole) {
     await worker.filters().sweepExpired();

@@ -1,16 +1,17 @@
 import { CrossAccountClients, realClientFactory, type ClientFactory } from '../aws/aws-clients';
 import { ConfigError, type Config } from '../config/load-config';
 import { ContainmentService } from '../containment/containment-service';
-import { approvalRuleFor } from '../domain/access';
 import { InProcessQueue } from '../jobs/in-process-queue';
 import type { JobHandler, JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import { ContainmentJobs } from '../services/containment-jobs';
 import { GuardDutyFilters } from '../services/guardduty-filters';
+import { JobGuard } from '../services/job-guard';
 import { SlackActionReporter } from '../slack/outbound/action-reporter';
+import { responseUrlOrigins, SlackReplies } from '../slack/outbound/replies';
 import { buildIntakeParts, requireSlackParts, type Intake, type IntakeOptions } from './intake';
 import { jobDispatcher, workerHandlers } from './job-dispatcher';
-import { buildServices, type Services } from './services';
+import { approvalPolicy, buildServices, type Services } from './services';
 
 /** What runs the jobs: AWS reads and changes, reports, bridges, Slack flushes. */
 export interface Worker {
@@ -98,7 +99,6 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
     if (opts.queue) queue = opts.queue;
     else queue = inProcess = new InProcessQueue((job, meta) => run(job, meta), log, { store, now });
     const services = buildServices({ config, store, slack, log, now, random: opts.random ?? Math.random, queue });
-    const environments = Object.fromEntries(config.accounts.map((a) => [a.id, a.environment]));
     let jobs: ContainmentJobs | undefined;
     const containmentJobs = (): ContainmentJobs =>
       (jobs ??= new ContainmentJobs({
@@ -106,16 +106,14 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         containment: getContainment(),
         cases: services.cases,
         queue,
-        approvalFor: (target) => {
-          const rule = approvalRuleFor({ accountId: target.accountId, environment: environments[target.accountId] ?? 'unknown', kind: target.kind }, config.access.approvals);
-          return rule ? { rule: rule.name, ttlMs: config.access.approvalTtl } : undefined;
-        },
+        approvalFor: approvalPolicy(config),
         publisher: slack.publisher,
         reporter: new SlackActionReporter(slack.client, log),
         now,
       }));
     let guardDuty: GuardDutyFilters | undefined;
     const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now, ...(config.triage.guarddutyAdministrator ? { administratorAccount: config.triage.guarddutyAdministrator } : {}) }));
+    const replies = new SlackReplies(slack.client, log, { allowedOrigins: responseUrlOrigins(config.env.SLACK_API_URL), now });
     const run = jobDispatcher(
       workerHandlers({
         store,
@@ -123,10 +121,12 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         now,
         services,
         flush: () => slack.publisher.flush(),
-        tell: async (channel, user, text) => void (await slack.client.chat.postEphemeral({ channel, user, text })),
+        tell: (to, text) => replies.tell(to, text),
         containmentJobs,
         filters,
       }),
+      new JobGuard({ store, roleOf: async (userId) => (await services.access.roleOf(userId)).role, teamId: config.workspace.teamId, now }),
+      log,
     );
     wired = { services, worker: { run, containmentJobs, filters, ...(inProcess ? { inProcess } : {}) } };
     return wired;

@@ -55,6 +55,14 @@ export function triageFromConfig(config: Config): Triage {
   });
 }
 
+/**
+ * The WebClient of code that answers Slack (the `slack` function's listeners): WebClient's
+ * default retries wait up to ~30 minutes and it has no timeout, which outlasts a Lambda and
+ * Slack's 3 s. Here: two quick retries, 2 s a call, and a 429 is an error at once
+ * (`rejectRateLimitedCalls`) instead of a wait; see WebClientOptions in @slack/web-api.
+ */
+export const LISTENER_CLIENT_OPTIONS: WebClientOptions = { retryConfig: { retries: 2, maxTimeout: 1000 }, timeout: 2000, rejectRateLimitedCalls: true };
+
 /** Slack WebClient pointed at Slack or at `SLACK_API_URL` (the sandbox). */
 export function createWebClient(config: Config, token: string, options: WebClientOptions = {}): WebClient {
   return new WebClient(token, {
@@ -82,6 +90,8 @@ export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOption
       invite: config.channels.invite,
       inviteGroups: config.channels.inviteGroups,
       inviteResourceOwners: config.channels.inviteResourceOwners,
+      resourceOwnerDomains: config.channels.resourceOwnerDomains,
+      groupCacheTtlMs: config.access.groupCacheTtl,
       cardEditIntervalMs: config.triage.cardEditInterval,
       ...(opts.now ? { now: opts.now } : {}),
     });

@@ -3,7 +3,8 @@ import { ActionLedger } from '../containment/action-ledger';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import { AccessService } from '../services/access-service';
-import { ActionService } from '../services/action-service';
+import { ActionService, type ApprovalPolicy } from '../services/action-service';
+import { approvalRuleFor } from '../domain/access';
 import { CaseService } from '../services/case-service';
 import { EscalationService } from '../services/escalation-service';
 import { ReportService } from '../services/report-service';
@@ -13,6 +14,7 @@ import { SlackBridge } from '../slack/outbound/bridge';
 import { SlackCaseNotices } from '../slack/outbound/case-notices';
 import { SlackGroupDirectory } from '../slack/outbound/group-directory';
 import { SlackReportUploader } from '../slack/outbound/report-uploader';
+import { SlackSuppressionNotices } from '../slack/outbound/suppression-notices';
 import type { Store } from '../store/store';
 import type { SlackParts } from './intake';
 
@@ -32,6 +34,15 @@ export interface Services {
   reports: ReportService;
   /** Where long work goes: the worker runs it (in this process, or the `worker` function). */
   queue: JobQueue;
+}
+
+/** The config's approval rules as a lookup: which rule (if any) holds this target's containment or revert for a second commander. */
+export function approvalPolicy(config: Config): ApprovalPolicy {
+  const environments = Object.fromEntries(config.accounts.map((a) => [a.id, a.environment]));
+  return (target, intent = 'contain') => {
+    const rule = approvalRuleFor({ accountId: target.accountId, environment: environments[target.accountId] ?? 'unknown', kind: target.kind }, config.access.approvals, intent);
+    return rule ? { rule: rule.name, ttlMs: config.access.approvalTtl } : undefined;
+  };
 }
 
 /** What {@link buildServices} is built from. */
@@ -81,6 +92,7 @@ export function buildServices(p: ServiceParts): Services {
     authorizer: access,
     reporter: new SlackActionReporter(client, p.log),
     now: p.now,
+    approvalFor: approvalPolicy(p.config),
     // Containment exists when the config names the member-account role, and only then.
     containment: p.config.containmentRole ? { enabled: true } : { enabled: false, configPath: p.config.configPath },
   });
@@ -91,8 +103,16 @@ export function buildServices(p: ServiceParts): Services {
   });
   const escalation = new EscalationService(p.store, bridge, access, p.queue, p.log, {
     repageEveryMs: p.config.escalation.repageEvery,
+    ackWithinMs: p.config.escalation.ackWithin,
     now: p.now,
   });
-  const suppression = new SuppressionService(p.store, ledger, access, p.queue, { guarddutyFilters: p.config.triage.guarddutyFilters, now: p.now });
+  const suppression = new SuppressionService(p.store, ledger, access, p.queue, {
+    guarddutyFilters: p.config.triage.guarddutyFilters,
+    now: p.now,
+    maxExpiryMs: p.config.triage.suppressionMaxExpiry,
+    approvalTtlMs: p.config.access.approvalTtl,
+    notices: new SlackSuppressionNotices(client, p.config.channels.triage),
+    log: p.log,
+  });
   return { store: p.store, access, cases, actions, escalation, suppression, reports, queue: p.queue };
 }

@@ -5,9 +5,11 @@ import { buildCordon, type CordonOptions } from '../app/cordon';
 import { runContain, runRevert, actionJson } from './commands/contain';
 import { userInfo } from 'node:os';
 import { GuardDutyPoller } from '../aws/guardduty-poller';
-import { errorMessage, isCordonError } from '../errors';
+import { CordonError, ErrorCode, errorMessage, isCordonError } from '../errors';
+import { describeVerification, verifyAuditChain } from '../store/audit-chain';
 import { createLogger, type Logger } from '../log';
 import { startSlack } from '../slack/inbound/bolt-app';
+import { SlackHealth } from '../slack/outbound/slack-health';
 import { clockTick } from '../app/clock-tick';
 import { Ticker } from '../services/ticker';
 import { runIngest } from './commands/ingest';
@@ -23,6 +25,7 @@ Commands:
   ingest <file|->       replay EventBridge events, GetFindings output or raw findings through triage
   contain <arn|key-id>  break-glass containment from a terminal [--dry-run] [--reason TEXT] [--case ID]
   revert <action-id>    restore what an action changed
+  audit verify          walk the audit trail's hash chains; names the first record that does not fit
   report <case-id>      the case's Markdown report (stdout) [--out DIR writes it and the PNG chart] [--upload]
   demo                  game day on the sandbox Slack and simulated AWS, no credentials needed
                         [--serve [--port N]] keep it up with a read-only web view; [--out DIR] [--break STAGE]
@@ -60,32 +63,84 @@ function shutdownSignal(): Promise<void> {
   });
 }
 
+/** How long `serve` waits for work in flight once asked to stop; the process is gone within 5 s. */
+export const STOP_GRACE_MS = 3500;
+/** How often `serve` asks Slack whether it is there (for `/healthz` and the log). */
+const SLACK_PROBE_EVERY_MS = 15_000;
+
+/** Resolves true when `work` finished within `ms`, false when the time ran out first. */
+async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function serve(config: Config, log: Logger, deps: MainDeps): Promise<number> {
-  requireSlack(config, { signingSecret: true });
+  const slack = requireSlack(config, { signingSecret: true });
   // Listen for the stop signal before anything starts, so an early SIGTERM still shuts down cleanly.
   const stop = deps.stopSignal ?? shutdownSignal();
-  const cordon = buildCordon(config, log, deps.wire);
-  const front = await startSlack(config, cordon.services(), log);
-  const ticker = new Ticker(() => clockTick(cordon, new Date()), 3000, log, 'clock');
-  ticker.start();
-  const pollers = config.poller.enabled
-    ? config.regions.map(
-        (region) =>
-          new GuardDutyPoller(new GuardDutyClient({ region, retryMode: 'adaptive', maxAttempts: 8 }), region, cordon.pipeline, cordon.store, log, {
-            lookbackMs: config.poller.lookback,
-          }),
-      )
-    : [];
-  const pollTickers = pollers.map((p) => new Ticker(async () => void (await p.pollOnce()), config.poller.interval, log, `poller:${p.region}`));
-  pollTickers.forEach((t) => t.start());
-  deps.onServing?.({ ...(front.address ? { address: front.address } : {}) });
-  await stop;
-  log.info('stopping');
-  await Promise.all([ticker.stop(), ...pollTickers.map((t) => t.stop())]);
-  await cordon.worker().inProcess?.idle();
-  await front.stop();
-  await cordon.close();
-  return Exit.OK;
+  // A promise some library forgot to await must not end a responder's tool: report it, carry on.
+  const onRejection = (err: unknown): void => log.error({ err }, 'unhandled promise rejection; Cordon carries on');
+  process.on('unhandledRejection', onRejection);
+  try {
+    // One question to Slack, without retries, before anything else: a refused token is a
+    // configuration error (exit 2); an unreachable Slack is one line, and Cordon runs on.
+    const health = new SlackHealth(slack.botToken, config.env.SLACK_API_URL, log);
+    const probe = await health.probe();
+    if (probe.status === 'refused') throw health.tokenError(probe);
+    if (probe.status === 'unreachable') log.error({ slack: health.apiUrl, error: probe.error }, health.problemLine(probe));
+    else if (probe.teamId && probe.teamId !== config.workspace.teamId) throw workspaceMismatch(probe.teamId, config);
+
+    const cordon = buildCordon(config, log, deps.wire);
+    const front = await startSlack(config, cordon.services(), log, { health, probe });
+    const ticker = new Ticker(() => clockTick(cordon, new Date()), 3000, log, 'clock');
+    ticker.start();
+    const slackProbe = new Ticker(async () => void (await health.probe()), SLACK_PROBE_EVERY_MS, log, 'slack-health');
+    slackProbe.start();
+    const pollers = config.poller.enabled
+      ? config.regions.map(
+          (region) =>
+            new GuardDutyPoller(new GuardDutyClient({ region, retryMode: 'adaptive', maxAttempts: 8 }), region, cordon.pipeline, cordon.store, log, {
+              lookbackMs: config.poller.lookback,
+            }),
+        )
+      : [];
+    const pollTickers = pollers.map((p) => new Ticker(async () => void (await p.pollOnce()), config.poller.interval, log, `poller:${p.region}`));
+    pollTickers.forEach((t) => t.start());
+    deps.onServing?.({ ...(front.address ? { address: front.address } : {}) });
+    await stop;
+    log.info('stopping');
+    // Whatever Slack or AWS are doing (a WebClient retrying for half an hour, an SDK call
+    // waiting on a socket), stopping does not wait longer than the grace: every job is a
+    // row in the store with a lease, so what is cut off here runs again on the next start.
+    const drained = await within(
+      STOP_GRACE_MS,
+      (async () => {
+        await Promise.all([ticker.stop(), slackProbe.stop(), ...pollTickers.map((t) => t.stop())]);
+        await cordon.worker().inProcess?.idle();
+        await front.stop();
+      })(),
+    );
+    if (drained) {
+      await cordon.close();
+      log.info('stopped');
+    } else {
+      // The store stays open: a job still running keeps writing its steps until the process
+      // ends, and closing the database under it would turn a cut-off into a failure.
+      log.warn({ graceMs: STOP_GRACE_MS }, 'stopped without waiting for work in flight; it is in the store and resumes on the next start');
+    }
+    return Exit.OK;
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
+}
+
+function workspaceMismatch(teamId: string, config: Config): ConfigError {
+  return new ConfigError('Slack workspace mismatch', [`workspace.teamId: the bot token belongs to ${teamId}, the config says ${config.workspace.teamId}`]);
 }
 
 /** The `cordon` command. Returns the exit code; never throws. */
@@ -162,24 +217,28 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
     }
     throw err;
   }
-  const log = createLogger(config.env.LOG_LEVEL, command === 'serve' ? undefined : process.stderr);
+  const log = createLogger(config.env.LOG_LEVEL, command === 'serve' ? undefined : process.stderr, [
+    config.env.SLACK_BOT_TOKEN,
+    config.env.SLACK_SIGNING_SECRET,
+    config.env.SLACK_APP_TOKEN,
+    config.containmentRole?.externalId,
+  ]);
 
   try {
     switch (command) {
       case 'check': {
         if (rest.length) throw new ConfigError('check takes no arguments', ['usage: cordon check [--json]']);
         const cordon = buildCordon(config, log, deps.wire);
-        let slackTeam: string | undefined;
-        if (cordon.slack) {
-          const auth = await cordon.slack.client.auth.test();
-          slackTeam = auth.team_id;
-          if (slackTeam && slackTeam !== config.workspace.teamId) {
-            throw new ConfigError('Slack workspace mismatch', [
-              `workspace.teamId: the bot token belongs to ${slackTeam}, the config says ${config.workspace.teamId}`,
-            ]);
-          }
-        }
         await cordon.close();
+        let slackTeam: string | undefined;
+        if (config.env.SLACK_BOT_TOKEN) {
+          const health = new SlackHealth(config.env.SLACK_BOT_TOKEN, config.env.SLACK_API_URL, log);
+          const probe = await health.probe();
+          if (probe.status === 'refused') throw health.tokenError(probe);
+          if (probe.status === 'unreachable') throw new CordonError(ErrorCode.SLACK_FAILED, health.problem(probe));
+          slackTeam = probe.teamId;
+          if (slackTeam && slackTeam !== config.workspace.teamId) throw workspaceMismatch(slackTeam, config);
+        }
         const report = { ok: true, config: config.configPath, accounts: config.accounts.length, regions: config.regions, store: config.env.CORDON_STORE, slack: slackTeam ?? 'no SLACK_BOT_TOKEN: not checked' };
         if (json) io.out(JSON.stringify(report));
         else {
@@ -194,7 +253,8 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
         const cordon = buildCordon(config, log, deps.wire);
         try {
           const { summary, slack } = await runIngest(cordon, rest[0] as string, io);
-          const failed = summary.rejected > 0 || (slack?.failures ?? 0) > 0;
+          const leftOver = slack ? slack.left.cases + slack.left.cards + slack.left.events : 0;
+          const failed = summary.rejected > 0 || (slack?.failures ?? 0) > 0 || (leftOver > 0 && !slack?.busy);
           if (json) io.out(JSON.stringify({ ok: !failed, ...summary, slack: slack ?? null }));
           else {
             io.out(
@@ -204,6 +264,12 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
             if (summary.casesOpened.length) io.out(`cases opened: ${summary.casesOpened.join(', ')}`);
             if (slack?.busy) io.out('slack: another Cordon process (cordon serve, the ticker) is posting to Slack right now; it posts these too');
             else if (slack) io.out(`slack: ${slack.channelsCreated} channel(s), ${slack.cardsPosted} card(s) posted, ${slack.cardsEdited} edited, ${slack.failures} failure(s)`);
+            if (slack && leftOver > 0) {
+              io.err(
+                `cordon: not yet in Slack: ${slack.left.cases} case(s), ${slack.left.cards} finding card(s), ${slack.left.events} timeline event(s); ` +
+                  'they are stored, and cordon serve or the ticker posts them',
+              );
+            }
             else io.out('slack: SLACK_BOT_TOKEN not set; stored only (cordon serve posts it later)');
             if (summary.rejected) io.err(`cordon: ${summary.rejected} input(s) rejected; they are stored with the reason`);
           }
@@ -256,6 +322,19 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
           );
           if (json) io.out(JSON.stringify(result));
           return Exit.OK;
+        } finally {
+          await cordon.close();
+        }
+      }
+      case 'audit': {
+        if (rest.length !== 1 || rest[0] !== 'verify') throw new ConfigError('audit needs a subcommand', ['usage: cordon audit verify [--json]']);
+        const cordon = buildCordon(config, log, deps.wire);
+        try {
+          const result = await verifyAuditChain(cordon.store);
+          if (json) io.out(JSON.stringify(result));
+          else if (result.ok) io.out(describeVerification(result));
+          else io.err(`cordon: ${describeVerification(result)} (${ErrorCode.AUDIT_BROKEN})`);
+          return result.ok ? Exit.OK : Exit.FAILED;
         } finally {
           await cordon.close();
         }

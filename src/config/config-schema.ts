@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { APPROVAL_INTENTS } from '../domain/access/approval-rules';
 import { ROLES, type Role } from '../domain/access/roles';
 import { RESOURCE_KINDS } from '../domain/actions/resource-kind';
 import { DURATION_FORM, parseDuration } from '../domain/duration';
@@ -65,7 +66,9 @@ export const fileConfigSchema = z.strictObject({
   containmentRole: z
     .strictObject({
       name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
-      externalId: z.string().min(2),
+      // The member template requires 16 or more (MinLength); a short one is guessable. Optional
+      // here only because serverless mode reads it from SSM instead (load-config checks).
+      externalId: z.string().min(16, 'the external id is at least 16 characters (the member-account template requires it)').optional(),
       // Cordon assumes the member role with role credentials of its own (the Lambda or ECS role):
       // role chaining, which AWS caps at one hour whatever the role's maximum
       // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining).
@@ -86,6 +89,11 @@ export const fileConfigSchema = z.strictObject({
             accounts: z.array(accountId).optional(),
             environments: z.array(z.string()).optional(),
             kinds: z.array(z.enum(RESOURCE_KINDS)).optional(),
+            /**
+             * What the rule holds for two people: containing, and undoing it. Both by default,
+             * so one commander cannot quietly revert a two-person containment.
+             */
+            intents: z.array(z.enum(APPROVAL_INTENTS)).min(1).default(['contain', 'revert']),
           }),
         )
         .default([]),
@@ -112,6 +120,8 @@ export const fileConfigSchema = z.strictObject({
       /** Minimum time between two edits of one finding card (re-sent findings). */
       cardEditInterval: duration('10s'),
       guarddutyFilters: z.boolean().default(false),
+      /** The longest a suppression rule made in Slack may last; every rule has an expiry. */
+      suppressionMaxExpiry: duration('90d'),
       /**
        * The GuardDuty administrator account: in a multi-account setup only it may create
        * filters, which then apply to its members; Cordon makes every filter there, with the
@@ -130,6 +140,12 @@ export const fileConfigSchema = z.strictObject({
     invite: z.array(slackUserId).default([]),
     inviteGroups: z.array(slackGroupId).default([]),
     inviteResourceOwners: z.boolean().default(true),
+    /**
+     * E-mail domains whose owners (a resource's Owner tag) are invited without asking.
+     * Whoever can tag a resource writes that tag, so without a domain here nobody is
+     * invited from it: the channel names the owner and a responder invites them.
+     */
+    resourceOwnerDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a lowercase e-mail domain such as example.com')).default([]),
   }),
   escalation: z
     .strictObject({
@@ -196,6 +212,8 @@ export const envSchema = z.object({
   AWS_ENDPOINT_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   /** Serverless: SSM path prefix holding `slack-bot-token` and `slack-signing-secret` (read at cold start). */
   CORDON_SSM_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^\/[\w./-]*\/$/, 'an SSM path prefix starts and ends with /').optional()),
+  /** Serverless: `containmentRole.externalId`, read from SSM (`<prefix>containment-external-id`) at cold start, never packaged. */
+  CORDON_EXTERNAL_ID: z.preprocess(emptyToUndefined, z.string().min(16, 'the external id is at least 16 characters').optional()),
   /** Serverless: the worker function the `slack` function hands long work to. */
   CORDON_WORKER_FUNCTION: z.preprocess(emptyToUndefined, z.string().min(1).max(170).optional()),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),

@@ -5,11 +5,42 @@ import { CordonError, ErrorCode } from '../errors';
 import { compileCidrs } from '../domain/triage/suppression';
 import { envSchema, fileConfigSchema, type EnvConfig, type FileConfig } from './config-schema';
 
+/** The member-account role containment runs with, its external id resolved (file, or SSM in serverless mode). */
+export type ContainmentRoleConfig = NonNullable<FileConfig['containmentRole']> & { externalId: string };
+
 /** The one configuration object: environment plus the YAML file, validated once. */
-export interface Config extends FileConfig {
+export interface Config extends Omit<FileConfig, 'containmentRole'> {
+  containmentRole?: ContainmentRoleConfig;
   env: EnvConfig;
   /** Path the file was read from. */
   configPath: string;
+}
+
+/** SSM parameter (under `CORDON_SSM_PREFIX`) holding the external id in serverless mode. */
+export const EXTERNAL_ID_PARAMETER = 'containment-external-id';
+
+/**
+ * Where the external id comes from. In serverless mode (`CORDON_SSM_PREFIX`) only SSM:
+ * the packaged config would put the secret in every function's zip, so one there is refused.
+ * Otherwise the file, or `CORDON_EXTERNAL_ID` when set.
+ */
+function resolveContainmentRole(file: FileConfig, env: EnvConfig, path: string): ContainmentRoleConfig | undefined {
+  const role = file.containmentRole;
+  if (!role) return undefined;
+  if (env.CORDON_SSM_PREFIX) {
+    if (role.externalId) {
+      throw new ConfigError(`${path} is invalid`, [
+        `${path}: containmentRole.externalId: in serverless mode the external id comes from SSM (${env.CORDON_SSM_PREFIX}${EXTERNAL_ID_PARAMETER}); remove it from the packaged config`,
+      ]);
+    }
+    if (!env.CORDON_EXTERNAL_ID) {
+      throw new ConfigError('the containment external id is missing', [`${env.CORDON_SSM_PREFIX}${EXTERNAL_ID_PARAMETER}: not found in SSM (the external id, 16 characters or more; see README, Deploying)`]);
+    }
+    return { ...role, externalId: env.CORDON_EXTERNAL_ID };
+  }
+  const externalId = env.CORDON_EXTERNAL_ID ?? role.externalId;
+  if (!externalId) throw new ConfigError(`${path} is invalid`, [`${path}: containmentRole.externalId: missing (required, string of 16 characters or more)`]);
+  return { ...role, externalId };
 }
 
 function issuesToLines(prefix: string, error: z.ZodError): string[] {
@@ -85,7 +116,10 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
     throw new ConfigError(`${path} is not valid YAML`, [`${path}${where}: ${(err as Error).message.split('\n')[0] ?? ''}`]);
   }
-  return { ...parseFileConfig(doc, path), env: parsedEnv, configPath: path };
+  const file = parseFileConfig(doc, path);
+  const containmentRole = resolveContainmentRole(file, parsedEnv, path);
+  const { containmentRole: _fromFile, ...rest } = file;
+  return { ...rest, ...(containmentRole ? { containmentRole } : {}), env: parsedEnv, configPath: path };
 }
 
 /** Problems naming each Slack variable a transport needs and the environment lacks. */

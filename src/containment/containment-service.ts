@@ -2,7 +2,7 @@ import { GetAccessKeyInfoCommand } from '@aws-sdk/client-sts';
 import type { AccountClients, ClientFactory, CrossAccountClients } from '../aws/aws-clients';
 import { LIVE_ON_TARGET, newActionId, targetBusy, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
 import { parseTarget, type Target } from '../domain/actions/target';
-import { CordonError, ErrorCode, errorMessage } from '../errors';
+import { CordonError, ErrorCode, errorMessage, failureWords } from '../errors';
 import type { Logger } from '../log';
 import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
@@ -98,7 +98,8 @@ export class ContainmentService {
     try {
       account = (await this.factory.sts().send(new GetAccessKeyInfoCommand({ AccessKeyId: target.id }))).Account;
     } catch (err) {
-      throw new CordonError(ErrorCode.AWS_FAILED, `cannot find the account of access key ${target.id}: ${errorMessage(err)}`);
+      this.log.warn({ err: errorMessage(err), keyId: target.id }, 'GetAccessKeyInfo failed');
+      throw new CordonError(ErrorCode.AWS_FAILED, `cannot find the account of access key ${target.id}: ${failureWords(err)}`);
     }
     if (!account) throw new CordonError(ErrorCode.AWS_FAILED, `AWS did not say which account owns access key ${target.id}`);
     this.accounts.assertAllowed(account);
@@ -345,7 +346,8 @@ export class ContainmentService {
 
   /** Restores the recorded prior state; evidence (snapshots, release tags, session revocation) stays. */
   async revert(id: string, by: string, observer: ActionObserver = {}, opts: RevertOptions = {}): Promise<Action | undefined> {
-    const started = await this.transition(id, REVERTIBLE, { status: 'reverting', heartbeatAt: this.now().toISOString(), revertedBy: by });
+    // The request is used up: a replayed revert job finds none and is refused (services/job-guard).
+    const started = await this.transition(id, REVERTIBLE, { status: 'reverting', heartbeatAt: this.now().toISOString(), revertedBy: by, revertRequest: undefined });
     if (!started) return undefined;
     const keepOff = new Set(opts.keepOff ?? []);
     await this.audit(started, by, 'action.revert_started', keepOff.size ? { keepOff: [...keepOff] } : {});
@@ -467,10 +469,13 @@ export function outcomeOf(a: Action): Action['status'] {
   return a.steps.some((s) => s.status === 'applied') ? 'partially_applied' : 'failed';
 }
 
-/** AWS error name and message, without a stack, for the step record. */
+/**
+ * A failed step's error for the step record, which Slack shows: Cordon's words and the AWS
+ * error code, never the AWS message (it can name another account's ARNs and policies;
+ * the log line beside it keeps it).
+ */
 export function describeAwsError(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`.slice(0, 500);
+  return failureWords(err).slice(0, 500);
 }
 
 /**

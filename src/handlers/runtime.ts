@@ -1,14 +1,16 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError, loadConfig, parseEnv, type Config } from '../config/load-config';
+import { ConfigError, EXTERNAL_ID_PARAMETER, loadConfig, parseEnv, type Config } from '../config/load-config';
 import type { Cordon } from '../app/cordon';
-import { buildIntake, type Intake } from '../app/intake';
+import { buildIntake, LISTENER_CLIENT_OPTIONS, type Intake } from '../app/intake';
 import { LambdaQueue } from '../jobs/lambda-queue';
 import type { JobQueue } from '../jobs/job-queue';
 import { createLogger, type Logger } from '../log';
 
 /** SSM parameter name (under the prefix) → environment variable it fills. */
-const SECRETS: Record<string, string> = { 'slack-bot-token': 'SLACK_BOT_TOKEN', 'slack-signing-secret': 'SLACK_SIGNING_SECRET' };
+const SECRETS: Record<string, string> = { 'slack-bot-token': 'SLACK_BOT_TOKEN', 'slack-signing-secret': 'SLACK_SIGNING_SECRET', [EXTERNAL_ID_PARAMETER]: 'CORDON_EXTERNAL_ID' };
+/** Needed only where containment is configured (the config says so when it is missing). */
+const OPTIONAL = new Set([EXTERNAL_ID_PARAMETER]);
 
 /**
  * Secrets never sit in the function's configuration: with `CORDON_SSM_PREFIX` set they
@@ -20,8 +22,9 @@ async function environment(env: Record<string, string | undefined>): Promise<Rec
   const names = Object.keys(SECRETS).map((n) => `${prefix}${n}`);
   const ssm = new SSMClient({ retryMode: 'adaptive', maxAttempts: 5 });
   const res = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }));
-  if (res.InvalidParameters?.length) {
-    throw new ConfigError('SSM parameters are missing', res.InvalidParameters.map((n) => `${n}: not found in SSM (see README, Deploying)`));
+  const missing = (res.InvalidParameters ?? []).filter((n) => !OPTIONAL.has(n.slice(prefix.length)));
+  if (missing.length) {
+    throw new ConfigError('SSM parameters are missing', missing.map((n) => `${n}: not found in SSM (see README, Deploying)`));
   }
   const filled = { ...env };
   for (const p of res.Parameters ?? []) {
@@ -45,7 +48,7 @@ async function setting(): Promise<LambdaSetting> {
   const region = config.env.AWS_REGION ?? config.regions[0] ?? 'us-east-1';
   return {
     config,
-    log: createLogger(config.env.LOG_LEVEL),
+    log: createLogger(config.env.LOG_LEVEL, undefined, [config.env.SLACK_BOT_TOKEN, config.env.SLACK_SIGNING_SECRET, config.env.SLACK_APP_TOKEN, config.containmentRole?.externalId]),
     ...(worker ? { queue: new LambdaQueue(new LambdaClient({ region, retryMode: 'adaptive', maxAttempts: 3 }), worker) } : {}),
   };
 }
@@ -72,7 +75,10 @@ export function warmOnce<T>(build: (s: LambdaSetting) => T): () => Promise<T | C
 }
 
 /** The `slack` and `findings` functions: the intake, whose jobs the `worker` function runs. */
-export const lambdaIntake: () => Promise<Intake> = warmOnce((s) => buildIntake(s.config, s.log, s.queue ? { queue: s.queue } : {}));
+export const lambdaIntake: () => Promise<Intake> = warmOnce((s) =>
+  // The services the listeners call edit messages with this client: bounded, so no edit outlasts the function.
+  buildIntake(s.config, s.log, { webClientOptions: LISTENER_CLIENT_OPTIONS, ...(s.queue ? { queue: s.queue } : {}) }),
+);
 
 /** Tests hand in their own wiring (used by every function). */
 export function setLambdaCordon(c: Cordon | undefined): void {

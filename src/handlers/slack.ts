@@ -1,4 +1,5 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { LISTENER_CLIENT_OPTIONS } from '../app/intake';
 import { requireSlack } from '../config/load-config';
 import { registerListeners } from '../slack/inbound/register';
 import { slackLogger } from '../slack/slack-logger';
@@ -24,7 +25,7 @@ async function boltHandler(): Promise<LambdaHandler> {
     clientOptions: {
       ...(cordon.config.env.SLACK_API_URL ? { slackApiUrl: cordon.config.env.SLACK_API_URL } : {}),
       // WebClient's default retries wait up to ~30 minutes; a Lambda has seconds.
-      retryConfig: { retries: 2, maxTimeout: 1000 },
+      ...LISTENER_CLIENT_OPTIONS,
     },
   });
   registerListeners(app, cordon.services(), { teamId: cordon.config.workspace.teamId, log: cordon.log });

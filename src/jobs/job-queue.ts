@@ -1,3 +1,15 @@
+/**
+ * How to answer the person a job is for, long after the listener acked: the
+ * `response_url` of their request. Slack honours it for 30 minutes
+ * (https://api.slack.com/interactivity/handling#message_responses), so it is kept with
+ * its deadline; past it, or when Slack refuses it, the answer goes to a DM.
+ */
+export interface JobReply {
+  responseUrl: string;
+  /** ISO time after which the URL is no longer tried. */
+  until: string;
+}
+
 /** Long work the Slack listeners hand off: they record, enqueue, ack and return. */
 export type Job =
   | {
@@ -6,15 +18,19 @@ export type Job =
       request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string };
       teamId: string;
       channelId: string;
+      reply?: JobReply;
     }
-  | { type: 'apply'; actionId: string; by: string }
-  /** `keepOff`: access keys the commander chose to leave inactive. */
-  | { type: 'revert'; actionId: string; by: string; keepOff?: string[] }
+  /**
+   * `by` is who asked (the approver, or the requester of a plan that needs no approval);
+   * `target` the action's target ARN. The worker checks both against the stored action.
+   */
+  | { type: 'apply'; actionId: string; by: string; target: string }
+  | { type: 'revert'; actionId: string; by: string; target: string }
   | { type: 'bridge'; caseId: string }
   /** Create the GuardDuty ARCHIVE filters of a suppression rule made in Slack. */
   | { type: 'suppression-filters'; ruleId: string }
   /** Build the case report and upload it to the case channel; `channelId` is where to tell of a failure. */
-  | { type: 'report'; caseId: string; by: string; channelId: string }
+  | { type: 'report'; caseId: string; by: string; channelId: string; reply?: JobReply }
   | { type: 'publish' };
 
 /** Port: the in-process adapter here; a Lambda-invoke adapter for serverless. */

@@ -35,20 +35,22 @@ export class LambdaQueue implements JobQueue {
   }
 }
 
-const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100) });
+const reply = z.object({ responseUrl: z.string().max(2000).regex(/^https?:\/\//), until: z.string().max(40) }).optional();
+const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100), target: z.string().min(1).max(2048) });
 const jobSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('plan'),
     request: z.object({ target: z.string().min(1).max(2048), requestedBy: z.string().min(1).max(100), caseId: z.string().min(1).max(40), dryRun: z.boolean(), reason: z.string().max(500).optional(), requestId: z.string().regex(/^R-[0-9a-f-]{36}$/).optional() }),
     teamId: z.string().min(1),
     channelId: z.string().min(1),
+    reply,
   }),
   actionJob.extend({ type: z.literal('apply') }),
   actionJob.extend({ type: z.literal('revert') }),
   z.object({ type: z.literal('bridge'), caseId: z.string().min(1).max(40) }),
   z.object({ type: z.literal('suppression-filters'), ruleId: z.string().regex(/^s-[0-9a-f]{6}$/) }),
   z.object({ type: z.literal('publish') }),
-  z.object({ type: z.literal('report'), caseId: z.string().regex(CASE_ID_PATTERN), by: z.string().min(1).max(100), channelId: z.string().min(1).max(40) }),
+  z.object({ type: z.literal('report'), caseId: z.string().regex(CASE_ID_PATTERN), by: z.string().min(1).max(100), channelId: z.string().min(1).max(40), reply }),
 ]);
 
 /** Reads a job back from a worker invocation's event (validated); undefined when it is not one. */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionLedger } from '../containment/action-ledger';
-import { LIVE_ON_TARGET, targetBusy, type Action } from '../domain/actions/action';
-import { isExpired } from '../domain/access/approval-rules';
+import { LIVE_ON_TARGET, REVERTIBLE, targetBusy, type Action, type RevertRequest } from '../domain/actions/action';
+import { approvalExpiresAt, isExpired, type ApprovalIntent } from '../domain/access/approval-rules';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
 import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
-import type { JobQueue } from '../jobs/job-queue';
+import type { JobQueue, JobReply } from '../jobs/job-queue';
 import type { Store } from '../store/store';
 import type { CaseService } from './case-service';
 
@@ -15,6 +15,16 @@ export interface Requester {
   userId: string;
   teamId: string;
   channelId: string;
+  /** The request's `response_url`: how a job answers them once the listener has acked. */
+  responseUrl?: string;
+}
+
+/** Slack honours a response_url for 30 minutes; a minute's margin leaves time for the post itself. */
+const RESPONSE_URL_LIFE_MS = 29 * 60_000;
+
+/** The reply a job carries for `who`, when their request came with a response_url. */
+export function jobReply(who: Requester, now: Date): JobReply | undefined {
+  return who.responseUrl ? { responseUrl: who.responseUrl, until: new Date(now.getTime() + RESPONSE_URL_LIFE_MS).toISOString() } : undefined;
 }
 
 /** The access check a service runs before it changes anything; throws ACCESS.* (and audits either way). */
@@ -31,8 +41,8 @@ export interface ActionMessages {
   refresh(action: Action): Promise<void>;
 }
 
-/** Approval policy lookup for a resolved target. */
-export type ApprovalPolicy = (target: Target & { accountId: string }) => { rule: string; ttlMs: number } | undefined;
+/** Approval policy lookup for a resolved target, per intent (containing it, or undoing that). */
+export type ApprovalPolicy = (target: Target & { accountId: string }, intent?: ApprovalIntent) => { rule: string; ttlMs: number } | undefined;
 
 export interface ActionServiceDeps {
   store: Store;
@@ -43,6 +53,8 @@ export interface ActionServiceDeps {
   /** Where an action's message is re-rendered after a change of status. */
   reporter: ActionMessages;
   now: () => Date;
+  /** The approval rules; a revert under one waits for a second commander. */
+  approvalFor?: ApprovalPolicy;
   /** Whether the config names the member-account role containment runs with (`containmentRole`). */
   containment: { enabled: true } | { enabled: false; configPath: string };
 }
@@ -80,6 +92,7 @@ export class ActionService {
       },
       teamId: who.teamId,
       channelId: who.channelId,
+      ...withReply(jobReply(who, this.d.now())),
     });
     return { caseId, dryRun: input.dryRun || drill };
   }
@@ -132,9 +145,12 @@ export class ActionService {
     }
     const next = await this.d.ledger.transition(a.id, ['pending_approval'], { status: 'approved', approvedBy: who.userId });
     if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to approve`);
-    await this.d.reporter.refresh(next);
+    // The job first: on Lambda a slow or rate-limited edit could outlast the function and
+    // leave the action approved for good. The edit is cosmetic (the apply job re-renders
+    // the message); if even the enqueue is lost, the ticker's sweep starts the action.
+    await this.d.queue.enqueue({ type: 'apply', actionId: next.id, by: who.userId, target: next.target.ref });
     await this.timeline(next, who.userId, 'action.approved', `Approved ${next.id}`);
-    await this.d.queue.enqueue({ type: 'apply', actionId: next.id, by: who.userId });
+    await this.d.reporter.refresh(next);
     return next;
   }
 
@@ -149,22 +165,85 @@ export class ActionService {
   }
 
   /**
-   * `keepOff`: access keys to leave inactive (issue 15, point 11); each must be a key this
-   * action deactivated, so a typo never passes for a choice.
+   * Revert follows the approval rules containment follows (`access.approvals[].intents`):
+   * under a rule, the first commander's Revert is recorded as a request, and it runs only
+   * when a second commander presses Revert (or runs `/ir revert`) within `approvalTtl`. So
+   * one commander cannot quietly undo a two-person containment. The worker runs a revert
+   * job only when it matches the request stored here. `keepOff`: access keys to leave
+   * inactive (issue 15, point 11), stored with the request; each must be a key this action
+   * deactivated, so a typo never passes for a choice.
    */
   async requestRevert(who: Requester, actionId: string, keepOff: string[] = []): Promise<Action> {
     const a = await this.load(actionId, who);
-    await this.d.authorizer.authorize(who, 'revert', { actionId: a.id, ...(a.caseId ? { caseId: a.caseId } : {}) });
-    if (!['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'].includes(a.status)) {
-      throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} is ${a.status.replace('_', ' ')}; only applied, partially applied, failed or interrupted actions can be reverted`);
-    }
-    const keys = a.plan.flatMap((s) => (s.op === 'iam.key-deactivate' && typeof s.params.keyId === 'string' ? [s.params.keyId] : []));
+    const keys = a.plan.flatMap((st) => (st.op === 'iam.key-deactivate' && typeof st.params.keyId === 'string' ? [st.params.keyId] : []));
     const unknown = keepOff.filter((k) => !keys.includes(k));
     if (unknown.length) {
       throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} did not deactivate ${unknown.join(', ')}; it can only leave off ${keys.length ? keys.join(', ') : 'nothing (it deactivated no key)'}`);
     }
-    await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, ...(keepOff.length ? { keepOff } : {}) });
-    return a;
+    const context = { actionId: a.id, ...(a.caseId ? { caseId: a.caseId } : {}) };
+    const pending = a.revertRequest;
+    const now = this.d.now();
+    if (pending?.approvalRule && !pending.approvedBy && !(pending.expiresAt && isExpired(pending.expiresAt, now))) {
+      // A revert waits for a second commander: this Revert is that approval (four eyes: decide refuses the asker).
+      await this.d.authorizer.authorize(who, 'approve', { ...context, requesterId: pending.by });
+      this.assertRevertible(a);
+      // The approver may leave more keys off, never fewer: leaving a key inactive is the safe side.
+      const off = [...new Set([...(pending.keepOff ?? []), ...keepOff])];
+      const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: { ...pending, approvedBy: who.userId, ...(off.length ? { keepOff: off } : {}) } });
+      if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);
+      await this.timeline(next, who.userId, 'action.approved', `Revert of ${next.id} approved (${pending.approvalRule})`);
+      await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, target: a.target.ref });
+      return next;
+    }
+    await this.d.authorizer.authorize(who, 'revert', context);
+    this.assertRevertible(a);
+    const rule = a.target.accountId && this.d.approvalFor ? this.d.approvalFor({ ...a.target, accountId: a.target.accountId }, 'revert') : undefined;
+    const request: RevertRequest = {
+      by: who.userId,
+      at: now.toISOString(),
+      ...(rule ? { approvalRule: rule.rule, expiresAt: approvalExpiresAt(now, rule.ttlMs).toISOString() } : {}),
+      ...(keepOff.length ? { keepOff: [...new Set(keepOff)] } : {}),
+    };
+    const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: request });
+    if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);
+    if (rule) {
+      // Said in the case channel, not silently: the second commander has to see it.
+      if (a.caseId) {
+        await this.d.store.appendTimeline({
+          caseId: a.caseId,
+          at: now.toISOString(),
+          kind: 'note',
+          actor: who.userId,
+          text: `Revert of ${a.id} requested; it needs a second commander (${rule.rule}): another commander presses Revert or runs /ir revert ${a.id} before ${request.expiresAt?.slice(11, 16) ?? ''} UTC`,
+        });
+      }
+      return next;
+    }
+    await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, target: a.target.ref });
+    return next;
+  }
+
+  private assertRevertible(a: Action): void {
+    if (!REVERTIBLE.includes(a.status)) {
+      throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} is ${a.status.replace('_', ' ')}; only applied, partially applied, failed or interrupted actions can be reverted`);
+    }
+  }
+
+  /**
+   * Ticker: an action approved more than `staleMs` ago that never started (the `slack`
+   * function died between the approval and the hand-over, or the hand-over failed) is
+   * handed to the worker again. Safe to repeat: apply starts only from `approved`
+   * (a compare-and-set), so a job already under way makes this one a no-op.
+   */
+  async startStuckApprovals(staleMs: number): Promise<string[]> {
+    const cutoff = this.d.now().getTime() - staleMs;
+    const started: string[] = [];
+    for (const a of await this.d.store.listActions({ status: ['approved'] })) {
+      if (Date.parse(a.updatedAt) > cutoff) continue;
+      await this.d.queue.enqueue({ type: 'apply', actionId: a.id, by: a.approvedBy ?? a.requestedBy, target: a.target.ref });
+      started.push(a.id);
+    }
+    return started;
   }
 
   /** Ticker: pending approvals past their time expire and lose their buttons. */
@@ -188,6 +267,10 @@ export class ActionService {
   private timeline(a: Action, actor: string, kind: ActionEventKind, text: string): Promise<void> {
     return actionTimeline(this.d.store, this.d.now, a, actor, kind, text);
   }
+}
+
+function withReply(reply: JobReply | undefined): { reply?: JobReply } {
+  return reply ? { reply } : {};
 }
 
 /** Timeline kinds an action's moves record. */

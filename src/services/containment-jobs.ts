@@ -63,7 +63,7 @@ export class ContainmentJobs {
       });
     }
     // `planned` is a plan that needs no approval and has not started (apply's own CAS stops a second start).
-    if (current.status === 'planned') await this.d.queue.enqueue({ type: 'apply', actionId: current.id, by: request.requestedBy });
+    if (current.status === 'planned') await this.d.queue.enqueue({ type: 'apply', actionId: current.id, by: request.requestedBy, target: current.target.ref });
     return current;
   }
 
@@ -80,7 +80,9 @@ export class ContainmentJobs {
     if (done) await actionTimeline(this.d.store, this.d.now, done, by, done.status === 'applied' ? 'action.applied' : 'action.failed', `${done.id} ${done.status.replace('_', ' ')}`);
   }
 
-  async runRevert(actionId: string, by: string, keepOff: string[] = []): Promise<void> {
+  /** The keys to leave off come from the revert request the store holds (what was asked and approved), never from the job. */
+  async runRevert(actionId: string, by: string): Promise<void> {
+    const keepOff = (await this.d.store.getAction(actionId))?.revertRequest?.keepOff ?? [];
     const done = await this.d.containment.revert(actionId, by, this.d.reporter, { keepOff });
     if (done) await actionTimeline(this.d.store, this.d.now, done, by, 'action.reverted', `${done.id} ${done.status.replace('_', ' ')}`);
   }

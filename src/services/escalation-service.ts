@@ -9,6 +9,8 @@ import type { Authorizer, Requester } from './action-service';
 
 export interface EscalationOptions {
   repageEveryMs: number;
+  /** How long an escalation may wait for its acknowledgement (`escalation.ackWithin`); past it, the page says overdue. */
+  ackWithinMs: number;
   now: () => Date;
 }
 
@@ -19,16 +21,19 @@ export interface EscalationOptions {
 export interface BridgeRoom {
   /** Creates the bridge beside the case channel, or adopts the one an earlier attempt created. */
   open(c: Case & { channelName: string }): Promise<{ id: string; name: string }>;
-  /** Invites the escalation contacts; already being there is fine. */
-  inviteContacts(channelId: string): Promise<void>;
+  /**
+   * Invites the escalation contacts and `escalatedBy` (a person, not Cordon's routing) to the
+   * bridge, and the contacts to the case channel; already being there is fine.
+   */
+  inviteContacts(bridgeChannelId: string, c: Case): Promise<void>;
   /** Tells the case channel where the bridge is. */
   announce(caseChannelId: string, bridgeChannelId: string): Promise<void>;
-  /** Posts the summary with Acknowledge in the bridge; returns its message ts. */
-  postSummary(c: Case & { bridgeChannelId: string }): Promise<string | undefined>;
+  /** Posts the summary with Acknowledge in the bridge, mentioning the contacts (being added to a channel notifies nobody); returns its ts. */
+  postSummary(c: Case & { bridgeChannelId: string }, ackWithinMs: number): Promise<string | undefined>;
   /** Renders the summary again (after an acknowledgement). */
-  updateSummary(c: Case & { bridgeChannelId: string; bridgeTs: string }): Promise<void>;
-  /** Pages the contacts again: the escalation has waited `waitedMs` unacknowledged. */
-  repage(c: Case & { bridgeChannelId: string }, waitedMs: number): Promise<void>;
+  updateSummary(c: Case & { bridgeChannelId: string; bridgeTs: string }, ackWithinMs: number): Promise<void>;
+  /** Pages the contacts again: the escalation has waited `waitedMs` unacknowledged, `overdue` once past `ackWithin`. */
+  repage(c: Case & { bridgeChannelId: string }, waitedMs: number, overdue: { ackWithinMs: number } | undefined): Promise<void>;
 }
 
 /**
@@ -93,11 +98,11 @@ export class EscalationService {
       const made = await this.bridge.open({ ...c, channelName: c.channelName });
       c = await this.save(c, { bridgeChannelId: made.id, bridgeChannelName: made.name });
       if (!c) return;
-      await this.bridge.inviteContacts(made.id);
+      await this.bridge.inviteContacts(made.id, c);
       if (c.channelId) await this.bridge.announce(c.channelId, made.id);
     }
     if (!c.bridgeTs && c.bridgeChannelId) {
-      const ts = await this.bridge.postSummary({ ...c, bridgeChannelId: c.bridgeChannelId });
+      const ts = await this.bridge.postSummary({ ...c, bridgeChannelId: c.bridgeChannelId }, this.opts.ackWithinMs);
       c = await this.save(c, { bridgeTs: ts, lastPagedAt: this.opts.now().toISOString(), pages: 1 });
     }
   }
@@ -115,7 +120,7 @@ export class EscalationService {
     await this.store.appendTimeline({ caseId: c.id, at, kind: 'case.acknowledged', actor: who.userId, text: `Acknowledged ${took} after escalation` });
     if (next.bridgeChannelId && next.bridgeTs) {
       try {
-        await this.bridge.updateSummary({ ...next, bridgeChannelId: next.bridgeChannelId, bridgeTs: next.bridgeTs });
+        await this.bridge.updateSummary({ ...next, bridgeChannelId: next.bridgeChannelId, bridgeTs: next.bridgeTs }, this.opts.ackWithinMs);
       } catch (err) {
         this.log.error({ caseId: c.id, err: (err as Error).message }, 'could not update the bridge message');
       }
@@ -125,7 +130,8 @@ export class EscalationService {
 
   /**
    * Ticker: escalate cases routing marked (Critical), build missing bridges, and re-page
-   * contacts of unacknowledged escalations every `repageEvery`.
+   * contacts of unacknowledged escalations every `repageEvery`, and once more the moment
+   * `ackWithin` runs out (that page says it is overdue).
    */
   async tick(): Promise<{ repaged: string[] }> {
     const repaged: string[] = [];
@@ -141,8 +147,11 @@ export class EscalationService {
       }
       if (!c.escalatedAt || c.acknowledgedAt || !c.bridgeChannelId) continue;
       const last = Date.parse(c.lastPagedAt ?? c.escalatedAt);
-      if (now.getTime() - last < this.opts.repageEveryMs) continue;
-      await this.bridge.repage({ ...c, bridgeChannelId: c.bridgeChannelId }, now.getTime() - Date.parse(c.escalatedAt));
+      const due = Date.parse(c.escalatedAt) + this.opts.ackWithinMs;
+      const waited = now.getTime() - Date.parse(c.escalatedAt);
+      const overdueNow = now.getTime() >= due && last < due;
+      if (now.getTime() - last < this.opts.repageEveryMs && !overdueNow) continue;
+      await this.bridge.repage({ ...c, bridgeChannelId: c.bridgeChannelId }, waited, now.getTime() >= due ? { ackWithinMs: this.opts.ackWithinMs } : undefined);
       await this.save(c, { lastPagedAt: now.toISOString(), pages: (c.pages ?? 0) + 1 });
       repaged.push(c.id);
     }

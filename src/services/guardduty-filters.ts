@@ -1,6 +1,6 @@
 import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, ListFiltersCommand, type FindingCriteria, type GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { ContainmentService } from '../containment/containment-service';
-import { hasStopped, type SuppressionRule } from '../domain/triage/suppression';
+import { awaitingApproval, hasStopped, type SuppressionRule } from '../domain/triage/suppression';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
@@ -39,7 +39,7 @@ export class GuardDutyFilters {
   async createFilters(ruleId: string): Promise<void> {
     let rule = await this.store.getSuppression(ruleId);
     for (const place of [...(rule?.filtersPending ?? [])]) {
-      if (!rule || hasStopped(rule)) return;
+      if (!rule || hasStopped(rule) || awaitingApproval(rule)) return;
       const { accountId, region } = place;
       // With an administrator account, every filter lives there, one per member account, scoped by the accountId criterion.
       const host = this.opts.administratorAccount ?? accountId;

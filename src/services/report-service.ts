@@ -1,3 +1,4 @@
+import { describeVerification, verifyAuditChain } from '../store/audit-chain';
 import type { Case } from '../domain/cases/case';
 import { isCaseId } from '../domain/cases/case-id';
 import { formatExactDuration } from '../domain/duration';
@@ -8,7 +9,7 @@ import { CordonError, ErrorCode } from '../errors';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
-import type { Authorizer, Requester } from './action-service';
+import { jobReply, type Authorizer, type Requester } from './action-service';
 
 /** A case's report as files: the Markdown, the phase chart, and the numbers in them. */
 export interface CaseReport {
@@ -60,7 +61,8 @@ export class ReportService {
   async request(who: Requester, c: Case): Promise<void> {
     const r = this.requests();
     await r.authorizer.authorize(who, 'report', { caseId: c.id });
-    await r.queue.enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId });
+    const reply = jobReply(who, this.opts.now());
+    await r.queue.enqueue({ type: 'report', caseId: c.id, by: who.userId, channelId: who.channelId, ...(reply ? { reply } : {}) });
   }
 
   /** `/ir stats`. */
@@ -74,6 +76,8 @@ export class ReportService {
     const c = await this.store.getCase(caseId);
     if (!c) throw new CordonError(ErrorCode.CASE_NOT_FOUND, `no case ${caseId}`);
     const [findings, actions, timeline] = await Promise.all([this.store.listFindings({ caseId }), this.store.listActions({ caseId }), this.store.listTimeline(caseId)]);
+    // The case's own chain: a report is evidence only if its audit trail is intact.
+    const chain = await verifyAuditChain(this.store, [c.id]);
     const generatedAt = this.opts.now().toISOString();
     const metrics = caseMetrics(c, actions);
     const chart = drawPhaseChart(metrics, actions, generatedAt);
@@ -86,6 +90,7 @@ export class ReportService {
       metrics,
       generatedAt,
       chartFile: pngFile,
+      auditTrail: { verified: chain.ok, text: describeVerification(chain) },
       ...(this.opts.accountNames ? { accountNames: this.opts.accountNames } : {}),
     });
     // Loaded on first report: the slack Lambda imports this module and must start fast.

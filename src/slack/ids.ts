@@ -7,6 +7,8 @@ export const ActionId = {
   REJECT: 'cordon.reject',
   REVERT: 'cordon.revert',
   ACKNOWLEDGE: 'cordon.acknowledge',
+  /** A second commander approves a wide suppression rule (triage channel). */
+  APPROVE_SUPPRESSION: 'cordon.approve_suppression',
 } as const;
 
 /** The slash command. */

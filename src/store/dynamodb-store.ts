@@ -18,6 +18,7 @@ import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
+import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 
 type Item = Record<string, AttributeValue>;
@@ -139,6 +140,12 @@ export class DynamoDbStore implements Store {
 
   private indexPut(k: Key, ref: string): TransactWriteItem {
     return { Put: { TableName: this.table, Item: { pk: { S: k.pk }, sk: { S: k.sk }, ref: { S: ref } } } };
+  }
+
+  /** An index entry that must not exist yet (audit entries are never rewritten). */
+  private indexPutNew(k: Key, ref: string): TransactWriteItem {
+    const put = this.indexPut(k, ref).Put as NonNullable<TransactWriteItem['Put']>;
+    return { Put: { ...put, ConditionExpression: 'attribute_not_exists(pk)' } };
   }
 
   private indexDelete(k: Key): TransactWriteItem {
@@ -501,18 +508,48 @@ export class DynamoDbStore implements Store {
     return all.filter((a) => !filter.status || filter.status.includes(a.status));
   }
 
+  /**
+   * Links the entry to the head of its stream and writes it only if that place is free
+   * (`attribute_not_exists`): a writer that lost the race reads the new head and tries
+   * again. The functions' roles may neither update nor delete `AUDIT#` and `IDX#audit`
+   * items (serverless.yml), so a record once written stays as written, or the chain says so.
+   */
   async appendAudit(entry: AuditEntry): Promise<void> {
+    const stream = auditStream(entry);
     const id = await this.nextIds('audit', 1);
-    const pk = `AUDIT#${pad(id)}`;
-    const keys: Key[] = [{ pk: 'IDX#audit', sk: pad(id) }];
-    if (entry.caseId) keys.push({ pk: `IDX#audit-case#${entry.caseId}`, sk: pad(id) });
-    if (entry.actionId) keys.push({ pk: `IDX#audit-action#${entry.actionId}`, sk: pad(id) });
-    await this.transact([this.put(pk, entry, 1), ...keys.map((k) => this.indexPut(k, pk))]);
+    await retryOnConflict(`the audit stream ${stream}`, async () => {
+      const [head] = await this.list<ChainedAuditEntry>(`IDX#audit-stream#${stream}`, { limit: 1, descending: true });
+      const linked = linkAudit(entry, head);
+      const pk = `AUDIT#${stream}#${pad(linked.seq)}`;
+      const keys: Key[] = [{ pk: 'IDX#audit', sk: pad(id) }, { pk: `IDX#audit-stream#${stream}`, sk: pad(linked.seq) }];
+      if (linked.seq === 1) keys.push({ pk: 'IDX#audit-streams', sk: stream });
+      if (entry.caseId) keys.push({ pk: `IDX#audit-case#${entry.caseId}`, sk: pad(id) });
+      if (entry.actionId) keys.push({ pk: `IDX#audit-action#${entry.actionId}`, sk: pad(id) });
+      const ok = await this.transact([this.putVersioned(pk, linked, 1, -1), ...keys.map((k) => this.indexPutNew(k, pk))]);
+      return ok ? true : LOST_RACE;
+    }, RACES);
   }
 
   async listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]> {
     const index = filter.actionId ? `IDX#audit-action#${filter.actionId}` : filter.caseId ? `IDX#audit-case#${filter.caseId}` : 'IDX#audit';
-    return (await this.list<AuditEntry>(index)).filter((e) => (!filter.caseId || e.caseId === filter.caseId) && (!filter.actionId || e.actionId === filter.actionId));
+    return (await this.list<AuditEntry>(index)).filter((e) => (!filter.caseId || e.caseId === filter.caseId) && (!filter.actionId || e.actionId === filter.actionId)).map(withoutLink);
+  }
+
+  async auditStreams(): Promise<string[]> {
+    const res = await this.client.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'IDX#audit-streams' } }, ConsistentRead: true }));
+    return (res.Items ?? []).flatMap((it) => (it.sk?.S ? [it.sk.S] : []));
+  }
+
+  /** A stream's records by the sequence in their key (a deleted record's index entry finds no record: a gap). */
+  async auditStreamRecords(stream: string): Promise<StoredAuditRecord[]> {
+    const refs = await this.queryRefs(`IDX#audit-stream#${stream}`);
+    const out: StoredAuditRecord[] = [];
+    // One read per record (not a batch): the verifier must know which key each document came from.
+    for (const ref of refs) {
+      const record = await this.getDoc<ChainedAuditEntry>(ref);
+      if (record) out.push({ position: Number(ref.slice(ref.lastIndexOf('#') + 1)), record });
+    }
+    return out;
   }
 
   async putSuppression(rule: SuppressionRule): Promise<void> {

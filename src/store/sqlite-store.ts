@@ -4,6 +4,7 @@ import { CordonError, ErrorCode } from '../errors';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
+import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 import { isDigestPending, pickActiveCase, planPlacement, type ActiveCaseFields } from '../domain/cases/placement';
@@ -388,8 +389,15 @@ export class SqliteStore implements Store {
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
-    this.stmt('INSERT INTO audit (at, case_id, action_id, doc) VALUES (?, ?, ?, ?)')
-      .run(entry.at, entry.caseId ?? null, entry.actionId ?? null, JSON.stringify(entry));
+    const stream = auditStream(entry);
+    // Immediate: the head read and the insert are one step, whoever else has the file open.
+    this.db
+      .transaction(() => {
+        const head = this.stmt('SELECT doc FROM audit WHERE stream = ? ORDER BY id DESC LIMIT 1').get(stream) as DocRow | undefined;
+        const linked = linkAudit(entry, head ? (JSON.parse(head.doc) as ChainedAuditEntry) : undefined);
+        this.stmt('INSERT INTO audit (at, case_id, action_id, stream, doc) VALUES (?, ?, ?, ?, ?)').run(entry.at, entry.caseId ?? null, entry.actionId ?? null, stream, JSON.stringify(linked));
+      })
+      .immediate();
     return Promise.resolve();
   }
 
@@ -398,7 +406,16 @@ export class SqliteStore implements Store {
       ['case_id', filter.caseId],
       ['action_id', filter.actionId],
     ]);
-    return Promise.resolve((this.stmt(`SELECT doc FROM audit ${w.sql} ORDER BY id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as AuditEntry));
+    return Promise.resolve((this.stmt(`SELECT doc FROM audit ${w.sql} ORDER BY id`).all(...w.args) as DocRow[]).map((r) => withoutLink(JSON.parse(r.doc) as AuditEntry)));
+  }
+
+  auditStreams(): Promise<string[]> {
+    return Promise.resolve((this.stmt('SELECT DISTINCT stream FROM audit WHERE stream IS NOT NULL ORDER BY stream').all() as { stream: string }[]).map((r) => r.stream));
+  }
+
+  auditStreamRecords(stream: string): Promise<StoredAuditRecord[]> {
+    const rows = this.stmt('SELECT id, doc FROM audit WHERE stream = ? ORDER BY id').all(stream) as { id: number; doc: string }[];
+    return Promise.resolve(rows.map((r) => ({ position: r.id, record: JSON.parse(r.doc) as ChainedAuditEntry })));
   }
 
   putSuppression(rule: SuppressionRule): Promise<void> {

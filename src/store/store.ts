@@ -3,6 +3,7 @@ import type { SuppressionRule } from '../domain/triage/suppression';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import type { CaseClaim, FindingPlacement, PlacementResult } from '../domain/cases/placement';
 import type { Job } from '../jobs/job-queue';
+import type { AuditChainSource } from './audit-chain';
 
 // The placement types belong to the domain (the rule lives there); callers still find them here.
 export type { CaseClaim, FindingPlacement, PlacementResult } from '../domain/cases/placement';
@@ -88,8 +89,12 @@ export interface ActionStore {
   listActions(filter: { caseId?: string; status?: ActionStatus[] }): Promise<Action[]>;
 }
 
-/** The audit trail. */
-export interface AuditStore {
+/**
+ * The audit trail: append-only and hash-chained per stream (store/audit-chain.ts). The
+ * store links each entry to the last of its stream as it writes it, in one conditional
+ * write, so two writers never both link to the same record.
+ */
+export interface AuditStore extends AuditChainSource {
   /** Every access decision and every change Cordon made, allowed or denied. */
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(filter: { caseId?: string; actionId?: string }): Promise<AuditEntry[]>;

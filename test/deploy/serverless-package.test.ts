@@ -149,6 +149,24 @@ describe('serverless.yml', () => {
     }
   });
 
+  it('lets no function update or delete an audit record or its index entries (the audit trail is append-only)', () => {
+    for (const fn of FUNCTIONS) {
+      const deny = roleOf(fn).filter((st) => st.Effect === 'Deny');
+      expect(deny).toEqual([
+        expect.objectContaining({
+          Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Resource: { 'Fn::GetAtt': ['CordonTable', 'Arn'] },
+          Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*', 'IDX#audit*'] } },
+        }),
+      ]);
+    }
+    // The prefixes are the store's: every audit item key it writes starts with one of them.
+    const code = readFileSync(join(ROOT, 'src', 'store', 'dynamodb-store.ts'), 'utf8');
+    const auditKeys = [...code.matchAll(/`((?:AUDIT|IDX#audit)[^`$]*)/g)].map((m) => m[1]!);
+    expect(auditKeys.length).toBeGreaterThan(4);
+    for (const k of auditKeys) expect(k.startsWith('AUDIT#') || k.startsWith('IDX#audit')).toBe(true);
+  });
+
   it('keeps secrets out of the function configuration', () => {
     for (const [, f] of ofType('AWS::Lambda::Function')) {
       const vars = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;

@@ -64,12 +64,12 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     await cordon.worker().inProcess!.idle();
   };
   const command = async (user: string, text: string, channel: string): Promise<void> => {
-    const res = await postSigned(events, commandBody({ text, user, channel, responseUrl: slack.responseUrl() }));
+    const res = await postSigned(events, commandBody({ text, user, channel, responseUrl: slack.responseUrl({ channel, user }) }));
     expect(res.status).toBe(200);
     await settle();
   };
   const click = async (user: string, actionId: string, value: string, channel: string): Promise<void> => {
-    await postSigned(events, buttonBody({ actionId, value, user, channel, responseUrl: slack.responseUrl() }));
+    await postSigned(events, buttonBody({ actionId, value, user, channel, responseUrl: slack.responseUrl({ channel, user }) }));
     await settle();
   };
 
@@ -147,8 +147,11 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
       '### Recon (1)',
       '## Actions',
       '## Timeline',
+      '## Audit trail',
       '## Phase chart',
     ]);
+    // Issue 17 point 8: the report says whether the case's audit chain verified.
+    expect(md).toMatch(/## Audit trail\n\nVerified: audit trail verified: \d+ records in 1 stream, every hash chain intact/);
     expect(md).toContain('| Time to acknowledge | 4m 30s (270 s) | escalated 2026-11-25 02:03:00 | acknowledged 2026-11-25 02:07:30 |');
     expect(md).toContain('| Time to contain | 12m 00s (720 s) | detected 2026-11-25 02:00:00 | contained 2026-11-25 02:12:00 |');
     expect(md).toContain('| Time to resolve | 1h 00m 00s (3600 s) | detected 2026-11-25 02:00:00 | resolved 2026-11-25 03:00:00 |');
@@ -159,7 +162,7 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     expect(md).toContain('- Account 111111111111 (production)');
     expect(md).toContain('- **Resolved:** 2026-11-25 03:00:00 by U0CMDA: key rotated, instance rebuilt');
     const timeline = await cordon.store.listTimeline(caseId);
-    const rows = md.slice(md.indexOf('## Timeline'), md.indexOf('## Phase chart')).split('\n').filter((l) => /^\| \d{4}-/.test(l));
+    const rows = md.slice(md.indexOf('## Timeline'), md.indexOf('## Audit trail')).split('\n').filter((l) => /^\| \d{4}-/.test(l));
     expect(rows).toHaveLength(timeline.filter((e) => e.kind !== 'report.published').length);
     for (const kind of ['case.opened', 'finding.added', 'case.escalated', 'case.acknowledged', 'action.requested', 'action.approved', 'action.applied', 'action.reverted', 'case.resolved']) {
       expect(rows.some((r) => r.includes(` | ${kind} | `))).toBe(true);
@@ -188,6 +191,8 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     expect(text).toContain('acknowledge: median 4m 30s, max 4m 30s (1)');
     expect(text).toContain('contain: median 12m 00s, max 12m 00s (1)');
     expect(text).toContain('resolve: median 1h 00m 00s, max 1h 00m 00s (1)');
+    // Issue 17 point 7: it says across which cases it counts.
+    expect(text).toContain('Counted across every case Cordon opened since 2026-10-26, in every channel and of any status (open, resolved, closed; drills included), not only this one.');
   });
 
   it('tells the requester when the upload fails, and refuses /ir report outside a case channel', async () => {

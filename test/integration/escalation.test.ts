@@ -77,7 +77,7 @@ escalation:
     const bridges = slack.channels().filter((ch) => ch.name.includes('-bridge'));
     expect(bridges.map((b) => b.name)).toEqual([bridgeChannelName(c.channelName!)]);
     expect(after.bridgeChannelId).toBe(bridges[0]!.id);
-    expect(slack.members(after.bridgeChannelId!).sort()).toEqual(['U0CISO', 'U0ONCALL', 'UBOT']);
+    expect(slack.members(after.bridgeChannelId!).sort()).toEqual(['U0CISO', 'U0ONCALL', 'U0RESP', 'UBOT']);
     expect(slack.messages(after.bridgeChannelId!)).toHaveLength(1);
   });
 
@@ -93,7 +93,8 @@ escalation:
     expect(after.bridgeChannelName).toBe(bridgeChannelName(c.channelName!));
     expect(isValidChannelName(after.bridgeChannelName!)).toBe(true);
     expect(after.bridgeChannelName!.endsWith('-bridge')).toBe(true);
-    expect(slack.members(after.bridgeChannelId!).sort()).toEqual(['U0CISO', 'U0ONCALL', 'UBOT']);
+    // The contacts, and the responder who escalated: the bridge is where the work happens.
+    expect(slack.members(after.bridgeChannelId!).sort()).toEqual(['U0CISO', 'U0ONCALL', 'U0RESP', 'UBOT']);
     expect(slack.messages(after.channelId!).some((m) => (m.text ?? '').includes(`<#${after.bridgeChannelId!}>`))).toBe(true);
     const bridgeMsg = slack.messages(after.bridgeChannelId!)[0]!;
     expect(JSON.stringify(bridgeMsg.blocks)).toContain(`<#${after.channelId!}>`);
@@ -144,6 +145,69 @@ escalation:
     const c = (await cordon.store.getCase(s.casesOpened[0]!))!;
     expect(c.escalatedBy).toBe('cordon');
     expect(c.bridgeChannelId).toBeDefined();
+  });
+
+  it('the first bridge message pages the contacts (users and group), says by when to acknowledge, and the contacts can open the case channel', async () => {
+    const caseId = await openCase('Recon:IAMUser/MaliciousIPCaller');
+    const c = (await cordon.store.getCase(caseId))!;
+    await cordon.services().escalation.escalate({ userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! }, 'keys leaked');
+    await cordon.worker().inProcess!.idle();
+    const after = (await cordon.store.getCase(caseId))!;
+    const [first] = slack.messages(after.bridgeChannelId!);
+    // Being added to a channel notifies nobody: the mentions are what pages them, in the
+    // notification text as well as in the blocks.
+    expect(first!.text).toMatch(/^<@U0ONCALL> <!subteam\^S0LEADS> Escalated: case /);
+    expect(JSON.stringify(first!.blocks)).toContain('<@U0ONCALL> <!subteam^S0LEADS> :rotating_light: you are paged for this case by <@U0RESP>');
+    const due = Math.floor((Date.parse(after.escalatedAt!) + 15 * 60_000) / 1000);
+    expect(JSON.stringify(first!.blocks)).toContain(`Acknowledge by <!date^${due}^{date_short_pretty} {time}|2026-11-22 02:15 UTC> (within 15m of escalation)`);
+    // The case channel is private: the contacts are added to it, so its link opens for them.
+    expect(slack.members(after.channelId!)).toEqual(expect.arrayContaining(['U0ONCALL', 'U0CISO']));
+    expect(JSON.stringify(first!.blocks)).not.toContain('not in it');
+
+    // Someone took a contact out of the case channel: the summary, redrawn on acknowledgement, says so.
+    slack.removeMember(after.channelId!, 'U0CISO');
+    await cordon.services().escalation.acknowledge({ userId: 'U0ONCALL', teamId: 'T0SANDBOX', channelId: after.bridgeChannelId! });
+    const redrawn = JSON.stringify(slack.messages(after.bridgeChannelId!)[0]!.blocks);
+    expect(redrawn).toContain(`Case channel: <#${after.channelId!}> (private: <@U0CISO> is not in it; ask in here to be added)`);
+    expect(redrawn).not.toContain('you are paged');
+  });
+
+  it('says in the bridge when the acknowledgement is overdue (escalation.ackWithin), at the moment it runs out', async () => {
+    const yaml = testConfigYaml({
+      triageChannel: slack.channels().find((ch) => ch.name === 'security-triage')!.id,
+      extra: `access:
+  users: { U0RESP: responder }
+escalation:
+  invite: [U0ONCALL]
+  ackWithin: 7m
+  repageEvery: 5m`,
+    });
+    const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, () => yaml);
+    const other = buildCordon(config, silentLogger, { store: containmentHarness().store, now: () => new Date(clock) });
+    const s = await other.pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ accessKeyId: 'AKIAOVERDUE000000001', severity: 5 })), 't');
+    await other.slack!.publisher.flush();
+    const c = (await other.store.getCase(s.casesOpened[0]!))!;
+    await other.services().escalation.escalate({ userId: 'U0RESP', teamId: 'T0SANDBOX', channelId: c.channelId! }, undefined);
+    await other.worker().inProcess!.idle();
+    const bridge = (await other.store.getCase(c.id))!.bridgeChannelId!;
+    const pages = () => slack.messages(bridge).slice(1).map((m) => m.text ?? '');
+    clock = start + 5 * 60_000;
+    await other.services().escalation.tick();
+    expect(pages()).toHaveLength(1);
+    expect(pages()[0]).not.toContain('Overdue');
+    clock = start + 7 * 60_000;
+    await other.services().escalation.tick();
+    expect(pages()).toHaveLength(2);
+    expect(pages()[1]).toContain('still unacknowledged after 7m');
+    expect(pages()[1]).toContain('*Overdue*: it was to be acknowledged within 7m.');
+    clock = start + 8 * 60_000;
+    await other.services().escalation.tick();
+    expect(pages()).toHaveLength(2);
+    clock = start + 12 * 60_000;
+    await other.services().escalation.tick();
+    expect(pages()).toHaveLength(3);
+    expect(pages()[2]).toContain('*Overdue*');
+    await other.worker().inProcess?.idle();
   });
 
   it('refuses a viewer', async () => {

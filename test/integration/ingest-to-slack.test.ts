@@ -110,7 +110,9 @@ describe('cordon ingest → sandbox Slack', () => {
     await cordon.close();
     const digest = slack.messages(triageChannel);
     expect(digest).toHaveLength(1);
-    expect(JSON.stringify(digest[0]!.blocks)).toContain('Low thing');
+    // The digest groups by type and account, with counts.
+    expect(JSON.stringify(digest[0]!.blocks)).toContain(String(d.type));
+    expect(JSON.stringify(digest[0]!.blocks)).toContain('1 finding, seen');
   });
 
   it('opens a case for a Critical finding and mentions the responder group', async () => {

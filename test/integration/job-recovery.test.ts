@@ -121,7 +121,7 @@ describe('jobs a dead process accepted are run by the next one, once', () => {
     // An action that started and died is `interrupted`: a recovered apply job leaves it for a person.
     const planned = await cordon.containment().plan({ target: request.target, requestedBy: RESP, caseId, dryRun: false });
     await cordon.containment().transition(planned.id, ['planned'], { status: 'interrupted' });
-    await aws.store.putJob({ id: 'dead-apply', enqueuedAt: now().toISOString(), job: { type: 'apply', actionId: planned.id, by: RESP } });
+    await aws.store.putJob({ id: 'dead-apply', enqueuedAt: now().toISOString(), job: { type: 'apply', actionId: planned.id, by: RESP, target: planned.target.ref } });
     const before = aws.sb.mutations({ accountId: SANDBOX }).length;
     expect(await cordon.worker().inProcess!.recover()).toBe(1);
     await cordon.worker().inProcess!.idle();

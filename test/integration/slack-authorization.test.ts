@@ -110,8 +110,8 @@ containment: { untrackSeconds: 0 }`,
     expect(added).toEqual([expect.objectContaining({ actor: user, event: `access.${intent}`, allowed: false })]);
   }
 
-  const command = (user: string, text: string) => postSigned(events, commandBody({ text, user, channel: caseChannel, responseUrl: slack.responseUrl() }));
-  const click = (user: string, id: string, value: string) => postSigned(events, buttonBody({ actionId: id, value, user, channel: caseChannel, responseUrl: slack.responseUrl() }));
+  const command = (user: string, text: string) => postSigned(events, commandBody({ text, user, channel: caseChannel, responseUrl: slack.responseUrl({ channel: caseChannel, user }) }));
+  const click = (user: string, id: string, value: string) => postSigned(events, buttonBody({ actionId: id, value, user, channel: caseChannel, responseUrl: slack.responseUrl({ channel: caseChannel, user }) }));
 
   it.each([
     [VIEW, 'contain', () => `contain arn:aws:iam::${PROD}:user/mallory`],

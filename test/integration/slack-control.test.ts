@@ -196,15 +196,6 @@ containment: { untrackSeconds: 0 }`,
     expect(kinds).toEqual(expect.arrayContaining(['case.opened', 'case.resolved', 'case.closed']));
   });
 
-  it('a Slack retry of a command creates no second action', async () => {
-    aws.sb.createUser(SANDBOX, 'r');
-    const body = commandBody({ text: `contain arn:aws:iam::${SANDBOX}:user/r --dry-run`, user: RESP, channel: triage, responseUrl: slack.responseUrl() });
-    await postSigned(events, body);
-    await postSigned(events, body, { retryNum: 1 });
-    await idle();
-    expect(await cordon.store.listActions({})).toHaveLength(1);
-  });
-
   it('rejects forged, stale and foreign-workspace requests and records nothing', async () => {
     const body = commandBody({ text: 'status', user: CMD1, channel: triage });
     expect((await postSigned(events, body, { secret: 'wrong-secret-wrong-secret' })).status).toBe(401);

@@ -1,5 +1,6 @@
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { commandBody } from '../../sandbox/slack/signed-requests';
+import type { Job } from '../../src/jobs/job-queue';
 import { ActionId } from '../../src/slack/ids';
 import { runCli, testConfigYaml, testWorkspace } from '../support/cli-harness';
 import { hostileHarness, USERS, type StateCount } from './hostile-harness';
@@ -44,6 +45,21 @@ async function finding(h: Harness, doc: unknown): Promise<Answer> {
   return { text: s.rejected ? (rejected[0]?.reason ?? '') : `accepted ${s.received}` };
 }
 
+/**
+ * A forged job handed straight to the worker, as anyone who can invoke the `worker`
+ * function could (a compromised `slack` function included). The answer is the reason the
+ * guard audited; the audit trail must hold exactly one more record, a refusal.
+ */
+async function forged(h: Harness, job: Job): Promise<Answer> {
+  const before = (await h.cordon.store.listAudit({})).length;
+  await h.cordon.worker().run(job);
+  await h.settle();
+  const audit = await h.cordon.store.listAudit({});
+  const added = audit.slice(before);
+  if (added.length !== 1 || added[0]?.event !== 'job.refused' || added[0].allowed !== false) return { text: `not refused and audited once: ${JSON.stringify(added)}` };
+  return { text: String(added[0].detail?.reason) };
+}
+
 const C = (name: string, expectText: string | RegExp, send: HostileCase['send'], status?: number): HostileCase => ({ name, send, expect: expectText, ...(status ? { status } : {}) });
 
 const CASES: HostileCase[] = [
@@ -70,6 +86,9 @@ const CASES: HostileCase[] = [
   C('note of 3,001 characters', 'the note is 3001 characters; at most 3000. Usage: `/ir note &lt;text&gt;`', (h) => slash(h, USERS.resp, `note ${'n'.repeat(3001)}`)),
   C('command of 4,001 characters', 'the command could not be read (the command is longer than 4000 characters); try `/ir help` (INPUT.INVALID)', (h) => slash(h, USERS.resp, 'x'.repeat(4001))),
   C('mention injection as a finding type', '`&lt;!here&gt;` is not a finding type (ThreatPurpose:ResourceType/ThreatFamily, * allowed)', (h) => slash(h, USERS.cmd, 'suppress <!here>')),
+  C('suppress everything', '`*` matches every finding type and would blind triage; suppress one type or a family (e.g. Recon:EC2/*) (INPUT.INVALID)', (h) => slash(h, USERS.cmd, 'suppress *')),
+  C('suppress every family', '`*:*` matches every finding type and would blind triage', (h) => slash(h, USERS.cmd, 'suppress *:*')),
+  C('suppress for a year', 'a suppression rule lasts at most 90d (triage.suppressionMaxExpiry); ask for less with --for (INPUT.INVALID)', (h) => slash(h, USERS.cmd, 'suppress Recon:EC2/PortProbeUnprotectedPort --for 365d scanner')),
   C('page 99999', 'the page is a number from 1. Usage: `/ir timeline [page]`', (h) => slash(h, USERS.resp, 'timeline 99999')),
   C('page -1', 'the page is a number from 1. Usage: `/ir timeline [page]`', (h) => slash(h, USERS.resp, 'timeline -1')),
   C('malformed rule id', 'give one rule id (s-1a2b3c). Usage: `/ir unsuppress &lt;rule-id&gt;`', (h) => slash(h, USERS.cmd, 'unsuppress s-zzzzzz')),
@@ -96,6 +115,20 @@ const CASES: HostileCase[] = [
   C('Escalate naming another case\'s finding', /finding b{32} belongs to case IR-\S+; act on it in <#C[A-Z0-9]+>/, (h) => click(h, USERS.resp, ActionId.ESCALATE, 'b'.repeat(32))),
   C('Suppress similar with an unknown finding', 'no finding ffffffffffffffffffffffffffffffff (INPUT.INVALID)', (h) => click(h, USERS.cmd, ActionId.SUPPRESS_SIMILAR, 'f'.repeat(32))),
   C('button value of 3,000 characters', 'this button is not one Cordon made (Too big: expected string to have &lt;=300 characters) (INPUT.INVALID)', (h) => click(h, USERS.resp, ActionId.CONTAIN, 'x'.repeat(3000))),
+  // Forged jobs: the worker checks each against the store before any AWS call.
+  C('forged apply of an action nobody approved', /action A-\S+ is pending approval; it is not approved/, (h) => forged(h, { type: 'apply', actionId: h.actionA.id, by: USERS.cmd, target: h.actionA.target.ref })),
+  C('forged apply naming another approver', /action A-\S+ is pending approval; it is not approved/, (h) => forged(h, { type: 'apply', actionId: h.actionA.id, by: USERS.cmd2, target: h.actionA.target.ref })),
+  C('forged apply of an unknown action', 'no action A-20261122020000-zzzz', (h) => forged(h, { type: 'apply', actionId: 'A-20261122020000-zzzz', by: USERS.cmd2, target: h.actionA.target.ref })),
+  C('forged apply naming another target', /the job names target arn:aws:ec2:\S+, but action A-\S+ acts on arn:aws:ec2:/, (h) => forged(h, { type: 'apply', actionId: h.actionA.id, by: USERS.cmd2, target: h.actionB.target.ref })),
+  C('forged revert nobody asked for', /nobody asked to revert action A-\S+/, (h) => forged(h, { type: 'revert', actionId: h.actionA.id, by: USERS.resp, target: h.actionA.target.ref })),
+  C('forged plan by a viewer', 'U0VIEW: You are a viewer; `contain` needs responder or above.', (h) =>
+    forged(h, { type: 'plan', request: { target: h.actionA.target.ref, requestedBy: USERS.view, caseId: h.caseA.id, dryRun: false }, teamId: 'T0SANDBOX', channelId: h.caseA.channelId! })),
+  C('forged plan from another workspace', 'the job names workspace T0EVIL, not this Cordon\'s', (h) =>
+    forged(h, { type: 'plan', request: { target: h.actionA.target.ref, requestedBy: USERS.cmd, caseId: h.caseA.id, dryRun: false }, teamId: 'T0EVIL', channelId: h.caseA.channelId! })),
+  C('forged plan in a case that does not exist', 'no case IR-20261122-ZZZZ', (h) =>
+    forged(h, { type: 'plan', request: { target: h.actionA.target.ref, requestedBy: USERS.cmd, caseId: 'IR-20261122-ZZZZ', dryRun: false }, teamId: 'T0SANDBOX', channelId: h.caseA.channelId! })),
+  C('forged filters job for an unknown rule', 'no suppression rule s-ffffff', (h) => forged(h, { type: 'suppression-filters', ruleId: 's-ffffff' })),
+  C('forged bridge for a case nobody escalated', /case IR-\S+ is not escalated/, (h) => forged(h, { type: 'bridge', caseId: h.caseA.id })),
   // Requests Slack did not sign, or signed long ago.
   C('forged signature', '', async (h) => {
     const body = commandBody({ text: 'resolve', user: USERS.cmd, channel: h.caseA.channelId! });
@@ -103,7 +136,6 @@ const CASES: HostileCase[] = [
   }, 401),
   C('replayed request, 10 minutes old', '', (h) => slash(h, USERS.cmd, 'resolve', undefined, { timestamp: Math.floor(Date.now() / 1000) - 600 }), 401),
   C('signed with another secret', '', (h) => slash(h, USERS.cmd, 'resolve', undefined, { secret: 'not-the-signing-secret-000000000' }), 401),
-  C('a Slack retry of a command', '', (h) => slash(h, USERS.resp, 'note retried', undefined, { retryNum: 1 })),
   // Findings.
   C('not a GuardDuty event', /not a GuardDuty finding event/, (h) => finding(h, { ...toEventBridgeEvent(makeFindingDetail({})), source: 'aws.ec2' })),
   C('severity as a word', 'severity: severity must be a number from 0 to 10', (h) => finding(h, toEventBridgeEvent({ ...makeFindingDetail({}), severity: 'high' }))),

@@ -25,9 +25,44 @@ export function parseIngestText(text: string, source: string): unknown {
   }
 }
 
+/** What is still not in Slack after `cordon ingest` gave up waiting: counted in the store, not guessed. */
+export interface SlackLeft {
+  /** Cases without their channel, card or a current card. */
+  cases: number;
+  /** Finding cards not posted, or not edited to their latest count. */
+  cards: number;
+  /** Timeline events not posted. */
+  events: number;
+}
+
 export interface IngestResult {
   summary: IngestSummary;
-  slack?: FlushResult;
+  slack?: FlushResult & { left: SlackLeft };
+}
+
+/** Counting is listing: the store has no count query, and `cordon ingest` runs rarely. */
+const COUNT_LIMIT = 1_000_000;
+
+async function leftInStore(cordon: Cordon): Promise<SlackLeft> {
+  const [cases, cards, events] = await Promise.all([
+    cordon.store.casesToPublish(COUNT_LIMIT),
+    cordon.store.findingsToPublish(COUNT_LIMIT),
+    cordon.store.unpostedTimeline(COUNT_LIMIT),
+  ]);
+  return { cases: cases.length, cards: cards.length, events: events.length };
+}
+
+function add(a: FlushResult, b: FlushResult): FlushResult {
+  return {
+    channelsCreated: a.channelsCreated + b.channelsCreated,
+    cardsPosted: a.cardsPosted + b.cardsPosted,
+    cardsEdited: a.cardsEdited + b.cardsEdited,
+    eventsPosted: a.eventsPosted + b.eventsPosted,
+    failures: a.failures + b.failures,
+    deferred: b.deferred,
+    ...(b.nextDueAt !== undefined ? { nextDueAt: b.nextDueAt } : {}),
+    ...(a.busy || b.busy ? { busy: true } : {}),
+  };
 }
 
 /** `cordon ingest <file|->`: replay findings through triage, then bring Slack up to date. */
@@ -49,7 +84,21 @@ export async function runIngest(cordon: Cordon, path: string, io: CliIo): Promis
   }
   const summary = await cordon.pipeline.ingestDocument(doc, `ingest:${source}`);
   if (!cordon.slack) return { summary };
-  // Wait out the card-edit debounce so re-sent findings show their new count before we exit.
-  const slack = await cordon.slack.publisher.drain(cordon.config.triage.cardEditInterval + 2000);
-  return { summary, slack };
+  // One flush takes a batch (e.g. 1,000 cards): flush again while each one gets somewhere
+  // and something is left, so 2,000 findings are 2,000 cards, not 1,000 and a "done". Each
+  // drain waits out the card-edit debounce so re-sent findings show their new count.
+  const publisher = cordon.slack.publisher;
+  const wait = cordon.config.triage.cardEditInterval + 2000;
+  let total = await publisher.drain(wait);
+  let left = await leftInStore(cordon);
+  while (!total.busy && left.cases + left.cards + left.events > 0) {
+    const next = await publisher.drain(wait);
+    total = add(total, next);
+    const now = await leftInStore(cordon);
+    const progressed = now.cases + now.cards + now.events < left.cases + left.cards + left.events;
+    left = now;
+    // Slack refuses what is left (the failures say so) or another process holds the publisher: stop and say what is left.
+    if (!progressed || next.busy) break;
+  }
+  return { summary, slack: { ...total, left } };
 }

@@ -21,7 +21,7 @@ import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyComman
 import { DescribeAutoScalingInstancesCommand, EnterStandbyCommand, ExitStandbyCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { Json, PlanStep } from '../../domain/actions/action';
 import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
-import { CordonError, ErrorCode } from '../../errors';
+import { CordonError, ErrorCode, failureWords } from '../../errors';
 import { awsErrorName, param, paramList, principalRefusal, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
 import { applyRevoke, instanceRevokePolicy, revokeStep } from './revocation';
 
@@ -297,9 +297,9 @@ async function isolateOrRestore(ec2: EC2Client, ctx: StepContext, stepId: string
   return done;
 }
 
+/** Cordon's words and the AWS error code: this text reaches Slack (the step record), the AWS message does not. */
 function errorText(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`.slice(0, 300);
+  return failureWords(err).slice(0, 300);
 }
 
 /** Throws, saying plainly that the instance is not contained, unless every interface is isolated. */

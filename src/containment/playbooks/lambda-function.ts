@@ -1,7 +1,7 @@
 import {
   DeleteFunctionConcurrencyCommand,
   DeleteProvisionedConcurrencyConfigCommand,
-  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   GetFunctionConcurrencyCommand,
   ListFunctionsCommand,
   ListProvisionedConcurrencyConfigsCommand,
@@ -44,7 +44,8 @@ export const lambdaFunctionPlaybook: Playbook = {
     const name = ctx.target.id;
     let roleArn: string | undefined;
     try {
-      roleArn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.Role;
+      // The configuration alone: GetFunction would also return a presigned URL to the code.
+      roleArn = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))).Role;
     } catch (err) {
       if (awsErrorName(err) === 'ResourceNotFoundException') {
         throw new CordonError(ErrorCode.AWS_FAILED, `Lambda function ${name} does not exist in ${ctx.target.accountId}/${ctx.target.region ?? ''}`);

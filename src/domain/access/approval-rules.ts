@@ -2,12 +2,18 @@ import type { ResourceKind } from '../actions/resource-kind';
 
 export type { ResourceKind } from '../actions/resource-kind';
 
-/** One `access.approvals` entry: containment matching it waits for a commander's approval. */
+/** What an approval rule can hold for a second commander. */
+export const APPROVAL_INTENTS = ['contain', 'revert'] as const;
+export type ApprovalIntent = (typeof APPROVAL_INTENTS)[number];
+
+/** One `access.approvals` entry: containment (or its revert) matching it waits for a second commander's approval. */
 export interface ApprovalRule {
   name: string;
   accounts?: readonly string[];
   environments?: readonly string[];
   kinds?: readonly ResourceKind[];
+  /** Omitted: both (the config's default), so a two-person containment is not undone by one. */
+  intents?: readonly ApprovalIntent[];
 }
 
 /** What a containment request acts on, as far as approval rules care. */
@@ -29,9 +35,10 @@ function dimensionMatches<T extends string>(listed: readonly T[] | undefined, va
  * The first rule, in config order, whose every listed dimension includes the
  * target's value. First match wins so the rule name shown on the plan is predictable.
  */
-export function approvalRuleFor(target: ApprovalTarget, rules: readonly ApprovalRule[]): ApprovalRule | undefined {
+export function approvalRuleFor(target: ApprovalTarget, rules: readonly ApprovalRule[], intent: ApprovalIntent = 'contain'): ApprovalRule | undefined {
   return rules.find(
     (rule) =>
+      (!rule.intents || rule.intents.includes(intent)) &&
       dimensionMatches(rule.accounts, target.accountId) &&
       dimensionMatches(rule.environments, target.environment) &&
       dimensionMatches(rule.kinds, target.kind),

@@ -13,4 +13,4 @@ export {
   type AccessGrant,
   type AccessRequest,
 } from './decide';
-export { approvalExpiresAt, approvalRuleFor, isExpired, type ApprovalRule, type ApprovalTarget, type ResourceKind } from './approval-rules';
+export { APPROVAL_INTENTS, approvalExpiresAt, approvalRuleFor, isExpired, type ApprovalIntent, type ApprovalRule, type ApprovalTarget, type ResourceKind } from './approval-rules';

@@ -85,6 +85,11 @@ export interface Action {
   approvedBy?: string;
   rejectedBy?: string;
   revertedBy?: string;
+  /**
+   * The revert a commander asked for and the worker has not started: the worker runs a
+   * revert job only when it matches this request (and, under an approval rule, its approval).
+   */
+  revertRequest?: RevertRequest;
   /** When an apply ended with every step applied: the moment the resource was contained. */
   appliedAt?: string;
   /** When the last revert ended (reverted or revert_failed). */
@@ -99,6 +104,18 @@ export interface Action {
   messageTs?: string;
   messageChannel?: string;
   version: number;
+}
+
+/** A revert asked for, waiting to run or for a second commander (docs/architecture.md §6). */
+export interface RevertRequest {
+  by: string;
+  at: string;
+  /** The approval rule that makes this revert wait for a second commander. */
+  approvalRule?: string;
+  expiresAt?: string;
+  approvedBy?: string;
+  /** Access keys the action deactivated that Revert leaves inactive (issue 15, point 11). */
+  keepOff?: string[];
 }
 
 /** Stages in order, each with its steps. */

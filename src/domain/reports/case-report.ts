@@ -18,6 +18,8 @@ export interface ReportInput {
   accountNames?: Readonly<Record<string, string>>;
   /** File name of the phase chart uploaded alongside, when there is one. */
   chartFile?: string;
+  /** Whether the case's audit hash chain verified, in words (issue 17 point 8). */
+  auditTrail?: { verified: boolean; text: string };
 }
 
 /**
@@ -152,6 +154,8 @@ export function renderCaseReport(r: ReportInput): string {
   out.push('## Timeline', '', row(['Time', 'Event', 'Actor', 'Detail']), row(['---', '---', '---', '---']));
   for (const e of r.timeline) out.push(row([utc(e.at), e.kind, who(e.actor), mdText(e.text, 500)]));
   out.push('');
+
+  if (r.auditTrail) out.push('## Audit trail', '', `${r.auditTrail.verified ? 'Verified' : '**Does not verify**'}: ${mdText(r.auditTrail.text, 500)}`, '');
 
   if (r.chartFile) {
     out.push('## Phase chart', '', `![Response phases of ${c.id}: detected, contained, resolved, with actions marked](${r.chartFile})`, '');

@@ -37,6 +37,13 @@ export interface SuppressionRule {
     hostAccountId?: string;
   }[];
   caseId?: string;
+  /**
+   * Rules that could blind triage widely (no account or region scope, or able to match a
+   * High or Critical type) wait for a second commander; until then they suppress nothing.
+   */
+  approval?: { why: string[]; expiresAt: string; approvedBy?: string; approvedAt?: string; rejectedBy?: string };
+  /** When the rule's expiry was announced in the triage channel (once). */
+  expiryAnnouncedAt?: string;
 }
 
 /** A named network the team trusts (office, VPN, scanner). */
@@ -76,6 +83,11 @@ export function hasStopped(rule: SuppressionRule): boolean {
   return Boolean(rule.liftRequestedAt ?? rule.liftedAt);
 }
 
+/** A rule wide enough to need a second commander that has not had one yet: it suppresses nothing, and makes no GuardDuty filter. */
+export function awaitingApproval(rule: SuppressionRule): boolean {
+  return Boolean(rule.approval && !rule.approval.approvedBy);
+}
+
 /** The first rule that matches the finding and has neither expired nor been lifted. */
 export function matchSuppression(
   finding: Finding,
@@ -85,6 +97,7 @@ export function matchSuppression(
 ): SuppressionRule | undefined {
   return rules.find((rule) => {
     if (hasStopped(rule)) return false;
+    if (awaitingApproval(rule)) return false;
     if (rule.expires && Date.parse(rule.expires) <= now.getTime()) return false;
     if (rule.type && !globToRegExp(rule.type).test(finding.type)) return false;
     if (rule.accounts?.length && !rule.accounts.includes(finding.accountId)) return false;
@@ -101,4 +114,58 @@ export function matchSuppression(
     }
     return true;
   });
+}
+
+/**
+ * Whether a type glob matches every finding type: a lone star, stars joined by `:` or `/`
+ * and the like, with no letter or digit to pin anything down. Such a rule would blind triage, so it is refused.
+ */
+export function matchesEveryType(glob: string | undefined): boolean {
+  return !glob || !/[a-z0-9]/i.test(glob);
+}
+
+/**
+ * GuardDuty finding types GuardDuty reports at High severity, and attack sequences
+ * (Critical), from the finding-type reference
+ * (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-active.html).
+ * Not every High type: a rule that matches one of these, or a type Cordon has seen at
+ * High or Critical, needs a second commander (the service checks both).
+ */
+export const HIGH_SEVERITY_TYPES: readonly string[] = [
+  'AttackSequence:IAM/CompromisedCredentials',
+  'AttackSequence:S3/CompromisedData',
+  'AttackSequence:EKS/CompromisedCluster',
+  'AttackSequence:ECS/CompromisedCluster',
+  'AttackSequence:EC2/CompromisedInstanceGroup',
+  'Backdoor:EC2/C&CActivity.B',
+  'Backdoor:EC2/DenialOfService.Tcp',
+  'Backdoor:Lambda/C&CActivity.B',
+  'CryptoCurrency:EC2/BitcoinTool.B',
+  'CryptoCurrency:Lambda/BitcoinTool.B',
+  'Impact:EC2/BitcoinDomainRequest.Reputation',
+  'Trojan:EC2/DNSDataExfiltration',
+  'Trojan:EC2/BlackholeTraffic',
+  'UnauthorizedAccess:EC2/TorRelay',
+  'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+  'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS',
+  'Exfiltration:S3/MaliciousIPCaller',
+  'Impact:S3/MaliciousIPCaller',
+  'Execution:EC2/MaliciousFile',
+  'Execution:Runtime/ReverseShell',
+  'Policy:IAMUser/RootCredentialUsage',
+];
+
+/**
+ * Why a suppression rule is wide enough to need a second commander: no account scope,
+ * no region scope, or a type glob that can match a High or Critical type (`seenHigh`: types
+ * Cordon has stored at High or Critical). Empty when one commander may make it.
+ */
+export function wideSuppressionReasons(rule: Pick<SuppressionRule, 'type' | 'accounts' | 'regions'>, seenHigh: readonly string[] = []): string[] {
+  const why: string[] = [];
+  if (!rule.accounts?.length) why.push('it names no account');
+  if (!rule.regions?.length) why.push('it names no region');
+  const re = globToRegExp(rule.type ?? '*');
+  const high = [...HIGH_SEVERITY_TYPES, ...seenHigh].find((t) => re.test(t));
+  if (high) why.push(`it can match High or Critical findings (${high})`);
+  return why;
 }

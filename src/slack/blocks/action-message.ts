@@ -1,7 +1,7 @@
 import type { Action, PlanStep, StepRecord } from '../../domain/actions/action';
 import { safeCode, safeText } from '../../domain/text/mrkdwn';
 import { ActionId } from '../ids';
-import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
+import { fitMessage, LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
 import { renderActor } from './timeline-message';
 
 const STATUS_LABEL: Record<Action['status'], string> = {
@@ -79,7 +79,7 @@ export function renderActionMessage(a: Action): RenderedMessage {
     ...planSections(a),
   ];
   if (a.notes.length) {
-    blocks.push({ type: 'context', elements: a.notes.slice(0, LIMITS.contextElements).map((n) => ({ type: 'mrkdwn' as const, text: safeText(n, 1500) })) });
+    blocks.push({ type: 'context', elements: a.notes.slice(0, LIMITS.contextElements).map((n) => ({ type: 'mrkdwn' as const, text: safeText(n, 300) })) });
   }
   const buttons = [];
   if (a.status === 'pending_approval') {
@@ -93,7 +93,9 @@ export function renderActionMessage(a: Action): RenderedMessage {
     buttons.push({ type: 'button' as const, action_id: ActionId.REVERT, text: { type: 'plain_text' as const, text: 'Revert' }, value: a.id, ...(confirm ? { confirm } : {}) });
   }
   if (buttons.length) blocks.push({ type: 'actions', block_id: `action:${a.id}`, elements: buttons });
-  return { text: `Contain ${a.kind} ${safeText(a.target.ref, 300)}: ${STATUS_LABEL[a.status].replace(/^:[a-z_]+: /, '')}`, blocks };
+  // The buttons (and the notes) stay whatever the plan's length; plan lines past the budget are left out (each step is also threaded).
+  const tail = (buttons.length ? 1 : 0) + (a.notes.length ? 1 : 0);
+  return fitMessage({ text: `Contain ${a.kind} ${safeText(a.target.ref, 300)}: ${STATUS_LABEL[a.status].replace(/^:[a-z_]+: /, '')}`, blocks }, tail);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Case, StoredFinding } from '../../domain/cases/case';
 import { findingTactic } from '../../domain/findings/finding';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeText } from '../../domain/text/mrkdwn';
-import type { RenderedMessage } from './block-types';
+import { cappedList, fitMessage, type RenderedMessage } from './block-types';
 import { BAND_EMOJI, resourceList } from './finding-card';
 
 /** Unique resources across a case's findings, in first-seen order. */
@@ -12,11 +12,14 @@ export function caseResources(findings: StoredFinding[]): { kind: string; id: st
   return [...seen.values()];
 }
 
+/** Accounts or regions named on a card before "…and N more". */
+export const MAX_LISTED = 12;
+
 /** The pinned card at the top of a case channel. */
 export function renderCaseCard(c: Case, findings: StoredFinding[]): RenderedMessage {
   const tactics = [...new Set(findings.map((f) => findingTactic(f.finding.type)))];
   const band = BAND_LABEL[c.band];
-  return {
+  return fitMessage({
     text: `Case ${c.id}: ${safeText(c.title, 200)} (${band}, ${c.status})`,
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: `Case ${c.id}`.slice(0, 150) } },
@@ -26,8 +29,9 @@ export function renderCaseCard(c: Case, findings: StoredFinding[]): RenderedMess
         fields: [
           { type: 'mrkdwn', text: `*Severity*\n${band} (${c.severity})` },
           { type: 'mrkdwn', text: `*Status*\n${c.status}` },
-          { type: 'mrkdwn', text: `*Accounts*\n${c.accounts.map((a) => safeText(a, 20)).join(', ')}` },
-          { type: 'mrkdwn', text: `*Regions*\n${c.regions.map((r) => safeText(r, 30)).join(', ')}` },
+          // A case can span hundreds of accounts: the card names the first few and counts the rest.
+          { type: 'mrkdwn', text: `*Accounts*\n${cappedList(c.accounts.map((a) => safeText(a, 20)), MAX_LISTED)}` },
+          { type: 'mrkdwn', text: `*Regions*\n${cappedList(c.regions.map((r) => safeText(r, 30)), MAX_LISTED)}` },
           { type: 'mrkdwn', text: `*Tactics*\n${safeText(tactics.join(', '), 500)}` },
           { type: 'mrkdwn', text: `*Findings*\n${findings.length}` },
           { type: 'mrkdwn', text: `*Resources*\n${resourceList(caseResources(findings), 8)}` },
@@ -36,7 +40,7 @@ export function renderCaseCard(c: Case, findings: StoredFinding[]): RenderedMess
       },
       { type: 'context', elements: [{ type: 'mrkdwn', text: 'Use `/ir help` in this channel for the commands.' }] },
     ],
-  };
+  });
 }
 
 /** The case's one line in the triage channel. */

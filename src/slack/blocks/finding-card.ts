@@ -3,7 +3,10 @@ import { findingTactic } from '../../domain/findings/finding';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeCode, safeText } from '../../domain/text/mrkdwn';
 import { ActionId } from '../ids';
+import { slackDate } from './slack-date';
 import { containableTarget } from '../../domain/actions/target';
+import type { ConfirmationDialog } from '@slack/types';
+import { RESOURCE_KINDS, type ResourceKind } from '../../domain/actions/resource-kind';
 import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
 
 export const BAND_EMOJI = { low: ':large_blue_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' } as const;
@@ -18,6 +21,52 @@ export function resourceList(resources: { kind: string; id: string }[], max = 6)
   const shown = resources.slice(0, max).map((r) => `${r.kind} ${safeCode(r.id, 120)}`);
   if (resources.length > max) shown.push(`…and ${resources.length - max} more`);
   return shown.join('\n');
+}
+
+/** What containing each kind of resource does, in a responder's words (the playbooks' steps, summed up). */
+const CONTAIN_EFFECT: Record<ResourceKind, string> = {
+  'ec2-instance': 'moves its network interfaces to a quarantine security group, denies its role to this instance and can snapshot its volumes',
+  'iam-user': 'attaches a deny-all policy and deactivates its active access keys',
+  'iam-role': 'attaches a deny-all policy and revokes its current sessions',
+  'lambda-function': 'sets its reserved concurrency to 0 (it stops running) and denies its role everything',
+  'access-key': 'deactivates the access key',
+};
+
+/**
+ * The Contain button asks before it acts: a double click, or a click meant for another
+ * card, must not start a containment. Slack's confirm object
+ * (https://api.slack.com/reference/block-kit/composition-objects#confirm): title at most
+ * 100 characters, text 300, confirm and deny 30, all plain_text (no mrkdwn to escape).
+ */
+export function containConfirm(target: string, kind: ResourceKind | undefined): ConfirmationDialog {
+  const effect = kind ? CONTAIN_EFFECT[kind] : 'changes the resource so it can do no more harm';
+  const after = ` — Cordon ${effect}. It posts the plan here first (a commander approves where a rule says so); all of it can be reverted.`;
+  const room = 300 - after.length;
+  // A user or role name in the ARN is the finding's (the attacker's) text: markup characters are
+  // dropped, so even in plain_text the dialog never shows something that reads as a mention or link.
+  const plain = target.replace(/[<>&|]/g, '');
+  const shown = plain.length > room ? `${plain.slice(0, Math.max(0, room - 1))}…` : plain;
+  return {
+    title: { type: 'plain_text', text: 'Contain this resource?' },
+    text: { type: 'plain_text', text: `${shown}${after}`.slice(0, 300) },
+    confirm: { type: 'plain_text', text: 'Contain' },
+    deny: { type: 'plain_text', text: 'Cancel' },
+    style: 'danger',
+  };
+}
+
+/** Where each partition's console lives. */
+const CONSOLE_HOST: Record<string, string> = { aws: 'console.aws.amazon.com', 'aws-us-gov': 'console.amazonaws-us-gov.com', 'aws-cn': 'console.amazonaws.cn' };
+
+/**
+ * The finding in the GuardDuty console of its region (opened from the account that sees
+ * the findings, the delegated administrator). Region and id come from the finding, so
+ * they are URL-encoded: nothing in them can close the `<url|label>` link.
+ */
+export function guardDutyConsoleUrl(f: { id: string; region: string; partition: string }): string {
+  const host = CONSOLE_HOST[f.partition] ?? CONSOLE_HOST.aws;
+  const region = encodeURIComponent(f.region);
+  return `https://${region}.${host}/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeURIComponent(f.id)}`;
 }
 
 /** One card per finding in the case channel; edited in place when GuardDuty re-sends it. */
@@ -52,16 +101,19 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
     elements: [
       {
         type: 'mrkdwn',
-        text: `Finding ${safeCode(f.id, 120)} · first seen ${safeText(sf.firstSeenAt.slice(0, 19).replace('T', ' '), 30)} UTC · updated ${safeText(f.updatedAt.slice(0, 19).replace('T', ' '), 30)} UTC`,
+        text: `Finding ${safeCode(f.id, 120)} · first seen ${slackDate(sf.firstSeenAt)} · updated ${slackDate(f.updatedAt)} · <${guardDutyConsoleUrl(f)}|open in the GuardDuty console>`,
       },
     ],
   });
-  if (containableTarget(f.resources)) {
+  const target = containableTarget(f.resources);
+  if (target) {
+    const named = f.resources.find((r) => r.arn === target || r.id === target)?.kind;
+    const kind = RESOURCE_KINDS.find((k) => k === named);
     blocks.push({
       type: 'actions',
       block_id: 'finding-actions',
       elements: [
-        { type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id },
+        { type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id, confirm: containConfirm(target, kind) },
         { type: 'button', action_id: ActionId.ESCALATE, text: { type: 'plain_text', text: 'Escalate' }, value: sf.id },
         { type: 'button', action_id: ActionId.SUPPRESS_SIMILAR, text: { type: 'plain_text', text: 'Suppress similar' }, value: sf.id },
       ],

@@ -13,6 +13,8 @@ export function renderStats(s: { since: string; cases: number; bands: BandStats[
   return [
     `*Response metrics, cases opened since ${s.since.slice(0, 10)} (last ${days} days): ${s.cases}*`,
     ...s.bands.map((b) => `• *${BAND_LABEL[b.band]}* — ${b.cases} case${b.cases === 1 ? '' : 's'}\n   acknowledge: ${statCell(b.acknowledge)}\n   contain: ${statCell(b.contain)}\n   resolve: ${statCell(b.resolve)}`),
+    // Said plainly (issue 17 point 7): the numbers are not this channel's, nor only open cases.
+    `_Counted across every case Cordon opened since ${s.since.slice(0, 10)}, in every channel and of any status (open, resolved, closed; drills included), not only this one._`,
     '_Acknowledge: escalation to first ack. Contain: case opened to the first fully applied action. Resolve: case opened to resolved. (n) is how many cases reached it._',
   ].join('\n');
 }

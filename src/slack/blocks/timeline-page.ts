@@ -1,14 +1,17 @@
 import type { TimelineEvent } from '../../domain/cases/case';
 import { safeText } from '../../domain/text/mrkdwn';
-import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
+import { fitMessage, LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
 import { renderActor } from './timeline-message';
 
-/** Events per page: well inside 50 blocks and 3,000 characters per section. */
-export const TIMELINE_PAGE_SIZE = 40;
-const PER_SECTION = 8;
+/**
+ * Events per page: a full page of the longest lines (~270 characters each) stays inside
+ * Cordon's message text budget (MESSAGE_TEXT_BUDGET), so no event is ever cut from a page.
+ */
+export const TIMELINE_PAGE_SIZE = 25;
+const PER_SECTION = 5;
 
 function line(e: TimelineEvent): string {
-  return `\`${e.at.slice(0, 19).replace('T', ' ')} UTC\` ${renderActor(e.actor)} · _${e.kind}_ · ${safeText(e.text, 250)}`;
+  return `\`${e.at.slice(0, 19).replace('T', ' ')} UTC\` ${renderActor(e.actor)} · _${e.kind}_ · ${safeText(e.text, 160)}`;
 }
 
 /** One page of a case's timeline for `/ir timeline [page]`: every event with UTC date, time and actor. */
@@ -20,8 +23,9 @@ export function renderTimelinePage(caseId: string, events: TimelineEvent[], page
   for (let i = 0; i < slice.length; i += PER_SECTION) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slice.slice(i, i + PER_SECTION).map(line).join('\n').slice(0, LIMITS.sectionText) } });
   }
-  if (p < pages) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `More: \`/ir timeline ${p + 1}\`` }] });
-  return { text: `Timeline of ${caseId}, page ${p} of ${pages}`, blocks };
+  const more = p < pages;
+  if (more) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `More: \`/ir timeline ${p + 1}\`` }] });
+  return fitMessage({ text: `Timeline of ${caseId}, page ${p} of ${pages}`, blocks }, more ? 1 : 0);
 }
 
 /** The resolution checklist posted on `/ir resolve`. */

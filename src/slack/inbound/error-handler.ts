@@ -4,10 +4,12 @@ import type { ExtendedErrorHandlerArgs } from '@slack/bolt/dist/App';
 import { safeText } from '../../domain/text/mrkdwn';
 import { isCordonError } from '../../errors';
 import type { Logger } from '../../log';
+import { SlackReplies } from '../outbound/replies';
 
 interface ErrorBody {
   user_id?: unknown;
   channel_id?: unknown;
+  response_url?: unknown;
   user?: { id?: unknown };
   channel?: { id?: unknown };
 }
@@ -45,13 +47,13 @@ export function installErrorHandler(app: App, log: Logger): void {
       text = `:boom: Something went wrong on Cordon's side. Reference: \`${correlationId}\` (give it to whoever runs Cordon).`;
       log.error({ correlationId, user, channel, err: original }, 'unhandled error in a Slack listener');
     }
-    if (!user || !channel) return;
+    if (!user) return;
     const client = (context as { client?: App['client'] } | undefined)?.client ?? app.client;
-    try {
-      await client.chat.postEphemeral({ channel, user, text });
-    } catch (err) {
-      log.error({ err, user, channel }, 'could not tell the user about an error');
-    }
+    // Not chat.postEphemeral: in a DM or a channel without the bot it fails, and the
+    // person never learns why nothing happened. The response_url of this very request
+    // (verified by Bolt) reaches them anywhere; a DM from the bot is the fallback.
+    const responseUrl = str(b.response_url);
+    await new SlackReplies(client, log).tell({ userId: user, ...(channel ? { channelId: channel } : {}), ...(responseUrl ? { responseUrl } : {}) }, text);
   };
   app.error(handler);
 }

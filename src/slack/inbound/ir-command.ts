@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { IR_USAGE, parseIrText } from '../../domain/commands/ir-command';
-import { safeText } from '../../domain/text/mrkdwn';
+import { escapeMrkdwn, safeText } from '../../domain/text/mrkdwn';
 import { SLASH_COMMAND } from '../ids';
 import { whoami } from './commands/access-commands';
 import { close, note, resolve, status, timeline } from './commands/case-commands';
@@ -10,10 +10,13 @@ import { report, stats } from './commands/report-commands';
 import type { IrSub, SubcommandHandler, SubcommandRequest } from './commands/subcommand';
 import { suppress, unsuppress } from './commands/suppression-commands';
 import type { ListenerServices } from './listener-services';
-import { commandRequester, ignoreSlackRetries, type SlackRequest } from './middleware';
+import { commandRequester, type SlackRequest } from './middleware';
 
-/** What `/ir help` lists: only commands this build answers. */
-export const IR_HELP = [
+/**
+ * What `/ir help` lists: only commands this build answers. Escaped as a whole: Slack
+ * reads `<arn|access-key-id>` as a link even inside a code span.
+ */
+export const IR_HELP = escapeMrkdwn([
   '*Cordon* — `/ir` commands',
   `• \`${IR_USAGE.help}\` — this list`,
   `• \`${IR_USAGE.whoami}\` — your Cordon role and where it comes from`,
@@ -30,7 +33,7 @@ export const IR_HELP = [
   `• \`${IR_USAGE.close}\` — close the case (commander)`,
   `• \`${IR_USAGE.suppress}\` — triage suppresses matching findings from now on (commander)`,
   `• \`${IR_USAGE.unsuppress}\` — lift a suppression rule (commander)`,
-].join('\n');
+].join('\n'));
 
 /** One handler per subcommand but `help`, which is answered in the ack itself. */
 export type SubcommandHandlers = { [S in Exclude<IrSub, 'help'>]: SubcommandHandler<S> };
@@ -44,9 +47,9 @@ function route<S extends Exclude<IrSub, 'help'>>(handlers: SubcommandHandlers, s
   return handler(req);
 }
 
-/** `/ir`: drop retries, read who asks and what (zod), ack, and hand it to its subcommand's handler. */
+/** `/ir`: read who asks and what (zod), ack, and hand it to its subcommand's handler. */
 export function registerIrCommand(app: App, services: ListenerServices, handlers: SubcommandHandlers = IR_HANDLERS): void {
-  app.command(SLASH_COMMAND, ignoreSlackRetries, async ({ command, ack, respond, client }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
     let read: ReturnType<typeof commandRequester>;
     try {
       read = commandRequester(command);

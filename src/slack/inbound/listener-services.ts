@@ -19,6 +19,6 @@ export interface ListenerServices {
   cases: Pick<CaseService, 'status' | 'timeline' | 'note' | 'resolve' | 'close'>;
   actions: Pick<ActionService, 'requestContain' | 'approve' | 'reject' | 'requestRevert'>;
   escalation: Pick<EscalationService, 'escalate' | 'acknowledge'>;
-  suppression: Pick<SuppressionService, 'suppress' | 'lift'>;
+  suppression: Pick<SuppressionService, 'suppress' | 'lift' | 'approve'>;
   reports: Pick<ReportService, 'request' | 'statsFor'>;
 }

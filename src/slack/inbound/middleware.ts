@@ -8,25 +8,18 @@ import type { ListenerServices } from './listener-services';
 
 /*
  * Small steps every listener shares, each written once (in the manner of Bolt's own
- * built-in middleware): drop Slack's retries, read who is asking, find the case of the
- * channel. Access checks are not among them: the services make every one.
+ * built-in middleware): read who is asking, find the case of the channel. There is no
+ * retry guard: Slack retries Events API deliveries, which Cordon does not subscribe to, and
+ * never re-sends a slash command or an interaction
+ * (https://api.slack.com/apis/events-api#retries;
+ * https://api.slack.com/interactivity/slash-commands#responding_basic_receipt). A person
+ * repeating a request is met by the store's compare-and-set on every state change.
+ * Access checks are not among these steps: the services make every one.
  */
-
-/**
- * Slack re-sends a request it thinks went unanswered (`X-Slack-Retry-Num`); the first
- * delivery already did the work, so a retry is acked and does nothing twice. Fits a
- * command and a button alike.
- */
-export async function ignoreSlackRetries({ ack, context, next }: { ack: () => Promise<void>; context: { retryNum?: number }; next: () => Promise<void> }): Promise<void> {
-  if ((context.retryNum ?? 0) > 0) {
-    await ack();
-    return;
-  }
-  await next();
-}
 
 const commandBody = z.object({
   text: z.string().max(4000, 'the command is longer than 4000 characters'),
+  response_url: z.string().max(2000).optional(),
   channel_id: z.string().min(1),
   user_id: z.string().min(1),
   team_id: z.string().min(1),
@@ -36,7 +29,8 @@ const commandBody = z.object({
 export function commandRequester(command: unknown): { who: Requester; text: string } {
   const body = commandBody.safeParse(command);
   if (!body.success) throw new CordonError(ErrorCode.INPUT_INVALID, `the command could not be read (${body.error.issues[0]?.message ?? 'malformed'}); try \`/ir help\``);
-  return { who: { userId: body.data.user_id, teamId: body.data.team_id, channelId: body.data.channel_id }, text: body.data.text };
+  const { user_id: userId, team_id: teamId, channel_id: channelId, response_url: responseUrl } = body.data;
+  return { who: { userId, teamId, channelId, ...(responseUrl ? { responseUrl } : {}) }, text: body.data.text };
 }
 
 /** Who clicked, in which channel and workspace. */
@@ -46,7 +40,8 @@ export function buttonRequester(body: BlockAction): Requester {
   const userTeam: unknown = body.user.team_id;
   const teamId = body.team?.id ?? (typeof userTeam === 'string' ? userTeam : undefined);
   if (!channelId || !teamId) throw new CordonError(ErrorCode.INPUT_INVALID, 'the click came without a channel or workspace');
-  return { userId: body.user.id, teamId, channelId };
+  const responseUrl: unknown = body.response_url;
+  return { userId: body.user.id, teamId, channelId, ...(typeof responseUrl === 'string' && responseUrl ? { responseUrl } : {}) };
 }
 
 /** What every handler gets: who asked, how to answer them privately, the Slack client, and the services. */

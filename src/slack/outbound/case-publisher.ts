@@ -12,7 +12,7 @@ import { updateWithRetry } from '../../store/compare-and-set';
 import type { Store } from '../../store/store';
 import { renderActionMessage } from '../blocks/action-message';
 import { renderCaseCard, renderIndexLine } from '../blocks/case-card';
-import { DIGEST_MAX_FINDINGS, renderDigest } from '../blocks/digest-message';
+import { DIGEST_MAX_FINDINGS, renderDigest, type DigestMessage } from '../blocks/digest-message';
 import { renderFindingCard } from '../blocks/finding-card';
 import { renderTimelineEvent } from '../blocks/timeline-message';
 import { botUserId } from './bot-identity';
@@ -27,6 +27,10 @@ export interface PublisherOptions {
   invite: string[];
   inviteGroups: string[];
   inviteResourceOwners: boolean;
+  /** Owner-tag e-mail domains invited without asking (full members only); empty: none are. */
+  resourceOwnerDomains?: string[];
+  /** How long user-group members are trusted before usergroups.users.list is asked again (`access.groupCacheTtl`). */
+  groupCacheTtlMs?: number;
   cardEditIntervalMs: number;
   now?: () => Date;
   /** How long to wait for another process's flush to end before leaving the work to it (default 10 s). */
@@ -57,6 +61,28 @@ const LEASE = 'slack-publisher';
 const LEASE_MS = 15_000;
 const LEASE_POLL_MS = 100;
 
+/** Errors by which Slack refuses a message for what it holds: posting it again cannot succeed. */
+const REFUSED_CONTENT = new Set(['msg_blocks_too_long', 'invalid_blocks', 'msg_too_long', 'invalid_blocks_format', 'no_text']);
+
+/** conversations.invite takes 1 to 1,000 users a call (https://docs.slack.dev/reference/methods/conversations.invite). */
+export const INVITE_BATCH = 1000;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Slack's per-user invite errors (`errors: [{user, error}]`) as notes naming each person. */
+function inviteErrors(errors: unknown): string[] {
+  if (!Array.isArray(errors)) return [];
+  return errors.flatMap((e: unknown) => {
+    const { user, error } = (e ?? {}) as { user?: unknown; error?: unknown };
+    if (typeof user !== 'string' || !/^[UW][A-Z0-9]+$/.test(user) || error === 'already_in_channel') return [];
+    return [`Slack user ${user} could not be invited (${typeof error === 'string' ? safeText(error, 60) : 'error'})`];
+  });
+}
+
 /** `name_taken` retries before giving up on a channel name. */
 const NAME_ATTEMPTS = 20;
 const BATCH = 200;
@@ -70,7 +96,7 @@ const BATCH = 200;
 export class CasePublisher implements PlanPublisher {
   private readonly now: () => Date;
   private readonly lease: LeaseSpec;
-  private readonly groupMembers = new Map<string, string[]>();
+  private readonly groupMembers = new Map<string, { users: string[]; at: number }>();
 
   constructor(
     private readonly client: WebClient,
@@ -192,10 +218,6 @@ export class CasePublisher implements PlanPublisher {
       });
     }
     const channelId = c.channelId as string;
-    if (!c.invitedAt) {
-      await this.invite(c, channelId);
-      c = await this.save(c, { invitedAt: this.now().toISOString() });
-    }
     const findings = await this.store.listFindings({ caseId: c.id });
     if (!c.cardTs) {
       const card = renderCaseCard(c, findings);
@@ -220,6 +242,12 @@ export class CasePublisher implements PlanPublisher {
       const posted = await this.postToTriage(renderIndexLine(c, findings.length));
       c = await this.save(c, { indexTs: posted });
     }
+    // Invites come last: the card and the triage line never wait on them, and a failed
+    // invite is a note in the channel, never a case without a card.
+    if (!c.invitedAt) {
+      await this.invite(c, channelId);
+      c = await this.save(c, { invitedAt: this.now().toISOString() });
+    }
   }
 
   private createChannel(c: Case): Promise<{ id: string; name: string }> {
@@ -231,53 +259,90 @@ export class CasePublisher implements PlanPublisher {
     });
   }
 
+  /** A user group's members, cached for `access.groupCacheTtl` (people join and leave groups). */
   private async members(group: string): Promise<string[]> {
     const cached = this.groupMembers.get(group);
-    if (cached) return cached;
+    const now = this.now().getTime();
+    if (cached && now - cached.at < (this.opts.groupCacheTtlMs ?? 300_000)) return cached.users;
     const res = await this.client.usergroups.users.list({ usergroup: group });
     const users = res.users ?? [];
-    this.groupMembers.set(group, users);
+    this.groupMembers.set(group, { users, at: now });
     return users;
   }
 
+  /**
+   * Invites the configured people, the configured groups' members and the owners the
+   * rules allow. Nothing here throws for one person or group: each failure is a note
+   * posted in the case channel (a deactivated user, a group Slack cannot list, an owner
+   * who is a guest), and the rest are still invited.
+   */
   private async invite(c: Case, channelId: string): Promise<void> {
     const users = new Set(this.opts.invite);
-    for (const g of this.opts.inviteGroups) for (const u of await this.members(g)) users.add(u);
-    const notFound: string[] = [];
+    const notes: string[] = [];
+    for (const g of this.opts.inviteGroups) {
+      try {
+        for (const u of await this.members(g)) users.add(u);
+      } catch (err) {
+        notes.push(`User group ${g} could not be read (${slackErrorCode(err) ?? errorMessage(err).slice(0, 100)}); its members were not invited`);
+      }
+    }
     if (this.opts.inviteResourceOwners) {
       for (const email of c.ownerEmails) {
-        try {
-          const res = await this.client.users.lookupByEmail({ email });
-          if (res.user?.id) users.add(res.user.id);
-        } catch (err) {
-          if (slackErrorCode(err) !== 'users_not_found') throw err;
-          notFound.push(email);
-        }
+        const owner = await this.owner(email);
+        if (owner.invite) users.add(owner.invite);
+        if (owner.note) notes.push(owner.note);
       }
     }
     const bot = await botUserId(this.client);
     if (bot) users.delete(bot);
-    if (users.size > 0) {
-      try {
-        await this.client.conversations.invite({ channel: channelId, users: [...users].join(','), force: true });
-      } catch (err) {
-        if (slackErrorCode(err) !== 'already_in_channel') throw err;
-      }
+    for (const batch of chunks([...users], INVITE_BATCH)) notes.push(...(await this.inviteBatch(channelId, batch)));
+    for (const text of notes) {
+      await this.store.appendTimeline({ caseId: c.id, at: this.now().toISOString(), kind: 'note', actor: 'cordon', text });
     }
-    for (const email of notFound) {
-      await this.store.appendTimeline({
-        caseId: c.id,
-        at: this.now().toISOString(),
-        kind: 'note',
-        actor: 'cordon',
-        text: `Resource owner ${email} (Owner tag) has no Slack account in this workspace; not invited`,
-      });
+  }
+
+  /**
+   * Whether the person in an Owner tag is invited. Whoever can tag a resource writes the
+   * tag, so a tag alone never brings someone into a private case channel: only a full
+   * member (not a guest, not a bot, not deactivated) whose e-mail domain the config lists.
+   * Otherwise the channel names them, for a responder to invite.
+   */
+  private async owner(email: string): Promise<{ invite?: string; note?: string }> {
+    const shown = safeText(email, 120);
+    let user: { id?: string; deleted?: boolean; is_bot?: boolean; is_restricted?: boolean; is_ultra_restricted?: boolean } | undefined;
+    try {
+      user = (await this.client.users.lookupByEmail({ email })).user;
+    } catch (err) {
+      if (slackErrorCode(err) === 'users_not_found') return { note: `Resource owner ${shown} (Owner tag) has no Slack account in this workspace; not invited` };
+      return { note: `Resource owner ${shown} (Owner tag) could not be looked up (${slackErrorCode(err) ?? 'error'}); not invited` };
+    }
+    if (!user?.id) return { note: `Resource owner ${shown} (Owner tag) has no Slack account in this workspace; not invited` };
+    const kind = user.deleted ? 'a deactivated account' : user.is_bot ? 'a bot' : user.is_restricted || user.is_ultra_restricted ? 'a guest' : undefined;
+    if (kind) return { note: `Resource owner ${shown} (Owner tag) is ${kind} in Slack; not invited` };
+    const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+    const allowed = this.opts.resourceOwnerDomains ?? [];
+    if (allowed.includes(domain)) return { invite: user.id };
+    const why = allowed.length ? `${safeText(domain, 80)} is not an owner domain in the config` : 'owner tags are not trusted for invites (no channels.resourceOwnerDomains)';
+    return { note: `Resource owner ${shown} (Owner tag, Slack user ${user.id}) was not invited: ${why}. A responder who knows them can invite them to this channel` };
+  }
+
+  /** One conversations.invite call (at most {@link INVITE_BATCH} users); what failed, as notes. */
+  private async inviteBatch(channelId: string, users: string[]): Promise<string[]> {
+    try {
+      const res = await this.client.conversations.invite({ channel: channelId, users: users.join(','), force: true });
+      return inviteErrors(res.errors);
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code === 'already_in_channel') return [];
+      const perUser = inviteErrors((err as { data?: { errors?: unknown } }).data?.errors);
+      this.log.warn({ channel: channelId, slackError: code, users: users.length }, 'conversations.invite failed');
+      return perUser.length ? perUser : [`Inviting ${users.length} people failed (${code ?? errorMessage(err).slice(0, 100)}); invite them by hand`];
     }
   }
 
   private async postToTriage(msg: { text: string; blocks: unknown[] }): Promise<string> {
     const post = async () =>
-      (await this.client.chat.postMessage({ channel: this.opts.triageChannel, text: msg.text, blocks: msg.blocks as never, unfurl_links: false })).ts as string;
+      (await this.client.chat.postMessage({ channel: this.opts.triageChannel, text: msg.text, ...(msg.blocks.length ? { blocks: msg.blocks as never } : {}), unfurl_links: false })).ts as string;
     try {
       return await post();
     } catch (err) {
@@ -347,12 +412,29 @@ export class CasePublisher implements PlanPublisher {
     for (;;) {
       const pending = await this.store.digestPending(DIGEST_MAX_FINDINGS);
       if (pending.length === 0) return total;
-      await this.postToTriage(renderDigest(pending, periodLabel));
-      await this.store.markDigested(
-        pending.map((f) => f.id),
-        this.now().toISOString(),
-      );
-      total += pending.length;
+      // Each message is marked as soon as it is posted: a failure part way re-posts only what is left.
+      for (const msg of renderDigest(pending, periodLabel)) {
+        await this.postDigestMessage(msg);
+        await this.store.markDigested(msg.findingIds, this.now().toISOString());
+        total += msg.findingIds.length;
+      }
+    }
+  }
+
+  /**
+   * A digest message Slack refuses for its content would be refused again on every tick,
+   * and Low findings would never appear: instead the refusal is logged and said in the
+   * triage channel in one plain line, and its findings count as digested. Anything else
+   * (rate limits, Slack down) throws, and the next tick posts what is left.
+   */
+  private async postDigestMessage(msg: DigestMessage): Promise<void> {
+    try {
+      await this.postToTriage(msg);
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (!code || !REFUSED_CONTENT.has(code)) throw err;
+      this.log.error({ slackError: code, findings: msg.findingIds.length }, 'Slack refused a digest message; recorded and not retried');
+      await this.postToTriage({ text: `:warning: ${msg.findingIds.length} Low-severity findings could not be listed: Slack refused the digest message (${code}). They are in the store (\`cordon report\`, GuardDuty console).`, blocks: [] });
     }
   }
 }

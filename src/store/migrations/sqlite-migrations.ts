@@ -95,4 +95,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     until TEXT NOT NULL
   );
   `,
+  // The audit trail is append-only: records are hash-chained per stream, and the database
+  // refuses to change or remove one (issue 17 point 8). Rows from before carry no stream.
+  `
+  ALTER TABLE audit ADD COLUMN stream TEXT;
+  CREATE INDEX audit_stream ON audit(stream, id);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+  `,
 ];

@@ -19,6 +19,24 @@ function problems(fn: () => unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
+describe('containmentRole.externalId (issue 17 point 9)', () => {
+  it('is at least 16 characters', () => {
+    expect(problems(() => load(example.replace('externalId: change-me-to-a-long-random-string', 'externalId: short-id')))).toEqual([
+      'x.yaml: containmentRole.externalId: the external id is at least 16 characters (the member-account template requires it)',
+    ]);
+  });
+
+  it('in serverless mode comes from SSM only: a packaged one is refused, a missing one named', () => {
+    const serverless = { CORDON_SSM_PREFIX: '/cordon/dev/' };
+    expect(problems(() => load(example, serverless))).toEqual([
+      'x.yaml: containmentRole.externalId: in serverless mode the external id comes from SSM (/cordon/dev/containment-external-id); remove it from the packaged config',
+    ]);
+    const packaged = example.replace('  externalId: change-me-to-a-long-random-string\n', '');
+    expect(problems(() => load(packaged, serverless))).toEqual(['/cordon/dev/containment-external-id: not found in SSM (the external id, 16 characters or more; see README, Deploying)']);
+    expect(load(packaged, { ...serverless, CORDON_EXTERNAL_ID: 'from-ssm-0123456789' }).containmentRole?.externalId).toBe('from-ssm-0123456789');
+  });
+});
+
 describe('loadConfig', () => {
   it('accepts the documented example and fills defaults', () => {
     const c = load(example);

@@ -232,6 +232,20 @@ describe('containment: failures, throttling, refusals, dry run', () => {
     expect(h.sb.mutations({ command: 'AttachUserPolicy' })).toHaveLength(1);
   });
 
+  it("a failed step records Cordon's words and the AWS error code, never the AWS message (it reaches Slack)", async () => {
+    const h = containmentHarness();
+    h.sb.createUser(PROD, 'u');
+    h.sb.createAccessKey(PROD, 'u');
+    const secretish = 'User: arn:aws:sts::999999999999:assumed-role/OrgAdmin/alice is not authorized by policy p-SECRET';
+    h.sb.failCall('AttachUserPolicy', { code: 'AccessDenied', message: secretish });
+    const planned = await h.service.plan({ target: `arn:aws:iam::${PROD}:user/u`, requestedBy: 'U0ALICE', dryRun: false });
+    const done = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    const errors = done.steps.map((s) => s.error).filter(Boolean);
+    expect(errors).toContain('AWS refused the call (AccessDenied)');
+    expect(JSON.stringify(done)).not.toContain('999999999999');
+    expect(JSON.stringify(done)).not.toContain('p-SECRET');
+  });
+
   it('succeeds with 30% of calls throttled', async () => {
     const h = containmentHarness({ maxAttempts: 20 });
     const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 3, instanceProfileRole: 'r' });

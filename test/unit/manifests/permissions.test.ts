@@ -29,8 +29,12 @@ const SCOPES: Record<string, string[]> = {
   'conversations.setTopic': ['groups:write', 'channels:manage'],
   'conversations.invite': ['groups:write', 'channels:manage'],
   'conversations.join': ['channels:join'],
+  // The bot's own DM with a person, where an answer goes when the response_url cannot take it.
+  'conversations.open': ['im:write'],
   // Lists both kinds, to find a case channel an interrupted flush already created.
   'conversations.list': ['groups:read', 'channels:read'],
+  // The bridge summary names escalation contacts who are not in the private case channel.
+  'conversations.members': ['groups:read', 'channels:read'],
   'pins.add': ['pins:write'],
   'users.lookupByEmail': ['users:read', 'users:read.email'],
   'usergroups.users.list': ['usergroups:read'],
@@ -78,7 +82,7 @@ describe('member-account role', () => {
     { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
     { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
     ...['If', 'Not', 'Equals', 'Join'].map((fn) => ({ tag: `!${fn}`, collection: 'seq' as const, resolve: (v: unknown) => ({ [`Fn::${fn}`]: v }) })),
-  ] }) as { Resources: { CordonContainmentRole: { Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { AWS: unknown } }[] }; Policies: { PolicyDocument: { Statement: { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] } }[] } } } };
+  ] }) as { Resources: { CordonContainmentRole: { Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { AWS: unknown } }[] }; Policies: { PolicyDocument: { Statement: { Sid?: string; Effect: string; Action: string | string[]; Resource?: unknown; Condition?: Record<string, Record<string, unknown>> }[] } }[] } } } };
   const statements = doc.Resources.CordonContainmentRole.Properties.Policies[0]!.PolicyDocument.Statement;
   const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
 
@@ -100,5 +104,73 @@ describe('member-account role', () => {
     const attach = statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => /^iam:(Attach|Detach)/.test(a)));
     expect(attach).toHaveLength(1);
     expect(attach[0]!.Condition).toEqual({ ArnEquals: { 'iam:PolicyARN': { Sub: 'arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll' } } });
+  });
+
+  /** Issue 17 point 2: each EC2, GuardDuty and Lambda write the condition keys allow narrowing, narrowed. */
+  describe('narrowed statements', () => {
+    const actions = (st: { Action: string | string[] }) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+    const allowing = (action: string) => statements.filter((st) => st.Effect === 'Allow' && actions(st).includes(action));
+    const sid = (name: string) => statements.find((st) => st.Sid === name)!;
+    const code = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+    it("security-group rules change only on groups carrying Cordon's cordon:purpose tag", () => {
+      for (const a of ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress']) {
+        expect(allowing(a)).toEqual([sid('Ec2CordonGroupsOnly')]);
+      }
+      expect(sid('Ec2CordonGroupsOnly').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cordon:purpose': ['untrack', 'isolation'] } });
+      expect(sid('Ec2CordonGroupsOnly').Resource).toEqual({ Sub: 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*' });
+      // Authorize also names the new rule; that grant is on rules only, never on groups.
+      for (const a of ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress']) expect(allowing(a).map((st) => st.Sid)).toEqual(['Ec2CordonGroupsOnly', 'Ec2CordonGroupRules']);
+      expect(sid('Ec2CordonGroupRules').Resource).toEqual({ Sub: 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group-rule/*' });
+      // The purposes are the ones the playbook tags its groups with.
+      expect(code('src/containment/playbooks/ec2-instance.ts')).toMatch(/TagSpecifications: \[\{ ResourceType: 'security-group', Tags: \[\{ Key: PURPOSE_TAG, Value: purpose \}\] \}\]/);
+      expect(code('src/containment/playbooks/ec2-instance.ts')).toContain("export const PURPOSE_TAG = 'cordon:purpose';");
+    });
+
+    it("CreateSecurityGroup only with Cordon's request tag and no other tag", () => {
+      expect(allowing('ec2:CreateSecurityGroup')).toEqual([sid('Ec2CreateCordonGroup')]);
+      expect(sid('Ec2CreateCordonGroup').Condition).toEqual({
+        StringEquals: { 'aws:RequestTag/cordon:purpose': ['untrack', 'isolation'] },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['cordon:purpose'] },
+      });
+    });
+
+    it('ModifyInstanceAttribute only for the attributes Cordon changes, and never userData', () => {
+      expect(allowing('ec2:ModifyInstanceAttribute')).toEqual([sid('Ec2InstanceAttributes')]);
+      expect(sid('Ec2InstanceAttributes').Condition).toEqual({ StringEqualsIgnoreCase: { 'ec2:Attribute': ['disableApiTermination', 'instanceInitiatedShutdownBehavior'] } });
+      expect(sid('NeverUserData')).toMatchObject({ Effect: 'Deny', Action: 'ec2:ModifyInstanceAttribute', Resource: '*', Condition: { StringEqualsIgnoreCase: { 'ec2:Attribute': ['userData'] } } });
+      // The attributes are the ones the playbook sets, and nothing else.
+      const set = [...code('src/containment/playbooks/ec2-instance.ts').matchAll(/new ModifyInstanceAttributeCommand\(\{ InstanceId: (?:id|param\(step, 'instanceId'\)), (\w+):/g)].map((m) => m[1]!);
+      expect([...new Set(set)].sort()).toEqual(['DisableApiTermination', 'InstanceInitiatedShutdownBehavior']);
+    });
+
+    it('tags only cordon:* keys, always named; evidence snapshots carry the case tag', () => {
+      for (const a of ['ec2:CreateTags', 'ec2:DeleteTags']) expect(allowing(a)).toEqual([sid('Ec2CordonTagsOnly')]);
+      expect(sid('Ec2CordonTagsOnly').Condition).toEqual({ 'ForAllValues:StringLike': { 'aws:TagKeys': ['cordon:*'] }, Null: { 'aws:TagKeys': 'false' } });
+      // Every tag key the playbook writes (a constant or a literal after `Key:`).
+      const ec2 = code('src/containment/playbooks/ec2-instance.ts');
+      const constants = Object.fromEntries([...ec2.matchAll(/export const (\w+_TAG) = '([^']+)'/g)].map((m) => [m[1]!, m[2]!]));
+      // (Revert restores only the prior values of CASE_TAG and ACTION_TAG: `prior.tags` is built from those two.)
+      expect(ec2).toContain('for (const k of [CASE_TAG, ACTION_TAG]) priorTags[k]');
+      const keys = [...ec2.matchAll(/\{ Key: ([A-Z_]+_TAG|'[^']+')/g)].map((m) => (m[1]!.startsWith("'") ? m[1]!.slice(1, -1) : (constants[m[1]!] ?? m[1]!)));
+      expect(new Set(keys).size).toBeGreaterThan(3);
+      for (const k of keys) expect(k.startsWith('cordon:')).toBe(true);
+      expect(sid('Ec2EvidenceSnapshots').Condition).toEqual({ Null: { 'aws:RequestTag/cordon:case': 'false' } });
+    });
+
+    it('GuardDuty filter writes only on cordon-named filters', () => {
+      expect(sid('GuardDutyCordonFilters').Resource).toEqual({ Sub: 'arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*/filter/cordon-*' });
+      expect(allowing('guardduty:DeleteFilter')).toEqual([sid('GuardDutyCordonFilters')]);
+      // The detector grant cannot match a filter ARN: exactly 32 characters after detector/.
+      const detector = (sid('GuardDutyCreateFilterDetector').Resource as { Sub: string }).Sub;
+      expect(detector.endsWith(`detector/${'?'.repeat(32)}`)).toBe(true);
+      // In the member account, or in the GuardDuty administrator account with the member's id (issue 15, point 19).
+      expect(code('src/services/guardduty-filters.ts')).toContain('const name = host === accountId ? `cordon-${ruleId}` : `cordon-${ruleId}-${accountId}`;');
+    });
+
+    it('reads a Lambda function without the presigned URL of its code', () => {
+      expect(allowed.has('lambda:GetFunction')).toBe(false);
+      expect(allowed.has('lambda:GetFunctionConfiguration')).toBe(true);
+    });
   });
 });

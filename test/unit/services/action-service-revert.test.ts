@@ -55,10 +55,11 @@ describe('Revert and the keys it reactivates (issue 15, point 11)', () => {
     return { svc, jobs };
   }
 
-  it('the revert job carries the keys a commander leaves off', async () => {
+  it('the revert request stored for the worker carries the keys a commander leaves off (the job does not: the store is what was asked)', async () => {
     const { svc, jobs } = await service(applied([keyStep(OLD, false), keyStep(FRESH, true)]));
-    await svc.requestRevert(who, 'A-20261203010000-k3ys', [FRESH]);
-    expect(jobs).toEqual([{ type: 'revert', actionId: 'A-20261203010000-k3ys', by: 'U0BOSS', keepOff: [FRESH] }]);
+    const a = await svc.requestRevert(who, 'A-20261203010000-k3ys', [FRESH]);
+    expect(a.revertRequest).toMatchObject({ by: 'U0BOSS', keepOff: [FRESH] });
+    expect(jobs).toEqual([{ type: 'revert', actionId: 'A-20261203010000-k3ys', by: 'U0BOSS', target: 'arn:aws:iam::111111111111:user/mallory' }]);
   });
 
   it('a key the action did not deactivate is refused by name, and nothing is queued', async () => {

@@ -218,3 +218,110 @@ describe('CasePublisher across processes', () => {
     expect(await p.flush()).toMatchObject({ channelsCreated: 1 });
   });
 });
+
+/** Issue 16 point 5 and issue 17 point 5: setting up a case channel never blocks on invites, and a tag never steers them. */
+describe('CasePublisher invites', () => {
+  let slack: SlackSandbox;
+  let store: SqliteStore;
+
+  afterEach(async () => {
+    await store.close();
+    await slack.close();
+  });
+
+  async function setUp(opts: { invite: string[]; inviteGroups?: string[]; owners?: string[]; domains?: string[] }): Promise<CasePublisher> {
+    ({ slack, store } = await workspace());
+    await store.claimCase({ ...draft(CASE_ID), ownerEmails: opts.owners ?? [] }, ['key:AKIAINVITE0000000001'], T(-24));
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    return new CasePublisher(client, store, createLogger('silent'), {
+      triageChannel: 'security-triage',
+      prefix: 'ir',
+      privateChannels: true,
+      invite: opts.invite,
+      inviteGroups: opts.inviteGroups ?? [],
+      inviteResourceOwners: true,
+      resourceOwnerDomains: opts.domains ?? [],
+      cardEditIntervalMs: 0,
+    });
+  }
+
+  const channelOf = async () => (await store.getCase(CASE_ID))!.channelId!;
+  const texts = (ch: string) => slack.messages(ch).map((m) => m.text ?? '');
+
+  it('a case whose invites fail still gets its card and its triage line; each failure is a note in the channel', async () => {
+    const publisher = await setUp({ invite: ['U0ALICE', 'U0GONE'], inviteGroups: ['S0MISSING'] });
+    slack.addUser({ id: 'U0GONE', name: 'gone', deleted: true });
+    const r = await publisher.flush();
+    expect(r.failures).toBe(0);
+    const c = (await store.getCase(CASE_ID))!;
+    expect(c).toMatchObject({ cardPinned: true });
+    expect(c.cardTs).toBeDefined();
+    expect(c.indexTs).toBeDefined();
+    expect(c.invitedAt).toBeDefined();
+    const ch = await channelOf();
+    expect(slack.pins(ch)).toEqual([c.cardTs]);
+    expect(slack.members(ch).sort()).toEqual(['U0ALICE', 'UBOT']);
+    expect(texts(ch).join('\n')).toMatch(/User group S0MISSING could not be read \(no_such_subteam\)/);
+    expect(texts(ch).join('\n')).toMatch(/Slack user U0GONE could not be invited \(user_is_deactivated\)/);
+    // The card came before any invite.
+    const order = slack.calls().map((x) => x.method).filter((m) => m === 'chat.postMessage' || m === 'conversations.invite' || m === 'pins.add');
+    expect(order.indexOf('pins.add')).toBeLessThan(order.indexOf('conversations.invite'));
+    // A second flush invites no one again.
+    await publisher.flush();
+    expect(slack.calls('conversations.invite')).toHaveLength(1);
+  });
+
+  it('invites 1,500 people in calls of at most 1,000', async () => {
+    const many = Array.from({ length: 1500 }, (_, i) => `U0M${String(i).padStart(5, '0')}`);
+    const publisher = await setUp({ invite: many });
+    for (const id of many) slack.addUser({ id, name: id.toLowerCase() });
+    await publisher.flush();
+    expect(slack.calls('conversations.invite').map((x) => String(x.args.users).split(',').length)).toEqual([1000, 500]);
+    expect(slack.members(await channelOf())).toHaveLength(1501);
+  });
+
+  it('asks usergroups.users.list again once access.groupCacheTtl has passed', async () => {
+    ({ slack, store } = await workspace());
+    let now = Date.parse('2026-11-22T03:00:00.000Z');
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    const publisher = new CasePublisher(client, store, createLogger('silent'), {
+      triageChannel: 'security-triage', prefix: 'ir', privateChannels: true, invite: [], inviteGroups: ['S0ONCALL'], inviteResourceOwners: false,
+      groupCacheTtlMs: 60_000, cardEditIntervalMs: 0, now: () => new Date(now),
+    });
+    slack.addUser({ id: 'U0BOB', name: 'bob' });
+    slack.addUserGroup({ id: 'S0ONCALL', handle: 'oncall', users: ['U0ALICE'] });
+    await store.claimCase(draft('IR-20261122-0A1C'), ['key:AKIAGROUP00000000001'], T(-24));
+    await publisher.flush();
+    slack.addUserGroup({ id: 'S0ONCALL', handle: 'oncall', users: ['U0BOB'] });
+    now += 61_000;
+    await store.claimCase(draft('IR-20261122-0A1D'), ['key:AKIAGROUP00000000002'], T(-24));
+    await publisher.flush();
+    const second = (await store.getCase('IR-20261122-0A1D'))!.channelId!;
+    expect(slack.members(second).sort()).toEqual(['U0BOB', 'UBOT']);
+    expect(slack.calls('usergroups.users.list')).toHaveLength(2);
+  });
+
+  it('an Owner tag alone never brings anyone in: guests, bots and other domains are named, not invited', async () => {
+    const publisher = await setUp({ invite: [], owners: ['owner@corp.example', 'guest@corp.example', 'bot@corp.example', 'mallory@evil.example'], domains: ['corp.example'] });
+    slack.addUser({ id: 'U0OWNER', name: 'owner', email: 'owner@corp.example' });
+    slack.addUser({ id: 'U0GUEST', name: 'guest', email: 'guest@corp.example', restricted: true });
+    slack.addUser({ id: 'U0BOTTY', name: 'botty', email: 'bot@corp.example', isBot: true });
+    slack.addUser({ id: 'U0MALLO', name: 'mallory', email: 'mallory@evil.example' });
+    await publisher.flush();
+    const ch = await channelOf();
+    expect(slack.members(ch).sort()).toEqual(['U0OWNER', 'UBOT']);
+    const notes = texts(ch).join('\n');
+    expect(notes).toMatch(/guest@corp\.example \(Owner tag\) is a guest in Slack; not invited/);
+    expect(notes).toMatch(/bot@corp\.example \(Owner tag\) is a bot in Slack; not invited/);
+    expect(notes).toMatch(/mallory@evil\.example \(Owner tag, Slack user U0MALLO\) was not invited: evil\.example is not an owner domain/);
+  });
+
+  it('without an owner-domain allowlist nobody is invited from a tag; the channel names them', async () => {
+    const publisher = await setUp({ invite: [], owners: ['owner@corp.example'] });
+    slack.addUser({ id: 'U0OWNER', name: 'owner', email: 'owner@corp.example' });
+    await publisher.flush();
+    const ch = await channelOf();
+    expect(slack.members(ch)).toEqual(['UBOT']);
+    expect(texts(ch).join('\n')).toMatch(/owner@corp\.example .* was not invited: owner tags are not trusted for invites/);
+  });
+});

@@ -4,6 +4,7 @@ import { parseFinding } from '../../../src/domain/findings/parse-finding';
 import type { SuppressionRule } from '../../../src/domain/triage/suppression';
 import { makeFindingDetail } from '../../../sandbox/findings/finding-factory';
 import type { FindingPlacement, Store } from '../../../src/store/store';
+import { verifyAuditChain } from '../../../src/store/audit-chain';
 
 export const T = (h: number): string => new Date(Date.parse('2026-11-22T00:00:00.000Z') + h * 3_600_000).toISOString();
 const WINDOW = T(-24);
@@ -71,18 +72,77 @@ function placement(f: StoredFinding, keys: string[], caseId: string, activeSince
 }
 
 /** The behaviour every Store adapter must have; run against SQLite and DynamoDB. */
-export function describeStoreContract(name: string, make: () => Promise<{ store: Store; cleanup(): Promise<void> }>): void {
+/**
+ * What someone with write access to the store itself (the database file, or the table
+ * without the functions' IAM limits) could do to an audit record, past every guard the
+ * store puts up. The chain must still notice.
+ */
+export interface AuditTamperer {
+  /** Changes the actor of record `seq` of `stream`. */
+  edit(stream: string, seq: number): Promise<void>;
+  remove(stream: string, seq: number): Promise<void>;
+  /** Exchanges the contents of two records. */
+  swap(stream: string, a: number, b: number): Promise<void>;
+  /** Whether the store itself refuses an update or delete of a record (and how it says so). */
+  refusesChange(): Promise<void>;
+}
+
+export function describeStoreContract(name: string, make: () => Promise<{ store: Store; cleanup(): Promise<void>; tamper?: AuditTamperer }>): void {
   describe(`Store contract: ${name}`, () => {
     let s: Store;
     let cleanup: () => Promise<void>;
+    let tamper: AuditTamperer | undefined;
     beforeEach(async () => {
       const made = await make();
       s = made.store;
+      tamper = made.tamper;
       cleanup = () => made.cleanup();
     });
     afterEach(async () => {
       await s.close();
       await cleanup();
+    });
+
+    describe('the audit trail is hash-chained per stream', () => {
+      const fill = async (): Promise<void> => {
+        for (let i = 1; i <= 4; i++) await s.appendAudit({ at: T(i), actor: `U0${i}`, event: `e${i}`, caseId: 'IR-20261122-AAAA', detail: { n: i } });
+        await s.appendAudit({ at: T(5), actor: 'U0X', event: 'whoami' });
+      };
+
+      it('links each record to the one before it in its stream, and an untouched trail verifies', async () => {
+        await fill();
+        expect(await s.auditStreams()).toEqual(['IR-20261122-AAAA', 'cordon']);
+        const recs = (await s.auditStreamRecords('IR-20261122-AAAA')).map((r) => r.record);
+        expect(recs.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+        expect(recs[0]!.prevHash).toBe('0'.repeat(64));
+        for (let i = 1; i < recs.length; i++) expect(recs[i]!.prevHash).toBe(recs[i - 1]!.hash);
+        expect(await verifyAuditChain(s)).toEqual({ ok: true, streams: 2, records: 5 });
+        // Callers see their entries as they gave them.
+        expect((await s.listAudit({ caseId: 'IR-20261122-AAAA' }))[0]).toEqual({ at: T(1), actor: 'U01', event: 'e1', caseId: 'IR-20261122-AAAA', detail: { n: 1 } });
+      });
+
+      it('concurrent appends to one stream each get their own place in the chain', async () => {
+        await Promise.all(Array.from({ length: 8 }, (_, i) => s.appendAudit({ at: T(i), actor: 'U0R', event: `r${i}`, caseId: 'IR-20261122-RACE' })));
+        expect((await s.auditStreamRecords('IR-20261122-RACE')).map((r) => r.record.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        expect((await verifyAuditChain(s)).ok).toBe(true);
+      });
+
+      it('the store refuses to change or remove a record', async () => {
+        await fill();
+        await tamper?.refusesChange();
+      });
+
+      it.each([
+        ['edited', (t: AuditTamperer) => t.edit('IR-20261122-AAAA', 2), 2, /edited/],
+        ['deleted', (t: AuditTamperer) => t.remove('IR-20261122-AAAA', 2), 3, /record 2 of the stream is missing/],
+        ['swapped', (t: AuditTamperer) => t.swap('IR-20261122-AAAA', 2, 3), 3, /stored where number 2 belongs/],
+      ] as const)('a record %s is named by the verifier', async (_what, act, seq, reason) => {
+        await fill();
+        await act(tamper!);
+        const v = await verifyAuditChain(s);
+        expect(v).toMatchObject({ ok: false, stream: 'IR-20261122-AAAA', seq });
+        expect(v.ok ? '' : v.reason).toMatch(reason);
+      });
     });
 
     it('pings', async () => {
@@ -255,10 +315,10 @@ export function describeStoreContract(name: string, make: () => Promise<{ store:
 
     it('jobs: recorded once, listed oldest first, gone when deleted', async () => {
       await s.putJob({ id: 'J-2', enqueuedAt: T(2), job: { type: 'publish' } });
-      await s.putJob({ id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A' } });
+      await s.putJob({ id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A', target: 'arn:aws:iam::111111111111:user/x' } });
       await s.putJob({ id: 'J-1', enqueuedAt: T(3), job: { type: 'publish' } });
       expect(await s.listJobs(10)).toEqual([
-        { id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A' } },
+        { id: 'J-1', enqueuedAt: T(1), job: { type: 'apply', actionId: 'A-20261122010000-aaaa', by: 'U0A', target: 'arn:aws:iam::111111111111:user/x' } },
         { id: 'J-2', enqueuedAt: T(2), job: { type: 'publish' } },
       ]);
       expect((await s.listJobs(1)).map((j) => j.id)).toEqual(['J-1']);

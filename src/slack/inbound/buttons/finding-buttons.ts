@@ -4,6 +4,7 @@ import type { StoredFinding } from '../../../domain/cases/case';
 import { CordonError, ErrorCode } from '../../../errors';
 import type { Requester } from '../../../services/action-service';
 import type { ListenerServices } from '../listener-services';
+import { escalationAnswer } from '../../blocks/escalation-message';
 import { buttonValue, type ButtonHandler } from './button';
 
 const findingValue = z.string().min(1).max(300);
@@ -22,11 +23,12 @@ async function findingHere(services: ListenerServices, findingId: string, who: R
   return sf;
 }
 
-/** Escalate on a finding card: the same call as `/ir escalate`. */
-export const escalate: ButtonHandler = async ({ who, action, services }) => {
+/** Escalate on a finding card: the same call as `/ir escalate`, and the same answer to the clicker. */
+export const escalate: ButtonHandler = async ({ who, action, respond, services }) => {
   const sf = await findingHere(services, buttonValue(findingValue, action), who);
   if (!sf.caseId) throw new CordonError(ErrorCode.INPUT_INVALID, 'this finding belongs to no case');
-  await services.escalation.escalate(who, `from finding ${sf.id}`, sf.caseId);
+  const r = await services.escalation.escalate(who, `from finding ${sf.id}`, sf.caseId);
+  await respond({ response_type: 'ephemeral', replace_original: false, text: escalationAnswer(r) });
 };
 
 /** Suppress similar on a finding card: the same call as `/ir suppress`, for 30 days. */
@@ -38,9 +40,19 @@ export const suppressSimilar: ButtonHandler = async ({ who, action, respond, ser
     regions: [sf.finding.region],
     forMs: SUPPRESS_SIMILAR_FOR_MS,
     reason: `Suppress similar to finding ${sf.id}`,
+    severity: sf.finding.severity,
     ...(sf.caseId ? { caseId: sf.caseId } : {}),
   });
-  await respond({ response_type: 'ephemeral', replace_original: false, text: `Suppression rule \`${rule.id}\` for this finding type in ${sf.finding.accountId}/${sf.finding.region}, for 30 days. Lift it with \`/ir unsuppress ${rule.id}\`.` });
+  const waits = rule.approval && !rule.approval.approvedBy ? ' It waits for a second commander (Approve in the triage channel) and suppresses nothing until then.' : '';
+  await respond({ response_type: 'ephemeral', replace_original: false, text: `Suppression rule \`${rule.id}\` for this finding type in ${sf.finding.accountId}/${sf.finding.region}, for 30 days.${waits} Lift it with \`/ir unsuppress ${rule.id}\`.` });
+};
+
+const ruleValue = z.string().regex(/^s-[0-9a-f]{6}$/, 'the button does not name a suppression rule');
+
+/** Approve on a suppression rule waiting for a second commander (triage channel). */
+export const approveSuppression: ButtonHandler = async ({ who, action, respond, services }) => {
+  const rule = await services.suppression.approve(who, buttonValue(ruleValue, action));
+  await respond({ response_type: 'ephemeral', replace_original: false, text: `Suppression rule \`${rule.id}\` approved; it applies until ${(rule.expires ?? '').slice(0, 16).replace('T', ' ')} UTC.` });
 };
 
 /** Contain on a finding card: the same call as `/ir contain`, for the resource the finding names. */

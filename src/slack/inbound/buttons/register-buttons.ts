@@ -1,11 +1,11 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ActionId } from '../../ids';
 import type { ListenerServices } from '../listener-services';
-import { buttonRequester, ignoreSlackRetries } from '../middleware';
+import { buttonRequester } from '../middleware';
 import { approve, reject, revert } from './action-buttons';
 import type { ButtonHandler } from './button';
 import { acknowledge } from './escalation-buttons';
-import { contain, escalate, suppressSimilar } from './finding-buttons';
+import { approveSuppression, contain, escalate, suppressSimilar } from './finding-buttons';
 
 /** An `action_id` of a Cordon button. */
 type ButtonId = (typeof ActionId)[keyof typeof ActionId];
@@ -19,12 +19,13 @@ export const BUTTON_HANDLERS: Readonly<Record<ButtonId, ButtonHandler>> = {
   [ActionId.ESCALATE]: escalate,
   [ActionId.SUPPRESS_SIMILAR]: suppressSimilar,
   [ActionId.CONTAIN]: contain,
+  [ActionId.APPROVE_SUPPRESSION]: approveSuppression,
 };
 
 /** Button values carry ids only; every click reloads the record, and the service checks the role. */
 export function registerButtons(app: App, services: ListenerServices, handlers: Readonly<Record<ButtonId, ButtonHandler>> = BUTTON_HANDLERS): void {
   for (const [actionId, handler] of Object.entries(handlers)) {
-    app.action<BlockAction<ButtonAction>>(actionId, ignoreSlackRetries, async ({ ack, body, action, respond, client }) => {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond, client }) => {
       await ack();
       await handler({ who: buttonRequester(body), action, respond, client, services });
     });

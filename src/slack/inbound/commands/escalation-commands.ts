@@ -1,3 +1,4 @@
+import { escalationAnswer } from '../../blocks/escalation-message';
 import type { SubcommandHandler } from './subcommand';
 
 /** `/ir escalate [reason]` (in the case channel or its bridge): the same call as the Escalate button. */
@@ -5,7 +6,7 @@ export const escalate: SubcommandHandler<'escalate'> = async ({ who, cmd, respon
   const r = await services.escalation.escalate(who, cmd.reason);
   await respond({
     response_type: 'ephemeral',
-    text: r.already ? `Case ${r.case.id} is already escalated${r.case.bridgeChannelId ? ` (<#${r.case.bridgeChannelId}>)` : ''}.` : `Escalating ${r.case.id}: the bridge channel is being opened.`,
+    text: escalationAnswer(r),
   });
 };
 

@@ -14,7 +14,7 @@ export const suppress: SubcommandHandler<'suppress'> = withChannelCase<Subcomman
   });
   await respond({
     response_type: 'ephemeral',
-    text: `Suppression rule \`${rule.id}\` for \`${safeText(cmd.type, 100)}\`${rule.expires ? ` until ${rule.expires.slice(0, 16).replace('T', ' ')} UTC` : ''}${rule.filtersPending?.length ? `; its GuardDuty ARCHIVE filter${rule.filtersPending.length === 1 ? ' follows' : `s follow in ${rule.filtersPending.length} account/region pairs`}` : ''}. Lift it with \`/ir unsuppress ${rule.id}\`.`,
+    text: `Suppression rule \`${rule.id}\` for \`${safeText(cmd.type, 100)}\`${rule.approval && !rule.approval.approvedBy ? ' waits for a second commander (Approve in the triage channel) and suppresses nothing until then;' : ''}${rule.expires ? ` until ${rule.expires.slice(0, 16).replace('T', ' ')} UTC` : ''}${rule.filtersPending?.length ? `; its GuardDuty ARCHIVE filter${rule.filtersPending.length === 1 ? ' follows' : `s follow in ${rule.filtersPending.length} account/region pairs`}` : ''}. Lift it with \`/ir unsuppress ${rule.id}\`.`,
   });
 });
 

@@ -4,6 +4,16 @@ const PROD = '111111111111';
 const DEV = '222222222222';
 const target = (over: Partial<ApprovalTarget> = {}): ApprovalTarget => ({ accountId: DEV, environment: 'dev', kind: 'ec2-instance', ...over });
 
+describe('approvalRuleFor, per intent (issue 17 point 6)', () => {
+  it('a rule holds revert too unless its intents say otherwise', () => {
+    const both: ApprovalRule[] = [{ name: 'prod', accounts: [PROD] }];
+    expect(approvalRuleFor(target({ accountId: PROD }), both, 'revert')?.name).toBe('prod');
+    const containOnly: ApprovalRule[] = [{ name: 'prod', accounts: [PROD], intents: ['contain'] }];
+    expect(approvalRuleFor(target({ accountId: PROD }), containOnly, 'contain')?.name).toBe('prod');
+    expect(approvalRuleFor(target({ accountId: PROD }), containOnly, 'revert')).toBeUndefined();
+  });
+});
+
 describe('approvalRuleFor', () => {
   it('matches on account', () => {
     const rules: ApprovalRule[] = [{ name: 'prod account', accounts: [PROD] }];

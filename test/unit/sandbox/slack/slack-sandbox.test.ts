@@ -1,5 +1,5 @@
 import { type KnownBlock, type Logger, LogLevel, WebClient } from '@slack/web-api';
-import { BLOCK_LIMITS, blockViolation, RateLimiter, SlackSandbox } from '../../../../sandbox/slack';
+import { BLOCK_LIMITS, blockViolation, blocksTextLength, RateLimiter, SlackSandbox } from '../../../../sandbox/slack';
 
 /** WebClient logs every platform error; these tests provoke them on purpose. */
 const quiet: Logger = {
@@ -201,6 +201,23 @@ describe('SlackSandbox', () => {
       expect(sb.members(ch).sort()).toEqual(['U1', 'U2', 'UBOT']);
     });
 
+    it('takes at most 1,000 users a call', async () => {
+      for (let i = 0; i < 1001; i++) sb.addUser({ id: `UX${i}`, name: `x${i}` });
+      const ids = Array.from({ length: 1001 }, (_, i) => `UX${i}`);
+      expect(await slackError(client.conversations.invite({ channel: ch, users: ids.join(',') }))).toBe('too_many_users');
+      expect(sb.members(ch)).toEqual(['UBOT']);
+      await client.conversations.invite({ channel: ch, users: ids.slice(0, 1000).join(',') });
+      expect(sb.members(ch)).toHaveLength(1001);
+    });
+
+    it('invites everyone else and still fails the call when one user is deactivated', async () => {
+      sb.addUser({ id: 'U3', name: 'gone', deleted: true });
+      const data = await slackErrorData(client.conversations.invite({ channel: ch, users: 'U1,U3' }));
+      expect(data.error).toBe('cant_invite');
+      expect(data.errors).toEqual([{ user: 'U3', ok: false, error: 'user_is_deactivated' }]);
+      expect(sb.members(ch).sort()).toEqual(['U1', 'UBOT']);
+    });
+
     it('skips unknown users with force and reports them', async () => {
       const res = await client.conversations.invite({ channel: ch, users: 'U2,U404', force: true });
       expect(res.errors).toEqual([{ user: 'U404', ok: false, error: 'user_not_found' }]);
@@ -292,6 +309,36 @@ describe('SlackSandbox', () => {
       expect(await slackError(client.chat.postEphemeral({ channel: ch, user: 'U2', text: 'x' }))).toBe('user_not_in_channel');
       expect(sb.ephemerals(ch)).toEqual([{ via: 'postEphemeral', channel: ch, user: 'U1', text: 'usage: /ir contain <arn>', message_ts: res.message_ts }]);
       expect(sb.messages(ch)).toHaveLength(0);
+    });
+
+    it('refuses ephemerals where the bot is not: a public channel without it, a DM between two people', async () => {
+      sb.addUser({ id: 'U1', name: 'alice' });
+      sb.addUser({ id: 'U2', name: 'bob' });
+      const open = sb.addChannel({ name: 'general', members: ['U1'] });
+      expect(await slackError(client.chat.postEphemeral({ channel: open, user: 'U1', text: 'x' }))).toBe('not_in_channel');
+      const dm = sb.addDm('U1', 'U2');
+      expect(dm).toMatch(/^D/);
+      expect(await slackError(client.chat.postEphemeral({ channel: dm, user: 'U1', text: 'x' }))).toBe('channel_not_found');
+      expect(await slackError(client.chat.postMessage({ channel: dm, text: 'x' }))).toBe('channel_not_found');
+      expect(sb.ephemerals()).toEqual([]);
+    });
+
+    it('opens the bot’s own DM with a user, once, and posts there', async () => {
+      sb.addUser({ id: 'U1', name: 'alice' });
+      sb.addUser({ id: 'U9', name: 'gone', deleted: true });
+      sb.addUser({ id: 'B1', name: 'otherbot', isBot: true });
+      const a = await client.conversations.open({ users: 'U1' });
+      const b = await client.conversations.open({ users: 'U1' });
+      expect(a.channel?.id).toMatch(/^D/);
+      expect(b.channel?.id).toBe(a.channel?.id);
+      await client.chat.postMessage({ channel: a.channel!.id!, text: 'your job failed' });
+      expect(sb.messages(a.channel!.id!).map((m) => m.text)).toEqual(['your job failed']);
+      expect(sb.members(a.channel!.id!).sort()).toEqual(['U1', 'UBOT']);
+      expect(await slackError(client.conversations.open({ users: 'U404' }))).toBe('user_not_found');
+      expect(await slackError(client.conversations.open({ users: 'U9' }))).toBe('user_disabled');
+      expect(await slackError(client.conversations.open({ users: 'B1' }))).toBe('cannot_dm_bot');
+      const listed = await client.conversations.list({ types: 'public_channel,private_channel' });
+      expect(listed.channels?.map((c) => c.id)).not.toContain(a.channel!.id);
     });
 
     it('adds reactions once per message', async () => {
@@ -397,8 +444,26 @@ describe('SlackSandbox', () => {
         ...Array.from({ length: BLOCK_LIMITS.blocks - 5 }, () => ({ type: 'divider' })),
       ];
       expect(blockViolation(atLimit)).toBeUndefined();
-      await client.apiCall('chat.postMessage', { channel: ch, text: 't'.repeat(BLOCK_LIMITS.messageText), blocks: atLimit });
-      expect(sb.messages(ch)[0]?.blocks).toHaveLength(50);
+      // Each block is within its own limits, yet together they hold far more text than Slack takes in one message.
+      expect(await slackError(client.apiCall('chat.postMessage', { channel: ch, text: 'x', blocks: atLimit }))).toBe('msg_blocks_too_long');
+      // A response URL takes them (bolt-js issue 2867: respond() accepts what chat.postMessage refuses).
+      const url = sb.responseUrl({ channel: ch, user: 'UBOT' });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x', blocks: atLimit }) });
+      expect(res.status).toBe(200);
+      await client.apiCall('chat.postMessage', { channel: ch, text: 't'.repeat(BLOCK_LIMITS.messageText), blocks: atLimit.slice(5) });
+      expect(sb.messages(ch)[0]?.blocks).toHaveLength(45);
+    });
+
+    it('refuses blocks whose text adds up past 12,000 characters with msg_blocks_too_long, on every chat method', async () => {
+      const four = (n: number) => Array.from({ length: 4 }, () => section('x'.repeat(n)));
+      expect(blocksTextLength(four(3000))).toBe(12_000);
+      await client.apiCall('chat.postMessage', { channel: ch, text: 'at the limit', blocks: four(3000) });
+      const over = [...four(3000), { type: 'context', elements: [{ type: 'mrkdwn', text: 'y' }] }];
+      expect(await slackError(client.apiCall('chat.postMessage', { channel: ch, text: 'x', blocks: over }))).toBe('msg_blocks_too_long');
+      const p = await client.chat.postMessage({ channel: ch, text: 'ok' });
+      expect(await slackError(client.apiCall('chat.update', { channel: ch, ts: p.ts, text: 'x', blocks: over }))).toBe('msg_blocks_too_long');
+      expect(await slackError(client.apiCall('chat.postEphemeral', { channel: ch, user: 'UBOT', text: 'x', blocks: over }))).toBe('msg_blocks_too_long');
+      expect(sb.messages(ch).map((m) => m.text)).toEqual(['at the limit', 'ok']);
     });
 
     it('applies the limits to chat.update and chat.postEphemeral too', async () => {

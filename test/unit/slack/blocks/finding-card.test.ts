@@ -1,0 +1,53 @@
+import type { StoredFinding } from '../../../../src/domain/cases/case';
+import { parseFinding } from '../../../../src/domain/findings/parse-finding';
+import { renderFindingCard } from '../../../../src/slack/blocks/finding-card';
+import { ActionId } from '../../../../src/slack/ids';
+import { blockViolation } from '../../../../sandbox/slack';
+import { makeFindingDetail } from '../../../../sandbox/findings/finding-factory';
+
+function stored(detail: Record<string, unknown>): StoredFinding {
+  const parsed = parseFinding(detail);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return { id: parsed.finding.id, finding: parsed.finding, band: 'high', disposition: 'cased', caseId: 'IR-20261122-ABCD', firstSeenAt: '2026-11-22T02:00:00.000Z', lastSeenAt: '2026-11-22T02:00:00.000Z', cardDirty: false, source: 'test', version: 1 };
+}
+
+type Button = { action_id: string; confirm?: { title: { text: string }; text: { type: string; text: string }; confirm: { text: string }; deny: { text: string }; style?: string } };
+function buttons(blocks: unknown[]): Button[] {
+  return blocks.flatMap((b) => ((b as { type: string }).type === 'actions' ? (b as { elements: Button[] }).elements : []));
+}
+
+describe('finding card', () => {
+  it('Contain asks before it acts: a confirm dialog naming the target and what containing it does, within Slack’s limits', () => {
+    const sf = stored(makeFindingDetail({ instanceId: 'i-0abc1234def567890', accountId: '111111111111', region: 'us-east-1' }));
+    const card = renderFindingCard(sf);
+    const contain = buttons(card.blocks).find((b) => b.action_id === ActionId.CONTAIN)!;
+    // https://api.slack.com/reference/block-kit/composition-objects#confirm
+    expect(contain.confirm).toBeDefined();
+    const c = contain.confirm!;
+    expect(c.text.type).toBe('plain_text');
+    expect(c.text.text).toContain('arn:aws:ec2:us-east-1:111111111111:instance/i-0abc1234def567890');
+    expect(c.text.text).toContain('quarantine security group');
+    expect(c.style).toBe('danger');
+    expect(c.title.text.length).toBeLessThanOrEqual(100);
+    expect(c.text.text.length).toBeLessThanOrEqual(300);
+    expect(c.confirm.text.length).toBeLessThanOrEqual(30);
+    expect(c.deny.text.length).toBeLessThanOrEqual(30);
+    // Escalate and Suppress similar change nothing in AWS: no dialog in the way.
+    expect(buttons(card.blocks).filter((b) => b.confirm).map((b) => b.action_id)).toEqual([ActionId.CONTAIN]);
+    expect(blockViolation(card.blocks)).toBeUndefined();
+  });
+
+  it('names an access key and says it will be deactivated', () => {
+    const sf = stored(makeFindingDetail({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: 'mallory' }));
+    const c = buttons(renderFindingCard(sf).blocks).find((b) => b.action_id === ActionId.CONTAIN)!.confirm!;
+    expect(c.text.text).toMatch(/^(AKIAIOSFODNN7EXAMPLE|arn:aws:iam::\d{12}:user\/mallory) — Cordon /);
+    expect(c.text.text).toMatch(/deactivates/);
+  });
+
+  it('links to the finding in the GuardDuty console and shows times in the reader’s time zone with a UTC fallback', () => {
+    const sf = stored(makeFindingDetail({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', region: 'eu-west-1' }));
+    const context = JSON.stringify(renderFindingCard(sf).blocks.filter((b) => b.type === 'context'));
+    expect(context).toContain(`<https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1#/findings?macros=current&fId=${sf.id}|open in the GuardDuty console>`);
+    expect(context).toContain(`first seen <!date^${Date.parse('2026-11-22T02:00:00.000Z') / 1000}^{date_short_pretty} {time}|2026-11-22 02:00 UTC>`);
+  });
+});

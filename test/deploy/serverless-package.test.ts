@@ -33,8 +33,8 @@ const OWN_ACCOUNT_CALLS = new Set(['lambda:Invoke']);
 /** Where an SDK command's IAM action is not `<service>:<Command>` (the Service Authorization Reference). */
 const IAM_ACTION: Record<string, string[]> = {
   'lambda:Invoke': ['lambda:InvokeFunction'],
-  // Cordon always passes session tags naming the Slack user (src/aws/aws-clients.ts).
-  'sts:AssumeRole': ['sts:AssumeRole', 'sts:TagSession'],
+  // Cordon always passes session tags naming the Slack user, and that user as SourceIdentity (src/aws/aws-clients.ts).
+  'sts:AssumeRole': ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
 };
 
 /**

@@ -410,3 +410,21 @@ describe('issue 15, point 18: attribution', () => {
     await expect(assume()).resolves.toBeDefined();
   });
 });
+
+describe('issue 15, point 11 through the revert job', () => {
+  it('the revert job leaves off the keys the stored revert request names (what was asked and approved, not what a job says)', async () => {
+    const { ContainmentJobs } = await import('../../../src/services/containment-jobs');
+    const h = containmentHarness();
+    h.sb.createUser(PROD, 'mallory');
+    const old = h.sb.createAccessKey(PROD, 'mallory');
+    const fresh = h.sb.createAccessKey(PROD, 'mallory');
+    const planned = await contain(h, `arn:aws:iam::${PROD}:user/mallory`);
+    await h.service.apply(planned.id, 'U0ALICE');
+    await h.service.transition(planned.id, ['applied'], { revertRequest: { by: 'U0BOSS', at: new Date().toISOString(), keepOff: [fresh.accessKeyId] } });
+    const jobs = new ContainmentJobs({ store: h.store, containment: h.service, reporter: {}, now: () => new Date() } as unknown as ConstructorParameters<typeof ContainmentJobs>[0]);
+    await jobs.runRevert(planned.id, 'U0BOSS');
+    const keys = Object.fromEntries(h.sb.snapshotState(PROD).iam.users.mallory!.accessKeys.map((k) => [k.accessKeyId, k.status]));
+    expect(keys).toEqual({ [old.accessKeyId]: 'Active', [fresh.accessKeyId]: 'Inactive' });
+    expect((await h.store.getAction(planned.id))!.revertRequest).toBeUndefined();
+  });
+});

@@ -76,6 +76,7 @@ function instrumentedFactory(base: ClientFactory, spans: CallSpan[], lock: Lock 
     iam: (credentials) => instrument(base.iam(credentials), spans, lock),
     lambda: (region, credentials) => instrument(base.lambda(region, credentials), spans, lock),
     guardduty: (region, credentials) => instrument(base.guardduty(region, credentials), spans, lock),
+    autoScaling: (region, credentials) => instrument(base.autoScaling(region, credentials), spans, lock),
   };
 }
 

@@ -29,6 +29,12 @@ export const ErrorCode = {
   ACCESS_DENIED: 'ACCESS.DENIED',
   AWS_FAILED: 'AWS.FAILED',
   NOT_CONTAINED: 'CONTAINMENT.NOT_CONTAINED',
+  /** A role AWS lets no one change (service-linked, IAM Identity Center): refused at plan time. */
+  TARGET_AWS_MANAGED: 'CONTAINMENT.AWS_MANAGED',
+  /** A protected principal (Cordon's own roles, OrganizationAccountAccessRole, `cordon:protected`, the config's list). */
+  TARGET_PROTECTED: 'CONTAINMENT.PROTECTED',
+  /** The target already has a live action: one at a time. */
+  TARGET_BUSY: 'CONTAINMENT.TARGET_BUSY',
   /** A job the worker would not run: it does not match what the store says was asked and allowed. */
   JOB_REFUSED: 'JOB.REFUSED',
   /** The audit trail's hash chain does not hold. */

@@ -1,4 +1,6 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, type IpPermission } from '@aws-sdk/client-ec2';
+import { AUTOSCALING_HANDLERS, autoScalingAuthzTarget, runHealthChecks, seedAutoScalingGroup, type SeedGroupOptions } from './autoscaling-sim';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -7,7 +9,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack, Pluggable } from '@smithy/types';
 import { SeededInstance, SeededVpc, SeedInstanceOptions, seedAttachInterface, seedInstance, seedSecurityGroup, seedVpc } from './ec2-seed';
 import { EC2_HANDLERS, ec2AuthzTarget } from './ec2-sim';
-import { GUARDDUTY_HANDLERS, guardDutyAuthzTarget, PutFindingOptions, seedDetector, seedFinding } from './guardduty-sim';
+import { GUARDDUTY_HANDLERS, guardDutyAuthzTarget, PutFindingOptions, seedDetector, seedFinding, seedMembership } from './guardduty-sim';
 import {
   IAM_HANDLERS,
   iamAuthzTarget,
@@ -43,6 +45,7 @@ const SIMS: Readonly<Record<SimService, ServiceSim>> = {
     unauthenticatedCommands: new Set(['GetCallerIdentity']),
   },
   guardduty: { service: 'guardduty', actionPrefix: 'guardduty', handlers: GUARDDUTY_HANDLERS, authzTarget: guardDutyAuthzTarget },
+  autoscaling: { service: 'autoscaling', actionPrefix: 'autoscaling', handlers: AUTOSCALING_HANDLERS, authzTarget: autoScalingAuthzTarget },
 };
 
 const READ_PREFIXES = /^(Describe|Get|List)/;
@@ -74,6 +77,8 @@ export interface CallRecord {
   /** Caller ARN as GetCallerIdentity would report it. */
   principal?: string;
   sessionName?: string;
+  /** `aws:SourceIdentity` of the session, as CloudTrail records it. */
+  sourceIdentity?: string;
   accessKeyId?: string;
   dryRun: boolean;
   mutating: boolean;
@@ -173,6 +178,8 @@ export interface MemberRoleOptions {
   externalId: string;
   /** Grant `sts:TagSession` too (default true; Cordon passes session tags). */
   allowTagSession?: boolean;
+  /** Grant `sts:SetSourceIdentity` too (default true; Cordon passes the acting person). */
+  allowSourceIdentity?: boolean;
   attachedPolicyArns?: string[];
   inlinePolicies?: Record<string, string | object>;
 }
@@ -184,6 +191,8 @@ export interface CreateFunctionOptions {
   name: string;
   roleArn?: string;
   reservedConcurrency?: number;
+  /** Provisioned concurrency per qualifier (a published version or an alias). */
+  provisionedConcurrency?: Record<string, number>;
   runtime?: string;
   tags?: Record<string, string>;
 }
@@ -308,7 +317,7 @@ export class AwsSandbox implements SandboxCallHost {
 
   /** Every secret key and session token the sandbox has handed out, so a test can prove none was logged. */
   issuedSecrets(): string[] {
-    return [...this.world.credentials.values()].flatMap((c) => (c.kind === 'session' ? [c.secretAccessKey, c.sessionToken] : [c.secretAccessKey]));
+    return [...this.world.credentials.values()].flatMap((c) => (c.kind === 'static' ? [c.secretAccessKey] : [c.secretAccessKey, c.sessionToken]));
   }
 
   /** Static credentials the sandbox maps to `principal` (default: the sandbox-admin role) in `accountId`. */
@@ -343,6 +352,10 @@ export class AwsSandbox implements SandboxCallHost {
 
   sts(accountId: string, opts?: SandboxClientOptions & { region?: string }): STSClient {
     return this.attach(new STSClient(this.clientConfig(accountId, opts?.region ?? 'us-east-1', opts)));
+  }
+
+  autoScaling(accountId: string, region: string, opts?: SandboxClientOptions): AutoScalingClient {
+    return this.attach(new AutoScalingClient(this.clientConfig(accountId, region, opts)));
   }
 
   guardduty(accountId: string, region: string, opts?: SandboxClientOptions): GuardDutyClient {
@@ -402,7 +415,8 @@ export class AwsSandbox implements SandboxCallHost {
       record.accountId = caller.accountId;
       record.principal = caller.arn;
       if (caller.sessionName) record.sessionName = caller.sessionName;
-      if (caller.kind === 'user' && this.world.userKeyIndex.has(caller.accessKeyId)) {
+      if (caller.sourceIdentity) record.sourceIdentity = caller.sourceIdentity;
+      if (caller.kind === 'user' && !caller.temporary && this.world.userKeyIndex.has(caller.accessKeyId)) {
         this.world.keyUsage.set(caller.accessKeyId, { lastUsedDate: this.world.now(), serviceName: call.service, region: call.region });
       }
       this.injectFaults(call, caller.accountId);
@@ -681,7 +695,7 @@ export class AwsSandbox implements SandboxCallHost {
    */
   createMemberRole(accountId: string, roleName: string, opts: MemberRoleOptions): string {
     const principal = /^\d{12}$/.test(opts.trustedPrincipalArn) ? `arn:aws:iam::${opts.trustedPrincipalArn}:root` : opts.trustedPrincipalArn;
-    const actions = opts.allowTagSession === false ? ['sts:AssumeRole'] : ['sts:AssumeRole', 'sts:TagSession'];
+    const actions = ['sts:AssumeRole', ...(opts.allowTagSession === false ? [] : ['sts:TagSession']), ...(opts.allowSourceIdentity === false ? [] : ['sts:SetSourceIdentity'])];
     const trust = {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: actions, Condition: { StringEquals: { 'sts:ExternalId': opts.externalId } } }],
@@ -693,11 +707,29 @@ export class AwsSandbox implements SandboxCallHost {
     }).arn;
   }
 
+  // ------------------------------------------------------------ seeding: Auto Scaling
+
+  /** An Auto Scaling group around existing instances (InService, healthy, tagged `aws:autoscaling:groupName`). */
+  createAutoScalingGroup(opts: SeedGroupOptions & { accountId: string; region: string }): { arn: string } {
+    const { accountId, region, ...rest } = opts;
+    return { arn: seedAutoScalingGroup(this.world, this.world.account(accountId), region, rest).arn };
+  }
+
+  /** One round of Auto Scaling health checks; returns the instances terminated for failing them. */
+  runAutoScalingHealthChecks(accountId: string, region: string): string[] {
+    return runHealthChecks(this.world.account(accountId), region);
+  }
+
   // ------------------------------------------------------------ seeding: Lambda, GuardDuty
 
   createFunction(opts: CreateFunctionOptions): { arn: string } {
     const fn = seedFunction(this.world, this.world.account(opts.accountId), opts.region, opts);
     return { arn: fn.functionArn };
+  }
+
+  /** Makes a member account's GuardDuty (detector created if missing) managed by `administratorAccountId`. */
+  setGuardDutyAdministrator(memberAccountId: string, region: string, administratorAccountId: string): void {
+    seedMembership(this.world, this.world.account(memberAccountId), region, administratorAccountId);
   }
 
   createDetector(accountId: string, region: string): string {

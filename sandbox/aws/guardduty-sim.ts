@@ -245,11 +245,29 @@ function filterOf(d: GuardDutyDetectorState, name: string | undefined): GuardDut
   return f;
 }
 
+/**
+ * Filter descriptions: at most 512 of letters, digits, whitespace and - . : _ { } [ ] ( ) /
+ * (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateFilter.html).
+ */
+const FILTER_DESCRIPTION_RE = /^[A-Za-z0-9\-.:_{}[\]()/\t\v\n\f\r ]{0,512}$/;
+
 const CreateFilter = (input: CreateFilterCommandInput, ctx: CallContext): Out<CreateFilterCommandOutput> => {
   const d = detectorOf(ctx, input.DetectorId);
+  // In a multi-account setup suppression rules belong to the administrator account, which
+  // applies them to its members; a member cannot make its own
+  // (https://docs.aws.amazon.com/guardduty/latest/ug/findings_suppression-rule.html).
+  if (d.administratorAccountId) {
+    throw badRequest(`The request is rejected because this account is a GuardDuty member of administrator account ${d.administratorAccountId}; filters are managed by the administrator account.`);
+  }
   const name = input.Name ?? '';
   if (!FILTER_NAME_RE.test(name)) throw badRequest('The request is rejected because the filter name is not valid.');
-  if (d.filters[name]) throw badRequest('The request is rejected because a filter with the same name already exists.');
+  if (input.Description !== undefined && !FILTER_DESCRIPTION_RE.test(input.Description)) {
+    throw badRequest('The request is rejected because an invalid or out-of-range value is specified as an input parameter: description.');
+  }
+  const same = d.filters[name];
+  // Idempotent with a client token: the same request again answers as the first did.
+  if (same && input.ClientToken && same.clientToken === input.ClientToken) return { Name: name };
+  if (same) throw badRequest('The request is rejected because a filter with the same name already exists.');
   const rank = input.Rank ?? Object.keys(d.filters).length + 1;
   if (rank < 1 || rank > 100) throw badRequest('The request is rejected because the rank is out of range.');
   d.filters[name] = {
@@ -260,6 +278,7 @@ const CreateFilter = (input: CreateFilterCommandInput, ctx: CallContext): Out<Cr
     tags: { ...(input.Tags ?? {}) },
     createdAt: ctx.now,
     ...(input.Description !== undefined ? { description: input.Description } : {}),
+    ...(input.ClientToken ? { clientToken: input.ClientToken } : {}),
   };
   return { Name: name };
 };
@@ -325,6 +344,13 @@ export function guardDutyAuthzTarget(_command: string, input: unknown, ctx: Call
 }
 
 // ---------------------------------------------------------------- seeding
+
+/** Makes `account`'s detector in `region` a member of `administratorAccountId`'s. */
+export function seedMembership(world: SandboxWorld, account: AccountState, region: string, administratorAccountId: string): void {
+  const id = seedDetector(world, account, region);
+  const d = regionOf(account, region).guardduty.detectors[id];
+  if (d) d.administratorAccountId = administratorAccountId;
+}
 
 export function seedDetector(world: SandboxWorld, account: AccountState, region: string): string {
   const gd = regionOf(account, region).guardduty;

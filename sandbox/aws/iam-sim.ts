@@ -164,6 +164,22 @@ function getRole(iam: IamState, name: string | undefined): IamRole {
   return role;
 }
 
+/**
+ * A role a change may touch. Service-linked roles (`/aws-service-role/`) and the roles IAM
+ * Identity Center creates from permission sets (`/aws-reserved/sso.amazonaws.com/`) refuse
+ * every change made through IAM with UnmodifiableEntity: only the owning service changes
+ * them (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html,
+ * https://docs.aws.amazon.com/singlesignon/latest/userguide/using-service-linked-roles.html,
+ * https://repost.aws/knowledge-center/identity-center-aws-reserved-sso).
+ */
+function getModifiableRole(iam: IamState, name: string | undefined): IamRole {
+  const role = getRole(iam, name);
+  if (role.path.startsWith('/aws-service-role/') || role.path.startsWith('/aws-reserved/sso.amazonaws.com/')) {
+    throw new SimError('UnmodifiableEntity', `Cannot perform the operation on the protected role '${role.roleName}' - this role is only modifiable by AWS`);
+  }
+  return role;
+}
+
 /** The user a call without `UserName` is about: the caller, when the caller is a user. */
 function implicitUser(ctx: CallContext, name: string | undefined): IamUser | 'root' {
   if (name) return getUser(iamOf(ctx), name);
@@ -305,7 +321,7 @@ const ListRoles = (_input: ListRolesCommandInput, ctx: CallContext): Out<ListRol
 });
 
 const UpdateAssumeRolePolicy = (input: UpdateAssumeRolePolicyCommandInput, ctx: CallContext): Out<UpdateAssumeRolePolicyCommandOutput> => {
-  const role = getRole(iamOf(ctx), input.RoleName);
+  const role = getModifiableRole(iamOf(ctx), input.RoleName);
   parsePolicyDocument(input.PolicyDocument ?? '');
   role.assumeRolePolicyDocument = input.PolicyDocument ?? '';
   return {};
@@ -366,13 +382,13 @@ const DetachUserPolicy = (input: DetachUserPolicyCommandInput, ctx: CallContext)
 };
 
 const AttachRolePolicy = (input: AttachRolePolicyCommandInput, ctx: CallContext): Out<AttachRolePolicyCommandOutput> => {
-  const role = getRole(iamOf(ctx), input.RoleName);
+  const role = getModifiableRole(iamOf(ctx), input.RoleName);
   attach(ctx.account, role.attachedPolicyArns, checkAttachable(ctx.account, input.PolicyArn), 'PoliciesPerRole');
   return {};
 };
 
 const DetachRolePolicy = (input: DetachRolePolicyCommandInput, ctx: CallContext): Out<DetachRolePolicyCommandOutput> => {
-  const role = getRole(iamOf(ctx), input.RoleName);
+  const role = getModifiableRole(iamOf(ctx), input.RoleName);
   role.attachedPolicyArns = detach(role.attachedPolicyArns, input.PolicyArn);
   return {};
 };
@@ -416,14 +432,14 @@ const ListUserPolicies = (input: ListUserPoliciesCommandInput, ctx: CallContext)
 };
 
 const PutRolePolicy = (input: PutRolePolicyCommandInput, ctx: CallContext): Out<PutRolePolicyCommandOutput> => {
-  const role = getRole(iamOf(ctx), input.RoleName);
+  const role = getModifiableRole(iamOf(ctx), input.RoleName);
   const name = checkName(input.PolicyName, 'policyName', POLICY_NAME_RE);
   putInline(role, name, input.PolicyDocument, INLINE_POLICY_LIMITS.role, 'role', role.roleName);
   return {};
 };
 
 const DeleteRolePolicy = (input: DeleteRolePolicyCommandInput, ctx: CallContext): Out<DeleteRolePolicyCommandOutput> => {
-  const role = getRole(iamOf(ctx), input.RoleName);
+  const role = getModifiableRole(iamOf(ctx), input.RoleName);
   if (!input.PolicyName || role.inlinePolicies[input.PolicyName] === undefined) {
     throw new SimError('NoSuchEntity', `The role policy with name ${input.PolicyName ?? ''} cannot be found.`);
   }

@@ -1,5 +1,13 @@
 import type {
   DeleteFunctionConcurrencyCommandInput,
+  DeleteProvisionedConcurrencyConfigCommandInput,
+  DeleteProvisionedConcurrencyConfigCommandOutput,
+  GetProvisionedConcurrencyConfigCommandInput,
+  GetProvisionedConcurrencyConfigCommandOutput,
+  ListProvisionedConcurrencyConfigsCommandInput,
+  ListProvisionedConcurrencyConfigsCommandOutput,
+  PutProvisionedConcurrencyConfigCommandInput,
+  PutProvisionedConcurrencyConfigCommandOutput,
   DeleteFunctionConcurrencyCommandOutput,
   FunctionConfiguration,
   GetFunctionCommandInput,
@@ -101,6 +109,17 @@ const PutFunctionConcurrency = (input: PutFunctionConcurrencyCommandInput, ctx: 
   const reservedElsewhere = Object.values(lambda.functions)
     .filter((f) => f.functionName !== fn.functionName)
     .reduce((sum, f) => sum + (f.reservedConcurrency ?? 0), 0);
+  // Provisioned concurrency is carved out of the function's reserved concurrency, so a
+  // reservation below it (0 included: the usual way to throttle) is refused while the
+  // configs exist (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html,
+  // https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+  const provisioned = provisionedTotal(fn);
+  if (wanted < provisioned) {
+    throw new SimError(
+      'InvalidParameterValueException',
+      `Specified ReservedConcurrentExecutions for function is less than the function's allocated provisioned concurrency [${provisioned}]; remove or reduce the provisioned concurrency configurations first.`,
+    );
+  }
   if (lambda.concurrencyLimit - reservedElsewhere - wanted < MIN_UNRESERVED_CONCURRENCY) {
     throw new SimError(
       'InvalidParameterValueException',
@@ -109,6 +128,82 @@ const PutFunctionConcurrency = (input: PutFunctionConcurrencyCommandInput, ctx: 
   }
   fn.reservedConcurrency = wanted;
   return { ReservedConcurrentExecutions: wanted };
+};
+
+function provisionedTotal(fn: LambdaFunctionState): number {
+  return Object.values(fn.provisionedConcurrency ?? {}).reduce((a, b) => a + b, 0);
+}
+
+/** A published version or an alias: provisioned concurrency cannot go on `$LATEST`. */
+function qualifierOf(q: string | undefined): string {
+  if (!q) throw new SimError('InvalidParameterValueException', 'Qualifier is required');
+  if (q === '$LATEST') throw new SimError('InvalidParameterValueException', 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(q)) throw new SimError('InvalidParameterValueException', `1 validation error detected: Value '${q}' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)`);
+  return q;
+}
+
+function notFoundConfig(fn: LambdaFunctionState, q: string): SimError {
+  return new SimError('ProvisionedConcurrencyConfigNotFoundException', `No Provisioned Concurrency Config found for this function: ${fn.functionArn}:${q}`);
+}
+
+/** The configs are stored as requested and reported READY at once (no allocation time). */
+const PutProvisionedConcurrencyConfig = (input: PutProvisionedConcurrencyConfigCommandInput, ctx: CallContext): Out<PutProvisionedConcurrencyConfigCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  const q = qualifierOf(input.Qualifier);
+  const n = input.ProvisionedConcurrentExecutions;
+  if (n === undefined || !Number.isInteger(n) || n < 1) {
+    throw new SimError('InvalidParameterValueException', `1 validation error detected: Value '${String(n)}' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+  }
+  const others = provisionedTotal(fn) - (fn.provisionedConcurrency?.[q] ?? 0);
+  // Provisioned concurrency cannot exceed the function's reserved concurrency (provisioned-concurrency.html).
+  if (fn.reservedConcurrency !== undefined && others + n > fn.reservedConcurrency) {
+    throw new SimError('InvalidParameterValueException', `Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function [${fn.reservedConcurrency}].`);
+  }
+  fn.provisionedConcurrency = { ...(fn.provisionedConcurrency ?? {}), [q]: n };
+  return { RequestedProvisionedConcurrentExecutions: n, AllocatedProvisionedConcurrentExecutions: n, AvailableProvisionedConcurrentExecutions: n, Status: 'READY', LastModified: new Date(ctx.now).toISOString() };
+};
+
+const GetProvisionedConcurrencyConfig = (input: GetProvisionedConcurrencyConfigCommandInput, ctx: CallContext): Out<GetProvisionedConcurrencyConfigCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  const q = qualifierOf(input.Qualifier);
+  const n = fn.provisionedConcurrency?.[q];
+  if (n === undefined) throw notFoundConfig(fn, q);
+  return { RequestedProvisionedConcurrentExecutions: n, AllocatedProvisionedConcurrentExecutions: n, AvailableProvisionedConcurrentExecutions: n, Status: 'READY' };
+};
+
+const ListProvisionedConcurrencyConfigs = (input: ListProvisionedConcurrencyConfigsCommandInput, ctx: CallContext): Out<ListProvisionedConcurrencyConfigsCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  const all = Object.entries(fn.provisionedConcurrency ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const max = input.MaxItems ?? 50;
+  if (max < 1 || max > 50) throw new SimError('InvalidParameterValueException', 'MaxItems must be between 1 and 50');
+  let start = 0;
+  if (input.Marker) {
+    const decoded = decodeToken(input.Marker, `ListProvisionedConcurrencyConfigs/${fn.functionName}`);
+    if (decoded === undefined) throw new SimError('InvalidParameterValueException', 'Invalid marker');
+    start = decoded;
+  }
+  const end = start + max;
+  return {
+    ProvisionedConcurrencyConfigs: all.slice(start, end).map(([q, n]) => ({
+      FunctionArn: `${fn.functionArn}:${q}`,
+      RequestedProvisionedConcurrentExecutions: n,
+      AllocatedProvisionedConcurrentExecutions: n,
+      AvailableProvisionedConcurrentExecutions: n,
+      Status: 'READY' as const,
+    })),
+    ...(end < all.length ? { NextMarker: encodeToken(end, `ListProvisionedConcurrencyConfigs/${fn.functionName}`) } : {}),
+  };
+};
+
+const DeleteProvisionedConcurrencyConfig = (input: DeleteProvisionedConcurrencyConfigCommandInput, ctx: CallContext): Out<DeleteProvisionedConcurrencyConfigCommandOutput> => {
+  const fn = getFunction(ctx, input.FunctionName);
+  const q = qualifierOf(input.Qualifier);
+  if (fn.provisionedConcurrency?.[q] === undefined) throw notFoundConfig(fn, q);
+  const rest = { ...fn.provisionedConcurrency };
+  delete rest[q];
+  if (Object.keys(rest).length) fn.provisionedConcurrency = rest;
+  else delete fn.provisionedConcurrency;
+  return {};
 };
 
 const DeleteFunctionConcurrency = (input: DeleteFunctionConcurrencyCommandInput, ctx: CallContext): Out<DeleteFunctionConcurrencyCommandOutput> => {
@@ -173,6 +268,10 @@ export const LAMBDA_HANDLERS = {
   GetFunctionConcurrency,
   PutFunctionConcurrency,
   DeleteFunctionConcurrency,
+  PutProvisionedConcurrencyConfig,
+  GetProvisionedConcurrencyConfig,
+  ListProvisionedConcurrencyConfigs,
+  DeleteProvisionedConcurrencyConfig,
   ListFunctions,
   Invoke,
 } satisfies Record<string, SimHandler>;
@@ -189,6 +288,8 @@ export interface SeedFunctionOptions {
   name: string;
   roleArn?: string;
   reservedConcurrency?: number;
+  /** Provisioned concurrency per qualifier (version or alias). */
+  provisionedConcurrency?: Record<string, number>;
   runtime?: string;
   handler?: string;
   tags?: Record<string, string>;
@@ -212,6 +313,7 @@ export function seedFunction(world: SandboxWorld, account: AccountState, region:
     revisionId: world.ids.uuid(),
     tags: { ...(opts.tags ?? {}) },
     ...(opts.reservedConcurrency !== undefined ? { reservedConcurrency: opts.reservedConcurrency } : {}),
+    ...(opts.provisionedConcurrency && Object.keys(opts.provisionedConcurrency).length ? { provisionedConcurrency: { ...opts.provisionedConcurrency } } : {}),
   };
   lambda.functions[fn.functionName] = fn;
   return fn;

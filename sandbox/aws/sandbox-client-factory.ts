@@ -13,5 +13,6 @@ export function sandboxClientFactory(sb: AwsSandbox, securityAccount: string, op
     iam: (credentials) => sb.iam(securityAccount, { ...o, credentials }),
     lambda: (region, credentials) => sb.lambda(securityAccount, region, { ...o, credentials }),
     guardduty: (region, credentials) => sb.guardduty(securityAccount, region, { ...o, credentials }),
+    autoScaling: (region, credentials) => sb.autoScaling(securityAccount, region, { ...o, credentials }),
   };
 }

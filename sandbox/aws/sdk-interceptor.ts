@@ -56,6 +56,7 @@ const CLIENT_SERVICES: Readonly<Record<string, SimService>> = {
   LambdaClient: 'lambda',
   STSClient: 'sts',
   GuardDutyClient: 'guardduty',
+  AutoScalingClient: 'autoscaling',
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {

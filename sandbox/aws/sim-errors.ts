@@ -1,3 +1,4 @@
+import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
   DeleteConflictException,
@@ -13,6 +14,7 @@ import {
 import {
   InvalidParameterValueException,
   LambdaServiceException,
+  ProvisionedConcurrencyConfigNotFoundException,
   ResourceConflictException,
   ResourceNotFoundException,
   ServiceException as LambdaServiceFailureException,
@@ -33,9 +35,9 @@ import {
 } from '@aws-sdk/client-guardduty';
 
 /** The AWS services the sandbox answers for. */
-export type SimService = 'ec2' | 'iam' | 'lambda' | 'sts' | 'guardduty';
+export type SimService = 'ec2' | 'iam' | 'lambda' | 'sts' | 'guardduty' | 'autoscaling';
 
-export const SIM_SERVICES: readonly SimService[] = ['ec2', 'iam', 'lambda', 'sts', 'guardduty'];
+export const SIM_SERVICES: readonly SimService[] = ['ec2', 'iam', 'lambda', 'sts', 'guardduty', 'autoscaling'];
 
 /**
  * What a simulator throws. It carries the wire-level error code (what AWS puts in
@@ -72,7 +74,8 @@ export type SdkServiceException =
   | IAMServiceException
   | LambdaServiceException
   | STSServiceException
-  | GuardDutyServiceException;
+  | GuardDutyServiceException
+  | AutoScalingServiceException;
 
 interface SdkExceptionOptions {
   $metadata: SdkErrorMetadata;
@@ -140,6 +143,7 @@ const LAMBDA_ERRORS: Record<string, ErrorSpec> = {
   ResourceNotFoundException: { status: 404, fault: 'client', make: (o) => new ResourceNotFoundException(o) },
   TooManyRequestsException: { status: 429, fault: 'client', make: (o) => new TooManyRequestsException(o) },
   InvalidParameterValueException: { status: 400, fault: 'client', make: (o) => new InvalidParameterValueException(o) },
+  ProvisionedConcurrencyConfigNotFoundException: { status: 404, fault: 'client', make: (o) => new ProvisionedConcurrencyConfigNotFoundException(o) },
   ResourceConflictException: { status: 409, fault: 'client', make: (o) => new ResourceConflictException(o) },
   ServiceException: { status: 500, fault: 'server', make: (o) => new LambdaServiceFailureException(o) },
   AccessDeniedException: { status: 403, fault: 'client' },
@@ -156,12 +160,23 @@ const GUARDDUTY_ERRORS: Record<string, ErrorSpec> = {
   ExpiredTokenException: { status: 403, fault: 'client' },
 };
 
+/** Auto Scaling speaks the same query protocol as IAM; ValidationError carries most refusals. */
+const AUTOSCALING_ERRORS: Record<string, ErrorSpec> = {
+  ValidationError: { status: 400, fault: 'client' },
+  Throttling: { status: 400, fault: 'client' },
+  AccessDenied: { status: 403, fault: 'client' },
+  InvalidClientTokenId: { status: 403, fault: 'client' },
+  ExpiredToken: { status: 403, fault: 'client' },
+  InternalFailure: { status: 500, fault: 'server' },
+};
+
 const ERROR_SPECS: Record<SimService, Record<string, ErrorSpec>> = {
   ec2: EC2_ERRORS,
   iam: IAM_ERRORS,
   sts: STS_ERRORS,
   lambda: LAMBDA_ERRORS,
   guardduty: GUARDDUTY_ERRORS,
+  autoscaling: AUTOSCALING_ERRORS,
 };
 
 function baseException(service: SimService, name: string, fault: 'client' | 'server', o: SdkExceptionOptions): SdkServiceException {
@@ -177,6 +192,8 @@ function baseException(service: SimService, name: string, fault: 'client' | 'ser
       return new LambdaServiceException(opts);
     case 'guardduty':
       return new GuardDutyServiceException(opts);
+    case 'autoscaling':
+      return new AutoScalingServiceException(opts);
   }
 }
 
@@ -187,6 +204,7 @@ export const THROTTLING_CODES: Readonly<Record<SimService, string>> = {
   sts: 'Throttling',
   lambda: 'TooManyRequestsException',
   guardduty: 'TooManyRequestsException',
+  autoscaling: 'Throttling',
 };
 
 /** A throttling error as the given service phrases it. */
@@ -200,6 +218,7 @@ export function throttlingError(service: SimService): SimError {
       return new SimError('TooManyRequestsException', 'Rate exceeded');
     case 'iam':
     case 'sts':
+    case 'autoscaling':
       return new SimError('Throttling', 'Rate exceeded');
   }
 }
@@ -218,6 +237,7 @@ export function accessDeniedError(service: SimService, callerArn: string, action
       return new SimError('AccessDeniedException', text);
     case 'iam':
     case 'sts':
+    case 'autoscaling':
       return new SimError('AccessDenied', text);
   }
 }
@@ -232,6 +252,7 @@ export function invalidTokenError(service: SimService): SimError {
       return new SimError('UnrecognizedClientException', 'The security token included in the request is invalid.');
     case 'iam':
     case 'sts':
+    case 'autoscaling':
       return new SimError('InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
 }
@@ -246,6 +267,7 @@ export function expiredTokenError(service: SimService): SimError {
       return new SimError('ExpiredTokenException', 'The security token included in the request is expired');
     case 'iam':
     case 'sts':
+    case 'autoscaling':
       return new SimError('ExpiredToken', 'The security token included in the request is expired');
   }
 }
@@ -261,12 +283,13 @@ function protocolFields(service: SimService, code: string, message: string, stat
       // ec2Query errors carry no Type; the SDK copies Code and the raw Error element.
       return { Code: code, Error: { Type: undefined, Code: code, Message: message } };
     case 'iam':
-    case 'sts': {
+    case 'sts':
+    case 'autoscaling': {
       const type = status >= 500 ? 'Receiver' : 'Sender';
       const fields: Record<string, unknown> = { Type: type, Code: code, Error: { Type: type, Code: code, Message: message } };
       if (modeled) {
         fields.RequestId = requestId;
-        fields.xmlns = service === 'iam' ? 'https://iam.amazonaws.com/doc/2010-05-08/' : 'https://sts.amazonaws.com/doc/2011-06-15/';
+        fields.xmlns = service === 'iam' ? 'https://iam.amazonaws.com/doc/2010-05-08/' : service === 'sts' ? 'https://sts.amazonaws.com/doc/2011-06-15/' : 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
       }
       return fields;
     }

@@ -244,6 +244,8 @@ export interface LambdaFunctionState {
   lastModified: number;
   revisionId: string;
   reservedConcurrency?: number;
+  /** Provisioned concurrency per qualifier (a published version or an alias), as requested. */
+  provisionedConcurrency?: Record<string, number>;
   tags: Record<string, string>;
 }
 
@@ -265,6 +267,8 @@ export interface GuardDutyFilterState {
   findingCriteria: { Criterion?: Record<string, Record<string, unknown>> };
   tags: Record<string, string>;
   createdAt: number;
+  /** The idempotency token it was created with, if any. */
+  clientToken?: string;
 }
 
 /** A detector with its findings (stored in GetFindings' PascalCase shape). */
@@ -275,6 +279,8 @@ export interface GuardDutyDetectorState {
   findingPublishingFrequency: string;
   findings: Record<string, Record<string, unknown>>;
   filters: Record<string, GuardDutyFilterState>;
+  /** Set on a member account's detector: the GuardDuty administrator account that manages it. */
+  administratorAccountId?: string;
 }
 
 /** GuardDuty state of one account in one region. */
@@ -289,6 +295,30 @@ export interface RegionState {
   ec2: Ec2State;
   lambda: LambdaState;
   guardduty: GuardDutyState;
+  autoscaling: AutoScalingState;
+}
+
+/** An Auto Scaling group member, as DescribeAutoScalingInstances reports it. */
+export interface AsgMember {
+  lifecycleState: 'InService' | 'Standby' | 'Terminating' | 'Terminated';
+  healthStatus: 'Healthy' | 'Unhealthy';
+  protectedFromScaleIn: boolean;
+}
+
+/** An Auto Scaling group: its sizes, how it checks health, and its members. */
+export interface AutoScalingGroup {
+  name: string;
+  arn: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  /** `ELB`: the load balancer's health checks count, and an instance no check can reach is replaced. */
+  healthCheckType: 'EC2' | 'ELB';
+  instances: Record<string, AsgMember>;
+}
+
+export interface AutoScalingState {
+  groups: Record<string, AutoScalingGroup>;
 }
 
 /** Everything the sandbox knows about one account. */
@@ -300,6 +330,7 @@ export interface AccountState {
 
 export function emptyRegion(): RegionState {
   return {
+    autoscaling: { groups: {} },
     ec2: {
       vpcs: {},
       subnets: {},
@@ -335,7 +366,7 @@ export function regionOf(account: AccountState, region: string): RegionState {
 
 function isEmptyRegion(r: RegionState): boolean {
   const ec2Empty = (Object.values(r.ec2) as object[]).every((m) => Object.keys(m).length === 0);
-  return ec2Empty && Object.keys(r.lambda.functions).length === 0 && r.lambda.concurrencyLimit === 1000 && Object.keys(r.guardduty.detectors).length === 0;
+  return ec2Empty && Object.keys(r.autoscaling.groups).length === 0 && Object.keys(r.lambda.functions).length === 0 && r.lambda.concurrencyLimit === 1000 && Object.keys(r.guardduty.detectors).length === 0;
 }
 
 function canonical(value: unknown): unknown {

@@ -22,6 +22,8 @@ export interface Caller {
   /** `ec2:SourceInstanceARN` for instance-profile credentials. */
   sourceInstanceArn?: string;
   sourceIdentity?: string;
+  /** A user's temporary credentials (GetSessionToken / GetFederationToken), not a long-term key. */
+  temporary?: boolean;
 }
 
 /** Credentials the sandbox issued: static ones for test clients, or STS sessions. */
@@ -48,6 +50,28 @@ export type IssuedCredential =
       expiresAt: number;
       sourceInstanceArn?: string;
       sourceIdentity?: string;
+    }
+  | {
+      /**
+       * An IAM user's temporary credentials: GetSessionToken (the user's own permissions)
+       * or GetFederationToken (a federated user, evaluated against the user's policies).
+       * They carry `aws:TokenIssueTime`, and they outlive the key that minted them: AWS
+       * says so in https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_disable-perms.html.
+       */
+      kind: 'user-session';
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken: string;
+      accountId: string;
+      userName: string;
+      userArn: string;
+      userId: string;
+      /** Set for GetFederationToken: the federated user's name. */
+      federatedName?: string;
+      /** The long-term key that minted them. */
+      sourceAccessKeyId: string;
+      issuedAt: number;
+      expiresAt: number;
     };
 
 /**
@@ -180,6 +204,26 @@ export class SandboxWorld {
         expiresAt: issued.expiresAt,
         ...(issued.sourceInstanceArn ? { sourceInstanceArn: issued.sourceInstanceArn } : {}),
         ...(issued.sourceIdentity ? { sourceIdentity: issued.sourceIdentity } : {}),
+      };
+    }
+    if (issued?.kind === 'user-session') {
+      if (sessionToken !== issued.sessionToken) throw invalidTokenError(service);
+      if (this.now() >= issued.expiresAt) throw expiredTokenError(service);
+      const federated = issued.federatedName !== undefined;
+      const arn = federated ? `arn:aws:sts::${issued.accountId}:federated-user/${issued.federatedName ?? ''}` : issued.userArn;
+      return {
+        kind: 'user',
+        accountId: issued.accountId,
+        arn,
+        principalArn: arn,
+        userId: federated ? `${issued.accountId}:${issued.federatedName ?? ''}` : issued.userId,
+        accessKeyId: issued.accessKeyId,
+        // The user's own policies apply to both kinds (for a federated user, intersected with the session policy, which the sandbox does not evaluate).
+        userName: issued.userName,
+        sessionTags: {},
+        tokenIssueTime: issued.issuedAt,
+        expiresAt: issued.expiresAt,
+        temporary: true,
       };
     }
     if (issued?.kind === 'static') return this.callerFromPrincipal(issued.accountId, issued.principalArn, issued.accessKeyId);

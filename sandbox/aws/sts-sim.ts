@@ -7,6 +7,10 @@ import type {
   GetAccessKeyInfoCommandOutput,
   GetCallerIdentityCommandInput,
   GetCallerIdentityCommandOutput,
+  GetFederationTokenCommandInput,
+  GetFederationTokenCommandOutput,
+  GetSessionTokenCommandInput,
+  GetSessionTokenCommandOutput,
 } from '@aws-sdk/client-sts';
 import { AuthzRequest, evaluatePolicies, parsePolicyDocument } from './policy-eval';
 import { accessDeniedError, SimError } from './sim-errors';
@@ -91,6 +95,15 @@ const AssumeRole = (input: AssumeRoleCommandInput, ctx: CallContext): Out<Assume
   if (Object.keys(tags).length > 0 && evaluatePolicies([trust], { action: 'sts:TagSession', resources: [], context, principal }) !== 'allow') {
     throw denied('sts:TagSession');
   }
+  // Setting a source identity needs its own grant in the trust policy, and once set it cannot
+  // change along a chain (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
+  if (input.SourceIdentity !== undefined) {
+    if (!/^[\w+=,.@-]{2,64}$/.test(input.SourceIdentity)) throw validation('sourceIdentity', input.SourceIdentity, 'Member must satisfy regular expression pattern: [\\w+=,.@-]*');
+    if (evaluatePolicies([trust], { action: 'sts:SetSourceIdentity', resources: [], context, principal }) !== 'allow') throw denied('sts:SetSourceIdentity');
+    if (caller.sourceIdentity !== undefined && caller.sourceIdentity !== input.SourceIdentity) {
+      throw new SimError('AccessDenied', 'The source identity of a role session cannot be changed by assuming another role with a different source identity.');
+    }
+  }
   const chained = caller.kind === 'assumed-role';
   const maxSeconds = chained ? CHAINED_MAX_SECONDS : role.maxSessionDuration;
   const duration = input.DurationSeconds ?? 3600;
@@ -134,6 +147,64 @@ const AssumeRole = (input: AssumeRoleCommandInput, ctx: CallContext): Out<Assume
   };
 };
 
+/** GetSessionToken and GetFederationToken last 900 s to 36 h, 12 h by default. */
+const USER_SESSION_MIN_SECONDS = 900;
+const USER_SESSION_MAX_SECONDS = 129_600;
+const FEDERATED_NAME_RE = /^[\w+=,.@-]{2,32}$/;
+
+/**
+ * An IAM user's temporary credentials, minted with one of the user's long-term keys.
+ * Both calls need the long-term credentials of an IAM user: a role session is refused
+ * (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html,
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html).
+ * The credentials stay valid when the key that minted them is deactivated; only a deny on
+ * the user (e.g. on `aws:TokenIssueTime`) stops them
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_disable-perms.html).
+ */
+function issueUserSession(ctx: CallContext, durationIn: number | undefined, federatedName?: string): IssuedCredential & { kind: 'user-session' } {
+  const { caller, world } = ctx;
+  const command = federatedName === undefined ? 'GetSessionToken' : 'GetFederationToken';
+  if (caller.kind !== 'user' || caller.temporary || !caller.userName) {
+    throw new SimError('AccessDenied', `Cannot call ${command} with session credentials`);
+  }
+  const user = world.account(caller.accountId).iam.users[caller.userName];
+  if (!user) throw new SimError('AccessDenied', `Cannot call ${command}: the caller is not an IAM user of account ${caller.accountId}`);
+  const duration = durationIn ?? 43_200;
+  if (duration < USER_SESSION_MIN_SECONDS) throw validation('durationSeconds', String(duration), `Member must have value greater than or equal to ${USER_SESSION_MIN_SECONDS}`);
+  if (duration > USER_SESSION_MAX_SECONDS) throw validation('durationSeconds', String(duration), `Member must have value less than or equal to ${USER_SESSION_MAX_SECONDS}`);
+  const cred = {
+    kind: 'user-session' as const,
+    accessKeyId: world.ids.iam('ASIA', 16),
+    secretAccessKey: world.ids.secret(),
+    sessionToken: `IQoJb3JpZ2luX2Vj${world.ids.secret(300)}`,
+    accountId: caller.accountId,
+    userName: user.userName,
+    userArn: user.arn,
+    userId: user.userId,
+    sourceAccessKeyId: caller.accessKeyId,
+    issuedAt: ctx.now,
+    expiresAt: ctx.now + duration * 1000,
+    ...(federatedName !== undefined ? { federatedName } : {}),
+  };
+  world.credentials.set(cred.accessKeyId, cred);
+  return cred;
+}
+
+const GetSessionToken = (input: GetSessionTokenCommandInput, ctx: CallContext): Out<GetSessionTokenCommandOutput> => {
+  const cred = issueUserSession(ctx, input.DurationSeconds);
+  return { Credentials: { AccessKeyId: cred.accessKeyId, SecretAccessKey: cred.secretAccessKey, SessionToken: cred.sessionToken, Expiration: new Date(cred.expiresAt) } };
+};
+
+const GetFederationToken = (input: GetFederationTokenCommandInput, ctx: CallContext): Out<GetFederationTokenCommandOutput> => {
+  const name = input.Name ?? '';
+  if (!FEDERATED_NAME_RE.test(name)) throw validation('name', name, 'Member must satisfy regular expression pattern: [\\w+=,.@-]*');
+  const cred = issueUserSession(ctx, input.DurationSeconds, name);
+  return {
+    Credentials: { AccessKeyId: cred.accessKeyId, SecretAccessKey: cred.secretAccessKey, SessionToken: cred.sessionToken, Expiration: new Date(cred.expiresAt) },
+    FederatedUser: { FederatedUserId: `${cred.accountId}:${name}`, Arn: `arn:aws:sts::${cred.accountId}:federated-user/${name}` },
+  };
+};
+
 const GetCallerIdentity = (_input: GetCallerIdentityCommandInput, ctx: CallContext): Out<GetCallerIdentityCommandOutput> => ({
   UserId: ctx.caller.userId,
   Account: ctx.caller.accountId,
@@ -173,6 +244,8 @@ export const STS_HANDLERS = {
   GetCallerIdentity,
   GetAccessKeyInfo,
   DecodeAuthorizationMessage,
+  GetSessionToken,
+  GetFederationToken,
 } satisfies Record<string, SimHandler>;
 
 export function stsAuthzTarget(command: string, input: unknown): AuthzTarget {

@@ -74,7 +74,12 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
       ...(opts.now ? { now: opts.now } : {}),
     });
     containment = new ContainmentService(store, accounts, factory, log, {
-      settings: { untrackSeconds: config.containment.untrackSeconds, snapshots: config.containment.snapshots },
+      settings: {
+        untrackSeconds: config.containment.untrackSeconds,
+        snapshots: config.containment.snapshots,
+        // Cordon's own member-account role is never a target.
+        protectedPrincipals: [role.name, ...config.containment.protectedPrincipals],
+      },
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
@@ -107,7 +112,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         now,
       }));
     let guardDuty: GuardDutyFilters | undefined;
-    const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now }));
+    const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now, ...(config.triage.guarddutyAdministrator ? { administratorAccount: config.triage.guarddutyAdministrator } : {}) }));
     const replies = new SlackReplies(slack.client, log, { allowedOrigins: responseUrlOrigins(config.env.SLACK_API_URL), now });
     const run = jobDispatcher(
       workerHandlers({

@@ -1,3 +1,4 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -15,6 +16,7 @@ export interface ClientFactory {
   iam(credentials: AwsCredentialIdentityProvider): IAMClient;
   lambda(region: string, credentials: AwsCredentialIdentityProvider): LambdaClient;
   guardduty(region: string, credentials: AwsCredentialIdentityProvider): GuardDutyClient;
+  autoScaling(region: string, credentials: AwsCredentialIdentityProvider): AutoScalingClient;
 }
 
 /** SDK clients acting in one member account, as one action's session. */
@@ -24,6 +26,7 @@ export interface AccountClients {
   iam(): IAMClient;
   lambda(region: string): LambdaClient;
   guardduty(region: string): GuardDutyClient;
+  autoScaling(region: string): AutoScalingClient;
 }
 
 /** Throttling is retried, not fatal (docs/architecture.md §8). */
@@ -43,6 +46,12 @@ export function realClientFactory(defaultRegion: string): ClientFactory {
     iam: (credentials) => new IAMClient({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS }),
     lambda: (region, credentials) => new LambdaClient({ region, credentials, ...CLIENT_DEFAULTS }),
     guardduty: (region, credentials) => new GuardDutyClient({ region, credentials, ...CLIENT_DEFAULTS }),
+    autoScaling: (region, credentials) => {
+      // Only the EC2 playbook needs it (Standby for Auto Scaling members): loaded on first use, as EC2 is.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { AutoScalingClient: Client } = require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling');
+      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
+    },
   };
 }
 
@@ -61,6 +70,12 @@ export interface AssumeOptions {
   now?: () => Date;
 }
 
+/** SourceIdentity: 2-64 of letters, digits and +=,.@_- (STS refuses anything else). */
+export function sourceIdentity(who: string): string {
+  const v = who.replace(/[^\w+=,.@-]/g, '_').slice(0, 64);
+  return v.length >= 2 ? v : `${v}__`.slice(0, 2);
+}
+
 /** Session tag values allow a limited alphabet. */
 function tagValue(v: string): string {
   return v.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
@@ -68,8 +83,10 @@ function tagValue(v: string): string {
 
 /**
  * Assumes the containment role in member accounts with the external id, one session
- * per action (`cordon-<action-id>`, tagged with the requester), cached until a minute
- * before it expires. Accounts outside the allowlist are refused before any call.
+ * per action and acting person (`cordon-<action-id>`, tagged with that person and carrying
+ * them as `SourceIdentity`, which CloudTrail keeps through any further role use), cached
+ * until a minute before it expires: a revert runs in a session of whoever reverted, never
+ * in the requester's. Accounts outside the allowlist are refused before any call.
  */
 export class CrossAccountClients {
   private readonly cache = new Map<string, { creds: AwsCredentialIdentity; clients: AccountClients }>();
@@ -90,7 +107,7 @@ export class CrossAccountClients {
 
   async forAccount(accountId: string, who: SessionIdentity): Promise<AccountClients> {
     this.assertAllowed(accountId);
-    const key = `${accountId}/${who.actionId}`;
+    const key = `${accountId}/${who.actionId}/${who.requestedBy}`;
     const now = (this.opts.now ?? (() => new Date()))().getTime();
     const hit = this.cache.get(key);
     if (hit && (hit.creds.expiration?.getTime() ?? Infinity) - 60_000 > now) return hit.clients;
@@ -103,6 +120,7 @@ export class CrossAccountClients {
           RoleSessionName: `cordon-${who.actionId}`.slice(0, 64),
           ExternalId: this.opts.externalId,
           DurationSeconds: this.opts.sessionSeconds,
+          SourceIdentity: sourceIdentity(who.requestedBy),
           Tags: [
             { Key: 'cordon-action', Value: tagValue(who.actionId) },
             { Key: 'requested-by', Value: tagValue(who.requestedBy) },
@@ -129,6 +147,7 @@ export class CrossAccountClients {
     const ec2 = new Map<string, EC2Client>();
     const lambda = new Map<string, LambdaClient>();
     const guardduty = new Map<string, GuardDutyClient>();
+    const autoScaling = new Map<string, AutoScalingClient>();
     let iam: IAMClient | undefined;
     const clients: AccountClients = {
       accountId,
@@ -136,6 +155,7 @@ export class CrossAccountClients {
       iam: () => (iam ??= this.factory.iam(provider)),
       lambda: (region) => lambda.get(region) ?? lambda.set(region, this.factory.lambda(region, provider)).get(region)!,
       guardduty: (region) => guardduty.get(region) ?? guardduty.set(region, this.factory.guardduty(region, provider)).get(region)!,
+      autoScaling: (region) => autoScaling.get(region) ?? autoScaling.set(region, this.factory.autoScaling(region, provider)).get(region)!,
     };
     this.cache.set(key, { creds, clients });
     return clients;

@@ -69,7 +69,12 @@ export const fileConfigSchema = z.strictObject({
       // The member template requires 16 or more (MinLength); a short one is guessable. Optional
       // here only because serverless mode reads it from SSM instead (load-config checks).
       externalId: z.string().min(16, 'the external id is at least 16 characters (the member-account template requires it)').optional(),
-      sessionDuration: duration('1h'),
+      // Cordon assumes the member role with role credentials of its own (the Lambda or ECS role):
+      // role chaining, which AWS caps at one hour whatever the role's maximum
+      // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining).
+      sessionDuration: duration('1h').refine((ms) => ms <= 3_600_000, {
+        message: 'at most 1h: Cordon reaches member accounts by role chaining, and AWS refuses a chained session longer than one hour',
+      }),
     })
     .optional(),
   access: z
@@ -117,6 +122,12 @@ export const fileConfigSchema = z.strictObject({
       guarddutyFilters: z.boolean().default(false),
       /** The longest a suppression rule made in Slack may last; every rule has an expiry. */
       suppressionMaxExpiry: duration('90d'),
+      /**
+       * The GuardDuty administrator account: in a multi-account setup only it may create
+       * filters, which then apply to its members; Cordon makes every filter there, with the
+       * member's accountId in the criteria. It must be one of `accounts`.
+       */
+      guarddutyAdministrator: accountId.optional(),
     })
     .prefault({}),
   channels: z.strictObject({
@@ -162,6 +173,14 @@ export const fileConfigSchema = z.strictObject({
         })
         .default(60),
       snapshots: z.boolean().default(true),
+      /**
+       * Users and roles Cordon refuses to change, by name or ARN (`*` matches anything), on top
+       * of the built-in ones: the containment role, OrganizationAccountAccessRole, Cordon's
+       * own function roles and anything tagged cordon:protected.
+       */
+      protectedPrincipals: z
+        .array(z.string().regex(/^(arn:aws(-cn|-us-gov)?:iam::(\d{12}|\*):(user|role)\/[\w+=,.@/*-]+|[\w+=,.@*-]{1,128})$/, 'an IAM user or role name, or its ARN; * matches anything'))
+        .default([]),
     })
     .prefault({}),
   poller: z

@@ -1,6 +1,6 @@
 import { GetAccessKeyInfoCommand } from '@aws-sdk/client-sts';
 import type { AccountClients, ClientFactory, CrossAccountClients } from '../aws/aws-clients';
-import { newActionId, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
+import { LIVE_ON_TARGET, newActionId, targetBusy, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { CordonError, ErrorCode, errorMessage, failureWords } from '../errors';
 import type { Logger } from '../log';
@@ -29,6 +29,26 @@ export interface ContainRequest {
   /** Idempotency key of the request (see {@link Action.requestId}). */
   requestId?: string;
 }
+
+/** What a revert request carries besides who asked. */
+export interface RevertOptions {
+  /** Access keys a commander chose to leave inactive (point 11): their reactivation step is kept, not reverted. */
+  keepOff?: string[];
+}
+
+/**
+ * Changes two actions on different targets can share (point 15): the deny-all on a user or
+ * a role (two functions with one execution role), a key's deactivation (a user and one of
+ * its keys). Their step ids name the principal or the key, so equal ids are the same change.
+ * Other step ids (`network`, `tag`…) repeat across actions on different resources.
+ */
+const SHAREABLE_OPS = new Set(['iam.user-deny-all', 'iam.role-deny-all', 'iam.key-deactivate']);
+
+/** Step records that mean the change may be in place and is this action's to undo. */
+const HOLDING: StepRecord['status'][] = ['applied', 'unknown', 'running', 'reverting', 'revert_failed'];
+
+/** Refusals at plan time, audited as such (acceptance 5). */
+const REFUSALS = new Set<string>([ErrorCode.TARGET_AWS_MANAGED, ErrorCode.TARGET_PROTECTED, ErrorCode.TARGET_BUSY, ErrorCode.ARN_INVALID, ErrorCode.ACCOUNT_NOT_ALLOWED]);
 
 export interface ContainmentOptions {
   settings: ContainmentSettings;
@@ -97,7 +117,54 @@ export class ContainmentService {
    * apply and revert never read it again.
    */
   async plan(req: ContainRequest, extra: Partial<Pick<Action, 'status' | 'approvalRule' | 'expiresAt'>> = {}): Promise<Action> {
+    try {
+      return await this.planChecked(req, extra);
+    } catch (err) {
+      // A refused target changes nothing, and the audit says who asked, for what, and which rule refused it.
+      if (err instanceof CordonError && REFUSALS.has(err.code)) {
+        await this.store.appendAudit({
+          at: this.now().toISOString(),
+          actor: req.requestedBy,
+          event: 'action.refused',
+          allowed: false,
+          ...(req.caseId ? { caseId: req.caseId } : {}),
+          detail: { target: req.target.slice(0, 300), code: err.code, reason: err.message.slice(0, 500), ...err.details },
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Throws TARGET_BUSY, with a link, when the target already has a live action (point 15). */
+  async assertTargetFree(ref: string): Promise<void> {
+    const err = targetBusy(ref, await this.store.listActions({ status: LIVE_ON_TARGET }));
+    if (err) throw err;
+  }
+
+  /** Step ids other live actions in `accountId` applied and did not revert. */
+  private async heldByOthers(accountId: string, except?: string): Promise<Map<string, string>> {
+    const held = new Map<string, string>();
+    for (const a of await this.store.listActions({ status: [...LIVE_ON_TARGET, 'not_contained', 'failed'] })) {
+      if (a.id === except || a.target.accountId !== accountId) continue;
+      for (const r of a.steps) {
+        const op = a.plan.find((s) => s.id === r.stepId)?.op;
+        if (op && SHAREABLE_OPS.has(op) && HOLDING.includes(r.status) && !held.has(r.stepId)) held.set(r.stepId, a.id);
+      }
+    }
+    return held;
+  }
+
+  private async incidentStart(caseId: string | undefined): Promise<Date | undefined> {
+    if (!caseId) return undefined;
+    const c = await this.store.getCase(caseId);
+    if (!c) return undefined;
+    const times = [c.createdAt, ...(await this.store.listFindings({ caseId })).flatMap((f) => [f.firstSeenAt, f.finding.createdAt])].map((t) => Date.parse(t)).filter((t) => !Number.isNaN(t));
+    return times.length ? new Date(Math.min(...times)) : undefined;
+  }
+
+  private async planChecked(req: ContainRequest, extra: Partial<Pick<Action, 'status' | 'approvalRule' | 'expiresAt'>>): Promise<Action> {
     const target = await this.resolve(req.target);
+    if (!req.dryRun) await this.assertTargetFree(target.ref);
     const now = this.now();
     const id = newActionId(now, this.random);
     const clients = await this.accounts.forAccount(target.accountId, { actionId: id, requestedBy: req.requestedBy });
@@ -110,7 +177,10 @@ export class ContainmentService {
       now,
       ...(req.caseId ? { caseId: req.caseId } : {}),
       ...(req.knownPrincipal ? { knownPrincipal: req.knownPrincipal } : {}),
+      heldByCordon: new Set((await this.heldByOthers(target.accountId)).keys()),
     };
+    const start = await this.incidentStart(req.caseId);
+    if (start) ctx.incidentStart = start;
     const playbook = this.playbooks[target.kind];
     const prepared = await playbook.prepare(ctx);
     const notes = [...prepared.notes];
@@ -275,11 +345,14 @@ export class ContainmentService {
   }
 
   /** Restores the recorded prior state; evidence (snapshots, release tags, session revocation) stays. */
-  async revert(id: string, by: string, observer: ActionObserver = {}): Promise<Action | undefined> {
+  async revert(id: string, by: string, observer: ActionObserver = {}, opts: RevertOptions = {}): Promise<Action | undefined> {
     // The request is used up: a replayed revert job finds none and is refused (services/job-guard).
     const started = await this.transition(id, REVERTIBLE, { status: 'reverting', heartbeatAt: this.now().toISOString(), revertedBy: by, revertRequest: undefined });
     if (!started) return undefined;
-    await this.audit(started, by, 'action.revert_started');
+    const keepOff = new Set(opts.keepOff ?? []);
+    await this.audit(started, by, 'action.revert_started', keepOff.size ? { keepOff: [...keepOff] } : {});
+    // A change another live action also holds (the same AWSDenyAll, the same key) stays until that one is reverted too.
+    const held = await this.heldByOthers(started.target.accountId as string, started.id);
     const run = new StepBook(this.store, started, this.now);
     const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: by });
     const ctx = this.stepContext(started, clients, run);
@@ -294,6 +367,18 @@ export class ContainmentService {
           if (!partial && !['applied', 'unknown', 'revert_failed', 'reverting'].includes(rec.status)) return;
           if (!step.revertible) {
             await run.update(step.id, { status: 'kept' });
+            return;
+          }
+          const keyId = step.op === 'iam.key-deactivate' ? step.params.keyId : undefined;
+          const keptFor =
+            typeof keyId === 'string' && keepOff.has(keyId)
+              ? `left inactive: ${by} chose to keep access key ${keyId} off`
+              : held.has(step.id)
+                ? `kept: action ${held.get(step.id) ?? ''} still holds it`
+                : undefined;
+          if (keptFor) {
+            const done = await run.update(step.id, { status: 'kept', keptReason: keptFor, revertFinishedAt: this.now().toISOString() });
+            await this.tell(observer, run.action, step, done);
             return;
           }
           await run.update(step.id, { status: 'reverting', revertStartedAt: this.now().toISOString() });

@@ -2,11 +2,17 @@ import type { Json, PlanStep, StepRecord } from '../domain/actions/action';
 import type { Target } from '../domain/actions/target';
 import type { AccountClients } from '../aws/aws-clients';
 import { CordonError, ErrorCode } from '../errors';
+import { awsManagedRole, BUILT_IN_PROTECTED, protectionRule, type PrincipalFacts } from '../domain/actions/protection';
 
 /** Containment settings from the config. */
 export interface ContainmentSettings {
   untrackSeconds: number;
   snapshots: boolean;
+  /**
+   * Names or ARNs (`*` wildcards) of principals never changed: the containment role and
+   * the config's `containment.protectedPrincipals`, on top of the built-in ones.
+   */
+  protectedPrincipals?: string[];
 }
 
 /** Everything a playbook may read while planning. */
@@ -20,6 +26,14 @@ export interface PlanContext {
   now: Date;
   /** Principal named by the case's findings for a temporary key (ASIA), if known. */
   knownPrincipal?: string;
+  /**
+   * Step ids that other live actions in this account applied and have not reverted (a deny
+   * another action attached, a key it deactivated): planned again rather than taken for
+   * someone else's change, so this action's revert knows the change is Cordon's.
+   */
+  heldByCordon?: ReadonlySet<string>;
+  /** When the incident began (the case was opened): keys created since are flagged for Revert. */
+  incidentStart?: Date;
 }
 
 /** What planning produced: the recorded prior state and every concrete change. */
@@ -85,6 +99,31 @@ export interface Playbook {
   needsRecovery?(step: PlanStep, record: StepRecord): boolean;
   /** Finishes (or safely undoes) such a step; throws a {@link StepFailure} if it cannot. */
   recover?(step: PlanStep, record: StepRecord, ctx: StepContext): Promise<{ [key: string]: Json }>;
+}
+
+/** The built-in protected names plus the configured ones. */
+export function protectedPatterns(settings: ContainmentSettings): string[] {
+  return [...BUILT_IN_PROTECTED, ...(settings.protectedPrincipals ?? [])];
+}
+
+/**
+ * Why a user or role must not be changed (AWS-managed, or protected), as the error that
+ * refuses the plan. Undefined when it may be changed.
+ */
+export function principalRefusal(settings: ContainmentSettings, p: PrincipalFacts & { path?: string | undefined }): CordonError | undefined {
+  const managed = p.kind === 'role' ? awsManagedRole(p.path) : undefined;
+  if (managed) {
+    return new CordonError(ErrorCode.TARGET_AWS_MANAGED, `Cordon will not contain role ${p.name} (rule: ${managed.rule}): ${managed.reason}.`, { rule: managed.rule, principal: p.arn });
+  }
+  const rule = protectionRule(p, protectedPatterns(settings));
+  if (rule) {
+    return new CordonError(
+      ErrorCode.TARGET_PROTECTED,
+      `Cordon will not change ${p.kind} ${p.name} (rule: ${rule}): protected principals are refused by default, and the member-account role denies changing them. If it must be contained, do it by hand with break-glass access.`,
+      { rule, principal: p.arn },
+    );
+  }
+  return undefined;
 }
 
 /** Reads a string parameter a planner wrote; a missing one is a bug, not bad input. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionLedger } from '../containment/action-ledger';
-import { REVERTIBLE, type Action, type RevertRequest } from '../domain/actions/action';
+import { LIVE_ON_TARGET, REVERTIBLE, targetBusy, type Action, type RevertRequest } from '../domain/actions/action';
 import { approvalExpiresAt, isExpired, type ApprovalIntent } from '../domain/access/approval-rules';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
@@ -74,6 +74,7 @@ export class ActionService {
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
     const target = parseTarget(input.target);
     if (target.accountId) this.d.ledger.assertAllowed(target.accountId);
+    if (!input.dryRun) await this.assertTargetFree(who, target.ref);
     const inChannel = await this.d.cases.byChannel(who.channelId);
     const theCase = inChannel && inChannel.status !== 'closed' ? inChannel : (await this.d.cases.forTarget(target, who.userId)).case;
     const caseId = theCase.id;
@@ -94,6 +95,24 @@ export class ActionService {
       ...withReply(jobReply(who, this.d.now())),
     });
     return { caseId, dryRun: input.dryRun || drill };
+  }
+
+  /**
+   * One live action per target (issue 15, point 15), checked before anything is queued so
+   * the person hears at once; the worker checks again when it plans. Audited as a refusal.
+   */
+  private async assertTargetFree(who: Requester, ref: string): Promise<void> {
+    const err = targetBusy(ref, await this.d.store.listActions({ status: LIVE_ON_TARGET }));
+    if (!err) return;
+    await this.d.store.appendAudit({
+      at: this.d.now().toISOString(),
+      actor: who.userId,
+      event: 'action.refused',
+      allowed: false,
+      ...(typeof err.details.caseId === 'string' ? { caseId: err.details.caseId } : {}),
+      detail: { target: ref.slice(0, 300), code: err.code, reason: err.message.slice(0, 500), ...err.details },
+    });
+    throw err;
   }
 
   /** Containment is a feature of the config: without `containmentRole` every request for it says so. */
@@ -150,10 +169,17 @@ export class ActionService {
    * under a rule, the first commander's Revert is recorded as a request, and it runs only
    * when a second commander presses Revert (or runs `/ir revert`) within `approvalTtl`. So
    * one commander cannot quietly undo a two-person containment. The worker runs a revert
-   * job only when it matches the request stored here.
+   * job only when it matches the request stored here. `keepOff`: access keys to leave
+   * inactive (issue 15, point 11), stored with the request; each must be a key this action
+   * deactivated, so a typo never passes for a choice.
    */
-  async requestRevert(who: Requester, actionId: string): Promise<Action> {
+  async requestRevert(who: Requester, actionId: string, keepOff: string[] = []): Promise<Action> {
     const a = await this.load(actionId, who);
+    const keys = a.plan.flatMap((st) => (st.op === 'iam.key-deactivate' && typeof st.params.keyId === 'string' ? [st.params.keyId] : []));
+    const unknown = keepOff.filter((k) => !keys.includes(k));
+    if (unknown.length) {
+      throw new CordonError(ErrorCode.INPUT_INVALID, `action ${a.id} did not deactivate ${unknown.join(', ')}; it can only leave off ${keys.length ? keys.join(', ') : 'nothing (it deactivated no key)'}`);
+    }
     const context = { actionId: a.id, ...(a.caseId ? { caseId: a.caseId } : {}) };
     const pending = a.revertRequest;
     const now = this.d.now();
@@ -161,7 +187,9 @@ export class ActionService {
       // A revert waits for a second commander: this Revert is that approval (four eyes: decide refuses the asker).
       await this.d.authorizer.authorize(who, 'approve', { ...context, requesterId: pending.by });
       this.assertRevertible(a);
-      const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: { ...pending, approvedBy: who.userId } });
+      // The approver may leave more keys off, never fewer: leaving a key inactive is the safe side.
+      const off = [...new Set([...(pending.keepOff ?? []), ...keepOff])];
+      const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: { ...pending, approvedBy: who.userId, ...(off.length ? { keepOff: off } : {}) } });
       if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);
       await this.timeline(next, who.userId, 'action.approved', `Revert of ${next.id} approved (${pending.approvalRule})`);
       await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, target: a.target.ref });
@@ -174,6 +202,7 @@ export class ActionService {
       by: who.userId,
       at: now.toISOString(),
       ...(rule ? { approvalRule: rule.rule, expiresAt: approvalExpiresAt(now, rule.ttlMs).toISOString() } : {}),
+      ...(keepOff.length ? { keepOff: [...new Set(keepOff)] } : {}),
     };
     const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: request });
     if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);

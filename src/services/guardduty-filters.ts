@@ -1,4 +1,4 @@
-import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, type FindingCriteria, type GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { CreateFilterCommand, DeleteFilterCommand, ListDetectorsCommand, ListFiltersCommand, type FindingCriteria, type GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { ContainmentService } from '../containment/containment-service';
 import { awaitingApproval, hasStopped, type SuppressionRule } from '../domain/triage/suppression';
 import { errorMessage } from '../errors';
@@ -18,7 +18,8 @@ export class GuardDutyFilters {
     private readonly store: Store,
     private readonly containment: ContainmentService,
     private readonly log: Logger,
-    private readonly opts: { now: () => Date },
+    /** `administratorAccount`: where filters are made when GuardDuty is managed by one (issue 15, point 19). */
+    private readonly opts: { now: () => Date; administratorAccount?: string },
   ) {}
 
   /** Job: brings the rule's filters in line with it: made while it applies, deleted once it stopped. */
@@ -40,10 +41,12 @@ export class GuardDutyFilters {
     for (const place of [...(rule?.filtersPending ?? [])]) {
       if (!rule || hasStopped(rule) || awaitingApproval(rule)) return;
       const { accountId, region } = place;
+      // With an administrator account, every filter lives there, one per member account, scoped by the accountId criterion.
+      const host = this.opts.administratorAccount ?? accountId;
       try {
-        const gd = (await this.containment.clientsFor(accountId, { actionId: ruleId, requestedBy: rule.author ?? 'cordon' })).guardduty(region);
+        const gd = (await this.containment.clientsFor(host, { actionId: ruleId, requestedBy: rule.author ?? 'cordon' })).guardduty(region);
         const detectorId = (await gd.send(new ListDetectorsCommand({}))).DetectorIds?.[0];
-        const name = `cordon-${ruleId}`;
+        const name = host === accountId ? `cordon-${ruleId}` : `cordon-${ruleId}-${accountId}`;
         if (detectorId) await this.createFilter(gd, detectorId, name, rule, place);
         // Reloaded before writing: a lift stored meanwhile must not be overwritten.
         const fresh = (await this.store.getSuppression(ruleId)) ?? rule;
@@ -51,7 +54,10 @@ export class GuardDutyFilters {
           ...fresh,
           filtersPending: (fresh.filtersPending ?? []).filter((f) => f.accountId !== accountId || f.region !== region),
           // Recorded even when the rule was lifted meanwhile, so the sweep deletes it.
-          filters: [...(fresh.filters ?? []).filter((f) => f.accountId !== accountId || f.region !== region), ...(detectorId ? [{ accountId, region, detectorId, name }] : [])],
+          filters: [
+            ...(fresh.filters ?? []).filter((f) => f.accountId !== accountId || f.region !== region),
+            ...(detectorId ? [{ accountId, region, detectorId, name, ...(host !== accountId ? { hostAccountId: host } : {}) }] : []),
+          ],
         };
         if (hasStopped(fresh)) {
           // Lifted while this filter was being made: it goes again at once (the sweep retries).
@@ -73,8 +79,10 @@ export class GuardDutyFilters {
           DetectorId: detectorId,
           Name: name,
           Action: 'ARCHIVE',
-          Description: `Cordon suppression ${rule.id} by ${rule.author ?? 'cordon'}: ${rule.reason}`.slice(0, 512),
+          Description: filterDescription(`Cordon suppression ${rule.id} by ${rule.author ?? 'cordon'}: ${rule.reason}`),
           FindingCriteria: filterCriteria(rule.type ?? '*', place.accountId, place.region),
+          // Idempotent: a create retried after a lost answer makes no second filter.
+          ClientToken: `cordon-${rule.id}-${place.accountId}-${place.region}`.slice(0, 64),
         }),
       );
     } catch (err) {
@@ -99,14 +107,17 @@ export class GuardDutyFilters {
     const left: NonNullable<SuppressionRule['filters']> = [];
     for (const f of rule.filters ?? []) {
       try {
-        const gd = (await this.containment.clientsFor(f.accountId, { actionId: rule.id, requestedBy: by })).guardduty(f.region);
-        await gd.send(new DeleteFilterCommand({ DetectorId: f.detectorId, FilterName: f.name }));
-      } catch (err) {
-        // GuardDuty answers BadRequest for a filter (or detector) that no longer exists: gone.
-        if ((err as { name?: string }).name !== 'BadRequestException') {
-          left.push(f);
-          this.log.warn({ ruleId: rule.id, accountId: f.accountId, region: f.region, err: errorMessage(err) }, 'GuardDuty filter not removed; the ticker retries');
+        const gd = (await this.containment.clientsFor(f.hostAccountId ?? f.accountId, { actionId: rule.id, requestedBy: by })).guardduty(f.region);
+        try {
+          await gd.send(new DeleteFilterCommand({ DetectorId: f.detectorId, FilterName: f.name }));
+        } catch (err) {
+          // GuardDuty answers BadRequest for a filter that is gone, but also for a bad request
+          // (a throttled or refused one included): gone only if the detector no longer lists it.
+          if ((err as { name?: string }).name !== 'BadRequestException' || (await filterListed(gd, f.detectorId, f.name))) throw err;
         }
+      } catch (err) {
+        left.push(f);
+        this.log.warn({ ruleId: rule.id, accountId: f.accountId, region: f.region, err: errorMessage(err) }, 'GuardDuty filter not removed; the ticker retries');
       }
     }
     // Nothing more is created for a rule that stopped applying.
@@ -131,6 +142,38 @@ export class GuardDutyFilters {
     }
     return done;
   }
+}
+
+/**
+ * Whether the detector still lists the filter; a detector that is gone (BadRequest) holds
+ * no filter.
+ */
+async function filterListed(gd: GuardDutyClient, detectorId: string, name: string): Promise<boolean> {
+  let next: string | undefined;
+  try {
+    do {
+      const page = await gd.send(new ListFiltersCommand({ DetectorId: detectorId, MaxResults: 50, ...(next ? { NextToken: next } : {}) }));
+      if ((page.FilterNames ?? []).includes(name)) return true;
+      next = page.NextToken;
+    } while (next);
+  } catch (err) {
+    if ((err as { name?: string }).name === 'BadRequestException') return false;
+    throw err;
+  }
+  return false;
+}
+
+/**
+ * A filter description GuardDuty accepts: at most 512 of letters, digits, whitespace and
+ * - . : _ { } [ ] ( ) / (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateFilter.html);
+ * anything else (a reason typed in Slack: quotes, @, commas, emoji) becomes a space.
+ */
+export function filterDescription(text: string): string {
+  return text
+    .replace(/[^A-Za-z0-9\-.:_{}[\]()/ ]/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+    .slice(0, 512);
 }
 
 /**

@@ -26,14 +26,15 @@ const FUNCTIONS = ['slack', 'findings', 'worker', 'ticker'] as const;
  * credentials (the member-account template grants those, not the function's role).
  * Lambda is both: Invoke hands work to Cordon's own worker; the rest contains functions.
  */
-const MEMBER_ACCOUNT_CLIENTS = new Set(['ec2', 'iam', 'guardduty', 'lambda']);
+// auto-scaling: Standby for an Auto Scaling member (issue 15, point 4), in the member account.
+const MEMBER_ACCOUNT_CLIENTS = new Set(['ec2', 'iam', 'guardduty', 'lambda', 'auto-scaling']);
 const OWN_ACCOUNT_CALLS = new Set(['lambda:Invoke']);
 
 /** Where an SDK command's IAM action is not `<service>:<Command>` (the Service Authorization Reference). */
 const IAM_ACTION: Record<string, string[]> = {
   'lambda:Invoke': ['lambda:InvokeFunction'],
-  // Cordon always passes session tags naming the Slack user (src/aws/aws-clients.ts).
-  'sts:AssumeRole': ['sts:AssumeRole', 'sts:TagSession'],
+  // Cordon always passes session tags naming the Slack user, and that user as SourceIdentity (src/aws/aws-clients.ts).
+  'sts:AssumeRole': ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
 };
 
 /**

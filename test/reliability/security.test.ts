@@ -37,6 +37,7 @@ describe('security checks', () => {
       'sts:GetAccessKeyInfo': 'GetAccessKeyInfo supports no resource-level permission: AWS requires "*"',
       'sts:AssumeRole': 'the member role in any account; the account allowlist is enforced in code before every call',
       'sts:TagSession': 'goes with AssumeRole',
+      'sts:SetSourceIdentity': 'goes with AssumeRole (the acting person in CloudTrail)',
       'ssm:GetParameters': 'only /cordon/<stage>/*',
       'logs:CreateLogStream': "the streams of the function's own log group only",
       'logs:PutLogEvents': "the streams of the function's own log group only",

@@ -26,6 +26,8 @@ export function containmentHarness(
     externalId?: string;
     maxAttempts?: number;
     retryMode?: 'standard' | 'adaptive';
+    /** `containment.protectedPrincipals` (the containment role is always protected, as in the composition root). */
+    protectedPrincipals?: string[];
     /** One virtual clock for AWS and Cordon: Cordon's sleeps (backoff, the untrack wait) move it on. */
     clock?: { now: () => number; sleep: (ms: number) => void };
   } = {},
@@ -44,7 +46,7 @@ export function containmentHarness(
   });
   let r = 0.3;
   const service = new ContainmentService(store, accounts, factory, silentLogger, {
-    settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true },
+    settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true, protectedPrincipals: [ROLE, ...(opts.protectedPrincipals ?? [])] },
     random: () => (r = (r + 0.618) % 1),
     sleep: (ms) => {
       opts.clock?.sleep(ms);
@@ -56,7 +58,7 @@ export function containmentHarness(
 }
 
 /** What revert keeps on purpose, removed before comparing with the state before. */
-export const EVIDENCE = ['EBS snapshots', 'the cordon:released tag', "Cordon's shared untrack/isolation groups", 'the role session revocation'];
+export const EVIDENCE = ['EBS snapshots', 'the cordon:released tag', "Cordon's shared untrack/isolation groups", 'the revocation of credentials issued before containment'];
 
 export function withoutEvidence(s: AccountState): AccountState {
   const c = structuredClone(s);
@@ -65,6 +67,9 @@ export function withoutEvidence(s: AccountState): AccountState {
     for (const i of Object.values(r.ec2.instances)) i.tags = i.tags.filter((t) => t.Key !== 'cordon:released');
     for (const [id, g] of Object.entries(r.ec2.securityGroups)) if (g.tags.some((t) => t.Key === 'cordon:purpose')) delete r.ec2.securityGroups[id];
   }
-  for (const role of Object.values(c.iam.roles)) delete role.inlinePolicies['cordon-revoke-sessions'];
+  // Revocations of credentials issued before containment: the role's, the user's, and each instance's (issue 15, point 10).
+  for (const holder of [...Object.values(c.iam.roles), ...Object.values(c.iam.users)]) {
+    for (const name of Object.keys(holder.inlinePolicies)) if (name.startsWith('cordon-revoke-')) delete holder.inlinePolicies[name];
+  }
   return c;
 }

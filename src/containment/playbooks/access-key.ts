@@ -1,10 +1,15 @@
-import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import type { PlanStep } from '../../domain/actions/action';
 import { CordonError, ErrorCode } from '../../errors';
-import { awsErrorName, type Playbook, type Prepared } from '../playbook';
-import { keySteps } from './iam-user';
+import { awsErrorName, principalRefusal, type Playbook, type Prepared } from '../playbook';
+import { keySteps, reactivationNote, readKeys, readUser } from './iam-user';
+import { applyRevoke, revokeStep, REVOKE_SESSIONS_POLICY } from './revocation';
 
-/** Access key: deactivate an `AKIA` key (owner found with GetAccessKeyLastUsed); `ASIA` keys name their principal instead. */
+/**
+ * Access key: deactivate an `AKIA` key (owner found with GetAccessKeyLastUsed) and deny
+ * the owner's temporary credentials issued before apply, since session credentials minted
+ * with the key outlive its deactivation; `ASIA` keys name their principal instead.
+ */
 export const accessKeyPlaybook: Playbook = {
   async prepare(ctx): Promise<Prepared> {
     const keyId = ctx.target.id;
@@ -31,16 +36,29 @@ export const accessKeyPlaybook: Playbook = {
       throw err;
     }
     if (!userName) throw new CordonError(ErrorCode.AWS_FAILED, `access key ${keyId} has no IAM user owner in account ${ctx.target.accountId}`);
-    const keys = await iam.send(new ListAccessKeysCommand({ UserName: userName, MaxItems: 100 }));
-    const status = keys.AccessKeyMetadata?.find((k) => k.AccessKeyId === keyId)?.Status ?? 'Unknown';
-    const plan: PlanStep[] = status === 'Active' ? [keySteps.step(userName, keyId)] : [];
-    const notes = [`Owner: IAM user ${userName}.`, ...(status === 'Active' ? [] : [`The key is already ${status.toLowerCase()}; nothing to change.`])];
-    return { prior: { keyId, userName, status }, plan, notes };
+    const owner = await readUser(iam, userName, ctx.target.accountId);
+    const refusal = principalRefusal(ctx.settings, { kind: 'user', ...owner });
+    if (refusal) throw refusal;
+    const key = (await readKeys(iam, userName, ctx)).find((k) => k.keyId === keyId) ?? { keyId, status: 'Unknown', createdAt: null, duringIncident: false };
+    const step = keySteps.step(userName, key);
+    const deactivate = key.status === 'Active' || !!ctx.heldByCordon?.has(step.id);
+    const plan: PlanStep[] = deactivate ? [step] : [];
+    const notes = [`Owner: IAM user ${userName}.`, ...(deactivate ? [] : [`The key is already ${key.status.toLowerCase()}; nothing to change.`])];
+    // Session credentials minted with the key keep working after it is deactivated: only a deny on the owner stops them.
+    plan.push(revokeStep('user', userName, `temporary credentials (GetSessionToken, GetFederationToken) minted with ${keyId} or any other key of this user`));
+    notes.push(
+      `Revert keeps ${REVOKE_SESSIONS_POLICY} on ${userName}: session credentials minted before the moment of apply, with ${keyId} or another of its keys, stay blocked after Revert; the key itself and credentials minted after Revert work.`,
+    );
+    const reactivate = deactivate ? reactivationNote([key]) : undefined;
+    if (reactivate) notes.push(reactivate);
+    return { prior: { keyId, userName, status: key.status, createdAt: key.createdAt }, plan, notes };
   },
   async apply(step, ctx) {
+    if (step.op === 'iam.revoke-sessions') return applyRevoke(ctx.clients.iam(), step, ctx);
     return keySteps.apply(ctx.clients.iam(), step);
   },
   async revert(step, _record, ctx) {
-    return keySteps.revert(ctx.clients.iam(), step);
+    if (step.op === 'iam.key-deactivate') return keySteps.revert(ctx.clients.iam(), step);
+    throw new Error(`access-key cannot revert ${step.op}`);
   },
 };

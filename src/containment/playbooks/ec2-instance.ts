@@ -18,10 +18,12 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DescribeAutoScalingInstancesCommand, EnterStandbyCommand, ExitStandbyCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { Json, PlanStep } from '../../domain/actions/action';
 import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
 import { CordonError, ErrorCode, failureWords } from '../../errors';
-import { awsErrorName, param, paramList, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
+import { awsErrorName, param, paramList, principalRefusal, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
+import { applyRevoke, instanceRevokePolicy, revokeStep } from './revocation';
 
 /** Tag that marks Cordon's per-VPC groups, so later actions reuse them. */
 export const PURPOSE_TAG = 'cordon:purpose';
@@ -378,6 +380,34 @@ async function isolateNetwork(ec2: EC2Client, step: PlanStep, ctx: StepContext):
 }
 
 /**
+ * Standby with the desired capacity decremented, so the group launches no replacement and
+ * Revert's ExitStandby brings the capacity back to where it was. Auto Scaling refuses the
+ * decrement below the group's minimum size: then without it (a replacement is launched,
+ * and Revert's ExitStandby leaves the group one instance larger, which it scales in).
+ */
+async function enterStandby(asg: AutoScalingClient, step: PlanStep): Promise<{ [key: string]: Json }> {
+  const base = { AutoScalingGroupName: param(step, 'group'), InstanceIds: [param(step, 'instanceId')] };
+  try {
+    await asg.send(new EnterStandbyCommand({ ...base, ShouldDecrementDesiredCapacity: true }));
+    return { decremented: true };
+  } catch (err) {
+    if (awsErrorName(err) !== 'ValidationError' || !/min-size/.test((err as Error).message)) throw err;
+  }
+  await asg.send(new EnterStandbyCommand({ ...base, ShouldDecrementDesiredCapacity: false }));
+  return { decremented: false };
+}
+
+/** Back in service; an instance no longer in Standby (someone moved it already) counts as done. */
+async function exitStandby(asg: AutoScalingClient, step: PlanStep): Promise<void> {
+  try {
+    await asg.send(new ExitStandbyCommand({ AutoScalingGroupName: param(step, 'group'), InstanceIds: [param(step, 'instanceId')] }));
+  } catch (err) {
+    if (awsErrorName(err) === 'ValidationError' && /is not in Standby/.test((err as Error).message)) return;
+    throw err;
+  }
+}
+
+/**
  * EC2 instance (docs/architecture.md §7). Stage 1: tags, termination protection, shutdown → stop, a
  * deny on the instance-profile role limited to this instance, EBS snapshots (none of them
  * essential: a failure is recorded and isolation still happens) and the per-VPC groups.
@@ -419,7 +449,12 @@ export const ec2InstancePlaybook: Playbook = {
     // Cordon's own groups are never an interface's "prior" state: an interface an earlier
     // (crashed) run left in the untrack group must not get that group back on revert.
     const cordonIds = new Set((groups.SecurityGroups ?? []).map((g) => g.GroupId ?? ''));
-    const roleName = profile?.InstanceProfile?.Roles?.[0]?.RoleName;
+    const profileRole = profile?.InstanceProfile?.Roles?.[0];
+    // A role AWS lets no one change, or a protected one, is left alone: the instance is still isolated.
+    const roleRefusal = profileRole?.RoleName
+      ? principalRefusal(ctx.settings, { kind: 'role', name: profileRole.RoleName, arn: profileRole.Arn ?? '', path: profileRole.Path, tags: profileRole.Tags ?? [] })
+      : undefined;
+    const roleName = roleRefusal ? undefined : profileRole?.RoleName;
     const volumes = (instance.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId).filter((v): v is string => !!v);
     const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     const priorTermination = termination.DisableApiTermination?.Value ?? false;
@@ -453,9 +488,31 @@ export const ec2InstancePlaybook: Playbook = {
       plan.push({ id: 'shutdown-behavior', ...side, op: 'ec2.shutdown-behavior', description: `Set shutdown behavior of ${id} to stop (was ${priorShutdown})`, params: { instanceId: id, previous: priorShutdown }, revertible: true });
     }
     if (asg) {
-      notes.push(
-        `:warning: ${id} belongs to Auto Scaling group ${asg}: isolation fails its health checks and the group may terminate it, and the evidence with it. Put it in Standby (aws autoscaling enter-standby --auto-scaling-group-name ${asg} --instance-ids ${id} --should-decrement-desired-capacity) or protect it from scale-in, as AWSSupport-ContainEC2Instance does; Cordon does not do it yet.`,
-      );
+      // Isolation fails the group's health checks, and the group would terminate the instance
+      // and the evidence with it; Standby takes it out of health checks, as
+      // AWSSupport-ContainEC2Instance does (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-enter-exit-standby.html).
+      const manual = `aws autoscaling enter-standby --auto-scaling-group-name ${asg} --instance-ids ${id} --should-decrement-desired-capacity`;
+      let state: string | undefined;
+      let read = false;
+      try {
+        const m = (await ctx.clients.autoScaling(region).send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] }))).AutoScalingInstances?.find((x) => x.InstanceId === id);
+        state = m?.AutoScalingGroupName === asg ? m.LifecycleState : undefined;
+        read = true;
+      } catch (err) {
+        notes.push(`:warning: ${id} belongs to Auto Scaling group ${asg}, whose state Cordon could not read (${awsErrorName(err) ?? 'error'}): isolation fails its health checks and the group may terminate it. Put it in Standby by hand: ${manual}.`);
+      }
+      if (state === 'InService') {
+        plan.push({
+          id: 'asg-standby',
+          ...side,
+          op: 'asg.enter-standby',
+          description: `Put ${id} in Standby in Auto Scaling group ${asg}, so isolation does not fail its health checks and get it terminated (desired capacity decremented where the minimum size allows; Revert takes it out of Standby)`,
+          params: { instanceId: id, group: asg },
+          revertible: true,
+        });
+      } else if (state === 'Standby') notes.push(`${id} is already in Standby in Auto Scaling group ${asg}; left so, and Revert leaves it there.`);
+      else if (state) notes.push(`:warning: ${id} is ${state} in Auto Scaling group ${asg}: it cannot be put in Standby, and the group may still replace it.`);
+      else if (read) notes.push(`:warning: ${id} is tagged for Auto Scaling group ${asg}, but Auto Scaling does not list it as a member: Cordon leaves it alone. If it is one, put it in Standby by hand: ${manual}.`);
     }
     if (roleName) {
       plan.push({
@@ -466,6 +523,12 @@ export const ec2InstancePlaybook: Playbook = {
         params: { roleName, policyName: rolePolicyName(id), instanceArn },
         revertible: true,
       });
+      plan.push(revokeStep('role', roleName, `sessions of this instance (ec2:SourceInstanceARN ${id})`, { ...side, instanceArn, instanceId: id }));
+      notes.push(
+        `Revert removes ${rolePolicyName(id)} but keeps ${instanceRevokePolicy(id)}: credentials of role ${roleName} that ${id} received before the moment of apply stay blocked after Revert (the instance gets fresh ones from its metadata service); other instances sharing the role are not affected.`,
+      );
+    } else if (roleRefusal && profileRole?.RoleName) {
+      notes.push(`:warning: Instance role ${profileRole.RoleName} is not changed: ${roleRefusal.message} The instance is still isolated.`);
     }
     if (ctx.settings.snapshots) {
       for (const v of volumes) {
@@ -582,6 +645,10 @@ export const ec2InstancePlaybook: Playbook = {
           .iam()
           .send(new PutRolePolicyCommand({ RoleName: param(step, 'roleName'), PolicyName: param(step, 'policyName'), PolicyDocument: instanceDenyDocument(param(step, 'instanceArn')) }));
         return undefined;
+      case 'iam.revoke-sessions':
+        return applyRevoke(ctx.clients.iam(), step, ctx);
+      case 'asg.enter-standby':
+        return enterStandby(ctx.clients.autoScaling(region), step);
       case 'ec2.snapshot': {
         const snap = await ec2.send(
           new CreateSnapshotCommand({
@@ -645,6 +712,9 @@ export const ec2InstancePlaybook: Playbook = {
         return;
       case 'iam.instance-role-deny':
         await tolerate(() => ctx.clients.iam().send(new DeleteRolePolicyCommand({ RoleName: param(step, 'roleName'), PolicyName: param(step, 'policyName') })), 'NoSuchEntityException');
+        return;
+      case 'asg.enter-standby':
+        await exitStandby(ctx.clients.autoScaling(ctx.target.region as string), step);
         return;
       case 'ec2.eni-groups':
         // Per-interface moves of actions planned before the network step existed.

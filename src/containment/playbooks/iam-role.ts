@@ -1,59 +1,65 @@
-import { GetRoleCommand, ListAttachedRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, ListAttachedRolePoliciesCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { PlanStep } from '../../domain/actions/action';
 import { CordonError, ErrorCode } from '../../errors';
-import { awsErrorName, param, type Playbook } from '../playbook';
+import { awsErrorName, principalRefusal, type Playbook } from '../playbook';
 import { applyDenyAll, denyAllArn, denyAllStep, revertDenyAll } from './iam-deny';
+import { applyRevoke, revokeStep, REVOKE_SESSIONS_POLICY } from './revocation';
 
-export const REVOKE_SESSIONS_POLICY = 'cordon-revoke-sessions';
+export { REVOKE_SESSIONS_POLICY };
 
-/** Denies every session issued before `before`: stolen role credentials stop working, new ones are unaffected. */
-export function revokeSessionsDocument(before: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Sid: 'CordonRevokeOlderSessions', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': before } } }],
-  });
+/** A role as the plan needs it. */
+export interface RoleFacts {
+  name: string;
+  arn: string;
+  path: string;
+  tags: { Key?: string | undefined; Value?: string | undefined }[];
+  attached: string[];
 }
 
 /** Reads a role and its attached policies; a missing role is a clear error. */
-export async function readRole(iam: import('@aws-sdk/client-iam').IAMClient, roleName: string, accountId: string): Promise<string[]> {
+export async function readRole(iam: IAMClient, roleName: string, accountId: string): Promise<RoleFacts> {
+  let role;
   try {
-    await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
   } catch (err) {
     if (awsErrorName(err) === 'NoSuchEntityException') throw new CordonError(ErrorCode.AWS_FAILED, `IAM role ${roleName} does not exist in account ${accountId}`);
     throw err;
   }
   const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, MaxItems: 100 }));
-  return (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? '');
+  return {
+    name: roleName,
+    arn: role?.Arn ?? '',
+    path: role?.Path ?? '/',
+    tags: role?.Tags ?? [],
+    attached: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? ''),
+  };
 }
 
-/** IAM role: revoke issued sessions (kept on revert), attach AWSDenyAll (detached on revert). */
+/**
+ * IAM role: revoke the sessions issued before apply (kept on revert), attach AWSDenyAll
+ * (detached on revert). Roles AWS lets no one change and protected roles are refused here,
+ * before anything changes.
+ */
 export const iamRolePlaybook: Playbook = {
   async prepare(ctx) {
     const name = ctx.target.id;
-    const attached = await readRole(ctx.clients.iam(), name, ctx.target.accountId);
-    const before = ctx.now.toISOString();
-    const plan: PlanStep[] = [
-      {
-        id: `revoke-sessions:role/${name}`,
-        stage: 1,
-        op: 'iam.role-revoke-sessions',
-        description: `Put inline policy ${REVOKE_SESSIONS_POLICY} on role ${name}: deny every session issued before ${before}`,
-        params: { name, before },
-        revertible: false,
-      },
+    const role = await readRole(ctx.clients.iam(), name, ctx.target.accountId);
+    const refusal = principalRefusal(ctx.settings, { kind: 'role', ...role });
+    if (refusal) throw refusal;
+    const plan: PlanStep[] = [revokeStep('role', name, 'every session of this role')];
+    const notes = [
+      `Revert detaches AWSDenyAll but keeps ${REVOKE_SESSIONS_POLICY}: sessions of ${name} issued before the moment of apply stay blocked after Revert (stolen sessions must not come back); sessions issued after Revert work.`,
     ];
-    const notes = ['Revert detaches AWSDenyAll but keeps the session revocation: stolen sessions must not come back.'];
-    if (attached.includes(denyAllArn(ctx.target.partition))) notes.push(`AWSDenyAll is already attached to ${name}; left as it is`);
-    else plan.push(denyAllStep('role', name, ctx.target.partition, attached.length, 1));
-    return { prior: { roleName: name, attachedPolicies: attached }, plan, notes };
+    const denyAll = denyAllStep('role', name, ctx.target.partition, role.attached.length, 1);
+    if (role.attached.includes(denyAllArn(ctx.target.partition)) && !ctx.heldByCordon?.has(denyAll.id)) notes.push(`AWSDenyAll is already attached to ${name}; left as it is`);
+    else plan.push(denyAll);
+    return { prior: { roleName: name, attachedPolicies: role.attached }, plan, notes };
   },
   async apply(step, ctx) {
     const iam = ctx.clients.iam();
-    if (step.op === 'iam.role-revoke-sessions') {
-      await iam.send(
-        new PutRolePolicyCommand({ RoleName: param(step, 'name'), PolicyName: REVOKE_SESSIONS_POLICY, PolicyDocument: revokeSessionsDocument(param(step, 'before')) }),
-      );
-      return undefined;
+    // `iam.role-revoke-sessions`: plans stored before revocation moved to apply time.
+    if (step.op === 'iam.revoke-sessions' || step.op === 'iam.role-revoke-sessions') {
+      return applyRevoke(iam, { ...step, params: { holder: 'role', policyName: REVOKE_SESSIONS_POLICY, instanceArn: null, ...step.params } }, ctx);
     }
     if (step.op === 'iam.role-deny-all') return applyDenyAll(iam, 'role', step);
     throw new Error(`iam-role cannot apply ${step.op}`);

@@ -1,3 +1,4 @@
+import { CordonError, ErrorCode } from '../../errors';
 import type { ResourceKind, Target } from './target';
 
 /** JSON values, for prior state and step parameters that go through the store. */
@@ -59,6 +60,8 @@ export interface StepRecord {
   revertStartedAt?: string;
   revertFinishedAt?: string;
   revertError?: string;
+  /** Why a revertible step was kept on revert (a key a commander left off, a deny another live action holds). */
+  keptReason?: string;
 }
 
 /** A containment action: plan → apply → (revert). */
@@ -111,6 +114,8 @@ export interface RevertRequest {
   approvalRule?: string;
   expiresAt?: string;
   approvedBy?: string;
+  /** Access keys the action deactivated that Revert leaves inactive (issue 15, point 11). */
+  keepOff?: string[];
 }
 
 /** Stages in order, each with its steps. */
@@ -122,6 +127,33 @@ export function stagesOf(plan: PlanStep[]): PlanStep[][] {
 
 /** Statuses from which revert is possible. */
 export const REVERTIBLE: ActionStatus[] = ['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'];
+
+/**
+ * Statuses in which an action holds its target (issue 15, point 15): a second Contain on
+ * the same target is refused while one of these exists.
+ */
+export const LIVE_ON_TARGET: ActionStatus[] = ['planned', 'pending_approval', 'approved', 'running', 'applied', 'partially_applied', 'interrupted', 'reverting', 'revert_failed'];
+
+/**
+ * The link to an action's Slack message, when it has one. Slack resolves
+ * `https://slack.com/archives/<channel>/p<ts without the dot>` to the message in the
+ * person's workspace.
+ */
+export function actionLink(a: Pick<Action, 'id' | 'messageChannel' | 'messageTs'>): string {
+  if (!a.messageChannel || !a.messageTs) return `action ${a.id}`;
+  return `<https://slack.com/archives/${a.messageChannel}/p${a.messageTs.replace('.', '')}|action ${a.id}> in <#${a.messageChannel}>`;
+}
+
+/** The refusal of a second Contain on `ref` while `actions` hold a live one (issue 15, point 15), or undefined. */
+export function targetBusy(ref: string, actions: Action[]): CordonError | undefined {
+  const first = actions.filter((a) => a.target.ref === ref && !a.dryRun && LIVE_ON_TARGET.includes(a.status)).sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
+  if (!first) return undefined;
+  return new CordonError(
+    ErrorCode.TARGET_BUSY,
+    `${ref} already has a live containment (rule: one live action per target): ${actionLink(first)} is ${first.status.replace(/_/g, ' ')}. Revert or finish that one first.`,
+    { rule: 'one-live-action-per-target', actionId: first.id, status: first.status, ...(first.caseId ? { caseId: first.caseId } : {}) },
+  );
+}
 
 /** Statuses an action ends in. */
 export const FINAL: ActionStatus[] = ['applied', 'partially_applied', 'not_contained', 'failed', 'reverted', 'rejected', 'expired', 'dry_run', 'revert_failed', 'interrupted'];

@@ -7,7 +7,8 @@ export type IrCommand =
   | { sub: 'whoami' }
   | { sub: 'status' }
   | { sub: 'contain'; target: string; dryRun: boolean; reason?: string }
-  | { sub: 'revert'; actionId: string }
+  /** `keepOff`: access keys to leave inactive (issue 15, point 11). */
+  | { sub: 'revert'; actionId: string; keepOff: string[] }
   | { sub: 'note'; text: string }
   | { sub: 'escalate'; reason?: string }
   | { sub: 'ack' }
@@ -29,7 +30,7 @@ export const IR_USAGE: Record<IrCommand['sub'], string> = {
   whoami: '/ir whoami',
   status: '/ir status',
   contain: '/ir contain <arn|access-key-id> [--dry-run] [reason]',
-  revert: '/ir revert <action-id>',
+  revert: '/ir revert <action-id> [--keep-off <access-key-id>…]',
   note: '/ir note <text>',
   escalate: '/ir escalate [reason]',
   ack: '/ir ack',
@@ -117,9 +118,15 @@ export function parseIrText(raw: string): IrParse {
       return { ok: true, command: { sub: 'contain', target, dryRun, ...(reason ? { reason } : {}) } };
     }
     case 'revert': {
-      if (args.length !== 1 || !args[0]) return fail('give exactly one action id', 'revert');
-      if (!ACTION_ID_PATTERN.test(args[0])) return fail(`\`${args[0].slice(0, 40)}\` is not an action id (A-<yyyymmddhhmmss>-<4 chars>)`, 'revert');
-      return { ok: true, command: { sub: 'revert', actionId: args[0] } };
+      const [id, flag, ...keys] = args;
+      if (!id) return fail('give exactly one action id', 'revert');
+      if (!ACTION_ID_PATTERN.test(id)) return fail(`\`${id.slice(0, 40)}\` is not an action id (A-<yyyymmddhhmmss>-<4 chars>)`, 'revert');
+      if (flag === undefined) return { ok: true, command: { sub: 'revert', actionId: id, keepOff: [] } };
+      if (flag !== '--keep-off') return fail(`unknown option \`${flag.slice(0, 30)}\`; only --keep-off <access-key-id>… follows the action id`, 'revert');
+      if (!keys.length) return fail('--keep-off needs at least one access key id', 'revert');
+      const bad = keys.find((k) => !/^AKIA[A-Z2-7]{16}$/.test(k));
+      if (bad) return fail(`\`${bad.slice(0, 30)}\` is not a long-term access key id (AKIA followed by 16 characters A-Z or 2-7)`, 'revert');
+      return { ok: true, command: { sub: 'revert', actionId: id, keepOff: [...new Set(keys)] } };
     }
     case 'merge': {
       if (args.length !== 1 || !args[0]) return fail('give the id of the case to fold into this one', 'merge');

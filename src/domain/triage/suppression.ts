@@ -28,7 +28,14 @@ export interface SuppressionRule {
   /** Where a GuardDuty ARCHIVE filter is still to be created (a job does it; the ticker retries). */
   filtersPending?: { accountId: string; region: string }[];
   /** GuardDuty ARCHIVE filters of the rule that still exist (still to delete once it stops applying), per account and region. */
-  filters?: { accountId: string; region: string; detectorId: string; name: string }[];
+  filters?: {
+    accountId: string;
+    region: string;
+    detectorId: string;
+    name: string;
+    /** The account the filter lives in: the GuardDuty administrator account when the config names one, else `accountId`. */
+    hostAccountId?: string;
+  }[];
   caseId?: string;
   /**
    * Rules that could blind triage widely (no account or region scope, or able to match a

@@ -89,12 +89,31 @@ export function renderActionMessage(a: Action): RenderedMessage {
     );
   }
   if (['applied', 'partially_applied', 'not_contained', 'failed', 'interrupted', 'revert_failed'].includes(a.status) && a.steps.some((s) => s.status === 'applied' || s.status === 'unknown' || s.status === 'revert_failed')) {
-    buttons.push({ type: 'button' as const, action_id: ActionId.REVERT, text: { type: 'plain_text' as const, text: 'Revert' }, value: a.id });
+    const confirm = revertConfirm(a);
+    buttons.push({ type: 'button' as const, action_id: ActionId.REVERT, text: { type: 'plain_text' as const, text: 'Revert' }, value: a.id, ...(confirm ? { confirm } : {}) });
   }
   if (buttons.length) blocks.push({ type: 'actions', block_id: `action:${a.id}`, elements: buttons });
   // The buttons (and the notes) stay whatever the plan's length; plan lines past the budget are left out (each step is also threaded).
   const tail = (buttons.length ? 1 : 0) + (a.notes.length ? 1 : 0);
   return fitMessage({ text: `Contain ${a.kind} ${safeText(a.target.ref, 300)}: ${STATUS_LABEL[a.status].replace(/^:[a-z_]+: /, '')}`, blocks }, tail);
+}
+
+/**
+ * The Revert button asks first when it would reactivate access keys (issue 15, point 11):
+ * it names them, flags those created during the incident, and says how to leave some off.
+ */
+export function revertConfirm(a: Action): { title: { type: 'plain_text'; text: string }; text: { type: 'plain_text'; text: string }; confirm: { type: 'plain_text'; text: string }; deny: { type: 'plain_text'; text: string } } | undefined {
+  const keys = a.plan.filter((s) => s.op === 'iam.key-deactivate' && ['applied', 'unknown', 'revert_failed'].includes(a.steps.find((r) => r.stepId === s.id)?.status ?? ''));
+  if (!keys.length) return undefined;
+  const id = (s: PlanStep): string => (typeof s.params.keyId === 'string' ? s.params.keyId : '?');
+  const fresh = keys.filter((s) => s.params.duringIncident === true).map(id);
+  const text = `Revert reactivates access key${keys.length > 1 ? 's' : ''} ${keys.map(id).join(', ')}.${fresh.length ? ` Created during the incident: ${fresh.join(', ')}.` : ''} To leave some off: /ir revert ${a.id} --keep-off <key-id>`;
+  return {
+    title: { type: 'plain_text', text: 'Reactivate access keys?' },
+    text: { type: 'plain_text', text: text.length > 300 ? `${text.slice(0, 299)}…` : text },
+    confirm: { type: 'plain_text', text: 'Revert' },
+    deny: { type: 'plain_text', text: 'Cancel' },
+  };
 }
 
 /** One threaded reply per step: outcome and duration. */
@@ -103,7 +122,7 @@ export function renderStepReply(step: PlanStep, rec: StepRecord): RenderedMessag
   const start = reverting ? rec.revertStartedAt : rec.startedAt;
   const end = reverting ? rec.revertFinishedAt : rec.finishedAt;
   const ms = start && end ? ` · ${Date.parse(end) - Date.parse(start)} ms` : '';
-  const err = reverting ? rec.revertError : rec.error;
+  const err = reverting ? (rec.revertError ?? rec.keptReason) : rec.error;
   const verb = reverting ? `Revert: ${safeText(step.description, 500)}` : safeText(step.description, 500);
   const text = `${STEP_ICON[rec.status]} ${verb}${ms}${err ? `\n> ${safeText(err, 500)}` : ''}`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };

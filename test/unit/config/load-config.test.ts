@@ -102,3 +102,18 @@ describe('containment.untrackSeconds fits the worker timeout', () => {
     expect(phases).toBeLessThan(EC2_CONTAINMENT_OVERHEAD_SECONDS);
   });
 });
+
+describe('containmentRole.sessionDuration (issue 15, point 18)', () => {
+  it('refuses more than one hour: Cordon reaches member accounts by role chaining', () => {
+    expect(example).toContain('sessionDuration: 1h');
+    expect(load(example.replace('sessionDuration: 1h', 'sessionDuration: 45m')).containmentRole?.sessionDuration).toBe(45 * 60_000);
+    expect(problems(() => load(example.replace('sessionDuration: 1h', 'sessionDuration: 2h')))).toEqual([
+      'x.yaml: containmentRole.sessionDuration: at most 1h: Cordon reaches member accounts by role chaining, and AWS refuses a chained session longer than one hour',
+    ]);
+  });
+
+  it('validates containment.protectedPrincipals: names or IAM ARNs', () => {
+    expect(load(example).containment.protectedPrincipals).toEqual(['break-glass-admin', 'arn:aws:iam::*:role/security-audit-*']);
+    expect(problems(() => load(example.replace('    - break-glass-admin', '    - "not a name"')))[0]).toMatch(/^x\.yaml: containment\.protectedPrincipals\.0: an IAM user or role name, or its ARN/);
+  });
+});

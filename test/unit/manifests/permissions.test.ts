@@ -72,8 +72,9 @@ describe('member-account role', () => {
   }
   const serviceOf = (command: string, files: { text: string }[]): string => {
     for (const f of files) {
-      const imp = new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9]+)'`, 's').exec(f.text);
-      if (imp?.[1]) return imp[1];
+      const imp = new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9-]+)'`, 's').exec(f.text);
+      // The IAM action prefix drops the package's hyphen: client-auto-scaling is autoscaling:*.
+      if (imp?.[1]) return imp[1].replace(/-/g, '');
     }
     throw new Error(`no import found for ${command}Command`);
   };
@@ -82,6 +83,7 @@ describe('member-account role', () => {
     { tag: '!Ref', resolve: (v: string) => ({ Ref: v }) },
     { tag: '!Sub', resolve: (v: string) => ({ Sub: v }) },
     { tag: '!GetAtt', resolve: (v: string) => ({ GetAtt: v }) },
+    ...['If', 'Not', 'Equals', 'Join'].map((fn) => ({ tag: `!${fn}`, collection: 'seq' as const, resolve: (v: unknown) => ({ [`Fn::${fn}`]: v }) })),
   ] }) as { Resources: { CordonContainmentRole: { Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { AWS: unknown } }[] }; Policies: { PolicyDocument: { Statement: { Sid?: string; Effect: string; Action: string | string[]; Resource?: unknown; Condition?: Record<string, Record<string, unknown>> }[] } }[] } } } };
   const statements = doc.Resources.CordonContainmentRole.Properties.Policies[0]!.PolicyDocument.Statement;
   const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
@@ -164,7 +166,8 @@ describe('member-account role', () => {
       // The detector grant cannot match a filter ARN: exactly 32 characters after detector/.
       const detector = (sid('GuardDutyCreateFilterDetector').Resource as { Sub: string }).Sub;
       expect(detector.endsWith(`detector/${'?'.repeat(32)}`)).toBe(true);
-      expect(code('src/services/guardduty-filters.ts')).toContain('const name = `cordon-${ruleId}`;');
+      // In the member account, or in the GuardDuty administrator account with the member's id (issue 15, point 19).
+      expect(code('src/services/guardduty-filters.ts')).toContain('const name = host === accountId ? `cordon-${ruleId}` : `cordon-${ruleId}-${accountId}`;');
     });
 
     it('reads a Lambda function without the presigned URL of its code', () => {

@@ -4,7 +4,11 @@ describe('parseIrText', () => {
   it.each([
     ['', { sub: 'help' }],
     ['contain arn:aws:iam::111111111111:user/x --dry-run because', { sub: 'contain', target: 'arn:aws:iam::111111111111:user/x', dryRun: true, reason: 'because' }],
-    ['revert A-20261122020000-ab12', { sub: 'revert', actionId: 'A-20261122020000-ab12' }],
+    ['revert A-20261122020000-ab12', { sub: 'revert', actionId: 'A-20261122020000-ab12', keepOff: [] }],
+    [
+      'revert A-20261122020000-ab12 --keep-off AKIAAAAAAAAAAAAAAAAA AKIABBBBBBBBBBBBBBBB AKIAAAAAAAAAAAAAAAAA',
+      { sub: 'revert', actionId: 'A-20261122020000-ab12', keepOff: ['AKIAAAAAAAAAAAAAAAAA', 'AKIABBBBBBBBBBBBBBBB'] },
+    ],
     ['note  two  words', { sub: 'note', text: 'two  words' }],
     ['escalate data leaving', { sub: 'escalate', reason: 'data leaving' }],
     ['timeline 3', { sub: 'timeline', page: 3 }],
@@ -20,6 +24,9 @@ describe('parseIrText', () => {
     ['contain x --force', /unknown option `--force`/],
     ['revert', /give exactly one action id/],
     ['revert A-1', /not an action id/],
+    ['revert A-20261122020000-ab12 A-20261122020000-ab13', /unknown option `A-20261122020000-ab13`/],
+    ['revert A-20261122020000-ab12 --keep-off', /--keep-off needs at least one access key id/],
+    ['revert A-20261122020000-ab12 --keep-off ASIAAAAAAAAAAAAAAAAA', /not a long-term access key id/],
     ['status now', /takes no arguments/],
     ['report IR-20261122-7Q3F', /`\/ir report` takes no arguments. Usage: `\/ir report`/],
     ['stats 90d', /`\/ir stats` takes no arguments/],

@@ -9,6 +9,8 @@ export const ActionId = {
   ACKNOWLEDGE: 'cordon.acknowledge',
   /** A second commander approves a wide suppression rule (triage channel). */
   APPROVE_SUPPRESSION: 'cordon.approve_suppression',
+  /** A responder invites a case's resource owner (Owner tag) when no owner domain is trusted to invite itself. */
+  INVITE_OWNER: 'cordon.invite_owner',
 } as const;
 
 /** The slash command. */

@@ -13,6 +13,7 @@ import { ActionId } from '../../src/slack/ids';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { runCli, testConfigYaml, testWorkspace } from '../support/cli-harness';
 import { buttonBody, commandBody, postSigned, SIGNING_SECRET } from '../support/slack-requests';
+import { TIMELINE_LABEL } from '../../src/domain/cases/timeline-words';
 
 const RESP = 'U0RESP';
 const CMD1 = 'U0CMDA';
@@ -166,8 +167,10 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     const timeline = await cordon.store.listTimeline(caseId);
     const rows = md.slice(md.indexOf('## Timeline'), md.indexOf('## Audit trail')).split('\n').filter((l) => /^\| \d{4}-/.test(l));
     expect(rows).toHaveLength(timeline.filter((e) => e.kind !== 'report.published').length);
-    for (const kind of ['case.opened', 'finding.added', 'case.escalated', 'case.acknowledged', 'action.requested', 'action.approved', 'action.applied', 'action.reverted', 'case.resolved']) {
-      expect(rows.some((r) => r.includes(` | ${kind} | `))).toBe(true);
+    for (const kind of ['case.opened', 'finding.added', 'case.escalated', 'case.acknowledged', 'action.requested', 'action.approved', 'action.applied', 'action.reverted', 'case.resolved'] as const) {
+      // In words (issue 16 point 8): "Case opened", never the stored `case.opened`.
+      expect(rows.some((r) => r.includes(` | ${TIMELINE_LABEL[kind]} | `))).toBe(true);
+      expect(rows.some((r) => r.includes(` | ${kind} | `))).toBe(false);
     }
     expect(timeline.at(-1)).toMatchObject({ kind: 'report.published', actor: VIEW });
 

@@ -134,6 +134,11 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     }
     expect(slack.calls('files.getUploadURLExternal')).toHaveLength(2);
     expect(slack.calls('files.completeUploadExternal')).toHaveLength(1);
+    // The chart is described for screen readers under Slack's documented name (alt_txt), the markdown is not an image.
+    const chartFile = files.find((f) => f.filename.endsWith('.png'))!;
+    expect(chartFile.altText).toMatch(new RegExp(`^.{20,1000}$`, 's'));
+    expect(chartFile.altText).toBe(slack.calls('files.getUploadURLExternal').map((c) => c.args.alt_txt).find((a) => typeof a === 'string'));
+    expect(files.find((f) => f.filename.endsWith('.md'))!.altText).toBeUndefined();
     const shared = slack.messages(channel).find((m) => (m.files ?? []).length === 2)!;
     expect(shared.text).toContain(`requested by <@${VIEW}>`);
 

@@ -182,7 +182,8 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     const png = files.find((f) => f.filename.endsWith('.png'))!.bytes;
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     const img = PNG.sync.read(png);
-    expect([img.width, img.height]).toEqual([960, 320]);
+    // 960 wide; as tall as the labels and the two-row legend need (the chart grows rather than clip).
+    expect([img.width, img.height]).toEqual([960, 350]);
     const rgb = (x: number, y: number) => [...img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)];
     // 02:00 → 03:00 spans x 48 → 912; contained at 02:12 is x ≈ 221.
     expect(rgb(120, 140)).toEqual([...CHART_COLORS.exposed]);

@@ -495,6 +495,12 @@ const METHODS: Record<string, Handler> = {
     if (!filename) throw invalidArguments('missing required field: filename');
     const length = intArg(a.length, 0);
     if (length <= 0) throw invalidArguments('missing required field: length');
+    // The image description is `alt_txt`, at most 1,000 characters (alt_txt_too_large):
+    // https://api.slack.com/methods/files.getUploadURLExternal. Slack ignores unknown
+    // arguments, so `alt_text` (the name @slack/web-api's uploadV2 sends) leaves the image
+    // undescribed here too, where a test sees it.
+    const alt = strArg(a.alt_txt);
+    if (alt && alt.length > 1000) throw new SlackApiError('alt_txt_too_large');
     const file: SandboxFile = {
       id: ctx.state.nextId('F'),
       filename,
@@ -502,7 +508,7 @@ const METHODS: Record<string, Handler> = {
       bytes: Buffer.alloc(0),
       uploaded: false,
       completed: false,
-      ...(strArg(a.alt_text) ? { altText: strArg(a.alt_text) } : {}),
+      ...(alt ? { altText: alt } : {}),
     };
     ctx.state.uploads.set(file.id, file);
     return { upload_url: `${ctx.baseUrl}/upload/${file.id}`, file_id: file.id };

@@ -19,6 +19,11 @@ import type { Authorizer, Requester } from './action-service';
 export interface CaseChannelNotices {
   /** The resolution checklist, posted in the case channel when a case is resolved. */
   resolutionChecklist(channelId: string, caseId: string, summary: string | undefined): Promise<void>;
+  /**
+   * Invites the person with this e-mail to the channel, if they are a full member of the
+   * workspace (never a guest, bot or deactivated account); otherwise says why not.
+   */
+  inviteByEmail(channelId: string, email: string): Promise<{ invited: string } | { refused: string }>;
 }
 
 /** What {@link CaseService} answers to people with, beside the store. */
@@ -97,6 +102,31 @@ export class CaseService {
     await this.opts.authorizer.authorize(who, 'note', { caseId: c.id });
     await this.store.appendTimeline({ caseId: c.id, at: this.opts.now().toISOString(), kind: 'note', actor: who.userId, text });
     await this.opts.queue.enqueue({ type: 'publish' });
+  }
+
+  /**
+   * The "Invite owner" button (responder): brings a resource owner named by an Owner tag
+   * into the case channel. The click names an e-mail, but the tag is the only source of
+   * truth: the case is read again and only an address among its `ownerEmails` is invited,
+   * so a forged value cannot bring anyone else into a private channel. Audited either way.
+   */
+  async inviteOwner(who: Requester, caseId: string, email: string): Promise<{ userId: string }> {
+    await this.opts.authorizer.authorize(who, 'invite-owner', { caseId });
+    const c = await this.require(caseId);
+    const at = this.opts.now().toISOString();
+    const owner = c.ownerEmails.find((e) => e === email.toLowerCase());
+    const refuse = async (why: string, code: (typeof ErrorCode)[keyof typeof ErrorCode]): Promise<never> => {
+      await this.store.appendAudit({ at, actor: who.userId, event: 'owner.invite', caseId, allowed: false, detail: { email: email.slice(0, 254), why } });
+      throw new CordonError(code, why);
+    };
+    if (!owner) return refuse(`the address on this button is not a resource owner of case ${caseId}; nobody was invited`, ErrorCode.INPUT_INVALID);
+    if (!c.channelId || c.status === 'closed') return refuse(`case ${caseId} has no open channel to invite its owner to`, ErrorCode.INPUT_INVALID);
+    const r = await this.opts.notices.inviteByEmail(c.channelId, owner);
+    if ('refused' in r) return refuse(`${owner} was not invited: ${r.refused}`, ErrorCode.SLACK_FAILED);
+    await this.store.appendAudit({ at, actor: who.userId, event: 'owner.invite', caseId, allowed: true, detail: { email: owner, userId: r.invited } });
+    await this.store.appendTimeline({ caseId, at, kind: 'note', actor: who.userId, text: `Invited resource owner ${owner} (Owner tag) to the case channel` });
+    await this.opts.queue.enqueue({ type: 'publish' });
+    return { userId: r.invited };
   }
 
   /** Resolve (commander): status resolved, the summary kept, the checklist posted in the case channel. */

@@ -138,7 +138,7 @@ export class EscalationService {
     const now = this.opts.now();
     for (const c of await this.store.listCases({ status: ['open', 'contained'] })) {
       if (c.escalate && !c.escalatedAt && c.channelId) {
-        await this.record(c, 'cordon', 'routing: severity');
+        await this.record(c, 'cordon', 'automatically, because the routing rules (triage.routing) escalate findings of this severity');
         continue;
       }
       if (c.escalatedAt && (!c.bridgeChannelId || !c.bridgeTs)) {

@@ -401,7 +401,7 @@ export class FindingPipeline {
 }
 
 function escalationEvent(caseId: string, at: string, band: StoredFinding['band']): NewTimelineEvent {
-  return { caseId, at, kind: 'escalation.requested', actor: 'cordon', text: `Escalation requested by routing: ${BAND_LABEL[band]} severity` };
+  return { caseId, at, kind: 'escalation.requested', actor: 'cordon', text: `Escalation requested automatically: the routing rules (triage.routing) escalate ${BAND_LABEL[band]} findings` };
 }
 
 /**

@@ -18,7 +18,7 @@ export interface CaseReport {
   markdownFile: string;
   png: Buffer;
   pngFile: string;
-  /** Alt text of the chart, for screen readers and for Slack's `alt_text`. */
+  /** Alt text of the chart, for screen readers and for Slack's `alt_txt`. */
   chartAlt: string;
   metrics: CaseMetrics;
 }
@@ -100,8 +100,8 @@ export class ReportService {
   }
 
   /**
-   * Uploads the report and its chart to the case channel in one `files.uploadV2`
-   * call (one message with both files) and records it on the timeline.
+   * Uploads the report and its chart to the case channel (one message with both
+   * files, through the uploader port) and records it on the timeline.
    */
   async publish(caseId: string, by: string): Promise<PublishedReport> {
     const uploader = this.opts.uploader;

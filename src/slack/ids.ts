@@ -9,6 +9,12 @@ export const ActionId = {
   ACKNOWLEDGE: 'cordon.acknowledge',
   /** A second commander approves a wide suppression rule (triage channel). */
   APPROVE_SUPPRESSION: 'cordon.approve_suppression',
+  /** A responder invites a case's resource owner (Owner tag) when no owner domain is trusted to invite itself. */
+  INVITE_OWNER: 'cordon.invite_owner',
+  /** The pinned case card's buttons: the same calls as `/ir escalate`, `/ir report` and `/ir timeline`. */
+  CASE_ESCALATE: 'cordon.case_escalate',
+  CASE_REPORT: 'cordon.case_report',
+  CASE_TIMELINE: 'cordon.case_timeline',
 } as const;
 
 /** The slash command. */

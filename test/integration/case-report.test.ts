@@ -13,6 +13,7 @@ import { ActionId } from '../../src/slack/ids';
 import { containmentHarness, PROD, REGION, SANDBOX } from '../support/aws';
 import { runCli, testConfigYaml, testWorkspace } from '../support/cli-harness';
 import { buttonBody, commandBody, postSigned, SIGNING_SECRET } from '../support/slack-requests';
+import { TIMELINE_LABEL } from '../../src/domain/cases/timeline-words';
 
 const RESP = 'U0RESP';
 const CMD1 = 'U0CMDA';
@@ -133,6 +134,11 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     }
     expect(slack.calls('files.getUploadURLExternal')).toHaveLength(2);
     expect(slack.calls('files.completeUploadExternal')).toHaveLength(1);
+    // The chart is described for screen readers under Slack's documented name (alt_txt), the markdown is not an image.
+    const chartFile = files.find((f) => f.filename.endsWith('.png'))!;
+    expect(chartFile.altText).toMatch(new RegExp(`^.{20,1000}$`, 's'));
+    expect(chartFile.altText).toBe(slack.calls('files.getUploadURLExternal').map((c) => c.args.alt_txt).find((a) => typeof a === 'string'));
+    expect(files.find((f) => f.filename.endsWith('.md'))!.altText).toBeUndefined();
     const shared = slack.messages(channel).find((m) => (m.files ?? []).length === 2)!;
     expect(shared.text).toContain(`requested by <@${VIEW}>`);
 
@@ -166,15 +172,18 @@ describe('a scripted case ends in a report, a phase chart and response metrics',
     const timeline = await cordon.store.listTimeline(caseId);
     const rows = md.slice(md.indexOf('## Timeline'), md.indexOf('## Audit trail')).split('\n').filter((l) => /^\| \d{4}-/.test(l));
     expect(rows).toHaveLength(timeline.filter((e) => e.kind !== 'report.published').length);
-    for (const kind of ['case.opened', 'finding.added', 'case.escalated', 'case.acknowledged', 'action.requested', 'action.approved', 'action.applied', 'action.reverted', 'case.resolved']) {
-      expect(rows.some((r) => r.includes(` | ${kind} | `))).toBe(true);
+    for (const kind of ['case.opened', 'finding.added', 'case.escalated', 'case.acknowledged', 'action.requested', 'action.approved', 'action.applied', 'action.reverted', 'case.resolved'] as const) {
+      // In words (issue 16 point 8): "Case opened", never the stored `case.opened`.
+      expect(rows.some((r) => r.includes(` | ${TIMELINE_LABEL[kind]} | `))).toBe(true);
+      expect(rows.some((r) => r.includes(` | ${kind} | `))).toBe(false);
     }
     expect(timeline.at(-1)).toMatchObject({ kind: 'report.published', actor: VIEW });
 
     const png = files.find((f) => f.filename.endsWith('.png'))!.bytes;
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     const img = PNG.sync.read(png);
-    expect([img.width, img.height]).toEqual([960, 320]);
+    // 960 wide; as tall as the labels and the two-row legend need (the chart grows rather than clip).
+    expect([img.width, img.height]).toEqual([960, 350]);
     const rgb = (x: number, y: number) => [...img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)];
     // 02:00 → 03:00 spans x 48 → 912; contained at 02:12 is x ≈ 221.
     expect(rgb(120, 140)).toEqual([...CHART_COLORS.exposed]);

@@ -97,8 +97,8 @@ describe('/ir merge and /ir split', () => {
     expect((await cordon.store.listAudit({ caseId: a })).some((e) => e.event === 'finding.split' && e.actor === CMD)).toBe(true);
     const caseA = (await cordon.store.getCase(a))!;
     const report = renderCaseReport({ case: caseA, findings: await cordon.store.listFindings({ caseId: a }), actions: [], timeline: await cordon.store.listTimeline(a), metrics: caseMetrics(caseA, []), generatedAt: new Date().toISOString() });
-    expect(report).toContain('| case.merged |');
-    expect(report).toContain('| finding.split |');
+    expect(report).toContain('| Case merged in |');
+    expect(report).toContain('| Finding split off |');
     expect(report).toContain(`**Merged in:** ${b}`);
   });
 });

@@ -15,6 +15,7 @@ export const INTENTS = [
   'escalate',
   'ack',
   'note',
+  'invite-owner',
   'dry-run',
   'approve',
   'reject',
@@ -44,6 +45,8 @@ export const REQUIRED_ROLE: Readonly<Record<Intent, Role>> = Object.freeze({
   escalate: 'responder',
   ack: 'responder',
   note: 'responder',
+  // A person brought into a private case channel: a responder's call, never a tag's.
+  'invite-owner': 'responder',
   'dry-run': 'responder',
   approve: 'commander',
   reject: 'commander',

@@ -1,6 +1,7 @@
 import type { Action } from '../actions/action';
 import { BAND_LABEL } from '../triage/bands';
 import type { Case, StoredFinding, TimelineEvent } from '../cases/case';
+import { timelineLabel } from '../cases/timeline-words';
 import { formatExactDuration } from '../duration';
 import { activityAt, findingTactic } from '../findings/finding';
 import type { CaseMetrics } from './metrics';
@@ -160,7 +161,7 @@ export function renderCaseReport(r: ReportInput): string {
   }
 
   out.push('## Timeline', '', row(['Time', 'Event', 'Actor', 'Detail']), row(['---', '---', '---', '---']));
-  for (const e of r.timeline) out.push(row([utc(e.at), e.kind, who(e.actor), mdText(e.text, 500)]));
+  for (const e of r.timeline) out.push(row([utc(e.at), timelineLabel(e.kind), who(e.actor), mdText(e.text, 500)]));
   out.push('');
 
   if (r.auditTrail) out.push('## Audit trail', '', `${r.auditTrail.verified ? 'Verified' : '**Does not verify**'}: ${mdText(r.auditTrail.text, 500)}`, '');

@@ -6,6 +6,7 @@ import { cappedList, fitMessage, type KnownBlock, type RenderedMessage } from '.
 import { correlatedResources } from '../../domain/triage/correlation';
 import { renderSequenceBlocks } from './sequence-blocks';
 import { BAND_EMOJI, resourceList } from './finding-card';
+import { ActionId } from '../ids';
 
 /** Unique resources across a case's findings, in first-seen order. */
 export function caseResources(findings: StoredFinding[]): { kind: string; id: string }[] {
@@ -42,9 +43,25 @@ export function renderCaseCard(c: Case, findings: StoredFinding[]): RenderedMess
         ],
       },
       ...sequenceSummary(findings),
+      caseActions(c),
       { type: 'context', elements: [{ type: 'mrkdwn', text: 'Use `/ir help` in this channel for the commands.' }] },
     ],
   });
+}
+
+/**
+ * What people reach for on the pinned card: the same calls as `/ir escalate`, `/ir report`
+ * and `/ir timeline`. The value is the case id only; each click reloads the case.
+ */
+function caseActions(c: Case): KnownBlock {
+  const button = (action_id: string, text: string) => ({ type: 'button' as const, action_id, text: { type: 'plain_text' as const, text }, value: c.id });
+  // Escalating a finished case pages people for nothing: the button goes once it is resolved.
+  // Once escalated it stays: a click then answers with the bridge, as `/ir escalate` does.
+  const live = c.status === 'open' || c.status === 'contained';
+  return {
+    type: 'actions',
+    elements: [...(live ? [button(ActionId.CASE_ESCALATE, 'Escalate')] : []), button(ActionId.CASE_REPORT, 'Report'), button(ActionId.CASE_TIMELINE, 'Timeline')],
+  };
 }
 
 /** The case's (first) attack sequence, with how many of its signals are findings of this case. */

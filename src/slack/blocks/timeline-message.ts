@@ -1,4 +1,5 @@
 import type { TimelineEvent } from '../../domain/cases/case';
+import { timelineLabel } from '../../domain/cases/timeline-words';
 import { safeText } from '../../domain/text/mrkdwn';
 import type { RenderedMessage } from './block-types';
 
@@ -26,7 +27,7 @@ export function renderTimelineEvent(e: TimelineEvent): RenderedMessage {
     text: `${prefix}${safeText(e.text, 500)}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: body } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `${time} · ${renderActor(e.actor)} · ${e.kind}` }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `${time} · ${renderActor(e.actor)} · ${timelineLabel(e.kind)}` }] },
     ],
   };
 }

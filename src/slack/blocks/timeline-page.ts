@@ -1,4 +1,5 @@
 import type { TimelineEvent } from '../../domain/cases/case';
+import { timelineLabel } from '../../domain/cases/timeline-words';
 import { safeText } from '../../domain/text/mrkdwn';
 import { fitMessage, LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
 import { renderActor } from './timeline-message';
@@ -11,7 +12,7 @@ export const TIMELINE_PAGE_SIZE = 25;
 const PER_SECTION = 5;
 
 function line(e: TimelineEvent): string {
-  return `\`${e.at.slice(0, 19).replace('T', ' ')} UTC\` ${renderActor(e.actor)} · _${e.kind}_ · ${safeText(e.text, 160)}`;
+  return `\`${e.at.slice(0, 19).replace('T', ' ')} UTC\` ${renderActor(e.actor)} · _${timelineLabel(e.kind)}_ · ${safeText(e.text, 160)}`;
 }
 
 /** One page of a case's timeline for `/ir timeline [page]`: every event with UTC date, time and actor. */

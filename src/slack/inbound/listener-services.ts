@@ -16,7 +16,7 @@ export interface ListenerServices {
   /** Reads only: the case of a channel, the record a button names, and `/healthz`. */
   store: Pick<Store, 'ping' | 'getCase' | 'getCaseByChannel' | 'getFinding'>;
   access: Pick<AccessService, 'whoami'>;
-  cases: Pick<CaseService, 'status' | 'timeline' | 'note' | 'resolve' | 'close' | 'merge' | 'split'>;
+  cases: Pick<CaseService, 'status' | 'timeline' | 'note' | 'inviteOwner' | 'resolve' | 'close' | 'merge' | 'split'>;
   actions: Pick<ActionService, 'requestContain' | 'approve' | 'reject' | 'requestRevert'>;
   escalation: Pick<EscalationService, 'escalate' | 'acknowledge'>;
   suppression: Pick<SuppressionService, 'suppress' | 'lift' | 'approve'>;

@@ -14,6 +14,7 @@ import { renderActionMessage } from '../blocks/action-message';
 import { renderCaseCard, renderIndexLine } from '../blocks/case-card';
 import { DIGEST_MAX_FINDINGS, renderDigest, type DigestMessage } from '../blocks/digest-message';
 import { renderFindingCard } from '../blocks/finding-card';
+import { renderOwnerInvite } from '../blocks/owner-invite';
 import { renderTimelineEvent } from '../blocks/timeline-message';
 import { botUserId } from './bot-identity';
 import { archiveChannel, createOrAdoptChannel } from './channels';
@@ -299,11 +300,13 @@ export class CasePublisher implements PlanPublisher {
         notes.push(`User group ${g} could not be read (${slackErrorCode(err) ?? errorMessage(err).slice(0, 100)}); its members were not invited`);
       }
     }
+    const asks: { email: string; userId: string }[] = [];
     if (this.opts.inviteResourceOwners) {
       for (const email of c.ownerEmails) {
         const owner = await this.owner(email);
         if (owner.invite) users.add(owner.invite);
         if (owner.note) notes.push(owner.note);
+        if (owner.ask) asks.push({ email, userId: owner.ask });
       }
     }
     const bot = await botUserId(this.client);
@@ -311,6 +314,14 @@ export class CasePublisher implements PlanPublisher {
     for (const batch of chunks([...users], INVITE_BATCH)) notes.push(...(await this.inviteBatch(channelId, batch)));
     for (const text of notes) {
       await this.store.appendTimeline({ caseId: c.id, at: this.now().toISOString(), kind: 'note', actor: 'cordon', text });
+    }
+    for (const a of asks) {
+      try {
+        await this.client.chat.postMessage({ channel: channelId, ...renderOwnerInvite(c.id, a.email, a.userId), unfurl_links: false });
+      } catch (err) {
+        // The button is a convenience: the owner can still be invited by hand; the card stands.
+        this.log.warn({ caseId: c.id, slackError: slackErrorCode(err) }, 'owner invite button not posted');
+      }
     }
   }
 
@@ -320,7 +331,7 @@ export class CasePublisher implements PlanPublisher {
    * member (not a guest, not a bot, not deactivated) whose e-mail domain the config lists.
    * Otherwise the channel names them, for a responder to invite.
    */
-  private async owner(email: string): Promise<{ invite?: string; note?: string }> {
+  private async owner(email: string): Promise<{ invite?: string; note?: string; ask?: string }> {
     const shown = safeText(email, 120);
     let user: { id?: string; deleted?: boolean; is_bot?: boolean; is_restricted?: boolean; is_ultra_restricted?: boolean } | undefined;
     try {
@@ -335,8 +346,9 @@ export class CasePublisher implements PlanPublisher {
     const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
     const allowed = this.opts.resourceOwnerDomains ?? [];
     if (allowed.includes(domain)) return { invite: user.id };
-    const why = allowed.length ? `${safeText(domain, 80)} is not an owner domain in the config` : 'owner tags are not trusted for invites (no channels.resourceOwnerDomains)';
-    return { note: `Resource owner ${shown} (Owner tag, Slack user ${user.id}) was not invited: ${why}. A responder who knows them can invite them to this channel` };
+    // No allowlist: a responder decides, with the "Invite owner" button.
+    if (!allowed.length) return { ask: user.id };
+    return { note: `Resource owner ${shown} (Owner tag, Slack user ${user.id}) was not invited: ${safeText(domain, 80)} is not an owner domain in the config. A responder who knows them can invite them to this channel` };
   }
 
   /** One conversations.invite call (at most {@link INVITE_BATCH} users); what failed, as notes. */

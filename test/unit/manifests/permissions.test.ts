@@ -40,8 +40,9 @@ const SCOPES: Record<string, string[]> = {
   'pins.add': ['pins:write'],
   'users.lookupByEmail': ['users:read', 'users:read.email'],
   'usergroups.users.list': ['usergroups:read'],
-  // uploadV2 = files.getUploadURLExternal + upload + files.completeUploadExternal, all files:write.
-  'files.uploadV2': ['files:write'],
+  // The report: files.getUploadURLExternal + upload + files.completeUploadExternal (what uploadV2 does), all files:write.
+  'files.getUploadURLExternal': ['files:write'],
+  'files.completeUploadExternal': ['files:write'],
 };
 
 describe('Slack app manifests', () => {

@@ -82,6 +82,8 @@ describe('FindingPipeline', () => {
     const events = await store.listTimeline(c!.id);
     expect(events.filter((e) => e.mentionGroup === 'S0RESPOND').map((e) => e.kind)).toEqual(['finding.severity_raised']);
     expect(events.map((e) => e.kind)).toContain('escalation.requested');
+    // Read by people: a sentence, not "requested by routing" (issue 16 point 8).
+    expect(events.find((e) => e.kind === 'escalation.requested')!.text).toBe('Escalation requested automatically: the routing rules (triage.routing) escalate Critical findings');
   });
 
   it('stores suppressed and malformed findings with the reason and keeps going', async () => {

@@ -316,12 +316,15 @@ describe('CasePublisher invites', () => {
     expect(notes).toMatch(/mallory@evil\.example \(Owner tag, Slack user U0MALLO\) was not invited: evil\.example is not an owner domain/);
   });
 
-  it('without an owner-domain allowlist nobody is invited from a tag; the channel names them', async () => {
+  it('without an owner-domain allowlist nobody is invited from a tag; the channel names them with an Invite owner button', async () => {
     const publisher = await setUp({ invite: [], owners: ['owner@corp.example'] });
     slack.addUser({ id: 'U0OWNER', name: 'owner', email: 'owner@corp.example' });
     await publisher.flush();
     const ch = await channelOf();
     expect(slack.members(ch)).toEqual(['UBOT']);
     expect(texts(ch).join('\n')).toMatch(/owner@corp\.example .* was not invited: owner tags are not trusted for invites/);
+    // …with a button a responder clicks instead (issue 17 point 5), naming the case and the address only.
+    const buttons = slack.messages(ch).flatMap((m) => ((m.blocks ?? []) as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) => b.elements ?? []));
+    expect(buttons.filter((e) => e.action_id === 'cordon.invite_owner').map((e) => e.value)).toEqual([`${CASE_ID} owner@corp.example`]);
   });
 });

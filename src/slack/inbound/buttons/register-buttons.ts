@@ -6,6 +6,8 @@ import { approve, reject, revert } from './action-buttons';
 import type { ButtonHandler } from './button';
 import { acknowledge } from './escalation-buttons';
 import { approveSuppression, contain, escalate, suppressSimilar } from './finding-buttons';
+import { inviteOwner } from './owner-buttons';
+import { caseEscalate, caseReport, caseTimeline } from './case-buttons';
 
 /** An `action_id` of a Cordon button. */
 type ButtonId = (typeof ActionId)[keyof typeof ActionId];
@@ -20,6 +22,10 @@ export const BUTTON_HANDLERS: Readonly<Record<ButtonId, ButtonHandler>> = {
   [ActionId.SUPPRESS_SIMILAR]: suppressSimilar,
   [ActionId.CONTAIN]: contain,
   [ActionId.APPROVE_SUPPRESSION]: approveSuppression,
+  [ActionId.INVITE_OWNER]: inviteOwner,
+  [ActionId.CASE_ESCALATE]: caseEscalate,
+  [ActionId.CASE_REPORT]: caseReport,
+  [ActionId.CASE_TIMELINE]: caseTimeline,
 };
 
 /** Button values carry ids only; every click reloads the record, and the service checks the role. */

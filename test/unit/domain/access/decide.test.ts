@@ -23,22 +23,22 @@ const ROLES_ASC: Role[] = ['viewer', 'responder', 'commander', 'admin'];
 const DESIGN_TABLE: Record<Role, Record<Intent, boolean>> = {
   viewer: {
     status: true, timeline: true, report: true, whoami: true, stats: true,
-    contain: false, escalate: false, ack: false, note: false, 'dry-run': false,
+    contain: false, escalate: false, ack: false, note: false, 'invite-owner': false, 'dry-run': false,
     approve: false, reject: false, revert: false, resolve: false, close: false, suppress: false, unsuppress: false, merge: false, split: false,
   },
   responder: {
     status: true, timeline: true, report: true, whoami: true, stats: true,
-    contain: true, escalate: true, ack: true, note: true, 'dry-run': true,
+    contain: true, escalate: true, ack: true, note: true, 'invite-owner': true, 'dry-run': true,
     approve: false, reject: false, revert: false, resolve: false, close: false, suppress: false, unsuppress: false, merge: false, split: false,
   },
   commander: {
     status: true, timeline: true, report: true, whoami: true, stats: true,
-    contain: true, escalate: true, ack: true, note: true, 'dry-run': true,
+    contain: true, escalate: true, ack: true, note: true, 'invite-owner': true, 'dry-run': true,
     approve: true, reject: true, revert: true, resolve: true, close: true, suppress: true, unsuppress: true, merge: true, split: true,
   },
   admin: {
     status: true, timeline: true, report: true, whoami: true, stats: true,
-    contain: true, escalate: true, ack: true, note: true, 'dry-run': true,
+    contain: true, escalate: true, ack: true, note: true, 'invite-owner': true, 'dry-run': true,
     approve: true, reject: true, revert: true, resolve: true, close: true, suppress: true, unsuppress: true, merge: true, split: true,
   },
 };

@@ -611,6 +611,16 @@ describe('SlackSandbox', () => {
       expect(sb.calls('files.completeUploadExternal')[0]?.args.files).toEqual([{ id: files[0]!.id, title: 'Timeline' }]);
     });
 
+    it('keeps an image description only under the documented name alt_txt, and refuses one over 1,000 characters', async () => {
+      // https://api.slack.com/methods/files.getUploadURLExternal: `alt_txt`; an unknown name is ignored.
+      const described = await client.files.getUploadURLExternal({ filename: 'a.png', length: 3, alt_txt: 'Bars per phase' } as never);
+      const misnamed = await client.files.getUploadURLExternal({ filename: 'b.png', length: 3, alt_text: 'Bars per phase' });
+      const byId = new Map(sb.files().map((f) => [f.id, f.altText]));
+      expect(byId.get(described.file_id!)).toBe('Bars per phase');
+      expect(byId.get(misnamed.file_id!)).toBeUndefined();
+      expect(await slackError(client.files.getUploadURLExternal({ filename: 'c.png', length: 3, alt_txt: 'x'.repeat(1001) } as never))).toBe('alt_txt_too_large');
+    });
+
     it('refuses to complete an upload it never handed out', async () => {
       expect(await slackError(client.files.completeUploadExternal({ files: [{ id: 'F0NOPE' }] }))).toBe('file_not_found');
     });

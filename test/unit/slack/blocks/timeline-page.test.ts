@@ -1,6 +1,7 @@
 import type { TimelineEvent, TimelineKind } from '../../../../src/domain/cases/case';
 import { blockViolation } from '../../../../sandbox/slack';
 import { renderTimelinePage, TIMELINE_PAGE_SIZE } from '../../../../src/slack/blocks/timeline-page';
+import { TIMELINE_LABEL } from '../../../../src/domain/cases/timeline-words';
 
 // A Record, so a new kind that this test does not show fails to compile.
 const ALL_KINDS: Record<TimelineKind, true> = {
@@ -53,13 +54,15 @@ describe('renderTimelinePage', () => {
     }
     expect(seen.size).toBe(120);
     const first = JSON.stringify(renderTimelinePage('IR-20261122-ABCD', all, 1).blocks);
-    expect(first).toContain('`2026-11-22 02:00:01 UTC` <@U0ALICE> · _finding.added_');
+    expect(first).toContain('`2026-11-22 02:00:01 UTC` <@U0ALICE> · _Finding added_');
     expect(first).not.toContain('<!channel>');
     // Every event, of every kind, on its page with its own UTC date and time, actor and kind.
     for (const e of all) {
       const page = JSON.stringify(renderTimelinePage('IR-20261122-ABCD', all, Math.ceil(e.id / TIMELINE_PAGE_SIZE)).blocks);
       const stamp = `${e.at.slice(0, 10)} ${e.at.slice(11, 19)} UTC`;
-      expect(page).toContain(`\`${stamp}\` ${e.actor === 'cordon' ? 'cordon' : `<@${e.actor}>`} · _${e.kind}_`);
+      expect(page).toContain(`\`${stamp}\` ${e.actor === 'cordon' ? 'cordon' : `<@${e.actor}>`} · _${TIMELINE_LABEL[e.kind]}_`);
+      // Internal names stay in the store: a reader sees a sentence (issue 16 point 8).
+      expect(page).not.toContain(`_${e.kind}_`);
     }
     expect(new Set(all.map((e) => e.kind)).size).toBe(KINDS.length);
   });

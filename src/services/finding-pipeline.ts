@@ -115,6 +115,7 @@ export class FindingPipeline {
       return;
     }
     const known: Finding[] = [];
+    const toMark = new Set<string>();
     for (const [i, r] of results.entries()) {
       const { finding, decision } = planned[i] as (typeof planned)[number];
       if (!r.inserted) {
@@ -123,7 +124,10 @@ export class FindingPipeline {
       }
       this.countPlaced(summary, decision, r);
       await this.gatherSequence(finding, r);
+      if (r.case && (finding.isAttackSequence || !r.created)) toMark.add(r.case.id);
     }
+    // Once per case, not per finding: a batch often brings many findings of one case.
+    for (const caseId of toMark) await this.markSignals(caseId);
     for (const f of [...known, ...repeats]) await this.ingestFinding(f, source, summary);
   }
 
@@ -177,6 +181,35 @@ export class FindingPipeline {
     if (!r.inserted) throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} was stored concurrently`);
     this.countPlaced(summary, decision, r);
     await this.gatherSequence(f, r);
+    if (r.case && (f.isAttackSequence || !r.created)) await this.markSignals(r.case.id);
+  }
+
+  /**
+   * Marks the signals of the case's attack sequences as such, so their cards say they are part
+   * of the sequence (issue 18), whichever arrived first: a card already posted is marked dirty
+   * and the publisher edits it, as for a re-sent finding. A case a finding just opened holds no
+   * sequence yet, so callers skip it.
+   */
+  private async markSignals(caseId: string): Promise<void> {
+    const findings = await this.store.listFindings({ caseId });
+    const sequences = findings.filter((sf) => sf.finding.isAttackSequence).sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
+    if (sequences.length === 0) return;
+    for (const sf of findings) {
+      const seq = sequences.find((s) => s.id !== sf.id && s.finding.signalFindingIds.includes(sf.id));
+      if (!seq || sf.signalOf?.findingId === seq.id) continue;
+      // Kept short: the card cuts it again when rendering; this only bounds the stored copy.
+      const signalOf = { findingId: seq.id, title: seq.finding.title.slice(0, 300) };
+      await updateWithRetry({
+        what: `finding ${sf.id}`,
+        initial: sf,
+        read: () => this.store.getFinding(sf.id),
+        mutate: (cur) =>
+          cur.caseId !== caseId || cur.signalOf?.findingId === seq.id
+            ? undefined
+            : { ...cur, signalOf, cardDirty: cur.cardDirty || (cur.disposition === 'cased' && !!cur.cardTs) },
+        write: (next) => this.store.updateFinding(next),
+      });
+    }
   }
 
   /**

@@ -91,6 +91,12 @@ export interface StoredFinding {
   /** Time the card was last posted or edited (edit debounce). */
   cardAt?: string;
   cardDirty: boolean;
+  /**
+   * The attack sequence in the same case that names this finding as one of its signals: the
+   * card says so, so a responder does not work it as a separate alert. Its title is GuardDuty's
+   * (attacker-side) text, escaped where rendered.
+   */
+  signalOf?: { findingId: string; title: string };
   digestedAt?: string;
   /** Where it came from: `eventbridge`, `ingest`, `poller:<region>`. */
   source: string;

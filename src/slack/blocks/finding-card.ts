@@ -124,6 +124,18 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeText(f.description, 1500) } });
   }
   if (f.sequence) blocks.push(...renderSequenceBlocks(f.sequence));
+  if (sf.signalOf) {
+    // Without this line a signal reads as one more alert to work on its own.
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `:link: Signal of attack sequence *${safeText(sf.signalOf.title, 150)}* (finding ${safeCode(sf.signalOf.findingId, 120)}) — the case card has the whole story`,
+        },
+      ],
+    });
+  }
   blocks.push({
     type: 'context',
     elements: [

@@ -413,7 +413,12 @@ export class CasePublisher implements PlanPublisher {
       initial: sf,
       read: () => this.store.getFinding(sf.id),
       // A re-send that landed meanwhile keeps the card dirty: compare the finding we rendered.
-      mutate: (current) => ({ ...current, ...patch, cardDirty: current.finding.count !== sf.finding.count || current.finding.updatedAt !== sf.finding.updatedAt }),
+      // So does a link to an attack sequence made meanwhile.
+      mutate: (current) => ({
+        ...current,
+        ...patch,
+        cardDirty: current.finding.count !== sf.finding.count || current.finding.updatedAt !== sf.finding.updatedAt || current.signalOf?.findingId !== sf.signalOf?.findingId,
+      }),
       write: (next) => this.store.updateFinding(next),
     });
   }

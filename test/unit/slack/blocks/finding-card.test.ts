@@ -51,4 +51,20 @@ describe('finding card', () => {
     // The activity time is GuardDuty's (issue 18 point 7), shown in the reader's time zone (issue 16 point 8).
     expect(context).toContain(`activity <!date^${Date.parse('2026-11-22T02:00:00.000Z') / 1000}^{date_short_pretty} {time}|2026-11-22 02:00 UTC>`);
   });
+
+  it('a signal says which attack sequence it belongs to, the sequence title escaped and cut; other findings say nothing', () => {
+    const sf = stored(makeFindingDetail({ instanceId: 'i-0abc1234def567890' }));
+    expect(JSON.stringify(renderFindingCard(sf).blocks)).not.toContain('Signal of attack sequence');
+    const title = `<!channel> <https://evil.example|click> ${'x'.repeat(400)}`;
+    const card = renderFindingCard({ ...sf, signalOf: { findingId: 'seq123', title } });
+    const line = card.blocks
+      .flatMap((b) => (b.type === 'context' ? b.elements : []))
+      .map((e) => ('text' in e && typeof e.text === 'string' ? e.text : ''))
+      .find((t) => t.includes('Signal of attack sequence'))!;
+    expect(line).toContain('(finding `seq123`) — the case card has the whole story');
+    expect(line).not.toContain('<!channel>');
+    expect(line).not.toContain('<https://');
+    expect(line.length).toBeLessThan(300);
+    expect(blockViolation(card.blocks)).toBeUndefined();
+  });
 });

@@ -150,8 +150,12 @@ describe('faults: the store failing a write', () => {
 
 const DIST = join(__dirname, '..', '..', 'dist');
 
-/** The child: applies an action from the shared SQLite file and dies by SIGKILL right after its `killAfter`-th step. */
-const CHILD = `
+/**
+ * What every crash child starts with: Cordon from dist, the simulated AWS read back from
+ * `worldFile`, clients into the production account. argv: worldFile, dbFile, actionId, then
+ * the child's own.
+ */
+const CHILD_PRELUDE = `
 const fs = require('fs');
 const [worldFile, dbFile, actionId, killAfter] = process.argv.slice(1);
 const { AwsSandbox, sandboxClientFactory } = require(${JSON.stringify(`${DIST}/sandbox/aws`)});
@@ -163,6 +167,32 @@ const sb = new AwsSandbox({ seed: 101 });
 sb.importWorld(fs.readFileSync(worldFile, 'utf8'));
 const factory = sandboxClientFactory(sb, ${JSON.stringify(SECURITY_ACCOUNT)});
 const accounts = new CrossAccountClients(factory, { roleName: ${JSON.stringify(ROLE)}, externalId: ${JSON.stringify(EXTERNAL_ID)}, sessionSeconds: 3600, allowedAccounts: [${JSON.stringify(PROD)}] });
+`;
+
+/**
+ * The parent's side of a crash test: a simulated AWS with the member role and one
+ * instance, and its action planned in a SQLite file the child will open.
+ */
+async function planInSharedStore(prefix: string, opts: { enis: number; volumes: number; untrackSeconds: number }) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dbFile = join(dir, 'cordon.db');
+  const worldFile = join(dir, 'aws.json');
+  const sb = new AwsSandbox({ seed: 7 });
+  sb.createMemberRole(PROD, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
+  const inst = sb.createInstance({ accountId: PROD, region: REGION, enis: opts.enis, volumes: opts.volumes });
+  const before = sb.snapshotState(PROD);
+  const store = SqliteStore.open(dbFile);
+  const factory = sandboxClientFactory(sb, SECURITY_ACCOUNT);
+  const accounts = new CrossAccountClients(factory, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
+  const svc = new ContainmentService(store, accounts, factory, silentLogger, { settings: { untrackSeconds: opts.untrackSeconds, snapshots: true }, sleep: () => Promise.resolve() });
+  const planned = await svc.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+  await store.close();
+  writeFileSync(worldFile, sb.exportWorld());
+  return { dbFile, worldFile, inst, before, planned };
+}
+
+/** The child: applies an action from the shared SQLite file and dies by SIGKILL right after its `killAfter`-th step. */
+const CHILD = `${CHILD_PRELUDE}
 const svc = new ContainmentService(SqliteStore.open(dbFile), accounts, factory, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, sleep: () => Promise.resolve() });
 let applied = 0;
 svc.apply(actionId, 'U0ALICE', { onStep: (_a, _s, rec) => {
@@ -175,21 +205,8 @@ svc.apply(actionId, 'U0ALICE', { onStep: (_a, _s, rec) => {
 
 describe('faults: the process killed between two steps of an action', () => {
   it('after restart the action is interrupted, its applied steps known, and revert restores the recorded state', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cordon-crash-'));
-    const dbFile = join(dir, 'cordon.db');
-    const worldFile = join(dir, 'aws.json');
     // Parent: seed AWS and plan the action in the shared store.
-    const sb = new AwsSandbox({ seed: 7 });
-    sb.createMemberRole(PROD, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
-    const inst = sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 2 });
-    const before = sb.snapshotState(PROD);
-    const store1 = SqliteStore.open(dbFile);
-    const factory1 = sandboxClientFactory(sb, SECURITY_ACCOUNT);
-    const accounts1 = new CrossAccountClients(factory1, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
-    const svc1 = new ContainmentService(store1, accounts1, factory1, silentLogger, { settings: { untrackSeconds: 0, snapshots: true }, sleep: () => Promise.resolve() });
-    const planned = await svc1.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
-    await store1.close();
-    writeFileSync(worldFile, sb.exportWorld());
+    const { dbFile, worldFile, before, planned } = await planInSharedStore('cordon-crash-', { enis: 2, volumes: 2, untrackSeconds: 0 });
 
     const killAfter = 3;
     const child = spawn(process.execPath, ['-e', CHILD, worldFile, dbFile, planned.id, String(killAfter)], {
@@ -234,18 +251,7 @@ describe('faults: the process killed between two steps of an action', () => {
 });
 
 /** The child: applies an EC2 action with an untrack wait and dies by SIGKILL while the interfaces sit in the untrack group. */
-const HOP_CHILD = `
-const fs = require('fs');
-const [worldFile, dbFile, actionId] = process.argv.slice(1);
-const { AwsSandbox, sandboxClientFactory } = require(${JSON.stringify(`${DIST}/sandbox/aws`)});
-const { SqliteStore } = require(${JSON.stringify(`${DIST}/src/store/sqlite-store`)});
-const { CrossAccountClients } = require(${JSON.stringify(`${DIST}/src/aws/aws-clients`)});
-const { ContainmentService } = require(${JSON.stringify(`${DIST}/src/containment/containment-service`)});
-const { silentLogger } = require(${JSON.stringify(`${DIST}/src/log`)});
-const sb = new AwsSandbox({ seed: 101 });
-sb.importWorld(fs.readFileSync(worldFile, 'utf8'));
-const factory = sandboxClientFactory(sb, ${JSON.stringify(SECURITY_ACCOUNT)});
-const accounts = new CrossAccountClients(factory, { roleName: ${JSON.stringify(ROLE)}, externalId: ${JSON.stringify(EXTERNAL_ID)}, sessionSeconds: 3600, allowedAccounts: [${JSON.stringify(PROD)}] });
+const HOP_CHILD = `${CHILD_PRELUDE}
 // The untrack wait is the only long sleep: the process dies in it, as a Lambda timeout or a kill would leave it.
 const sleep = (ms) => {
   if (ms < 1000) return Promise.resolve();
@@ -259,20 +265,7 @@ svc.apply(actionId, 'U0ALICE');
 
 describe('faults: the process killed while interfaces sit in the allow-all untrack group', () => {
   it('the next process on the store isolates them within one job lease, from the record alone', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cordon-hop-'));
-    const dbFile = join(dir, 'cordon.db');
-    const worldFile = join(dir, 'aws.json');
-    const sb = new AwsSandbox({ seed: 7 });
-    sb.createMemberRole(PROD, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
-    const inst = sb.createInstance({ accountId: PROD, region: REGION, enis: 2, volumes: 1 });
-    const before = sb.snapshotState(PROD);
-    const store1 = SqliteStore.open(dbFile);
-    const factory1 = sandboxClientFactory(sb, SECURITY_ACCOUNT);
-    const accounts1 = new CrossAccountClients(factory1, { roleName: ROLE, externalId: EXTERNAL_ID, sessionSeconds: 3600, allowedAccounts: [PROD] });
-    const svc1 = new ContainmentService(store1, accounts1, factory1, silentLogger, { settings: { untrackSeconds: 60, snapshots: true }, sleep: () => Promise.resolve() });
-    const planned = await svc1.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
-    await store1.close();
-    writeFileSync(worldFile, sb.exportWorld());
+    const { dbFile, worldFile, inst, before, planned } = await planInSharedStore('cordon-hop-', { enis: 2, volumes: 1, untrackSeconds: 60 });
 
     const child = spawn(process.execPath, ['-e', HOP_CHILD, worldFile, dbFile, planned.id], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -57,6 +57,16 @@ function union(a: string[], b: string[]): string[] {
  * parse, dedup, triage, correlate, store. Slack is told later by the publisher, from
  * what is stored here (store first, post second).
  */
+/**
+ * Whether placing `f` can have linked a signal to an attack sequence: it is a sequence, or
+ * it joined a case that holds one. A sequence is Critical (docs/architecture.md §4), and a
+ * case takes the band of its highest finding, so only a Critical case can hold one; this
+ * keeps the per-event path from listing a case's findings on every join.
+ */
+function mayHoldSignals(f: Finding, r: { created: boolean; case?: { band: string } }): boolean {
+  return f.isAttackSequence || (!r.created && r.case?.band === 'critical');
+}
+
 export class FindingPipeline {
   private readonly now: () => Date;
   private readonly random: () => number;
@@ -124,7 +134,7 @@ export class FindingPipeline {
       }
       this.countPlaced(summary, decision, r);
       await this.gatherSequence(finding, r);
-      if (r.case && (finding.isAttackSequence || !r.created)) toMark.add(r.case.id);
+      if (r.case && mayHoldSignals(finding, r)) toMark.add(r.case.id);
     }
     // Once per case, not per finding: a batch often brings many findings of one case.
     for (const caseId of toMark) await this.markSignals(caseId);
@@ -181,7 +191,7 @@ export class FindingPipeline {
     if (!r.inserted) throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} was stored concurrently`);
     this.countPlaced(summary, decision, r);
     await this.gatherSequence(f, r);
-    if (r.case && (f.isAttackSequence || !r.created)) await this.markSignals(r.case.id);
+    if (r.case && mayHoldSignals(f, r)) await this.markSignals(r.case.id);
   }
 
   /**

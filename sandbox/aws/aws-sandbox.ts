@@ -23,6 +23,7 @@ import {
 } from './iam-sim';
 import { LAMBDA_HANDLERS, lambdaAuthzTarget, seedFunction } from './lambda-sim';
 import { AuthzRequest, evaluatePolicies } from './policy-eval';
+import { PolicyAuthorizer, PolicyContext, policyChecks } from './policy-request';
 import { InterceptedCall, refusingRequestHandler, SandboxCallHost, sandboxPlugin } from './sdk-interceptor';
 import { accessDeniedError, SandboxUnsupportedError, SimError, SimService, THROTTLING_CODES, throttlingError } from './sim-errors';
 import { Prng } from './sim-random';
@@ -253,6 +254,7 @@ export class AwsSandbox implements SandboxCallHost {
   private latencyMs = 0;
   private failRules: FailRule[] = [];
   private requestCounter = 0;
+  private policyAuthorizer: PolicyAuthorizer | undefined;
   /** The throttling error code each service uses. */
   readonly throttlingCodes = THROTTLING_CODES;
 
@@ -426,6 +428,7 @@ export class AwsSandbox implements SandboxCallHost {
       const account = this.world.account(caller.accountId);
       const ctx: CallContext = { world: this.world, account, region: call.region, caller, now: this.world.now() };
       this.authorize(sim, call.command, call.input, ctx);
+      if (this.policyAuthorizer) await this.authorizeWith(this.policyAuthorizer, sim, call.command, call.input, ctx);
       if (dryRun) {
         // Validate against a throwaway copy, so a dry run reports the same errors
         // a real call would (unknown ids…) and changes nothing.
@@ -486,6 +489,51 @@ export class AwsSandbox implements SandboxCallHost {
     }
     if (decision === 'implicit-deny' && this.enforcement === 'full' && principalExists(ctx.account, caller)) {
       throw accessDeniedError(sim.service, caller.arn, action, resource, `no identity-based policy allows the ${action} action`);
+    }
+  }
+
+  /**
+   * Hands every authorization a call needs (the resources and condition keys real AWS
+   * would evaluate, see ./policy-request.ts) to `authorizer` as well, after the sandbox's
+   * own policies. A refusal answers as the service does: EC2 `UnauthorizedOperation`
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#unauthorized-operation),
+   * IAM/STS/Auto Scaling `AccessDenied`, Lambda/GuardDuty `AccessDeniedException`. EC2
+   * authorizes a `DryRun` request too, before answering DryRunOperation. Tests use it to
+   * evaluate a real policy template with an evaluator that is not the sandbox's own;
+   * `undefined` turns it off.
+   */
+  setPolicyAuthorizer(authorizer: PolicyAuthorizer | undefined): void {
+    this.policyAuthorizer = authorizer;
+  }
+
+  private async authorizeWith(authorizer: PolicyAuthorizer, sim: ServiceSim, command: string, input: unknown, ctx: CallContext): Promise<void> {
+    const { caller } = ctx;
+    if (sim.unauthenticatedCommands?.has(command) || caller.kind === 'root') return;
+    const globalContext: PolicyContext = {
+      'aws:PrincipalArn': caller.principalArn,
+      'aws:PrincipalAccount': caller.accountId,
+      'aws:userid': caller.userId,
+      'aws:CurrentTime': new Date(ctx.now).toISOString(),
+      'aws:RequestedRegion': ctx.region,
+      ...(caller.tokenIssueTime !== undefined ? { 'aws:TokenIssueTime': new Date(caller.tokenIssueTime).toISOString() } : {}),
+      ...(caller.sourceIdentity ? { 'aws:SourceIdentity': caller.sourceIdentity } : {}),
+    };
+    for (const [k, v] of Object.entries(caller.sessionTags)) globalContext[`aws:PrincipalTag/${k}`] = v;
+    for (const check of policyChecks(sim.service, command, input, ctx)) {
+      const verdict = await authorizer({
+        ...check,
+        service: sim.service,
+        command,
+        accountId: caller.accountId,
+        region: ctx.region,
+        callerArn: caller.arn,
+        ...(caller.roleName ? { roleName: caller.roleName } : {}),
+        globalContext,
+      });
+      if (!verdict || verdict.decision === 'allow') continue;
+      const resource = verdict.resource ?? check.resources[0]?.arn ?? '*';
+      const reason = verdict.reason ?? (verdict.decision === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `no identity-based policy allows the ${check.action} action`);
+      throw accessDeniedError(sim.service, caller.arn, check.action, resource, reason);
     }
   }
 

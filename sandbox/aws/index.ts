@@ -34,6 +34,7 @@ export type { SeededInstance, SeededVpc } from './ec2-seed';
 export { toPascalFinding, type PutFindingOptions } from './guardduty-sim';
 export { AWS_DENY_ALL_ARN, AWS_MANAGED_POLICIES, INLINE_POLICY_LIMITS } from './iam-sim';
 export { MIN_UNRESERVED_CONCURRENCY } from './lambda-sim';
+export type { PolicyAuthorizer, PolicyAuthorizerRequest, PolicyCheck, PolicyContext, PolicyResource, PolicyVerdict } from './policy-request';
 export { SandboxUnsupportedError, THROTTLING_CODES, type SimService } from './sim-errors';
 export type { AccountState, SnapshotOptions } from './sim-state';
 export type { AttachDefaults } from './sim-world';

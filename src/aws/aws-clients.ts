@@ -1,9 +1,9 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { assertAccountAllowed } from '../containment/action-ledger';
 import { CordonError, ErrorCode } from '../errors';
@@ -29,13 +29,19 @@ export interface AccountClients {
   autoScaling(region: string): AutoScalingClient;
 }
 
+/** The STS module, loaded on first use (see realClientFactory). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const sdkSts = (): typeof import('@aws-sdk/client-sts') => require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+
 /** Throttling is retried, not fatal (docs/architecture.md §8). */
 const CLIENT_DEFAULTS = { retryMode: 'adaptive' as const, maxAttempts: 10 };
 
 /** Real AWS: the default credential chain, adaptive retries, `AWS_ENDPOINT_URL` honoured by the SDK. */
 export function realClientFactory(defaultRegion: string): ClientFactory {
   return {
-    sts: () => new STSClient({ region: defaultRegion, ...CLIENT_DEFAULTS }),
+    // Each SDK client is loaded when a job first needs it, not when the worker and ticker
+    // start: a cold start that runs a tick or one playbook parses only what that uses.
+    sts: () => new (sdkSts().STSClient)({ region: defaultRegion, ...CLIENT_DEFAULTS }),
     ec2: (region, credentials) => {
       // The EC2 client is the heaviest module Cordon loads: only the worker needs it, so the
       // slack function's cold start does not pay for it.
@@ -43,9 +49,21 @@ export function realClientFactory(defaultRegion: string): ClientFactory {
       const { EC2Client: Client } = require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
       return new Client({ region, credentials, ...CLIENT_DEFAULTS });
     },
-    iam: (credentials) => new IAMClient({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS }),
-    lambda: (region, credentials) => new LambdaClient({ region, credentials, ...CLIENT_DEFAULTS }),
-    guardduty: (region, credentials) => new GuardDutyClient({ region, credentials, ...CLIENT_DEFAULTS }),
+    iam: (credentials) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { IAMClient: Client } = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
+      return new Client({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS });
+    },
+    lambda: (region, credentials) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { LambdaClient: Client } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
+    },
+    guardduty: (region, credentials) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { GuardDutyClient: Client } = require('@aws-sdk/client-guardduty') as typeof import('@aws-sdk/client-guardduty');
+      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
+    },
     autoScaling: (region, credentials) => {
       // Only the EC2 playbook needs it (Standby for Auto Scaling members): loaded on first use, as EC2 is.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -115,7 +133,7 @@ export class CrossAccountClients {
     let out;
     try {
       out = await this.factory.sts().send(
-        new AssumeRoleCommand({
+        new (sdkSts().AssumeRoleCommand)({
           RoleArn: roleArn,
           RoleSessionName: `cordon-${who.actionId}`.slice(0, 64),
           ExternalId: this.opts.externalId,

@@ -1,4 +1,8 @@
-import { GetFindingsCommand, GuardDutyClient, ListDetectorsCommand, ListFindingsCommand } from '@aws-sdk/client-guardduty';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
+
+/** The GuardDuty module, loaded on the first poll rather than at start. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdk = (): typeof import('@aws-sdk/client-guardduty') => require('@aws-sdk/client-guardduty') as typeof import('@aws-sdk/client-guardduty');
 import type { Logger } from '../log';
 import type { FindingPipeline, IngestSummary } from '../services/finding-pipeline';
 import { emptySummary } from '../services/finding-pipeline';
@@ -38,7 +42,7 @@ export class GuardDutyPoller {
   async pollOnce(): Promise<IngestSummary> {
     const summary = emptySummary();
     if (!this.detectorIds) {
-      this.detectorIds = (await this.client.send(new ListDetectorsCommand({}))).DetectorIds ?? [];
+      this.detectorIds = (await this.client.send(new (sdk().ListDetectorsCommand)({}))).DetectorIds ?? [];
       if (this.detectorIds.length === 0) this.log.warn({ region: this.region }, 'no GuardDuty detector in this region');
     }
     for (const detectorId of this.detectorIds) await this.pollDetector(detectorId, summary);
@@ -53,7 +57,7 @@ export class GuardDutyPoller {
     let highest = checkpoint.updatedAtMs;
     do {
       const page = await this.client.send(
-        new ListFindingsCommand({
+        new (sdk().ListFindingsCommand)({
           DetectorId: detectorId,
           MaxResults: PAGE,
           FindingCriteria: {
@@ -68,7 +72,7 @@ export class GuardDutyPoller {
       );
       const ids = page.FindingIds ?? [];
       if (ids.length) {
-        const got = await this.client.send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: ids }));
+        const got = await this.client.send(new (sdk().GetFindingsCommand)({ DetectorId: detectorId, FindingIds: ids }));
         for (const f of got.Findings ?? []) {
           await this.pipeline.ingestDetail(f, `poller:${this.region}`, summary);
           summary.received++;

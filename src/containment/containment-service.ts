@@ -1,5 +1,4 @@
-import { GetAccessKeyInfoCommand } from '@aws-sdk/client-sts';
-import type { AccountClients, ClientFactory, CrossAccountClients } from '../aws/aws-clients';
+import { sdkSts, type AccountClients, type ClientFactory, type CrossAccountClients } from '../aws/aws-clients';
 import { LIVE_ON_TARGET, newActionId, targetBusy, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { CordonError, ErrorCode, errorMessage, failureWords } from '../errors';
@@ -96,7 +95,7 @@ export class ContainmentService {
     }
     let account: string | undefined;
     try {
-      account = (await this.factory.sts().send(new GetAccessKeyInfoCommand({ AccessKeyId: target.id }))).Account;
+      account = (await this.factory.sts().send(new (sdkSts().GetAccessKeyInfoCommand)({ AccessKeyId: target.id }))).Account;
     } catch (err) {
       this.log.warn({ err: errorMessage(err), keyId: target.id }, 'GetAccessKeyInfo failed');
       throw new CordonError(ErrorCode.AWS_FAILED, `cannot find the account of access key ${target.id}: ${failureWords(err)}`);

@@ -124,8 +124,8 @@ function lead(group: StoredFinding[]): StoredFinding {
 }
 
 function signalLine(s: { findingId: string; title: string }, of: number, total: number): string {
-  const which = total > 1 ? `${of} of these findings are signals` : 'Signal';
-  return `:link: ${which} of attack sequence *${safeText(s.title, 150)}* (finding ${safeCode(s.findingId, 120)}) — the case card has the whole story`;
+  const which = of < total ? `: ${of} of these ${total} findings` : '';
+  return `:link: Signal of attack sequence *${safeText(s.title, 150)}* (finding ${safeCode(s.findingId, 120)})${which} — the case card has the whole story`;
 }
 
 /** The Contain button for one target, carrying the id of a finding that names it (the handler reloads it). */

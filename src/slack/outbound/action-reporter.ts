@@ -6,7 +6,11 @@ import { errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { renderActionMessage, renderStepLog, STEP_LOG_MAX_STEPS } from '../blocks/action-message';
 
-/** Least time between two progress edits of the action's message while its steps run. */
+/**
+ * Least time between two progress edits of the action's message while its steps run
+ * (chat.update is Tier 3, 50+ a minute per app per workspace: https://api.slack.com/docs/rate-limits;
+ * twenty containments at once must not spend it).
+ */
 export const PROGRESS_EDIT_MS = 3000;
 
 /** What the reporter remembers of an action while it runs. */

@@ -398,7 +398,10 @@ export class CasePublisher implements PlanPublisher {
    * Posts or edits the card of one finding type in a case. The card's ts is stored on every
    * finding it shows; findings that joined since, or were re-sent, are what makes it stale.
    * Edits wait out `cardEditIntervalMs` since the card's last post or edit, so a burst of
-   * findings of one type is one post and a few edits, never an edit per finding.
+   * findings of one type is one post and a few edits, never an edit per finding: chat.update
+   * is Tier 3 (50+ a minute per app per workspace) and chat.postMessage about one message a
+   * second per channel (https://api.slack.com/docs/rate-limits), so a post or edit per finding
+   * would hold a busy case channel behind Slack's limits.
    */
   private async publishCard(caseId: string, key: string, cache: Map<string, StoredFinding[]>, result: FlushResult): Promise<void> {
     const c = await this.store.getCase(caseId);

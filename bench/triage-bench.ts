@@ -25,6 +25,8 @@ const RUNS = 5;
 const DYNAMO_FINDINGS = 200;
 const ECONOMY_FINDINGS = 2_000;
 const ECONOMY_RESOURCES = 40;
+/** Issue 16 point 11: Slack calls per 1,000 findings of the mix (one card per finding type per case). */
+const SLACK_CALLS_AIM = 250;
 
 const routing = {
   low: { open: 'digest' as const, mention: false, escalate: false },
@@ -217,8 +219,9 @@ export async function triageBench(): Promise<BenchSection> {
     rows.push([
       'Slack calls per 1,000 findings',
       `${perThousand(calls.value).toFixed(0)} (${calls.value} calls for ${findings} findings over ${ECONOMY_RESOURCES} resources, ${calls.note})`,
-      `${ratio(calls.value / forwarder.value)} a GuardDuty→Slack forwarder's ${perThousand(forwarder.value).toFixed(0)} (one chat.postMessage per finding event, re-sends included; computed from the input: ${forwarder.value} events)`,
+      `${ratio(calls.value / forwarder.value)} a GuardDuty→Slack forwarder's ${perThousand(forwarder.value).toFixed(0)} (one chat.postMessage per finding event, re-sends included; computed from the input: ${forwarder.value} events); aim ≤ ${SLACK_CALLS_AIM} per 1,000: ${perThousand(calls.value) <= SLACK_CALLS_AIM ? 'met' : 'MISSED'}`,
     ]);
+    if (perThousand(calls.value) > SLACK_CALLS_AIM) failed = true;
 
     // 3. Burst: 5,000 re-sends of 50 findings, publisher ticking alongside.
     const burst = countOverRuns(economy.map((r) => r.burstCalls));

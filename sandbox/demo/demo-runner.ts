@@ -278,7 +278,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
             const groups = inst.networkInterfaceIds.flatMap((id) => state?.networkInterfaces[id]?.groupIds ?? []);
             expect(!groups.includes(openSsh), `${inst.instanceId} no longer has SSH open to the world`);
           }
-          expect(slack.replies(k.channelId as string, ec2[0]?.messageTs as string).length > 1, 'the step log is threaded under the action');
+          expect(slack.replies(k.channelId as string, ec2[0]?.messageTs as string).flatMap((r) => (r.text ?? '').split('\n')).length > 1, 'the step log is threaded under the action');
         },
       },
       escalate: {

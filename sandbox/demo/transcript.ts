@@ -79,7 +79,10 @@ export class SlackTranscript {
           const rkey = `${channel.id}/${r.ts}`;
           if (this.seen.has(rkey)) continue;
           this.seen.add(rkey);
-          out.push(`      ↳ ${this.plain(messageLine(r.text, r.blocks))}`);
+          // A step log reply holds one section per step: one line each, as a reader sees them.
+          const sections = ((r.blocks ?? []) as Block[]).filter((b) => b.text?.text);
+          const parts = sections.length > 1 ? sections.map((b) => b.text?.text ?? '') : [messageLine(r.text, r.blocks)];
+          for (const part of parts) out.push(`      ↳ ${this.plain(part)}`);
         }
       }
       if (out.length) {

@@ -10,6 +10,7 @@ import {
   type SandboxUser,
   SlackState,
 } from './slack-state';
+import { defaultManifestPath, manifestBotScopes, requireScopes } from './scopes';
 import { callMethod, type MethodContext, readMessageContent } from './web-api-methods';
 import { type CallArgs, type DecodedBody, SlackApiError, argsForRecord, decodeBody, flagArg, parseMultipart, strArg } from './wire';
 
@@ -33,6 +34,13 @@ export interface SlackSandboxOptions {
   retryAfterSeconds?: number;
   /** Delay before every answer, in milliseconds (see {@link SlackSandbox.setLatency}). */
   latencyMs?: number;
+  /**
+   * The bot token's scopes: a method that needs one it lacks answers `missing_scope`. By
+   * default those of `manifestPath`, else of Cordon's manifest (manifests/slack/app-manifest.yaml).
+   */
+  scopes?: readonly string[];
+  /** An app manifest whose `oauth_config.scopes.bot` the token is granted (see {@link scopes}). */
+  manifestPath?: string;
 }
 
 /** One recorded Web API call, kept whether Slack said ok or not. */
@@ -138,6 +146,8 @@ export class SlackSandbox {
   private readonly faults = new Map<string, Fault[]>();
   private readonly responseUrls = new Map<string, ResponseUrlContext>();
   private latencyMs: number;
+  /** The bot token's scopes (the app manifest's, by default). */
+  private readonly scopes: ReadonlySet<string>;
   private responseSeq = 0;
   private closing: Promise<void> | undefined;
 
@@ -151,6 +161,7 @@ export class SlackSandbox {
     this.state = new SlackState(this.teamId);
     this.limiter = new RateLimiter(opts.rateLimits ?? false);
     this.latencyMs = opts.latencyMs ?? 0;
+    this.scopes = new Set(opts.scopes ?? manifestBotScopes(opts.manifestPath ?? defaultManifestPath()));
   }
 
   /** Starts a server on 127.0.0.1 (nothing leaves loopback). */
@@ -386,6 +397,7 @@ export class SlackSandbox {
       }
       if (fault) throw new SlackApiError(fault.error);
       this.authenticate(req, decoded);
+      requireScopes(method, decoded.args, this.scopes, (id) => this.state.channels.get(id));
       const waitMs = this.limiter.admit(method, strArg(decoded.args.channel));
       if (waitMs > 0) {
         const seconds = this.opts.retryAfterSeconds ?? Math.max(1, Math.ceil(waitMs / 1000));

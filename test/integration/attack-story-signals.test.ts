@@ -21,9 +21,9 @@ function other(): Record<string, unknown> {
 
 const LINK = /Signal of attack sequence \*Potential compromised credentials in an attack sequence\.\* \(finding `0a7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e`\)/;
 
-/** The finding id a card is about, from its context line. */
-function cardFindingId(m: SandboxMessage): string | undefined {
-  return /Finding `([0-9a-f]+)`/.exec(JSON.stringify(m.blocks ?? []))?.[1];
+/** The finding ids a card is about (one card per finding type per case), from its console links. */
+function cardFindingIds(m: SandboxMessage): string[] {
+  return [...JSON.stringify(m.blocks ?? []).matchAll(/fId=([0-9a-f]+)/g)].map((x) => x[1]!);
 }
 
 describe('signal cards link to their attack sequence', () => {
@@ -58,8 +58,7 @@ describe('signal cards link to their attack sequence', () => {
     expect(live).toHaveLength(1);
     const cards = new Map<string, SandboxMessage>();
     for (const m of slack.messages(live[0]!.id)) {
-      const id = /finding:/.test(m.text ?? '') ? cardFindingId(m) : undefined;
-      if (id) cards.set(id, m);
+      for (const id of /finding:/.test(m.text ?? '') ? cardFindingIds(m) : []) cards.set(id, m);
     }
     return cards;
   }
@@ -67,7 +66,11 @@ describe('signal cards link to their attack sequence', () => {
   function expectLinked(cards: Map<string, SandboxMessage>): void {
     expect([...cards.keys()].sort()).toEqual([...SIGNALS, SEQUENCE_ID, OTHER_ID].sort());
     for (const id of SIGNALS) expect(JSON.stringify(cards.get(id)!.blocks)).toMatch(LINK);
-    for (const id of [SEQUENCE_ID, OTHER_ID]) expect(JSON.stringify(cards.get(id)!.blocks)).not.toMatch(/Signal of attack sequence/);
+    expect(JSON.stringify(cards.get(SEQUENCE_ID)!.blocks)).not.toMatch(/Signal of attack sequence/);
+    // The other RunInstances finding shares its type's card with the signal, which says only one of the two is a signal.
+    const shared = cards.get(OTHER_ID)!;
+    expect(shared).toBe(cards.get('c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8'));
+    expect(JSON.stringify(shared.blocks)).toMatch(/1 of these 2 findings/);
   }
 
   it('edits the posted cards of signals when the sequence arrives after them', async () => {

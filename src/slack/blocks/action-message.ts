@@ -127,3 +127,36 @@ export function renderStepReply(step: PlanStep, rec: StepRecord): RenderedMessag
   const text = `${STEP_ICON[rec.status]} ${verb}${ms}${err ? `\n> ${safeText(err, 500)}` : ''}`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
+
+/** Step lines in one threaded step-log reply. */
+export const STEP_LOG_MAX_STEPS = 10;
+/** Text of one step-log reply's blocks, well within Slack's cumulative limit ({@link MESSAGE_TEXT_BUDGET}). */
+const STEP_LOG_TEXT = 8_000;
+
+/**
+ * The step log threaded under an action's message when it ends: one section per step, in
+ * as few replies as fit (at most {@link STEP_LOG_MAX_STEPS} steps and {@link STEP_LOG_TEXT}
+ * characters each), instead of one reply per step.
+ */
+export function renderStepLog(lines: { step: PlanStep; rec: StepRecord }[]): RenderedMessage[] {
+  const out: RenderedMessage[] = [];
+  let blocks: KnownBlock[] = [];
+  let texts: string[] = [];
+  let size = 0;
+  const close = () => {
+    if (!blocks.length) return;
+    out.push({ text: texts.join('\n').slice(0, LIMITS.fallbackText), blocks });
+    blocks = [];
+    texts = [];
+    size = 0;
+  };
+  for (const { step, rec } of lines) {
+    const line = renderStepReply(step, rec);
+    if (blocks.length >= STEP_LOG_MAX_STEPS || size + line.text.length > STEP_LOG_TEXT) close();
+    blocks.push(...line.blocks);
+    texts.push(line.text);
+    size += line.text.length;
+  }
+  close();
+  return out;
+}

@@ -5,9 +5,9 @@ import { safeCode, safeText } from '../../domain/text/mrkdwn';
 import { ActionId } from '../ids';
 import { slackDate } from './slack-date';
 import { containableTarget } from '../../domain/actions/target';
-import type { ConfirmationDialog } from '@slack/types';
+import type { Button, ConfirmationDialog } from '@slack/types';
 import { RESOURCE_KINDS, type ResourceKind } from '../../domain/actions/resource-kind';
-import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
+import { fitMessage, LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
 import { renderSequenceBlocks } from './sequence-blocks';
 
 export const BAND_EMOJI = { low: ':large_blue_circle:', medium: ':large_yellow_circle:', high: ':large_orange_circle:', critical: ':red_circle:' } as const;
@@ -93,72 +93,159 @@ export function guardDutyConsoleUrl(f: { id: string; region: string; partition: 
   return `https://${region}.${host}/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeURIComponent(f.id)}`;
 }
 
-/** One card per finding in the case channel; edited in place when GuardDuty re-sends it. */
+/** Contain buttons on one grouped card; the rest are named with the command that contains them. */
+export const MAX_CONTAIN_BUTTONS = 5;
+/** Finding ids (each linked to the console) listed in a grouped card's context line. */
+const MAX_LISTED_FINDINGS = 3;
+/** Attack sequences named by a grouped card's signal lines. */
+const MAX_SIGNAL_LINES = 3;
+
+/**
+ * Which card a finding belongs on in its case: one per finding type (samples apart from
+ * real findings). An attack sequence is a story of its own and keeps its own card.
+ */
+export function findingCardKey(sf: StoredFinding): string {
+  return sf.finding.sequence ? `sequence:${sf.id}` : `${sf.finding.sample ? 'sample:' : 'type:'}${sf.finding.type}`;
+}
+
+function distinct<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((t) => {
+    const k = key(t);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Most severe first, then most recently updated: the finding a grouped card speaks for. */
+function lead(group: StoredFinding[]): StoredFinding {
+  return [...group].sort((a, b) => b.finding.severity - a.finding.severity || Date.parse(b.finding.updatedAt) - Date.parse(a.finding.updatedAt))[0] as StoredFinding;
+}
+
+function signalLine(s: { findingId: string; title: string }, of: number, total: number): string {
+  const which = of < total ? `: ${of} of these ${total} findings` : '';
+  return `:link: Signal of attack sequence *${safeText(s.title, 150)}* (finding ${safeCode(s.findingId, 120)})${which} — the case card has the whole story`;
+}
+
+/** The Contain button for one target, carrying the id of a finding that names it (the handler reloads it). */
+function containButton(target: string, f: StoredFinding, text: string): Button {
+  const named = f.finding.resources.find((r) => r.arn === target || r.id === target)?.kind;
+  const kind = RESOURCE_KINDS.find((k) => k === named);
+  return { type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text }, style: 'danger', value: f.id, confirm: containConfirm(target, kind) };
+}
+
+/** The last part of an ARN (or the key id): what a responder calls the resource. */
+function shortName(target: string): string {
+  const tail = target.split(/[:/]/).pop() ?? target;
+  return tail.replace(/[<>&|]/g, '');
+}
+
+/** One finding's card: a group of one. */
 export function renderFindingCard(sf: StoredFinding): RenderedMessage {
+  return renderFindingGroupCard([sf]);
+}
+
+/**
+ * The card of one finding type in a case: counts, the affected resources (capped) and a
+ * Contain button per resource (capped; the rest name `/ir contain <arn>`). Findings of the
+ * same type join the card, which is edited in place, so 300 findings of a type cost one
+ * post and a few edits instead of 300 posts (issue 16 point 11).
+ */
+export function renderFindingGroupCard(group: StoredFinding[]): RenderedMessage {
+  const sorted = [...group].sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
+  const sf = lead(sorted);
+  const n = sorted.length;
   const f = sf.finding;
   const band = BAND_LABEL[sf.band];
   const title = safeText(f.title, 300);
+  const severities = sorted.map((x) => x.finding.severity);
+  const low = Math.min(...severities);
+  const seen = sorted.reduce((sum, x) => sum + x.finding.count, 0);
+  const accounts = distinct(sorted.map((x) => `${safeText(x.finding.accountId, 20)} / ${safeText(x.finding.region, 30)}`), (x) => x);
+  const resources = distinct(sorted.flatMap((x) => x.finding.resources), (r) => `${r.kind}:${r.id}`);
   const fields = [
-    field('Severity', `${BAND_EMOJI[sf.band]} ${band} (${f.severity})`),
+    field('Severity', `${BAND_EMOJI[sf.band]} ${band} (${low === f.severity ? f.severity : `${low}–${f.severity}`})`),
     field('Type', safeCode(f.type, 200)),
-    field('Account / region', `${safeText(f.accountId, 20)} / ${safeText(f.region, 30)}`),
+    field('Account / region', accounts.slice(0, 4).join('\n') + (accounts.length > 4 ? `\n…and ${accounts.length - 4} more` : '')),
     field('Tactic', safeText(findingTactic(f.type), 60)),
-    field('Resources', resourceList(f.resources)),
-    field('Seen', `${f.count} time${f.count === 1 ? '' : 's'}`),
+    field('Resources', resourceList(resources)),
+    field('Seen', n === 1 ? `${f.count} time${f.count === 1 ? '' : 's'}` : `${n} findings, ${seen} events`),
   ];
-  if (f.actor.userName || f.actor.accessKeyId) {
-    const who = [f.actor.userName ? safeCode(f.actor.userName, 120) : '', f.actor.accessKeyId ? safeCode(f.actor.accessKeyId, 40) : '']
-      .filter(Boolean)
-      .join(' · ');
-    fields.push(field('Principal', who));
+  const principals = distinct(
+    sorted.filter((x) => x.finding.actor.userName || x.finding.actor.accessKeyId).map((x) => x.finding.actor),
+    (a) => `${a.userName ?? ''}|${a.accessKeyId ?? ''}`,
+  );
+  if (principals.length) {
+    const who = principals
+      .slice(0, 4)
+      .map((a) => [a.userName ? safeCode(a.userName, 120) : '', a.accessKeyId ? safeCode(a.accessKeyId, 40) : ''].filter(Boolean).join(' · '));
+    if (principals.length > 4) who.push(`…and ${principals.length - 4} more`);
+    fields.push(field('Principal', who.join('\n')));
   }
-  if (f.remoteIps.length) fields.push(field('Remote IP', f.remoteIps.slice(0, 5).map((ip) => safeCode(ip, 60)).join(' ')));
-  if (f.affected?.length) fields.push(field('Created or changed', resourceList(f.affected, 4)));
+  const ips = distinct(sorted.flatMap((x) => x.finding.remoteIps), (ip) => ip);
+  if (ips.length) fields.push(field('Remote IP', ips.slice(0, 5).map((ip) => safeCode(ip, 60)).join(' ') + (ips.length > 5 ? ` …and ${ips.length - 5} more` : '')));
+  const affected = distinct(sorted.flatMap((x) => x.finding.affected ?? []), (r) => `${r.kind}:${r.id}`);
+  if (affected.length) fields.push(field('Created or changed', resourceList(affected, 4)));
   // A sample is labelled where the eye lands first: it is GuardDuty's test data, not an attack.
   const label = f.sample ? ':test_tube: *SAMPLE* (GuardDuty sample finding, not real activity) ' : '';
+  const count = n > 1 ? ` — ${n} findings of this type` : '';
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `${label}${BAND_EMOJI[sf.band]} *${title}*` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `${label}${BAND_EMOJI[sf.band]} *${title}*${count}` } },
     { type: 'section', fields: fields.slice(0, LIMITS.fields) },
   ];
   if (f.description) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeText(f.description, 1500) } });
   }
-  if (f.sequence) blocks.push(...renderSequenceBlocks(f.sequence));
-  if (sf.signalOf) {
-    // Without this line a signal reads as one more alert to work on its own.
+  if (n === 1 && f.sequence) blocks.push(...renderSequenceBlocks(f.sequence));
+  // Without this line a signal reads as one more alert to work on its own.
+  const sequences = distinct(sorted.flatMap((x) => (x.signalOf ? [x.signalOf] : [])), (s) => s.findingId);
+  if (sequences.length) {
     blocks.push({
       type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `:link: Signal of attack sequence *${safeText(sf.signalOf.title, 150)}* (finding ${safeCode(sf.signalOf.findingId, 120)}) — the case card has the whole story`,
-        },
-      ],
+      elements: sequences.slice(0, MAX_SIGNAL_LINES).map((s) => ({ type: 'mrkdwn' as const, text: signalLine(s, sorted.filter((x) => x.signalOf?.findingId === s.findingId).length, n) })),
     });
   }
-  blocks.push({
-    type: 'context',
-    elements: [
-      {
-        type: 'mrkdwn',
-        // GuardDuty's times (when the activity happened), not Cordon's ingestion time.
-        text: `Finding ${safeCode(f.id, 120)} · activity ${slackDate(activityAt(f))} · updated ${slackDate(f.updatedAt)} · <${guardDutyConsoleUrl(f)}|open in the GuardDuty console>`,
-      },
-    ],
-  });
-  const target = containableTarget(f.resources);
-  if (target) {
-    const named = f.resources.find((r) => r.arn === target || r.id === target)?.kind;
-    const kind = RESOURCE_KINDS.find((k) => k === named);
-    blocks.push({
-      type: 'actions',
-      block_id: 'finding-actions',
-      elements: [
-        { type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id, confirm: containConfirm(target, kind) },
-        { type: 'button', action_id: ActionId.ESCALATE, text: { type: 'plain_text', text: 'Escalate' }, value: sf.id },
-        { type: 'button', action_id: ActionId.SUPPRESS_SIMILAR, text: { type: 'plain_text', text: 'Suppress similar' }, value: sf.id },
-      ],
-    });
+  // GuardDuty's times (when the activity happened), not Cordon's ingestion time.
+  const firstActivity = sorted.map((x) => activityAt(x.finding)).sort()[0] as string;
+  const lastUpdate = sorted.map((x) => x.finding.updatedAt).sort().pop() as string;
+  const ids =
+    n === 1
+      ? `Finding ${safeCode(f.id, 120)} · activity ${slackDate(firstActivity)} · updated ${slackDate(lastUpdate)} · <${guardDutyConsoleUrl(f)}|open in the GuardDuty console>`
+      : `Findings ${[...sorted].reverse().slice(0, MAX_LISTED_FINDINGS).map((x) => `<${guardDutyConsoleUrl(x.finding)}|${safeText(x.id, 40)}>`).join(', ')}${n > MAX_LISTED_FINDINGS ? ` and ${n - MAX_LISTED_FINDINGS} more` : ''} (open in the GuardDuty console) · first activity ${slackDate(firstActivity)} · updated ${slackDate(lastUpdate)}`;
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: ids }] });
+  // One Contain per affected resource, each carrying the latest finding that names it.
+  const targets = new Map<string, StoredFinding>();
+  for (const x of [...sorted].reverse()) {
+    const t = containableTarget(x.finding.resources);
+    if (t && !targets.has(t)) targets.set(t, x);
   }
-  return { text: `${f.sample ? 'SAMPLE ' : ''}${band} finding: ${safeText(f.title, 200)} (seen ${f.count}×)`, blocks };
+  const body = blocks.length;
+  const others: Button[] = [
+    { type: 'button', action_id: ActionId.ESCALATE, text: { type: 'plain_text', text: 'Escalate' }, value: sf.id },
+    { type: 'button', action_id: ActionId.SUPPRESS_SIMILAR, text: { type: 'plain_text', text: 'Suppress similar' }, value: sf.id },
+  ];
+  if (targets.size === 1) {
+    const [[t, x]] = [...targets] as [[string, StoredFinding]];
+    blocks.push({ type: 'actions', block_id: 'finding-actions', elements: [containButton(t, x, 'Contain'), ...others] });
+  } else if (targets.size > 1) {
+    // action_id must be unique within a block: each resource gets its own row and button.
+    let i = 0;
+    for (const [t, x] of [...targets].slice(0, MAX_CONTAIN_BUTTONS)) {
+      const r = x.finding.resources.find((rr) => rr.arn === t || rr.id === t);
+      blocks.push({
+        type: 'section',
+        block_id: `finding-contain-${i++}`,
+        text: { type: 'mrkdwn', text: `${RESOURCE_LABEL[r?.kind ?? ''] ?? 'resource'} ${safeCode(t, 300)}` },
+        accessory: containButton(t, x, `Contain ${shortName(t)}`.slice(0, 75)),
+      });
+    }
+    if (targets.size > MAX_CONTAIN_BUTTONS) {
+      blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${targets.size - MAX_CONTAIN_BUTTONS} more: use \`/ir contain <arn>\`` }] });
+    }
+    blocks.push({ type: 'actions', block_id: 'finding-actions', elements: others });
+  }
+  const tail = n === 1 ? `(seen ${f.count}×)` : `(${n} findings, seen ${seen}×)`;
+  // The buttons always stay; the body gives way to Slack's cumulative text limit first.
+  return fitMessage({ text: `${f.sample ? 'SAMPLE ' : ''}${band} finding: ${safeText(f.title, 200)} ${tail}`, blocks }, blocks.length - body);
 }

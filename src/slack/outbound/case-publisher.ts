@@ -13,7 +13,7 @@ import type { Store } from '../../store/store';
 import { renderActionMessage } from '../blocks/action-message';
 import { renderCaseCard, renderIndexLine } from '../blocks/case-card';
 import { DIGEST_MAX_FINDINGS, renderDigest, type DigestMessage } from '../blocks/digest-message';
-import { renderFindingCard } from '../blocks/finding-card';
+import { findingCardKey, renderFindingGroupCard } from '../blocks/finding-card';
 import { renderOwnerInvite } from '../blocks/owner-invite';
 import { renderTimelineEvent } from '../blocks/timeline-message';
 import { botUserId } from './bot-identity';
@@ -156,8 +156,16 @@ export class CasePublisher implements PlanPublisher {
     for (const e of await this.store.unpostedTimeline(BATCH * 5)) {
       await this.guard(result, { caseId: e.caseId, eventId: e.id }, () => this.postEvent(e, result));
     }
+    // One card per finding type per case: what is unposted or stale, by the card it belongs on.
+    const groups = new Map<string, { caseId: string; key: string }>();
     for (const sf of await this.store.findingsToPublish(BATCH * 5)) {
-      await this.guard(result, { findingId: sf.id, caseId: sf.caseId }, () => this.publishCard(sf, result));
+      if (!sf.caseId) continue;
+      const key = findingCardKey(sf);
+      groups.set(`${sf.caseId}\u0000${key}`, { caseId: sf.caseId, key });
+    }
+    const caseFindings = new Map<string, StoredFinding[]>();
+    for (const g of groups.values()) {
+      await this.guard(result, { caseId: g.caseId, card: g.key }, () => this.publishCard(g.caseId, g.key, caseFindings, result));
     }
     // Cards posted above may have made case cards stale; render them once more.
     for (const c of await this.store.casesToPublish(BATCH)) {
@@ -386,25 +394,52 @@ export class CasePublisher implements PlanPublisher {
     result.eventsPosted++;
   }
 
-  private async publishCard(sf: StoredFinding, result: FlushResult): Promise<void> {
-    const c = sf.caseId ? await this.store.getCase(sf.caseId) : undefined;
+  /**
+   * Posts or edits the card of one finding type in a case. The card's ts is stored on every
+   * finding it shows; findings that joined since, or were re-sent, are what makes it stale.
+   * Edits wait out `cardEditIntervalMs` since the card's last post or edit, so a burst of
+   * findings of one type is one post and a few edits, never an edit per finding: chat.update
+   * is Tier 3 (50+ a minute per app per workspace) and chat.postMessage about one message a
+   * second per channel (https://api.slack.com/docs/rate-limits), so a post or edit per finding
+   * would hold a busy case channel behind Slack's limits.
+   */
+  private async publishCard(caseId: string, key: string, cache: Map<string, StoredFinding[]>, result: FlushResult): Promise<void> {
+    const c = await this.store.getCase(caseId);
     if (!c?.channelId) return;
+    let inCase = cache.get(caseId);
+    if (!inCase) {
+      inCase = await this.store.listFindings({ caseId });
+      cache.set(caseId, inCase);
+    }
+    const group = inCase.filter((f) => f.disposition === 'cased' && findingCardKey(f) === key);
+    const stale = (ts: string | undefined) => group.filter((f) => f.cardTs !== ts || f.cardDirty);
+    if (group.length === 0) return;
     const now = this.now();
-    if (!sf.cardTs) {
-      const posted = await this.client.chat.postMessage({ channel: c.channelId, ...renderFindingCard(sf), unfurl_links: false });
-      await this.saveCard(sf, { cardTs: posted.ts, cardAt: now.toISOString(), cardDirty: false });
+    // The card already in the channel: the one the earliest finding of the group carries.
+    const ts = group.find((f) => f.cardTs)?.cardTs;
+    if (!ts) {
+      const posted = await this.client.chat.postMessage({ channel: c.channelId, ...renderFindingGroupCard(group), unfurl_links: false });
+      await this.saveCards(group, { cardTs: posted.ts, cardAt: now.toISOString() });
       result.cardsPosted++;
       return;
     }
-    const due = (sf.cardAt ? Date.parse(sf.cardAt) : 0) + this.opts.cardEditIntervalMs;
+    const changed = stale(ts);
+    if (changed.length === 0) return;
+    const lastAt = Math.max(0, ...group.filter((f) => f.cardTs === ts && f.cardAt).map((f) => Date.parse(f.cardAt as string)));
+    const due = lastAt + this.opts.cardEditIntervalMs;
     if (due > now.getTime()) {
       result.deferred++;
       result.nextDueAt = Math.min(result.nextDueAt ?? due, due);
       return;
     }
-    await this.client.chat.update({ channel: c.channelId, ts: sf.cardTs, ...renderFindingCard(sf) });
-    await this.saveCard(sf, { cardAt: now.toISOString(), cardDirty: false });
+    await this.client.chat.update({ channel: c.channelId, ts, ...renderFindingGroupCard(group) });
+    await this.saveCards(changed, { cardTs: ts, cardAt: now.toISOString() });
     result.cardsEdited++;
+  }
+
+  /** Stores where each finding's card is, as rendered from `rendered`. */
+  private async saveCards(rendered: StoredFinding[], patch: Partial<StoredFinding>): Promise<void> {
+    for (const sf of rendered) await this.saveCard(sf, patch);
   }
 
   private async saveCard(sf: StoredFinding, patch: Partial<StoredFinding>): Promise<void> {

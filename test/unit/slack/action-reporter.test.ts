@@ -43,21 +43,52 @@ describe('SlackActionReporter', () => {
 
   const applied = (s: PlanStep): StepRecord => ({ stepId: s.id, status: 'applied', startedAt: '2026-11-22T02:00:00.000Z', finishedAt: '2026-11-22T02:00:00.100Z' });
 
-  it('posts a step line Slack refused again when the action ends, so the thread has every step', async () => {
-    const reporter = new SlackActionReporter(client, createLogger('silent'));
+  /** Runs `n` steps through the reporter, the clock moving `msPerStep` each, and finishes. */
+  async function run(n: number, msPerStep: number): Promise<{ calls: number; reporter: SlackActionReporter }> {
+    let now = 0;
+    const reporter = new SlackActionReporter(client, createLogger('silent'), () => now);
+    action.plan = Array.from({ length: n }, (_, i) => step(i + 1));
+    action.steps = action.plan.map((s) => ({ stepId: s.id, status: 'pending' }));
+    const before = slack.calls().length;
     for (const s of action.plan) {
-      if (s.id === 's2') slack.failNext('chat.postMessage', 'internal_error');
+      now += msPerStep;
       action.steps = action.steps.map((r) => (r.stepId === s.id ? applied(s) : r));
       await reporter.onStep(action, s, applied(s));
     }
-    const before = slack.replies(channel, action.messageTs!).map((m) => m.text ?? '');
-    expect(before.map((t) => t.replace(/ · .*/, ''))).toEqual([':white_check_mark: Step number 1', ':white_check_mark: Step number 3']);
+    await reporter.onFinish({ ...action, status: 'applied' });
+    return { calls: slack.calls().length - before, reporter };
+  }
 
-    await reporter.onFinish({ ...action, status: 'applied' });
-    const lines = slack.replies(channel, action.messageTs!).map((m) => (m.text ?? '').replace(/ · .*/, ''));
-    expect(lines.sort()).toEqual([':white_check_mark: Step number 1', ':white_check_mark: Step number 2', ':white_check_mark: Step number 3']);
-    // A second finish has nothing left to post.
-    await reporter.onFinish({ ...action, status: 'applied' });
-    expect(slack.replies(channel, action.messageTs!)).toHaveLength(3);
+  it('threads the step log in one reply when the action ends, not a reply per step', async () => {
+    const { calls } = await run(9, 10);
+    const replies = slack.replies(channel, action.messageTs!);
+    expect(replies).toHaveLength(1);
+    expect((replies[0]!.text ?? '').split('\n').map((t) => t.replace(/ · .*/, ''))).toEqual(action.plan.map((s) => `:white_check_mark: Step number ${s.id.slice(1)}`));
+    // The log reply and the final edit: with the plan message, 3 calls where a step-logging script makes 10.
+    expect(calls).toBe(2);
+    expect(slack.message(channel, action.messageTs!)!.text).toBeDefined();
+  });
+
+  it('a slow containment shows progress, and with its plan message never costs more calls than one post per step plus one', async () => {
+    const { calls } = await run(9, 5_000);
+    const edits = slack.calls('chat.update').length;
+    expect(edits).toBeGreaterThan(1);
+    expect(edits - 1).toBeLessThanOrEqual(SlackActionReporter.progressEdits(9));
+    expect(1 + calls).toBeLessThanOrEqual(9 + 1);
+  });
+
+  it('a long plan\'s log is split into replies of at most 10 steps, every step in order', async () => {
+    await run(25, 10);
+    const replies = slack.replies(channel, action.messageTs!);
+    expect(replies.map((m) => (m.blocks ?? []).length)).toEqual([10, 10, 5]);
+    const all = replies.flatMap((m) => (m.text ?? '').split('\n')).map((t) => t.replace(/ · .*/, ''));
+    expect(all).toEqual(action.plan.map((s) => `:white_check_mark: Step number ${s.id.slice(1)}`));
+  });
+
+  it('a step log Slack refuses leaves the final status edit standing', async () => {
+    slack.failNext('chat.postMessage', 'internal_error');
+    await run(3, 10);
+    expect(slack.replies(channel, action.messageTs!)).toHaveLength(0);
+    expect(slack.calls('chat.update').filter((c) => c.response?.ok)).toHaveLength(1);
   });
 });

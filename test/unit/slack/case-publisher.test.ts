@@ -9,6 +9,16 @@ import { slackLogger } from '../../../src/slack/slack-logger';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 import type { Store } from '../../../src/store/store';
 import { T, draft } from '../store/store-contract';
+import { Triage } from '../../../src/domain/triage/triage';
+import { FindingPipeline } from '../../../src/services/finding-pipeline';
+import { makeFindingDetail, toEventBridgeEvent } from '../../../sandbox/findings/finding-factory';
+
+const TEST_ROUTING = {
+  low: { open: 'digest' as const, mention: false, escalate: false },
+  medium: { open: 'case' as const, mention: false, escalate: false },
+  high: { open: 'case' as const, mention: true, escalate: false },
+  critical: { open: 'case' as const, mention: true, escalate: true },
+};
 
 const CASE_ID = 'IR-20261122-0A1B';
 
@@ -326,5 +336,76 @@ describe('CasePublisher invites', () => {
     // …with a button a responder clicks instead (issue 17 point 5), naming the case and the address only.
     const buttons = slack.messages(ch).flatMap((m) => ((m.blocks ?? []) as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) => b.elements ?? []));
     expect(buttons.filter((e) => e.action_id === 'cordon.invite_owner').map((e) => e.value)).toEqual([`${CASE_ID} owner@corp.example`]);
+  });
+});
+
+describe('CasePublisher: one card per finding type per case (issue 16 point 11)', () => {
+  let slack: SlackSandbox;
+  let store: SqliteStore;
+
+  beforeEach(async () => {
+    ({ slack, store } = await workspace());
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await slack.close();
+  });
+
+  const INSTANCE = 'i-0abc1234def567890';
+  const burst = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => toEventBridgeEvent(makeFindingDetail({ id: `grp${(from + i).toString().padStart(29, '0')}`, instanceId: INSTANCE, type: 'Recon:EC2/PortProbeUnprotectedPort', severity: 5 })));
+
+  it('300 findings of one type arriving in bursts are one card, posted once and edited a bounded number of times, never once per finding', async () => {
+    let now = Date.parse('2026-11-22T03:00:00Z');
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    const p = new CasePublisher(client, store, createLogger('silent'), {
+      triageChannel: 'security-triage',
+      prefix: 'ir',
+      privateChannels: true,
+      invite: [],
+      inviteGroups: [],
+      inviteResourceOwners: false,
+      cardEditIntervalMs: 10_000,
+      now: () => new Date(now),
+    });
+    const triage = new Triage({ routing: TEST_ROUTING, knownCidrs: [], suppressions: [] });
+    const pipeline = new FindingPipeline(store, triage, createLogger('silent'), { correlationWindowMs: 86_400_000 });
+    // Ten bursts of 30, one second apart, the publisher flushing after each.
+    for (let k = 0; k < 10; k++) {
+      await pipeline.ingestDocument(burst(k * 30, 30), 'test');
+      await p.flush();
+      now += 1000;
+    }
+    // The held-back edit lands once its 10 s are up.
+    now += 10_000;
+    const last = await p.flush();
+    expect(last.deferred).toBe(0);
+
+    const [c] = await store.listCases({});
+    const cards = slack.messages(c!.channelId!).filter((m) => /finding:/.test(m.text ?? ''));
+    expect(cards).toHaveLength(1);
+    expect(cards[0]!.text).toContain('(300 findings, seen 300×)');
+    const cardCalls = slack.calls().filter((x) => /finding:/.test(String(x.args.text)));
+    expect(cardCalls.filter((x) => x.method === 'chat.postMessage')).toHaveLength(1);
+    // One post at 0 s, one edit once 10 s had passed (after the 10th burst), none per finding.
+    expect(cardCalls.filter((x) => x.method === 'chat.update').length).toBeLessThanOrEqual(2);
+    // Every finding points at that card, and none is left stale.
+    const findings = await store.listFindings({ caseId: c!.id });
+    expect(new Set(findings.map((f) => f.cardTs))).toEqual(new Set([cards[0]!.ts]));
+    expect(findings.filter((f) => f.cardDirty)).toEqual([]);
+    expect(await store.findingsToPublish(1000)).toEqual([]);
+    // One resource: one Contain button, with its confirm naming the instance.
+    const contains = JSON.stringify(cards[0]!.blocks).match(/"action_id":"cordon\.contain"/g) ?? [];
+    expect(contains).toHaveLength(1);
+    expect(JSON.stringify(cards[0]!.blocks)).toContain(INSTANCE);
+
+    // A re-send of one of them edits the same card (after the debounce), never posts another.
+    now += 20_000;
+    const again = burst(0, 1).map((e) => ({ ...e, detail: { ...(e.detail as object), updatedAt: '2026-11-22T02:30:00.000Z', service: { ...((e.detail as { service: object }).service), count: 7 } } }));
+    await pipeline.ingestDocument(again, 'test');
+    expect((await p.flush()).cardsEdited).toBe(1);
+    expect(slack.messages(c!.channelId!).filter((m) => /finding:/.test(m.text ?? ''))).toHaveLength(1);
+    expect(slack.message(c!.channelId!, cards[0]!.ts)!.text).toContain('(300 findings, seen 306×)');
   });
 });

@@ -1,5 +1,6 @@
 import { type KnownBlock, type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { BLOCK_LIMITS, blockViolation, blocksTextLength, RateLimiter, SlackSandbox } from '../../../../sandbox/slack';
+import { everyScope } from '../../../../sandbox/slack/scopes';
 
 /** WebClient logs every platform error; these tests provoke them on purpose. */
 const quiet: Logger = {
@@ -49,7 +50,7 @@ describe('SlackSandbox', () => {
   let client: WebClient;
 
   beforeEach(async () => {
-    sb = await SlackSandbox.start();
+    sb = await SlackSandbox.start({ scopes: everyScope() });
     client = new WebClient('xoxb-test', { slackApiUrl: sb.apiUrl, retryConfig: { retries: 0 }, logger: quiet });
   });
   afterEach(() => sb.close());

@@ -1,7 +1,8 @@
 import type { StoredFinding } from '../../../../src/domain/cases/case';
 import { parseFinding } from '../../../../src/domain/findings/parse-finding';
-import { renderFindingCard } from '../../../../src/slack/blocks/finding-card';
+import { MAX_CONTAIN_BUTTONS, renderFindingCard, renderFindingGroupCard } from '../../../../src/slack/blocks/finding-card';
 import { ActionId } from '../../../../src/slack/ids';
+import { blocksText, MESSAGE_TEXT_BUDGET } from '../../../../src/slack/blocks/block-types';
 import { blockViolation } from '../../../../sandbox/slack';
 import { makeFindingDetail } from '../../../../sandbox/findings/finding-factory';
 
@@ -66,5 +67,43 @@ describe('finding card', () => {
     expect(line).not.toContain('<https://');
     expect(line.length).toBeLessThan(300);
     expect(blockViolation(card.blocks)).toBeUndefined();
+  });
+});
+
+describe('grouped finding card (one per finding type per case)', () => {
+  const group = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ...stored(makeFindingDetail({ instanceId: `i-0${i.toString(16).padStart(16, '0')}`, type: 'Recon:EC2/PortProbeUnprotectedPort', severity: 5 + (i % 3) })),
+      firstSeenAt: `2026-11-22T02:${String(i % 60).padStart(2, '0')}:00.000Z`,
+    }));
+
+  it('a Contain button per affected resource, each with its own confirm, capped with a pointer to /ir contain', () => {
+    const card = renderFindingGroupCard(group(12));
+    const contains = buttons(card.blocks.concat(card.blocks.flatMap((b) => (b.type === 'section' && b.accessory ? [{ type: 'actions', elements: [b.accessory] } as never] : [])))).filter((b) => b.action_id === ActionId.CONTAIN);
+    expect(contains).toHaveLength(MAX_CONTAIN_BUTTONS);
+    expect(new Set(contains.map((b) => b.confirm!.text.text.split(' — ')[0])).size).toBe(MAX_CONTAIN_BUTTONS);
+    expect(JSON.stringify(card.blocks)).toContain(`…and ${12 - MAX_CONTAIN_BUTTONS} more: use \`/ir contain <arn>\``);
+    expect(card.text).toMatch(/^(Medium|High) finding: .* \(12 findings, seen 12×\)$/);
+    // Escalate and Suppress similar stay, once.
+    expect(buttons(card.blocks).map((b) => b.action_id)).toEqual([ActionId.ESCALATE, ActionId.SUPPRESS_SIMILAR]);
+    expect(blockViolation(card.blocks)).toBeUndefined();
+  });
+
+  it('stays within Block Kit limits with 1,000 findings of hostile text', () => {
+    const hostile = group(1000).map((sf, i) => ({
+      ...sf,
+      finding: { ...sf.finding, title: `<!channel> ${'t'.repeat(2000)}`, description: 'd'.repeat(5000), remoteIps: [`198.51.${i % 250}.1`] },
+      signalOf: { findingId: `seq${i % 7}`, title: `<https://evil|x> ${'s'.repeat(500)}` },
+    }));
+    const card = renderFindingGroupCard(hostile);
+    expect(blockViolation(card.blocks)).toBeUndefined();
+    expect(blocksText(card.blocks)).toBeLessThanOrEqual(MESSAGE_TEXT_BUDGET);
+    expect(JSON.stringify(card.blocks)).not.toContain('<!channel>');
+  });
+
+  it('a group of one renders as the single-finding card did', () => {
+    const sf = stored(makeFindingDetail({ instanceId: 'i-0abc1234def567890' }));
+    expect(renderFindingGroupCard([sf])).toEqual(renderFindingCard(sf));
+    expect(renderFindingCard(sf).text).toMatch(/\(seen 1×\)$/);
   });
 });

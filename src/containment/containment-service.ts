@@ -204,7 +204,11 @@ export class ContainmentService {
       ...(req.requestId ? { requestId: req.requestId } : {}),
       ...(req.dryRun ? {} : extra),
     };
-    if (!(await this.store.insertAction(action))) throw new CordonError(ErrorCode.STORE_CONFLICT, `action id ${id} is taken; try again`);
+    if (!(await this.store.insertAction(action, { exclusiveTarget: true }))) {
+      // Lost to another plan for the same target between the check above and here: say which.
+      if (!req.dryRun) await this.assertTargetFree(target.ref);
+      throw new CordonError(ErrorCode.STORE_CONFLICT, `action id ${id} is taken; try again`);
+    }
     await this.audit(action, req.requestedBy, req.dryRun ? 'action.dry_run' : 'action.planned', { target: target.ref, steps: action.plan.length });
     return action;
   }

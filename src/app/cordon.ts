@@ -71,9 +71,11 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
       externalId: role.externalId,
       sessionSeconds: Math.max(900, Math.round(role.sessionDuration / 1000)),
       allowedAccounts: config.accounts.map((a) => a.id),
+      partition: config.partition,
       ...(opts.now ? { now: opts.now } : {}),
     });
     containment = new ContainmentService(store, accounts, factory, log, {
+      partition: config.partition,
       settings: {
         untrackSeconds: config.containment.untrackSeconds,
         snapshots: config.containment.snapshots,

@@ -1,7 +1,7 @@
 import { GetAccessKeyInfoCommand } from '@aws-sdk/client-sts';
 import type { AccountClients, ClientFactory, CrossAccountClients } from '../aws/aws-clients';
 import { LIVE_ON_TARGET, newActionId, targetBusy, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
-import { parseTarget, type Target } from '../domain/actions/target';
+import { parseTarget, type Partition, type Target } from '../domain/actions/target';
 import { CordonError, ErrorCode, errorMessage, failureWords } from '../errors';
 import type { Logger } from '../log';
 import { updateWithRetry } from '../store/compare-and-set';
@@ -52,6 +52,8 @@ const REFUSALS = new Set<string>([ErrorCode.TARGET_AWS_MANAGED, ErrorCode.TARGET
 
 export interface ContainmentOptions {
   settings: ContainmentSettings;
+  /** The configured partition: targets elsewhere are refused, a bare key id is taken to be in it. */
+  partition?: Partition;
   heartbeatMs?: number;
   now?: () => Date;
   random?: () => number;
@@ -89,7 +91,7 @@ export class ContainmentService {
 
   /** Parses and resolves the target (account of a bare key id included) and checks the allowlist. */
   async resolve(raw: string): Promise<ResolvedTarget> {
-    const target = parseTarget(raw);
+    const target = parseTarget(raw, this.opts.partition ? { partition: this.opts.partition } : {});
     if (target.accountId) {
       this.accounts.assertAllowed(target.accountId);
       return target as ResolvedTarget;

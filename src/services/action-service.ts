@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActionLedger } from '../containment/action-ledger';
 import { LIVE_ON_TARGET, REVERTIBLE, targetBusy, type Action, type RevertRequest } from '../domain/actions/action';
 import { approvalExpiresAt, isExpired, type ApprovalIntent } from '../domain/access/approval-rules';
-import { parseTarget, type Target } from '../domain/actions/target';
+import { parseTarget, type Partition, type Target } from '../domain/actions/target';
 import { isDrillTitle } from '../domain/cases/drill';
 import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
@@ -57,6 +57,8 @@ export interface ActionServiceDeps {
   approvalFor?: ApprovalPolicy;
   /** Whether the config names the member-account role containment runs with (`containmentRole`). */
   containment: { enabled: true } | { enabled: false; configPath: string };
+  /** The configured partition: a target in another is refused here, before any job. */
+  partition?: Partition;
 }
 
 /**
@@ -72,7 +74,7 @@ export class ActionService {
   async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string }): Promise<{ caseId: string; dryRun: boolean }> {
     this.requireContainment();
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
-    const target = parseTarget(input.target);
+    const target = parseTarget(input.target, this.d.partition ? { partition: this.d.partition } : {});
     if (target.accountId) this.d.ledger.assertAllowed(target.accountId);
     if (!input.dryRun) await this.assertTargetFree(who, target.ref);
     const inChannel = await this.d.cases.byChannel(who.channelId);

@@ -18,8 +18,12 @@ import type {
   CreateUserCommandOutput,
   DeleteAccessKeyCommandInput,
   DeleteAccessKeyCommandOutput,
+  DeleteRoleCommandInput,
+  DeleteRoleCommandOutput,
   DeleteRolePolicyCommandInput,
   DeleteRolePolicyCommandOutput,
+  DeleteUserCommandInput,
+  DeleteUserCommandOutput,
   DeleteUserPolicyCommandInput,
   DeleteUserPolicyCommandOutput,
   DetachRolePolicyCommandInput,
@@ -556,6 +560,36 @@ const DeleteAccessKey = (input: DeleteAccessKeyCommandInput, ctx: CallContext): 
   return {};
 };
 
+/**
+ * A user or role is deleted only once nothing hangs off it: IAM answers DeleteConflict until
+ * its access keys, inline policies and attached policies (a user's), or its instance profiles,
+ * inline and attached policies (a role's) are gone
+ * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteUser.html,
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html). A user or role
+ * created again under the same name is another principal with a new unique id
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids),
+ * which is what a finding's principalId tells apart.
+ */
+const DeleteUser = (input: DeleteUserCommandInput, ctx: CallContext): Out<DeleteUserCommandOutput> => {
+  const user = getUser(iamOf(ctx), input.UserName);
+  if (user.accessKeys.length) throw new SimError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
+  if (Object.keys(user.inlinePolicies).length) throw new SimError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+  if (user.attachedPolicyArns.length) throw new SimError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
+  delete iamOf(ctx).users[user.userName];
+  return {};
+};
+
+const DeleteRole = (input: DeleteRoleCommandInput, ctx: CallContext): Out<DeleteRoleCommandOutput> => {
+  const role = getModifiableRole(iamOf(ctx), input.RoleName);
+  if (Object.values(iamOf(ctx).instanceProfiles).some((p) => p.roleNames.includes(role.roleName))) {
+    throw new SimError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.');
+  }
+  if (Object.keys(role.inlinePolicies).length) throw new SimError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+  if (role.attachedPolicyArns.length) throw new SimError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
+  delete iamOf(ctx).roles[role.roleName];
+  return {};
+};
+
 const GetAccessKeyLastUsed = (input: GetAccessKeyLastUsedCommandInput, ctx: CallContext): Out<GetAccessKeyLastUsedCommandOutput> => {
   const id = input.AccessKeyId ?? '';
   const owner = Object.values(iamOf(ctx).users).find((u) => u.accessKeys.some((k) => k.accessKeyId === id));
@@ -574,6 +608,8 @@ const GetAccessKeyLastUsed = (input: GetAccessKeyLastUsedCommandInput, ctx: Call
 export const IAM_HANDLERS = {
   GetUser,
   CreateUser,
+  DeleteUser,
+  DeleteRole,
   ListUsers,
   GetRole,
   CreateRole,

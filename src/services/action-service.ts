@@ -71,7 +71,7 @@ export class ActionService {
   constructor(private readonly d: ActionServiceDeps) {}
 
   /** Validates and records a containment request; planning and applying run as a job. */
-  async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string }): Promise<{ caseId: string; dryRun: boolean }> {
+  async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string; findingId?: string }): Promise<{ caseId: string; dryRun: boolean }> {
     this.requireContainment();
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
     const target = parseTarget(input.target, this.d.partition ? { partition: this.d.partition } : {});
@@ -91,6 +91,7 @@ export class ActionService {
         dryRun: input.dryRun || drill,
         requestId: `R-${randomUUID()}`,
         ...(input.reason ? { reason: input.reason } : {}),
+        ...(input.findingId ? { findingId: input.findingId } : {}),
       },
       teamId: who.teamId,
       channelId: who.channelId,

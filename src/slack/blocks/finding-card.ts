@@ -5,6 +5,7 @@ import { safeCode, safeText } from '../../domain/text/mrkdwn';
 import { ActionId } from '../ids';
 import { slackDate } from './slack-date';
 import { containableTarget } from '../../domain/actions/target';
+import { principalCheckWords } from '../../domain/findings/principal-check';
 import type { ConfirmationDialog } from '@slack/types';
 import { RESOURCE_KINDS, type ResourceKind } from '../../domain/actions/resource-kind';
 import { LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
@@ -79,6 +80,8 @@ export function containConfirm(target: string, kind: ResourceKind | undefined): 
   };
 }
 
+const PRINCIPAL_CHECK_EMOJI = { pending: ':hourglass_flowing_sand:', verified: ':white_check_mark:', mismatch: ':warning:', unchecked: ':grey_question:' } as const;
+
 /** Where each partition's console lives. */
 const CONSOLE_HOST: Record<string, string> = { aws: 'console.aws.amazon.com', 'aws-us-gov': 'console.amazonaws-us-gov.com', 'aws-cn': 'console.amazonaws.cn' };
 
@@ -150,11 +153,16 @@ export function renderFindingCard(sf: StoredFinding): RenderedMessage {
   if (target) {
     const named = f.resources.find((r) => r.arn === target || r.id === target)?.kind;
     const kind = RESOURCE_KINDS.find((k) => k === named);
+    // Contain is offered for a finding's IAM principal only once the worker has shown it is the one the finding saw (issue 15, point 14).
+    const check = sf.principalCheck?.target === target ? sf.principalCheck : undefined;
+    if (check) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${PRINCIPAL_CHECK_EMOJI[check.status]} ${safeText(principalCheckWords(check), 600)}` }] });
     blocks.push({
       type: 'actions',
       block_id: 'finding-actions',
       elements: [
-        { type: 'button', action_id: ActionId.CONTAIN, text: { type: 'plain_text', text: 'Contain' }, style: 'danger', value: sf.id, confirm: containConfirm(target, kind) },
+        ...(!check || check.status === 'verified'
+          ? [{ type: 'button' as const, action_id: ActionId.CONTAIN, text: { type: 'plain_text' as const, text: 'Contain' }, style: 'danger' as const, value: sf.id, confirm: containConfirm(target, kind) }]
+          : []),
         { type: 'button', action_id: ActionId.ESCALATE, text: { type: 'plain_text', text: 'Escalate' }, value: sf.id },
         { type: 'button', action_id: ActionId.SUPPRESS_SIMILAR, text: { type: 'plain_text', text: 'Suppress similar' }, value: sf.id },
       ],

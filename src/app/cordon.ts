@@ -46,6 +46,12 @@ export interface CordonOptions extends IntakeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where services hand long work (serverless: the worker Lambda); default in-process. */
   queue?: JobQueue;
+  /**
+   * Check the IAM principal each new finding names (issue 15, point 14) in this process's
+   * worker: `cordon serve` and the demo. Off for one-shot commands (`cordon ingest`, `drill`),
+   * which exit before such a job ends: their cards say the principal was not checked.
+   */
+  principalChecks?: boolean;
 }
 
 /** Throws CONFIG.INVALID naming the key when containment is asked for and the config has no role for it. */
@@ -63,6 +69,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
   // A finding's principal check is a job: it goes where this process's jobs go (wired with the Slack side).
   let jobQueue: JobQueue | undefined = opts.queue;
   const parts = buildIntakeParts(config, log, opts, () => {
+    if (!opts.principalChecks) return undefined;
     if (!jobQueue && parts.slack) slackSide();
     return jobQueue;
   });

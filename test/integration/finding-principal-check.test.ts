@@ -47,7 +47,7 @@ describe("a finding's IAM principal is checked against the finding before Contai
     aws = containmentHarness();
     const yaml = testConfigYaml({ triageChannel: triage, invite: [RESP], extra: `access:\n  users: { ${RESP}: responder }\ncontainment: { untrackSeconds: 0 }` });
     const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' }, () => yaml);
-    cordon = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve() });
+    cordon = buildCordon(config, silentLogger, { store: aws.store, clientFactory: aws.factory, sleep: () => Promise.resolve(), principalChecks: true });
     front = await startSlack(config, cordon.services(), silentLogger);
   });
 

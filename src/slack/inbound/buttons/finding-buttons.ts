@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { containableTarget } from '../../../domain/actions/target';
-import { principalCheckWords } from '../../../domain/findings/principal-check';
 import type { StoredFinding } from '../../../domain/cases/case';
 import { CordonError, ErrorCode } from '../../../errors';
 import type { Requester } from '../../../services/action-service';
@@ -62,11 +61,6 @@ export const contain: ButtonHandler = async ({ who, action, respond, services })
   const sf = await findingHere(services, findingId, who);
   const target = containableTarget(sf.finding.resources);
   if (!target) throw new CordonError(ErrorCode.ARN_INVALID, 'this finding names no resource Cordon can contain; use `/ir contain <arn>`');
-  // A principal shown not to be (or not shown to be) the finding's is never contained from its card; the worker checks again anyway.
-  const check = sf.principalCheck;
-  if (check?.target === target && (check.status === 'mismatch' || check.status === 'unchecked')) {
-    throw new CordonError(ErrorCode.PRINCIPAL_MISMATCH, principalCheckWords(check), { rule: 'finding-principal-check', findingId });
-  }
   const { caseId, dryRun } = await services.actions.requestContain(who, { target, dryRun: false, reason: `from finding ${findingId}`, findingId });
   await respond({ response_type: 'ephemeral', replace_original: false, text: `${dryRun ? 'Dry run (a drill case changes nothing): planning' : 'Planning'} containment of \`${target}\` in case ${caseId}.` });
 };

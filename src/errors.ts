@@ -35,6 +35,8 @@ export const ErrorCode = {
   TARGET_PROTECTED: 'CONTAINMENT.PROTECTED',
   /** The target already has a live action: one at a time. */
   TARGET_BUSY: 'CONTAINMENT.TARGET_BUSY',
+  /** A finding's IAM user or role is not (or cannot be shown to be) the principal the finding saw: its unique id differs. */
+  PRINCIPAL_MISMATCH: 'CONTAINMENT.PRINCIPAL_MISMATCH',
   /** A job the worker would not run: it does not match what the store says was asked and allowed. */
   JOB_REFUSED: 'JOB.REFUSED',
   /** The audit trail's hash chain does not hold. */

@@ -27,7 +27,7 @@ import { PolicyAuthorizer, PolicyContext, policyChecks } from './policy-request'
 import { InterceptedCall, refusingRequestHandler, SandboxCallHost, sandboxPlugin } from './sdk-interceptor';
 import { accessDeniedError, SandboxUnsupportedError, SimError, SimService, THROTTLING_CODES, throttlingError } from './sim-errors';
 import { Prng } from './sim-random';
-import { AccountState, KeyValueTag, snapshotAccount, SnapshotOptions } from './sim-state';
+import { AccountState, KeyValueTag, SimPartition, snapshotAccount, SnapshotOptions } from './sim-state';
 import { AttachDefaults, CallContext, IssuedCredential, KeyUsage, privateCopy, SANDBOX_ADMIN_ROLE, SandboxWorld, ServiceSim } from './sim-world';
 
 export { SANDBOX_ADMIN_ROLE };
@@ -132,6 +132,11 @@ export interface AwsSandboxOptions {
   iamEnforcement?: 'deny-only' | 'full';
   /** maxAttempts for clients the factories build, unless given per client. */
   maxAttempts?: number;
+  /**
+   * Accounts outside the `aws` partition (China: `aws-cn`, GovCloud: `aws-us-gov`): their ARNs,
+   * and the AWS managed policy ARNs they accept, are in that partition.
+   */
+  accountPartitions?: Record<string, SimPartition>;
   /** How long (sandbox clock, ms) a new security group answers InvalidGroup.NotFound; default 0. See {@link AwsSandbox.setGroupVisibilityDelay}. */
   groupVisibilityDelayMs?: number;
 }
@@ -263,6 +268,7 @@ export class AwsSandbox implements SandboxCallHost {
     this.world = new SandboxWorld(this.seed);
     if (opts.clock) this.world.clock = opts.clock;
     this.world.groupVisibilityDelayMs = opts.groupVisibilityDelayMs ?? 0;
+    for (const [id, p] of Object.entries(opts.accountPartitions ?? {})) this.world.accountPartitions.set(id, p);
     this.enforcement = opts.iamEnforcement ?? 'deny-only';
     this.defaultMaxAttempts = opts.maxAttempts;
     this.throttlePrng = new Prng(this.seed);
@@ -325,7 +331,7 @@ export class AwsSandbox implements SandboxCallHost {
   /** Static credentials the sandbox maps to `principal` (default: the sandbox-admin role) in `accountId`. */
   credentialsFor(accountId: string, principal?: string): AwsCredentialIdentity {
     this.world.account(accountId);
-    const cred = this.world.issueStatic(accountId, principal ?? `arn:aws:iam::${accountId}:role/${SANDBOX_ADMIN_ROLE}`);
+    const cred = this.world.issueStatic(accountId, principal ?? `arn:${this.world.account(accountId).partition}:iam::${accountId}:role/${SANDBOX_ADMIN_ROLE}`);
     return { accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey };
   }
 
@@ -344,8 +350,8 @@ export class AwsSandbox implements SandboxCallHost {
     return this.attach(new EC2Client(this.clientConfig(accountId, region, opts)));
   }
 
-  iam(accountId: string, opts?: SandboxClientOptions): IAMClient {
-    return this.attach(new IAMClient(this.clientConfig(accountId, 'us-east-1', opts)));
+  iam(accountId: string, opts?: SandboxClientOptions & { region?: string }): IAMClient {
+    return this.attach(new IAMClient(this.clientConfig(accountId, opts?.region ?? 'us-east-1', opts)));
   }
 
   lambda(accountId: string, region: string, opts?: SandboxClientOptions): LambdaClient {
@@ -692,7 +698,7 @@ export class AwsSandbox implements SandboxCallHost {
       tags: {},
       issuedAt: now,
       expiresAt: now + 6 * 3600 * 1000,
-      sourceInstanceArn: `arn:aws:ec2:${region}:${accountId}:instance/${instanceId}`,
+      sourceInstanceArn: `arn:${this.world.account(accountId).partition}:ec2:${region}:${accountId}:instance/${instanceId}`,
     };
     this.world.credentials.set(cred.accessKeyId, cred);
     return { accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey, sessionToken: cred.sessionToken, expiration: new Date(cred.expiresAt) };
@@ -742,7 +748,7 @@ export class AwsSandbox implements SandboxCallHost {
    * with the right `sts:ExternalId` (and allows `sts:TagSession` unless told not to).
    */
   createMemberRole(accountId: string, roleName: string, opts: MemberRoleOptions): string {
-    const principal = /^\d{12}$/.test(opts.trustedPrincipalArn) ? `arn:aws:iam::${opts.trustedPrincipalArn}:root` : opts.trustedPrincipalArn;
+    const principal = /^\d{12}$/.test(opts.trustedPrincipalArn) ? `arn:${this.world.account(opts.trustedPrincipalArn).partition}:iam::${opts.trustedPrincipalArn}:root` : opts.trustedPrincipalArn;
     const actions = ['sts:AssumeRole', ...(opts.allowTagSession === false ? [] : ['sts:TagSession']), ...(opts.allowSourceIdentity === false ? [] : ['sts:SetSourceIdentity'])];
     const trust = {
       Version: '2012-10-17',

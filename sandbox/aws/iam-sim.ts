@@ -18,8 +18,12 @@ import type {
   CreateUserCommandOutput,
   DeleteAccessKeyCommandInput,
   DeleteAccessKeyCommandOutput,
+  DeleteRoleCommandInput,
+  DeleteRoleCommandOutput,
   DeleteRolePolicyCommandInput,
   DeleteRolePolicyCommandOutput,
+  DeleteUserCommandInput,
+  DeleteUserCommandOutput,
   DeleteUserPolicyCommandInput,
   DeleteUserPolicyCommandOutput,
   DetachRolePolicyCommandInput,
@@ -76,7 +80,7 @@ import type {
 } from '@aws-sdk/client-iam';
 import { parsePolicyDocument, PolicyDocument } from './policy-eval';
 import { accessDeniedError, SimError } from './sim-errors';
-import { AccountState, IamAccessKey, IamInstanceProfile, IamManagedPolicy, IamRole, IamState, IamUser, KeyValueTag } from './sim-state';
+import { AccountState, IamAccessKey, IamInstanceProfile, IamManagedPolicy, IamRole, IamState, IamUser, KeyValueTag, partitionOfArn } from './sim-state';
 import { AuthzTarget, CallContext, Caller, SandboxWorld, SimHandler, strField, toDate } from './sim-world';
 
 type Out<T> = Omit<T, '$metadata'>;
@@ -144,12 +148,12 @@ function iamOf(ctx: CallContext): IamState {
   return ctx.account.iam;
 }
 
-function userArn(accountId: string, path: string, name: string): string {
-  return `arn:aws:iam::${accountId}:user${path}${name}`;
+function userArn(account: AccountState, path: string, name: string): string {
+  return `arn:${account.partition}:iam::${account.accountId}:user${path}${name}`;
 }
 
-function roleArn(accountId: string, path: string, name: string): string {
-  return `arn:aws:iam::${accountId}:role${path}${name}`;
+function roleArn(account: AccountState, path: string, name: string): string {
+  return `arn:${account.partition}:iam::${account.accountId}:role${path}${name}`;
 }
 
 function getUser(iam: IamState, name: string | undefined): IamUser {
@@ -232,8 +236,19 @@ function renderProfile(iam: IamState, p: IamInstanceProfile): InstanceProfile {
 }
 
 /** A managed policy visible from this account: AWS managed or the account's own. */
+/**
+ * An AWS managed policy as the account's partition names it: `arn:aws-cn:iam::aws:policy/AWSDenyAll`
+ * in China, `arn:aws-us-gov:…` in GovCloud. The catalogue is keyed by the `aws` form.
+ */
+function awsManaged(account: AccountState, arn: string): AwsManagedPolicy | undefined {
+  const prefix = `arn:${account.partition}:iam::aws:policy/`;
+  if (!arn.startsWith(prefix)) return undefined;
+  const p = AWS_MANAGED_POLICIES.get(`arn:aws:iam::aws:policy/${arn.slice(prefix.length)}`);
+  return p ? { ...p, arn } : undefined;
+}
+
 export function managedPolicy(account: AccountState, arn: string): { policyName: string; document: string } | undefined {
-  return AWS_MANAGED_POLICIES.get(arn) ?? account.iam.policies[arn];
+  return awsManaged(account, arn) ?? account.iam.policies[arn];
 }
 
 function policyNameOf(account: AccountState, arn: string): string {
@@ -241,6 +256,13 @@ function policyNameOf(account: AccountState, arn: string): string {
 }
 
 function checkAttachable(account: AccountState, arn: string | undefined): string {
+  // IAM validates every element of an ARN passed to it, and "the partition name must match the
+  // partition of the AWS account from where you are calling the API" (AWS's notice on IAM ARN
+  // validation, quoted in https://github.com/cloud-gov/aws-broker/issues/383); an aws-partition
+  // managed policy attached in cn-northwest-1 answers "ValidationError: Invalid ARN partition"
+  // (https://github.com/pulumi/pulumi-aws-apigateway/issues/347).
+  const partition = arn ? partitionOfArn(arn) : undefined;
+  if (arn && partition && partition !== account.partition) throw new SimError('ValidationError', 'Invalid ARN partition');
   if (!arn || !managedPolicy(account, arn)) throw new SimError('NoSuchEntity', `Policy ${arn ?? ''} does not exist or is not attachable.`);
   return arn;
 }
@@ -284,7 +306,7 @@ export const INLINE_POLICY_LIMITS = { user: 2048, role: 10240 } as const;
 const GetUser = (input: GetUserCommandInput, ctx: CallContext): Out<GetUserCommandOutput> => {
   const u = implicitUser(ctx, input.UserName);
   if (u === 'root') {
-    return { User: { Path: '/', UserName: undefined, UserId: ctx.account.accountId, Arn: `arn:aws:iam::${ctx.account.accountId}:root`, CreateDate: toDate(0) } };
+    return { User: { Path: '/', UserName: undefined, UserId: ctx.account.accountId, Arn: `arn:${ctx.account.partition}:iam::${ctx.account.accountId}:root`, CreateDate: toDate(0) } };
   }
   return { User: renderUser(u) };
 };
@@ -460,7 +482,7 @@ const ListRolePolicies = (input: ListRolePoliciesCommandInput, ctx: CallContext)
 };
 
 function renderPolicy(account: AccountState, arn: string): Policy {
-  const aws = AWS_MANAGED_POLICIES.get(arn);
+  const aws = awsManaged(account, arn);
   const own = account.iam.policies[arn];
   const p = aws ?? own;
   if (!p) throw new SimError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
@@ -538,6 +560,36 @@ const DeleteAccessKey = (input: DeleteAccessKeyCommandInput, ctx: CallContext): 
   return {};
 };
 
+/**
+ * A user or role is deleted only once nothing hangs off it: IAM answers DeleteConflict until
+ * its access keys, inline policies and attached policies (a user's), or its instance profiles,
+ * inline and attached policies (a role's) are gone
+ * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteUser.html,
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html). A user or role
+ * created again under the same name is another principal with a new unique id
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids),
+ * which is what a finding's principalId tells apart.
+ */
+const DeleteUser = (input: DeleteUserCommandInput, ctx: CallContext): Out<DeleteUserCommandOutput> => {
+  const user = getUser(iamOf(ctx), input.UserName);
+  if (user.accessKeys.length) throw new SimError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
+  if (Object.keys(user.inlinePolicies).length) throw new SimError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+  if (user.attachedPolicyArns.length) throw new SimError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
+  delete iamOf(ctx).users[user.userName];
+  return {};
+};
+
+const DeleteRole = (input: DeleteRoleCommandInput, ctx: CallContext): Out<DeleteRoleCommandOutput> => {
+  const role = getModifiableRole(iamOf(ctx), input.RoleName);
+  if (Object.values(iamOf(ctx).instanceProfiles).some((p) => p.roleNames.includes(role.roleName))) {
+    throw new SimError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.');
+  }
+  if (Object.keys(role.inlinePolicies).length) throw new SimError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+  if (role.attachedPolicyArns.length) throw new SimError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
+  delete iamOf(ctx).roles[role.roleName];
+  return {};
+};
+
 const GetAccessKeyLastUsed = (input: GetAccessKeyLastUsedCommandInput, ctx: CallContext): Out<GetAccessKeyLastUsedCommandOutput> => {
   const id = input.AccessKeyId ?? '';
   const owner = Object.values(iamOf(ctx).users).find((u) => u.accessKeys.some((k) => k.accessKeyId === id));
@@ -556,6 +608,8 @@ const GetAccessKeyLastUsed = (input: GetAccessKeyLastUsedCommandInput, ctx: Call
 export const IAM_HANDLERS = {
   GetUser,
   CreateUser,
+  DeleteUser,
+  DeleteRole,
   ListUsers,
   GetRole,
   CreateRole,
@@ -598,12 +652,12 @@ export function iamAuthzTarget(command: string, input: unknown, ctx: CallContext
   const roleName = strField(input, 'RoleName');
   const profileName = strField(input, 'InstanceProfileName');
   const iam = ctx.account.iam;
-  if (roleName) resources.push(iam.roles[roleName]?.arn ?? roleArn(acct, '/', roleName));
-  else if (profileName) resources.push(iam.instanceProfiles[profileName]?.arn ?? `arn:aws:iam::${acct}:instance-profile/${profileName}`);
-  else if (userName && command !== 'GetAccessKeyLastUsed') resources.push(iam.users[userName]?.arn ?? userArn(acct, '/', userName));
+  if (roleName) resources.push(iam.roles[roleName]?.arn ?? roleArn(ctx.account, '/', roleName));
+  else if (profileName) resources.push(iam.instanceProfiles[profileName]?.arn ?? `arn:${ctx.account.partition}:iam::${acct}:instance-profile/${profileName}`);
+  else if (userName && command !== 'GetAccessKeyLastUsed') resources.push(iam.users[userName]?.arn ?? userArn(ctx.account, '/', userName));
   const policyArn = strField(input, 'PolicyArn');
   if (command === 'GetPolicy' || command === 'GetPolicyVersion') resources.push(policyArn ?? '*');
-  if (command === 'CreatePolicy') resources.push(`arn:aws:iam::${acct}:policy/${strField(input, 'PolicyName') ?? ''}`);
+  if (command === 'CreatePolicy') resources.push(`arn:${ctx.account.partition}:iam::${acct}:policy/${strField(input, 'PolicyName') ?? ''}`);
   return {
     resources: resources.length ? resources : ['*'],
     context: /^(Attach|Detach)(User|Role)Policy$/.test(command) ? { 'iam:PolicyARN': policyArn } : {},
@@ -655,7 +709,7 @@ export function seedUser(world: SandboxWorld, account: AccountState, userName: s
   const user: IamUser = {
     userName,
     userId: world.ids.iam('AIDA'),
-    arn: userArn(account.accountId, path, userName),
+    arn: userArn(account, path, userName),
     path,
     createDate: world.now(),
     tags: opts.tags ?? [],
@@ -683,7 +737,7 @@ export function seedRole(world: SandboxWorld, account: AccountState, roleName: s
   const path = normalizePath(opts.path);
   const trust =
     opts.trustPolicy ??
-    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account.accountId}:root` }, Action: 'sts:AssumeRole' }] });
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:${account.partition}:iam::${account.accountId}:root` }, Action: 'sts:AssumeRole' }] });
   parsePolicyDocument(trust);
   const maxSessionDuration = opts.maxSessionDuration ?? 3600;
   if (maxSessionDuration < 3600 || maxSessionDuration > 43200) {
@@ -692,7 +746,7 @@ export function seedRole(world: SandboxWorld, account: AccountState, roleName: s
   const role: IamRole = {
     roleName,
     roleId: world.ids.iam('AROA'),
-    arn: roleArn(account.accountId, path, roleName),
+    arn: roleArn(account, path, roleName),
     path,
     createDate: world.now(),
     assumeRolePolicyDocument: trust,
@@ -715,7 +769,7 @@ export function seedInstanceProfile(world: SandboxWorld, account: AccountState, 
   const profile: IamInstanceProfile = {
     instanceProfileName: name,
     instanceProfileId: world.ids.iam('AIPA'),
-    arn: `arn:aws:iam::${account.accountId}:instance-profile${path}${name}`,
+    arn: `arn:${account.partition}:iam::${account.accountId}:instance-profile${path}${name}`,
     path,
     createDate: world.now(),
     roleNames: opts.roleName ? [getRole(iam, opts.roleName).roleName] : [],
@@ -736,7 +790,7 @@ export function seedAccessKey(world: SandboxWorld, account: AccountState, userNa
 export function seedPolicy(world: SandboxWorld, account: AccountState, name: string, document: string, opts: { path?: string; description?: string } = {}): IamManagedPolicy {
   parsePolicyDocument(document);
   const path = normalizePath(opts.path);
-  const arn = `arn:aws:iam::${account.accountId}:policy${path}${name}`;
+  const arn = `arn:${account.partition}:iam::${account.accountId}:policy${path}${name}`;
   if (account.iam.policies[arn]) throw new SimError('EntityAlreadyExists', `A policy called ${name} already exists. Duplicate names are not allowed.`);
   const policy: IamManagedPolicy = {
     arn,

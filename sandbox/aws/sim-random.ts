@@ -51,7 +51,11 @@ export class IdGenerator {
     return `${prefix}-${this.hex(17)}`;
   }
 
-  /** IAM unique ids and access keys: a type prefix (AIDA, AROA, AKIA, ASIA…) and base32. */
+  /**
+   * IAM unique ids and access keys: a four-character type prefix (AIDA user, AROA role, AIPA
+   * instance profile, ANPA managed policy, AKIA/ASIA access keys) and base32, 21 characters for
+   * unique ids (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-prefixes).
+   */
   iam(prefix: string, length = 17): string {
     return prefix + this.pick(IAM_ID_ALPHABET, length);
   }

@@ -324,6 +324,8 @@ export interface AutoScalingState {
 /** Everything the sandbox knows about one account. */
 export interface AccountState {
   accountId: string;
+  /** The account's partition: its ARNs are built in it, and AWS managed policy ARNs are its own. */
+  partition: SimPartition;
   iam: IamState;
   regions: Record<string, RegionState>;
 }
@@ -346,9 +348,32 @@ export function emptyRegion(): RegionState {
   };
 }
 
-export function emptyAccount(accountId: string): AccountState {
+/**
+ * AWS partitions. Every region is in exactly one, each has its own IAM, and credentials of
+ * one cannot act on resources of another
+ * (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html);
+ * the partition is the second field of every ARN
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+ */
+export type SimPartition = 'aws' | 'aws-cn' | 'aws-us-gov';
+
+/** The partition of a region: China regions (`cn-*`) are aws-cn, GovCloud (`us-gov-*`) aws-us-gov, the rest aws. */
+export function partitionOfRegion(region: string): SimPartition {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** The partition field of an ARN, when it is one of the three. */
+export function partitionOfArn(arn: string): SimPartition | undefined {
+  const p = /^arn:(aws|aws-cn|aws-us-gov):/.exec(arn)?.[1];
+  return p as SimPartition | undefined;
+}
+
+export function emptyAccount(accountId: string, partition: SimPartition = 'aws'): AccountState {
   return {
     accountId,
+    partition,
     iam: { users: {}, roles: {}, instanceProfiles: {}, policies: {}, managedPolicyQuota: 10 },
     regions: {},
   };

@@ -1,4 +1,4 @@
-import { AccountState, emptyAccount, IamRole, IamUser } from './sim-state';
+import { AccountState, emptyAccount, IamRole, IamUser, SimPartition } from './sim-state';
 import { expiredTokenError, invalidTokenError, SimError, SimService } from './sim-errors';
 import { IdGenerator } from './sim-random';
 
@@ -139,6 +139,8 @@ export class SandboxWorld {
   clock: () => number = () => Date.now();
   /** How long a new security group stays invisible to other calls (EC2's eventual consistency); 0 = at once. */
   groupVisibilityDelayMs = 0;
+  /** Accounts outside the `aws` partition (set before the account is first used). */
+  readonly accountPartitions = new Map<string, SimPartition>();
 
   constructor(seed: number) {
     this.ids = new IdGenerator(seed);
@@ -152,7 +154,7 @@ export class SandboxWorld {
     if (!ACCOUNT_RE.test(accountId)) throw new Error(`AwsSandbox: account id must be 12 digits, got "${accountId}"`);
     let acct = this.accounts.get(accountId);
     if (!acct) {
-      acct = emptyAccount(accountId);
+      acct = emptyAccount(accountId, this.accountPartitions.get(accountId) ?? 'aws');
       this.accounts.set(accountId, acct);
     }
     return acct;
@@ -193,7 +195,7 @@ export class SandboxWorld {
       return {
         kind: 'assumed-role',
         accountId: issued.accountId,
-        arn: `arn:aws:sts::${issued.accountId}:assumed-role/${issued.roleName}/${issued.sessionName}`,
+        arn: `arn:${this.account(issued.accountId).partition}:sts::${issued.accountId}:assumed-role/${issued.roleName}/${issued.sessionName}`,
         principalArn: issued.roleArn,
         userId: `${issued.roleId}:${issued.sessionName}`,
         accessKeyId: issued.accessKeyId,
@@ -210,7 +212,7 @@ export class SandboxWorld {
       if (sessionToken !== issued.sessionToken) throw invalidTokenError(service);
       if (this.now() >= issued.expiresAt) throw expiredTokenError(service);
       const federated = issued.federatedName !== undefined;
-      const arn = federated ? `arn:aws:sts::${issued.accountId}:federated-user/${issued.federatedName ?? ''}` : issued.userArn;
+      const arn = federated ? `arn:${this.account(issued.accountId).partition}:sts::${issued.accountId}:federated-user/${issued.federatedName ?? ''}` : issued.userArn;
       return {
         kind: 'user',
         accountId: issued.accountId,
@@ -247,8 +249,8 @@ export class SandboxWorld {
     }
     if (defaults?.accountId || defaults?.principal) {
       // Default to a role session, not root: root cannot assume roles and ignores policies.
-      const principal = defaults.principal ?? `arn:aws:iam::${defaults.accountId ?? ''}:role/${SANDBOX_ADMIN_ROLE}`;
-      const accountId = defaults.accountId ?? /^arn:aws:(?:iam|sts)::(\d{12}):/.exec(principal)?.[1];
+      const principal = defaults.principal ?? (defaults.accountId ? `arn:${this.account(defaults.accountId).partition}:iam::${defaults.accountId}:role/${SANDBOX_ADMIN_ROLE}` : '');
+      const accountId = defaults.accountId ?? /^arn:aws(?:-cn|-us-gov)?:(?:iam|sts)::(\d{12}):/.exec(principal)?.[1];
       if (!accountId) throw new Error(`AwsSandbox: cannot tell the account of principal "${principal}"`);
       return this.callerFromPrincipal(accountId, principal, accessKeyId ?? 'UNKNOWN');
     }
@@ -259,25 +261,26 @@ export class SandboxWorld {
   callerFromPrincipal(accountId: string, principalArn: string, accessKeyId: string): Caller {
     const account = this.account(accountId);
     const base = { accountId, accessKeyId, sessionTags: {} };
-    if (principalArn === `arn:aws:iam::${accountId}:root`) {
+    const p = account.partition;
+    if (principalArn === `arn:${p}:iam::${accountId}:root`) {
       return { ...base, kind: 'root', arn: principalArn, principalArn, userId: accountId };
     }
-    const user = /^arn:aws:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(principalArn);
+    const user = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(principalArn);
     if (user?.[1]) {
       const existing: IamUser | undefined = account.iam.users[user[1]];
       return { ...base, kind: 'user', arn: principalArn, principalArn, userId: existing?.userId ?? syntheticId('AIDA', principalArn), userName: user[1] };
     }
-    const role = /^arn:aws:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(principalArn);
-    const session = /^arn:aws:sts::\d{12}:assumed-role\/([^/]+)\/([^/]+)$/.exec(principalArn);
+    const role = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(principalArn);
+    const session = /^arn:aws(?:-cn|-us-gov)?:sts::\d{12}:assumed-role\/([^/]+)\/([^/]+)$/.exec(principalArn);
     const roleName = role?.[1] ?? session?.[1];
     if (roleName) {
       const sessionName = session?.[2] ?? 'sandbox';
       const existing: IamRole | undefined = account.iam.roles[roleName];
-      const roleArn = existing?.arn ?? (role ? principalArn : `arn:aws:iam::${accountId}:role/${roleName}`);
+      const roleArn = existing?.arn ?? (role ? principalArn : `arn:${p}:iam::${accountId}:role/${roleName}`);
       return {
         ...base,
         kind: 'assumed-role',
-        arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+        arn: `arn:${p}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
         principalArn: roleArn,
         userId: `${existing?.roleId ?? syntheticId('AROA', roleArn)}:${sessionName}`,
         roleName,

@@ -14,11 +14,12 @@ import type {
 } from '@aws-sdk/client-sts';
 import { AuthzRequest, evaluatePolicies, parsePolicyDocument } from './policy-eval';
 import { accessDeniedError, SimError } from './sim-errors';
+import { partitionOfRegion } from './sim-state';
 import { AuthzTarget, CallContext, Caller, IssuedCredential, SimHandler, strField } from './sim-world';
 
 type Out<T> = Omit<T, '$metadata'>;
 
-const ROLE_ARN_RE = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/;
+const ROLE_ARN_RE = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/;
 const SESSION_NAME_RE = /^[\w+=,.@-]{2,64}$/;
 const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
 // Session tag keys and values: letters, spaces, numbers and _ . : / = + - @ only.
@@ -63,7 +64,16 @@ const AssumeRole = (input: AssumeRoleCommandInput, ctx: CallContext): Out<Assume
   const { caller, world } = ctx;
   const roleArnIn = input.RoleArn ?? '';
   const m = ROLE_ARN_RE.exec(roleArnIn);
-  if (!m?.[1] || !m[2]) throw validation('roleArn', roleArnIn, 'Member must satisfy regular expression pattern: arn:aws:iam::\\d{12}:role/[\\w+=,.@/-]+');
+  if (!m?.[1] || !m[2] || !m[3]) throw validation('roleArn', roleArnIn, 'Member must satisfy regular expression pattern: arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]+');
+  // Each partition has its own IAM and STS: an STS endpoint answers for the roles of its own
+  // partition only, and credentials of one partition cannot act in another
+  // (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html).
+  // The exact error STS gives is not documented; the sandbox answers as IAM does for an ARN of
+  // another partition (a ValidationError naming the partition).
+  const endpointPartition = partitionOfRegion(ctx.region);
+  if (m[1] !== endpointPartition) {
+    throw new SimError('ValidationError', `Partition "${m[1]}" is not valid for resource "${roleArnIn}": this STS endpoint (${ctx.region}) is in partition ${endpointPartition}.`);
+  }
   const sessionName = input.RoleSessionName ?? '';
   if (!SESSION_NAME_RE.test(sessionName)) throw validation('roleSessionName', sessionName, 'Member must satisfy regular expression pattern: [\\w+=,.@-]*');
   if (input.ExternalId !== undefined && !EXTERNAL_ID_RE.test(input.ExternalId)) {
@@ -73,8 +83,8 @@ const AssumeRole = (input: AssumeRoleCommandInput, ctx: CallContext): Out<Assume
   if (caller.kind === 'root') throw new SimError('AccessDenied', 'Roles may not be assumed by root accounts.');
   const denied = (action: string): SimError => accessDeniedError('sts', caller.arn, action, roleArnIn, 'the role trust policy does not allow it');
 
-  const target = world.account(m[1]);
-  const role = target.iam.roles[m[2]];
+  const target = world.account(m[2]);
+  const role = target.iam.roles[m[3]];
   // A missing role and a role that does not trust the caller look the same from outside.
   if (!role || role.arn !== roleArnIn) throw denied('sts:AssumeRole');
   const trust = parsePolicyDocument(role.assumeRolePolicyDocument);
@@ -141,7 +151,7 @@ const AssumeRole = (input: AssumeRoleCommandInput, ctx: CallContext): Out<Assume
       SessionToken: cred.sessionToken,
       Expiration: new Date(cred.expiresAt),
     },
-    AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${sessionName}`, Arn: `arn:aws:sts::${target.accountId}:assumed-role/${role.roleName}/${sessionName}` },
+    AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${sessionName}`, Arn: `arn:${target.partition}:sts::${target.accountId}:assumed-role/${role.roleName}/${sessionName}` },
     ...(packed !== undefined ? { PackedPolicySize: packed } : {}),
     ...(input.SourceIdentity ? { SourceIdentity: input.SourceIdentity } : {}),
   };
@@ -201,7 +211,7 @@ const GetFederationToken = (input: GetFederationTokenCommandInput, ctx: CallCont
   const cred = issueUserSession(ctx, input.DurationSeconds, name);
   return {
     Credentials: { AccessKeyId: cred.accessKeyId, SecretAccessKey: cred.secretAccessKey, SessionToken: cred.sessionToken, Expiration: new Date(cred.expiresAt) },
-    FederatedUser: { FederatedUserId: `${cred.accountId}:${name}`, Arn: `arn:aws:sts::${cred.accountId}:federated-user/${name}` },
+    FederatedUser: { FederatedUserId: `${cred.accountId}:${name}`, Arn: `arn:${ctx.world.account(cred.accountId).partition}:sts::${cred.accountId}:federated-user/${name}` },
   };
 };
 

@@ -41,6 +41,7 @@ export interface DemoWorld {
   aws: AwsSandbox;
   cordon: Cordon;
   userName: string;
+  userId: string;
   accessKeyIds: string[];
   instances: SeededInstance[];
   caseId?: string;
@@ -164,7 +165,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       aws.createMemberRole(account, ROLE, { trustedPrincipalArn: `arn:aws:iam::${DEMO_ACCOUNTS.security}:role/sandbox-admin`, externalId: EXTERNAL_ID });
     }
     const userName = 'ci-deploy';
-    aws.createUser(DEMO_ACCOUNTS.production, userName, { tags: { Team: 'platform' } });
+    const { userId } = aws.createUser(DEMO_ACCOUNTS.production, userName, { tags: { Team: 'platform' } });
     const accessKeyIds = [aws.createAccessKey(DEMO_ACCOUNTS.production, userName).accessKeyId, aws.createAccessKey(DEMO_ACCOUNTS.production, userName).accessKeyId];
     const vpc = aws.createVpc({ accountId: DEMO_ACCOUNTS.production, region: REGION });
     const openSsh = aws.createSecurityGroup({
@@ -185,11 +186,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       { CORDON_CONFIG: 'cordon-demo.yaml', CORDON_STORE: `sqlite:${dbPath}`, SLACK_BOT_TOKEN: 'xoxb-demo', SLACK_SIGNING_SECRET: SANDBOX_SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1' },
       () => DEMO_CONFIG(triage),
     );
-    cordon = buildCordon(config, silentLogger, { store, clientFactory: sandboxClientFactory(aws, DEMO_ACCOUNTS.security), now: () => new Date(clock), sleep: () => Promise.resolve() });
+    cordon = buildCordon(config, silentLogger, { store, clientFactory: sandboxClientFactory(aws, DEMO_ACCOUNTS.security), now: () => new Date(clock), sleep: () => Promise.resolve(), principalChecks: true });
     const c = cordon;
     front = await startSlack(config, c.services(), silentLogger);
     const events = `${front.address as string}/slack/events`;
-    const world: DemoWorld = { slack, aws, cordon: c, userName, accessKeyIds, instances };
+    const world: DemoWorld = { slack, aws, cordon: c, userName, userId, accessKeyIds, instances };
     const transcript = new SlackTranscript(slack, print);
 
     const settle = async (): Promise<void> => {
@@ -229,7 +230,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         title: 'GuardDuty reports the attack: 7 findings in 9 minutes',
         run: async () => {
           const findings = attackFindings(
-            { accountId: DEMO_ACCOUNTS.production, region: REGION, userName, accessKeyId: accessKeyIds[0] as string, newAccessKeyId: accessKeyIds[1] as string, instanceIds: instances.map((i) => i.instanceId), bucket: 'acme-prod-customer-exports', attackerIp: '198.51.100.23', startAt: new Date(clock) },
+            { accountId: DEMO_ACCOUNTS.production, region: REGION, userName, principalId: userId, accessKeyId: accessKeyIds[0] as string, newAccessKeyId: accessKeyIds[1] as string, instanceIds: instances.map((i) => i.instanceId), bucket: 'acme-prod-customer-exports', attackerIp: '198.51.100.23', startAt: new Date(clock) },
             { newId: () => randomBytes(16).toString('hex') },
           );
           const summary = await c.pipeline.ingestDocument(findings, 'eventbridge');

@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import { ContainmentJobs } from '../services/containment-jobs';
 import { GuardDutyFilters } from '../services/guardduty-filters';
 import { JobGuard } from '../services/job-guard';
+import { PrincipalChecks } from '../services/principal-checks';
 import { SlackActionReporter } from '../slack/outbound/action-reporter';
 import { responseUrlOrigins, SlackReplies } from '../slack/outbound/replies';
 import { buildIntakeParts, requireSlackParts, type Intake, type IntakeOptions } from './intake';
@@ -45,6 +46,12 @@ export interface CordonOptions extends IntakeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where services hand long work (serverless: the worker Lambda); default in-process. */
   queue?: JobQueue;
+  /**
+   * Check the IAM principal each new finding names (issue 15, point 14) in this process's
+   * worker: `cordon serve` and the demo. Off for one-shot commands (`cordon ingest`, `drill`),
+   * which exit before such a job ends: their cards say the principal was not checked.
+   */
+  principalChecks?: boolean;
 }
 
 /** Throws CONFIG.INVALID naming the key when containment is asked for and the config has no role for it. */
@@ -59,7 +66,13 @@ function containmentRole(config: Config): NonNullable<Config['containmentRole']>
 }
 
 export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {}): Cordon {
-  const parts = buildIntakeParts(config, log, opts);
+  // A finding's principal check is a job: it goes where this process's jobs go (wired with the Slack side).
+  let jobQueue: JobQueue | undefined = opts.queue;
+  const parts = buildIntakeParts(config, log, opts, () => {
+    if (!opts.principalChecks) return undefined;
+    if (!jobQueue && parts.slack) slackSide();
+    return jobQueue;
+  });
   const { store, now } = parts;
   let containment: ContainmentService | undefined;
   const getContainment = (): ContainmentService => {
@@ -71,9 +84,11 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
       externalId: role.externalId,
       sessionSeconds: Math.max(900, Math.round(role.sessionDuration / 1000)),
       allowedAccounts: config.accounts.map((a) => a.id),
+      partition: config.partition,
       ...(opts.now ? { now: opts.now } : {}),
     });
     containment = new ContainmentService(store, accounts, factory, log, {
+      partition: config.partition,
       settings: {
         untrackSeconds: config.containment.untrackSeconds,
         snapshots: config.containment.snapshots,
@@ -98,6 +113,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
     let queue: JobQueue;
     if (opts.queue) queue = opts.queue;
     else queue = inProcess = new InProcessQueue((job, meta) => run(job, meta), log, { store, now });
+    jobQueue = queue;
     const services = buildServices({ config, store, slack, log, now, random: opts.random ?? Math.random, queue });
     let jobs: ContainmentJobs | undefined;
     const containmentJobs = (): ContainmentJobs =>
@@ -112,6 +128,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         now,
       }));
     let guardDuty: GuardDutyFilters | undefined;
+    let checks: PrincipalChecks | undefined;
     const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now, ...(config.triage.guarddutyAdministrator ? { administratorAccount: config.triage.guarddutyAdministrator } : {}) }));
     const replies = new SlackReplies(slack.client, log, { allowedOrigins: responseUrlOrigins(config.env.SLACK_API_URL), now });
     const run = jobDispatcher(
@@ -124,6 +141,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         tell: (to, text) => replies.tell(to, text),
         containmentJobs,
         filters,
+        principalChecks: () => (checks ??= new PrincipalChecks({ store, log, now, reader: () => getContainment().principalIdOf.bind(getContainment()) })),
       }),
       new JobGuard({ store, roleOf: async (userId) => (await services.access.roleOf(userId)).role, teamId: config.workspace.teamId, now }),
       log,

@@ -3,7 +3,9 @@ import { ConfigError, type Config } from '../config/load-config';
 import { Triage } from '../domain/triage/triage';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
+import { errorMessage } from '../errors';
 import { FindingPipeline } from '../services/finding-pipeline';
+import { PrincipalChecks } from '../services/principal-checks';
 import { CasePublisher } from '../slack/outbound/case-publisher';
 import { slackLogger } from '../slack/slack-logger';
 import { openStore } from '../store/open-store';
@@ -72,10 +74,25 @@ export function createWebClient(config: Config, token: string, options: WebClien
 }
 
 /** The parts both builders share: store, triage pipeline and, with a bot token, the Slack client and publisher. */
-export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOptions): Omit<Intake, 'services'> {
+export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOptions, jobQueue: () => JobQueue | undefined = () => undefined): Omit<Intake, 'services'> {
   const store = opts.store ?? openStore(config.env.CORDON_STORE, { region: config.env.AWS_REGION ?? config.regions[0] });
+  const now = opts.now ?? (() => new Date());
   const pipeline = new FindingPipeline(store, triageFromConfig(config), log, {
     correlationWindowMs: config.triage.correlationWindow,
+    principalChecks: {
+      // The intake reads no IAM: the worker does (issue 15, point 14). A check that cannot be
+      // asked for is recorded as not done, so the card offers nothing rather than guesses.
+      request: async (findingId) => {
+        try {
+          const queue = jobQueue();
+          if (!queue) throw new Error('no worker to run it here');
+          await queue.enqueue({ type: 'principal-check', findingId });
+        } catch (err) {
+          log.warn({ findingId, err: errorMessage(err) }, 'principal check not queued');
+          await new PrincipalChecks({ store, log, now, reader: () => () => Promise.reject(new Error('no reader in the intake')) }).couldNotAsk(findingId, `the check could not be queued (${errorMessage(err).slice(0, 200)})`);
+        }
+      },
+    },
     ...(config.triage.responderGroup ? { responderGroup: config.triage.responderGroup } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.random ? { random: opts.random } : {}),
@@ -97,7 +114,7 @@ export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOption
     });
     slack = { client, publisher };
   }
-  return { config, log, store, pipeline, now: opts.now ?? (() => new Date()), ...(slack ? { slack } : {}), close: () => store.close() };
+  return { config, log, store, pipeline, now, ...(slack ? { slack } : {}), close: () => store.close() };
 }
 
 /** Throws CONFIG.INVALID when no bot token is configured; the services answer in Slack. */
@@ -112,7 +129,7 @@ export function requireSlackParts(slack: SlackParts | undefined): SlackParts {
  * findings, but has no services for Slack requests.
  */
 export function buildIntake(config: Config, log: Logger, opts: IntakeOptions & { queue?: JobQueue }): Intake {
-  const parts = buildIntakeParts(config, log, opts);
+  const parts = buildIntakeParts(config, log, opts, () => opts.queue);
   let services: Services | undefined;
   return {
     ...parts,

@@ -4,6 +4,7 @@ import type { Job, JobHandler, JobMeta, JobReply } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import type { ContainmentJobs } from '../services/containment-jobs';
 import type { GuardDutyFilters } from '../services/guardduty-filters';
+import type { PrincipalChecks } from '../services/principal-checks';
 import type { ReplyTarget } from '../slack/outbound/replies';
 import type { Store } from '../store/store';
 import type { Services } from './services';
@@ -26,6 +27,7 @@ export interface WorkerParts {
   tell: (to: ReplyTarget, text: string) => Promise<unknown>;
   containmentJobs: () => ContainmentJobs;
   filters: () => GuardDutyFilters;
+  principalChecks: () => PrincipalChecks;
 }
 
 /**
@@ -94,6 +96,11 @@ export function workerHandlers(p: WorkerParts): JobHandlers {
     },
     'suppression-filters': async (job) => {
       await p.filters().sync(job.ruleId);
+    },
+    'principal-check': async (job) => {
+      // Never throws for AWS: a check that could not run is recorded as such, and the card says so.
+      await p.principalChecks().run(job.findingId);
+      await p.flush();
     },
   };
 }

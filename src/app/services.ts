@@ -95,6 +95,7 @@ export function buildServices(p: ServiceParts): Services {
     approvalFor: approvalPolicy(p.config),
     // Containment exists when the config names the member-account role, and only then.
     containment: p.config.containmentRole ? { enabled: true } : { enabled: false, configPath: p.config.configPath },
+    partition: p.config.partition,
   });
   const bridge = new SlackBridge(client, p.log, {
     invite: p.config.escalation.invite,

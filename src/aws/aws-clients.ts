@@ -6,6 +6,7 @@ import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { assertAccountAllowed } from '../containment/action-ledger';
+import type { Partition } from '../domain/actions/target';
 import { CordonError, ErrorCode } from '../errors';
 
 /** Builds SDK clients; tests hand in one whose clients are attached to the simulated AWS. */
@@ -85,6 +86,8 @@ export interface AssumeOptions {
   externalId: string;
   sessionSeconds: number;
   allowedAccounts: string[];
+  /** The partition of the member accounts (`aws` by default): the role ARN is built in it. */
+  partition?: Partition;
   now?: () => Date;
 }
 
@@ -129,7 +132,7 @@ export class CrossAccountClients {
     const now = (this.opts.now ?? (() => new Date()))().getTime();
     const hit = this.cache.get(key);
     if (hit && (hit.creds.expiration?.getTime() ?? Infinity) - 60_000 > now) return hit.clients;
-    const roleArn = `arn:aws:iam::${accountId}:role/${this.opts.roleName}`;
+    const roleArn = `arn:${this.opts.partition ?? 'aws'}:iam::${accountId}:role/${this.opts.roleName}`;
     let out;
     try {
       out = await this.factory.sts().send(

@@ -95,7 +95,8 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
     if (probe.status === 'unreachable') log.error({ slack: health.apiUrl, error: probe.error }, health.problemLine(probe));
     else if (probe.teamId && probe.teamId !== config.workspace.teamId) throw workspaceMismatch(probe.teamId, config);
 
-    const cordon = buildCordon(config, log, deps.wire);
+    // The long-running process runs the worker: it checks findings' IAM principals too.
+    const cordon = buildCordon(config, log, { principalChecks: true, ...deps.wire });
     const front = await startSlack(config, cordon.services(), log, { health, probe });
     const ticker = new Ticker(() => clockTick(cordon, new Date()), 3000, log, 'clock');
     ticker.start();

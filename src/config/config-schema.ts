@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { APPROVAL_INTENTS } from '../domain/access/approval-rules';
 import { ROLES, type Role } from '../domain/access/roles';
 import { RESOURCE_KINDS } from '../domain/actions/resource-kind';
+import { PARTITIONS } from '../domain/actions/target';
 import { DURATION_FORM, parseDuration } from '../domain/duration';
 import { EC2_CONTAINMENT_OVERHEAD_SECONDS, WORKER_TIMEOUT_SECONDS } from './limits';
 
@@ -63,6 +64,12 @@ export const fileConfigSchema = z.strictObject({
     )
     .min(1, 'list at least one account Cordon may act in'),
   regions: z.array(region).min(1, 'list at least one region'),
+  /**
+   * The AWS partition of every account and region (aws, aws-cn, aws-us-gov); by default the
+   * one the regions are in. One Cordon works in one partition: credentials of one partition
+   * cannot act in another. A bare access key id is taken to be in this partition.
+   */
+  partition: z.enum(PARTITIONS).optional(),
   containmentRole: z
     .strictObject({
       name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),

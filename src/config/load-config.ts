@@ -3,13 +3,17 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { CordonError, ErrorCode } from '../errors';
 import { compileCidrs } from '../domain/triage/suppression';
+import { partitionOfRegion, type Partition } from '../domain/actions/target';
 import { envSchema, fileConfigSchema, type EnvConfig, type FileConfig } from './config-schema';
 
 /** The member-account role containment runs with, its external id resolved (file, or SSM in serverless mode). */
 export type ContainmentRoleConfig = NonNullable<FileConfig['containmentRole']> & { externalId: string };
 
+/** The file config as validated: the partition resolved (given, or that of the regions). */
+export type ValidFileConfig = Omit<FileConfig, 'partition'> & { partition: Partition };
+
 /** The one configuration object: environment plus the YAML file, validated once. */
-export interface Config extends Omit<FileConfig, 'containmentRole'> {
+export interface Config extends Omit<ValidFileConfig, 'containmentRole'> {
   containmentRole?: ContainmentRoleConfig;
   env: EnvConfig;
   /** Path the file was read from. */
@@ -69,7 +73,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvConfig {
 }
 
 /** Validates a config document (already parsed from YAML). */
-export function parseFileConfig(doc: unknown, source: string): FileConfig {
+export function parseFileConfig(doc: unknown, source: string): ValidFileConfig {
   const parsed = fileConfigSchema.safeParse(doc ?? {});
   if (!parsed.success) throw new ConfigError(`${source} is invalid`, issuesToLines(`${source}: `, parsed.error));
   const problems: string[] = [];
@@ -90,8 +94,19 @@ export function parseFileConfig(doc: unknown, source: string): FileConfig {
     if (accountIds.has(a.id)) problems.push(`${source}: accounts.${i}.id: account ${a.id} is listed twice`);
     accountIds.add(a.id);
   });
+  // Every region is in one partition (cn-* aws-cn, us-gov-* aws-us-gov), and one Cordon works in one.
+  const [first = 'us-east-1'] = parsed.data.regions;
+  const partition = parsed.data.partition ?? partitionOfRegion(first);
+  parsed.data.regions.forEach((r, i) => {
+    if (partitionOfRegion(r) === partition) return;
+    problems.push(
+      parsed.data.partition
+        ? `${source}: regions.${i}: ${r} is in partition ${partitionOfRegion(r)}, but partition is ${partition}`
+        : `${source}: regions.${i}: ${r} is in partition ${partitionOfRegion(r)}, but regions.0 (${first}) is in ${partition}: one Cordon works in one partition`,
+    );
+  });
   if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
-  return parsed.data;
+  return { ...parsed.data, partition };
 }
 
 /** Reads env + YAML once. The only place that looks at `process.env` is the caller passing it in. */

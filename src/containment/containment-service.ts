@@ -1,6 +1,7 @@
 import { sdkSts, type AccountClients, type ClientFactory, type CrossAccountClients } from '../aws/aws-clients';
+import { judgePrincipal, principalCheckFor, principalCheckWords, uniqueIdOf } from '../domain/findings/principal-check';
 import { LIVE_ON_TARGET, newActionId, targetBusy, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
-import { parseTarget, type Target } from '../domain/actions/target';
+import { parseTarget, type Partition, type Target } from '../domain/actions/target';
 import { CordonError, ErrorCode, errorMessage, failureWords } from '../errors';
 import type { Logger } from '../log';
 import { updateWithRetry } from '../store/compare-and-set';
@@ -27,6 +28,11 @@ export interface ContainRequest {
   knownPrincipal?: string;
   /** Idempotency key of the request (see {@link Action.requestId}). */
   requestId?: string;
+  /**
+   * The finding whose Contain button asked: when the target is the IAM user or role the
+   * finding names, it is checked against the finding's principalId again before planning.
+   */
+  findingId?: string;
 }
 
 /** What a revert request carries besides who asked. */
@@ -47,10 +53,12 @@ const SHAREABLE_OPS = new Set(['iam.user-deny-all', 'iam.role-deny-all', 'iam.ke
 const HOLDING: StepRecord['status'][] = ['applied', 'unknown', 'running', 'reverting', 'revert_failed'];
 
 /** Refusals at plan time, audited as such (acceptance 5). */
-const REFUSALS = new Set<string>([ErrorCode.TARGET_AWS_MANAGED, ErrorCode.TARGET_PROTECTED, ErrorCode.TARGET_BUSY, ErrorCode.ARN_INVALID, ErrorCode.ACCOUNT_NOT_ALLOWED]);
+const REFUSALS = new Set<string>([ErrorCode.TARGET_AWS_MANAGED, ErrorCode.TARGET_PROTECTED, ErrorCode.TARGET_BUSY, ErrorCode.PRINCIPAL_MISMATCH, ErrorCode.ARN_INVALID, ErrorCode.ACCOUNT_NOT_ALLOWED]);
 
 export interface ContainmentOptions {
   settings: ContainmentSettings;
+  /** The configured partition: targets elsewhere are refused, a bare key id is taken to be in it. */
+  partition?: Partition;
   heartbeatMs?: number;
   now?: () => Date;
   random?: () => number;
@@ -88,7 +96,7 @@ export class ContainmentService {
 
   /** Parses and resolves the target (account of a bare key id included) and checks the allowlist. */
   async resolve(raw: string): Promise<ResolvedTarget> {
-    const target = parseTarget(raw);
+    const target = parseTarget(raw, this.opts.partition ? { partition: this.opts.partition } : {});
     if (target.accountId) {
       this.accounts.assertAllowed(target.accountId);
       return target as ResolvedTarget;
@@ -103,6 +111,44 @@ export class ContainmentService {
     if (!account) throw new CordonError(ErrorCode.AWS_FAILED, `AWS did not say which account owns access key ${target.id}`);
     this.accounts.assertAllowed(account);
     return { ...target, accountId: account };
+  }
+
+  /**
+   * The UserId / RoleId IAM holds under an IAM user or role ARN now; undefined when no user or
+   * role has that name (issue 15, point 14: a finding's principal, checked by unique id).
+   */
+  async principalIdOf(target: string, who: { actionId: string; requestedBy: string }): Promise<string | undefined> {
+    const t = await this.resolve(target);
+    if (t.kind !== 'iam-user' && t.kind !== 'iam-role') throw new CordonError(ErrorCode.INPUT_INVALID, `${target} is not an IAM user or role`);
+    const iam = (await this.accounts.forAccount(t.accountId, who)).iam();
+    // Loaded on first use, as the playbooks are, so the worker's cold start does not parse IAM's commands.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { GetRoleCommand, GetUserCommand } = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
+    try {
+      if (t.kind === 'iam-user') return (await iam.send(new GetUserCommand({ UserName: t.id }))).User?.UserId;
+      return (await iam.send(new GetRoleCommand({ RoleName: t.id }))).Role?.RoleId;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchEntity') return undefined;
+      throw new CordonError(ErrorCode.AWS_FAILED, `cannot read ${t.kind === 'iam-user' ? 'user' : 'role'} ${t.id}: ${failureWords(err)}`);
+    }
+  }
+
+  /**
+   * Refuses (PRINCIPAL_MISMATCH) a plan asked from a finding's card when the IAM user or role
+   * the finding names is not the principal it saw: checked here again, in the worker, whatever
+   * the card showed (issue 15, point 14). A target the finding does not name as its principal
+   * (an instance, a function) is not this check's business.
+   */
+  private async confirmFindingPrincipal(findingId: string, target: ResolvedTarget, who: { actionId: string; requestedBy: string }): Promise<void> {
+    const sf = await this.store.getFinding(findingId);
+    const refuse = (why: string, details: Record<string, unknown> = {}) =>
+      new CordonError(ErrorCode.PRINCIPAL_MISMATCH, `${why} (rule: a finding's IAM principal is contained only if its unique id matches the finding's principalId)`, { rule: 'finding-principal-check', findingId, ...details });
+    if (!sf) throw refuse(`no finding ${findingId.slice(0, 80)}`);
+    const check = principalCheckFor(sf.finding);
+    if (!check || check.target !== target.ref) return;
+    const verdict = check.principalId ? judgePrincipal(check, await this.principalIdOf(target.ref, who), this.now().toISOString()) : check;
+    if (verdict.status === 'verified') return;
+    throw refuse(principalCheckWords(verdict), { expected: check.principalId ? uniqueIdOf(check.principalId) : null, found: verdict.foundId ?? null });
   }
 
   /** Clients in a member account as one session (suppression filters use them too). */
@@ -166,6 +212,7 @@ export class ContainmentService {
     if (!req.dryRun) await this.assertTargetFree(target.ref);
     const now = this.now();
     const id = newActionId(now, this.random);
+    if (req.findingId) await this.confirmFindingPrincipal(req.findingId, target, { actionId: id, requestedBy: req.requestedBy });
     const clients = await this.accounts.forAccount(target.accountId, { actionId: id, requestedBy: req.requestedBy });
     const ctx: PlanContext = {
       actionId: id,
@@ -203,7 +250,11 @@ export class ContainmentService {
       ...(req.requestId ? { requestId: req.requestId } : {}),
       ...(req.dryRun ? {} : extra),
     };
-    if (!(await this.store.insertAction(action))) throw new CordonError(ErrorCode.STORE_CONFLICT, `action id ${id} is taken; try again`);
+    if (!(await this.store.insertAction(action, { exclusiveTarget: true }))) {
+      // Lost to another plan for the same target between the check above and here: say which.
+      if (!req.dryRun) await this.assertTargetFree(target.ref);
+      throw new CordonError(ErrorCode.STORE_CONFLICT, `action id ${id} is taken; try again`);
+    }
     await this.audit(action, req.requestedBy, req.dryRun ? 'action.dry_run' : 'action.planned', { target: target.ref, steps: action.plan.length });
     return action;
   }

@@ -13,6 +13,8 @@ export interface ScenarioTargets {
   accountId: string;
   region: string;
   userName: string;
+  /** The user's UserId, as GuardDuty reports it (`principalId`); the card checks it against IAM. */
+  principalId?: string;
   accessKeyId: string;
   newAccessKeyId: string;
   instanceIds: string[];
@@ -39,7 +41,7 @@ export function attackFindings(t: ScenarioTargets, opts: ScenarioOptions): Recor
     organization: { asn: '64511', asnOrg: 'Example Hosting', isp: 'Example Hosting', org: 'Example Hosting' },
     country: { countryName: 'Exampleland' },
   };
-  const accessKeyDetails = { accessKeyId: t.accessKeyId, principalId: 'AIDAEXAMPLECIDEPLOY01', userName: t.userName, userType: 'IAMUser' };
+  const accessKeyDetails = { accessKeyId: t.accessKeyId, principalId: t.principalId ?? 'AIDAEXAMPLECIDEPLOY01', userName: t.userName, userType: 'IAMUser' };
   const base = (id: string, at: string, type: string, severity: number, title: string, description: string, resource: Record<string, unknown>, action: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
     schemaVersion: '2.0',
     accountId: t.accountId,

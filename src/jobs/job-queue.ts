@@ -15,7 +15,8 @@ export type Job =
   | {
       type: 'plan';
       /** `requestId` makes a re-run of the job (after a crash) resume the same plan, not make a second. */
-      request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string };
+      /** `findingId`: the Contain button of that finding's card asked; its IAM principal is checked again. */
+      request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string; findingId?: string };
       teamId: string;
       channelId: string;
       reply?: JobReply;
@@ -31,7 +32,9 @@ export type Job =
   | { type: 'suppression-filters'; ruleId: string }
   /** Build the case report and upload it to the case channel; `channelId` is where to tell of a failure. */
   | { type: 'report'; caseId: string; by: string; channelId: string; reply?: JobReply }
-  | { type: 'publish' };
+  | { type: 'publish' }
+  /** Compare the IAM principal a finding names with the finding's principalId (issue 15, point 14). */
+  | { type: 'principal-check'; findingId: string };
 
 /** Port: the in-process adapter here; a Lambda-invoke adapter for serverless. */
 export interface JobQueue {

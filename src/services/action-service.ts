@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ActionLedger } from '../containment/action-ledger';
 import { LIVE_ON_TARGET, REVERTIBLE, targetBusy, type Action, type RevertRequest } from '../domain/actions/action';
 import { approvalExpiresAt, isExpired, type ApprovalIntent } from '../domain/access/approval-rules';
-import { parseTarget, type Target } from '../domain/actions/target';
+import { parseTarget, type Partition, type Target } from '../domain/actions/target';
+import { principalCheckWords } from '../domain/findings/principal-check';
 import { isDrillTitle } from '../domain/cases/drill';
 import { ConfigError } from '../config/load-config';
 import { CordonError, ErrorCode } from '../errors';
@@ -57,6 +58,8 @@ export interface ActionServiceDeps {
   approvalFor?: ApprovalPolicy;
   /** Whether the config names the member-account role containment runs with (`containmentRole`). */
   containment: { enabled: true } | { enabled: false; configPath: string };
+  /** The configured partition: a target in another is refused here, before any job. */
+  partition?: Partition;
 }
 
 /**
@@ -68,11 +71,22 @@ export interface ActionServiceDeps {
 export class ActionService {
   constructor(private readonly d: ActionServiceDeps) {}
 
+  /**
+   * From a finding's card: a principal shown not to be the one the finding saw, or not shown
+   * to be, is refused here at once (the worker checks again before planning, whatever this says).
+   */
+  private async assertFindingPrincipal(findingId: string, ref: string): Promise<void> {
+    const check = (await this.d.store.getFinding(findingId))?.principalCheck;
+    if (check?.target !== ref || (check.status !== 'mismatch' && check.status !== 'unchecked')) return;
+    throw new CordonError(ErrorCode.PRINCIPAL_MISMATCH, principalCheckWords(check), { rule: 'finding-principal-check', findingId });
+  }
+
   /** Validates and records a containment request; planning and applying run as a job. */
-  async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string }): Promise<{ caseId: string; dryRun: boolean }> {
+  async requestContain(who: Requester, input: { target: string; dryRun: boolean; reason?: string; findingId?: string }): Promise<{ caseId: string; dryRun: boolean }> {
     this.requireContainment();
     await this.d.authorizer.authorize(who, input.dryRun ? 'dry-run' : 'contain', { target: input.target.slice(0, 200) });
-    const target = parseTarget(input.target);
+    const target = parseTarget(input.target, this.d.partition ? { partition: this.d.partition } : {});
+    if (input.findingId) await this.assertFindingPrincipal(input.findingId, target.ref);
     if (target.accountId) this.d.ledger.assertAllowed(target.accountId);
     if (!input.dryRun) await this.assertTargetFree(who, target.ref);
     const inChannel = await this.d.cases.byChannel(who.channelId);
@@ -89,6 +103,7 @@ export class ActionService {
         dryRun: input.dryRun || drill,
         requestId: `R-${randomUUID()}`,
         ...(input.reason ? { reason: input.reason } : {}),
+        ...(input.findingId ? { findingId: input.findingId } : {}),
       },
       teamId: who.teamId,
       channelId: who.channelId,

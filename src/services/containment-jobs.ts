@@ -43,7 +43,7 @@ export class ContainmentJobs {
    * is needed. Re-running the same request (a process died part way) picks up the plan it
    * already made and does only what is left: post it, start it.
    */
-  async planAndPost(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string }): Promise<Action> {
+  async planAndPost(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string; findingId?: string }): Promise<Action> {
     const earlier = request.requestId ? (await this.d.store.listActions({ caseId: request.caseId })).find((a) => a.requestId === request.requestId) : undefined;
     let current = earlier ?? (await this.makePlan(request));
     if (!current.messageTs) {
@@ -67,7 +67,7 @@ export class ContainmentJobs {
     return current;
   }
 
-  private async makePlan(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string }): Promise<Action> {
+  private async makePlan(request: { target: string; requestedBy: string; caseId: string; dryRun: boolean; reason?: string; requestId?: string; findingId?: string }): Promise<Action> {
     const target = await this.d.containment.resolve(request.target);
     const approval = request.dryRun ? undefined : this.d.approvalFor(target);
     const expiresAt = approval ? approvalExpiresAt(this.d.now(), approval.ttlMs).toISOString() : undefined;

@@ -2,6 +2,7 @@ import { openCase, type Case, type NewTimelineEvent, type StoredFinding } from '
 import { newCaseId } from '../domain/cases/case-id';
 import { activityAt, type Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
+import { principalCheckFor, type PrincipalCheck } from '../domain/findings/principal-check';
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
 import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import type { SuppressionRule } from '../domain/triage/suppression';
@@ -36,6 +37,8 @@ export interface PipelineOptions {
   responderGroup?: string;
   now?: () => Date;
   random?: () => number;
+  /** Asks the worker to check the IAM principal a new cased finding names (issue 15, point 14). */
+  principalChecks?: { request(findingId: string): Promise<void> };
 }
 
 /** Raw inputs kept for a rejected finding are cut to this size. */
@@ -46,6 +49,11 @@ const BATCH = 500;
 function ownerEmail(f: Finding): string | undefined {
   const v = f.tags.Owner ?? f.tags.owner;
   return v && /^[^\s@<>|]+@[^\s@<>|]+\.[^\s@<>|]+$/.test(v) ? v.toLowerCase() : undefined;
+}
+
+function principalCheckOf(f: Finding): { principalCheck?: PrincipalCheck } {
+  const check = principalCheckFor(f);
+  return check ? { principalCheck: check } : {};
 }
 
 function union(a: string[], b: string[]): string[] {
@@ -133,6 +141,7 @@ export class FindingPipeline {
         continue;
       }
       this.countPlaced(summary, decision, r);
+      await this.askPrincipalCheck((planned[i] as (typeof planned)[number]).placement.finding);
       await this.gatherSequence(finding, r);
       if (r.case && mayHoldSignals(finding, r)) toMark.add(r.case.id);
     }
@@ -190,6 +199,7 @@ export class FindingPipeline {
     const r = await this.store.placeFinding(placement);
     if (!r.inserted) throw new CordonError(ErrorCode.STORE_CONFLICT, `finding ${f.id} was stored concurrently`);
     this.countPlaced(summary, decision, r);
+    await this.askPrincipalCheck(placement.finding);
     await this.gatherSequence(f, r);
     if (r.case && mayHoldSignals(f, r)) await this.markSignals(r.case.id);
   }
@@ -276,6 +286,7 @@ export class FindingPipeline {
       version: 1,
       ...(decision.kind === 'suppress' ? { suppressedBy: decision.rule.id, suppressReason: decision.rule.reason } : {}),
       ...(decision.kind === 'suppress' && decision.networks?.length ? { suppressedNetworks: decision.networks } : {}),
+      ...principalCheckOf(f),
     };
     if (decision.kind === 'digest') {
       // A Low finding that shares a key with an open case joins its story: in its timeline
@@ -301,6 +312,11 @@ export class FindingPipeline {
         events: [{ at, kind: 'finding.added', actor: 'cordon', text: `Finding added: ${f.title} (${BAND_LABEL[decision.band]} ${f.severity}, ${f.type})`, silent: true }],
       },
     };
+  }
+
+  /** A new card's IAM principal is checked by the worker before Contain is offered for it. */
+  private async askPrincipalCheck(sf: StoredFinding): Promise<void> {
+    if (sf.disposition === 'cased' && sf.principalCheck?.status === 'pending') await this.opts.principalChecks?.request(sf.id);
   }
 
   private countPlaced(summary: IngestSummary, decision: TriageDecision, r: PlacementResult & { inserted: true }): void {

@@ -91,6 +91,11 @@ export class JobGuard {
       case 'publish':
         // Makes Slack match the store; no AWS, nothing to claim.
         return undefined;
+      case 'principal-check': {
+        // Reads one user or role in a member account and records the verdict; changes nothing in AWS.
+        const sf = await this.d.store.getFinding(job.findingId);
+        return sf ? undefined : { reason: `no finding ${job.findingId.slice(0, 80)}` };
+      }
     }
   }
 

@@ -11,7 +11,7 @@ import {
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import type { Action, ActionStatus } from '../domain/actions/action';
+import { holdsTarget, type Action, type ActionStatus } from '../domain/actions/action';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
 import { absorbCase, checkActionsSettled, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
@@ -596,9 +596,49 @@ export class DynamoDbStore implements Store {
 
   // ---- actions, audit, suppressions
 
-  async insertAction(a: Action): Promise<boolean> {
+  async insertAction(a: Action, opts: { exclusiveTarget?: boolean } = {}): Promise<boolean> {
     const pk = `ACTION#${a.id}`;
-    return this.transact([this.putVersioned(pk, a, a.version, -1), ...actionIndexes(a).map((k) => this.indexPut(k, pk))]);
+    const items = [this.putVersioned(pk, a, a.version, -1), ...actionIndexes(a).map((k) => this.indexPut(k, pk))];
+    if (!opts.exclusiveTarget || !holdsTarget(a)) return this.transact(items);
+    // The target's lock item `TARGET#<ref>` names the action holding it and is written in the
+    // same transaction as the action, only if absent: of two plans racing for one target, one
+    // transaction is cancelled. A lock whose action no longer holds the target (its release
+    // was lost in a crash) is removed, conditioned on naming that action, and the insert retried.
+    const lock = `TARGET#${a.target.ref}`;
+    const claim: TransactWriteItem = {
+      Put: { TableName: this.table, Item: { ...keyOf(lock), actionId: { S: a.id } }, ConditionExpression: 'attribute_not_exists(pk)' },
+    };
+    return retryOnConflict(
+      `the lock on ${a.target.ref}`,
+      async () => {
+        if (await this.transact([...items, claim])) return true;
+        if (await this.getAction(a.id)) return false;
+        const res = await this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf(lock), ConsistentRead: true }));
+        const holderId = res.Item?.actionId?.S;
+        if (!holderId) return LOST_RACE;
+        const holder = await this.getAction(holderId);
+        if (holder && holdsTarget(holder)) return false;
+        await this.releaseTarget(a.target.ref, holderId);
+        return LOST_RACE;
+      },
+      { backoff: jitteredBackoff },
+    );
+  }
+
+  /** Deletes the target's lock if `actionId` still holds it; someone else's lock is left alone. */
+  private async releaseTarget(ref: string, actionId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyOf(`TARGET#${ref}`),
+          ConditionExpression: 'actionId = :a',
+          ExpressionAttributeValues: { ':a': { S: actionId } },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 
   getAction(id: string): Promise<Action | undefined> {
@@ -612,6 +652,9 @@ export class DynamoDbStore implements Store {
     const pk = `ACTION#${a.id}`;
     const ok = await this.transact([this.putVersioned(pk, next, next.version, a.version), ...this.reindex(actionIndexes(stored), actionIndexes(next), pk)]);
     if (ok) a.version = next.version;
+    // Left its target (reverted, failed, rejected…): free it for the next Contain. Should this
+    // delete be lost, the next insert finds the lock stale and removes it.
+    if (ok && holdsTarget(stored) && !holdsTarget(next)) await this.releaseTarget(next.target.ref, next.id);
     return ok;
   }
 

@@ -4,7 +4,7 @@ import { CordonError, ErrorCode } from '../errors';
 import { absorbCase, checkActionsSettled, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../domain/cases/merge';
 import { movedFinding } from './publish-rules';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
-import type { Action, ActionStatus } from '../domain/actions/action';
+import { holdsTarget, LIVE_ON_TARGET, type Action, type ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
 import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
@@ -428,10 +428,23 @@ export class SqliteStore implements Store {
 
   // ---- actions and audit
 
-  insertAction(a: Action): Promise<boolean> {
-    const res = this.stmt('INSERT INTO actions (id, case_id, status, created_at, version, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING')
-      .run(a.id, a.caseId ?? null, a.status, a.createdAt, a.version, JSON.stringify(a));
-    return Promise.resolve(res.changes === 1);
+  insertAction(a: Action, opts: { exclusiveTarget?: boolean } = {}): Promise<boolean> {
+    const insert = (): boolean =>
+      this.stmt('INSERT INTO actions (id, case_id, status, created_at, version, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING')
+        .run(a.id, a.caseId ?? null, a.status, a.createdAt, a.version, JSON.stringify(a)).changes === 1;
+    if (!opts.exclusiveTarget || !holdsTarget(a)) return Promise.resolve(insert());
+    // Immediate: the look for a live action on the target and the insert are one step, for
+    // every process that has the file open (`cordon serve` and a break-glass `cordon contain`).
+    return Promise.resolve(
+      this.db
+        .transaction(() => {
+          const live = this.stmt(`SELECT doc FROM actions WHERE status IN (${LIVE_ON_TARGET.map(() => '?').join(', ')}) AND json_extract(doc, '$.target.ref') = ?`)
+            .all(...LIVE_ON_TARGET, a.target.ref) as DocRow[];
+          if (live.some((r) => holdsTarget(JSON.parse(r.doc) as Action))) return false;
+          return insert();
+        })
+        .immediate(),
+    );
   }
 
   getAction(id: string): Promise<Action | undefined> {

@@ -92,8 +92,12 @@ export interface CaseStore {
 
 /** Containment actions. */
 export interface ActionStore {
-  /** False when the id exists. */
-  insertAction(a: Action): Promise<boolean>;
+  /**
+   * False when the id exists. With `exclusiveTarget`, also false when another action holds
+   * `a.target.ref` (issue 15, point 15: one live action per target): the check and the insert
+   * are one atomic step, so of two plans racing for one target exactly one is stored.
+   */
+  insertAction(a: Action, opts?: { exclusiveTarget?: boolean }): Promise<boolean>;
   getAction(id: string): Promise<Action | undefined>;
   /** Compare-and-set on `version`; bumps it on success. */
   updateAction(a: Action): Promise<boolean>;

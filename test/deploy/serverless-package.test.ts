@@ -89,6 +89,10 @@ describe('serverless.yml', () => {
 
   const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 
+  it('names no partition literally: every ARN it builds is in the partition it is deployed to (issue 15, point 17)', () => {
+    expect(JSON.stringify(template).match(/arn:aws(-cn|-us-gov)?:[^"]*/g) ?? []).toEqual([]);
+  });
+
   it('has the four functions on nodejs22.x, each bundle under 5 MB', () => {
     const fns = ofType('AWS::Lambda::Function');
     expect(fns.map(([k]) => k).sort()).toEqual(['FindingsLambdaFunction', 'SlackLambdaFunction', 'TickerLambdaFunction', 'WorkerLambdaFunction']);

@@ -5,6 +5,7 @@ import { ContainmentService } from '../../src/containment/containment-service';
 import { silentLogger } from '../../src/log';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import type { AccountState } from '../../sandbox/aws/sim-state';
+import type { Partition } from '../../src/domain/actions/target';
 
 export const SECURITY_ACCOUNT = '999999999999';
 export const PROD = '111111111111';
@@ -14,7 +15,7 @@ export const REGION = 'us-east-1';
 export const ROLE = 'CordonContainment';
 export const EXTERNAL_ID = 'test-external-id';
 
-export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' } = {}): ClientFactory {
+export function sandboxClientFactory(sb: AwsSandbox, opts: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive'; region?: string } = {}): ClientFactory {
   return sandboxFactory(sb, SECURITY_ACCOUNT, opts);
 }
 
@@ -30,22 +31,32 @@ export function containmentHarness(
     protectedPrincipals?: string[];
     /** One virtual clock for AWS and Cordon: Cordon's sleeps (backoff, the untrack wait) move it on. */
     clock?: { now: () => number; sleep: (ms: number) => void };
+    /** Every account (Cordon's and the members) in this partition, Cordon's region `region` (default us-east-1). */
+    partition?: { partition: Partition; region: string };
   } = {},
 ) {
-  const sb = new AwsSandbox({ seed: 7, ...(opts.clock ? { clock: opts.clock.now } : {}) });
+  const p = opts.partition?.partition ?? 'aws';
+  const accountPartitions = Object.fromEntries([SECURITY_ACCOUNT, PROD, SANDBOX, OUTSIDE].map((a) => [a, p]));
+  const sb = new AwsSandbox({ seed: 7, accountPartitions, ...(opts.clock ? { clock: opts.clock.now } : {}) });
   for (const account of [PROD, SANDBOX, OUTSIDE]) {
-    sb.createMemberRole(account, ROLE, { trustedPrincipalArn: `arn:aws:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
+    sb.createMemberRole(account, ROLE, { trustedPrincipalArn: `arn:${p}:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: EXTERNAL_ID });
   }
   const store = SqliteStore.open(':memory:');
-  const factory = sandboxClientFactory(sb, { ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}), ...(opts.retryMode ? { retryMode: opts.retryMode } : {}) });
+  const factory = sandboxClientFactory(sb, {
+    ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+    ...(opts.retryMode ? { retryMode: opts.retryMode } : {}),
+    ...(opts.partition ? { region: opts.partition.region } : {}),
+  });
   const accounts = new CrossAccountClients(factory, {
     roleName: ROLE,
     externalId: opts.externalId ?? EXTERNAL_ID,
     sessionSeconds: 3600,
     allowedAccounts: [PROD, SANDBOX],
+    partition: p,
   });
   let r = 0.3;
   const service = new ContainmentService(store, accounts, factory, silentLogger, {
+    partition: p,
     settings: { untrackSeconds: opts.untrackSeconds ?? 0, snapshots: opts.snapshots ?? true, protectedPrincipals: [ROLE, ...(opts.protectedPrincipals ?? [])] },
     random: () => (r = (r + 0.618) % 1),
     sleep: (ms) => {

@@ -134,6 +134,11 @@ export const REVERTIBLE: ActionStatus[] = ['applied', 'partially_applied', 'not_
  */
 export const LIVE_ON_TARGET: ActionStatus[] = ['planned', 'pending_approval', 'approved', 'running', 'applied', 'partially_applied', 'interrupted', 'reverting', 'revert_failed'];
 
+/** Whether `a` holds its target (a dry run never does). */
+export function holdsTarget(a: Pick<Action, 'dryRun' | 'status'>): boolean {
+  return !a.dryRun && LIVE_ON_TARGET.includes(a.status);
+}
+
 /**
  * The link to an action's Slack message, when it has one. Slack resolves
  * `https://slack.com/archives/<channel>/p<ts without the dot>` to the message in the
@@ -146,7 +151,7 @@ export function actionLink(a: Pick<Action, 'id' | 'messageChannel' | 'messageTs'
 
 /** The refusal of a second Contain on `ref` while `actions` hold a live one (issue 15, point 15), or undefined. */
 export function targetBusy(ref: string, actions: Action[]): CordonError | undefined {
-  const first = actions.filter((a) => a.target.ref === ref && !a.dryRun && LIVE_ON_TARGET.includes(a.status)).sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
+  const first = actions.filter((a) => a.target.ref === ref && holdsTarget(a)).sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
   if (!first) return undefined;
   return new CordonError(
     ErrorCode.TARGET_BUSY,

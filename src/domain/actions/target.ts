@@ -39,25 +39,47 @@ function invalid(input: string, why: string): CordonError {
   );
 }
 
+/**
+ * The partitions Cordon works in. Every region is in exactly one partition, each partition
+ * has its own IAM, and credentials of one cannot act on resources of another
+ * (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html).
+ */
+export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
+export type Partition = (typeof PARTITIONS)[number];
+
+/** The partition of a region: `cn-*` is aws-cn, `us-gov-*` is aws-us-gov, every other region aws. */
+export function partitionOfRegion(region: string): Partition {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 const PARTITION = /^(aws|aws-cn|aws-us-gov)$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const ACCOUNT = /^\d{12}$/;
 const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
 const IAM_PATH = /^\/([\x21-\x7e]{0,510}\/)?$/;
 
+/** Where Cordon runs: a target elsewhere cannot be reached, and a bare key id is taken to be here. */
+export interface TargetContext {
+  /** The configured partition (the config's `partition`, or that of its regions). */
+  partition?: Partition;
+}
+
 /**
  * Parses what a responder typed. Strict: look-alike ARNs (wrong service, missing
- * account, another resource type, stray characters) are refused with the reason,
- * before any AWS call.
+ * account, another resource type, stray characters, another partition than Cordon's, a
+ * region of another partition than the ARN's) are refused with the reason, before any AWS call.
+ * A bare access key id names no partition: it takes the configured one.
  */
-export function parseTarget(raw: string): Target {
+export function parseTarget(raw: string, where: TargetContext = {}): Target {
   const input = raw.trim();
   if (!input) throw invalid(raw, 'it is empty');
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f<>|`]/.test(input)) throw invalid(input, 'it contains spaces, control or markup characters');
 
   const key = /^(AKIA|ASIA)[A-Z2-7]{16}$/.exec(input);
-  if (key) return { kind: 'access-key', ref: input, partition: 'aws', id: input, temporary: key[1] === 'ASIA' };
+  if (key) return { kind: 'access-key', ref: input, partition: where.partition ?? 'aws', id: input, temporary: key[1] === 'ASIA' };
   if (/^(AKIA|ASIA)/i.test(input)) throw invalid(input, 'an access key id is AKIA or ASIA followed by 16 characters A-Z or 2-7');
 
   const parts = input.split(':');
@@ -66,6 +88,12 @@ export function parseTarget(raw: string): Target {
   const resource = restParts.join(':');
   if (!PARTITION.test(partition)) throw invalid(input, `"${partition}" is not an AWS partition`);
   if (!ACCOUNT.test(account)) throw invalid(input, 'the account must be 12 digits');
+  if (where.partition && partition !== where.partition) {
+    throw invalid(input, `it is in partition ${partition}, and Cordon runs in ${where.partition}: credentials of one partition cannot act in another`);
+  }
+  if (region && REGION.test(region) && partitionOfRegion(region) !== partition) {
+    throw invalid(input, `region ${region} is in partition ${partitionOfRegion(region)}, not ${partition}`);
+  }
 
   switch (service) {
     case 'ec2': {

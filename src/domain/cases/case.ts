@@ -1,5 +1,6 @@
 import { CordonError, ErrorCode } from '../../errors';
 import type { Band, Finding } from '../findings/finding';
+import type { PrincipalCheck } from '../findings/principal-check';
 
 export type CaseStatus = 'open' | 'contained' | 'resolved' | 'closed';
 
@@ -97,6 +98,12 @@ export interface StoredFinding {
    * (attacker-side) text, escaped where rendered.
    */
   signalOf?: { findingId: string; title: string };
+  /**
+   * Whether the IAM user or role the card would contain is the principal the finding saw
+   * (issue 15, point 14): the card offers Contain for it only once verified. Absent for
+   * findings that name no IAM principal, and for findings stored before the check existed.
+   */
+  principalCheck?: PrincipalCheck;
   digestedAt?: string;
   /** Where it came from: `eventbridge`, `ingest`, `poller:<region>`. */
   source: string;

@@ -5,6 +5,7 @@ import { safeCode, safeText } from '../../domain/text/mrkdwn';
 import { ActionId } from '../ids';
 import { slackDate } from './slack-date';
 import { containableTarget } from '../../domain/actions/target';
+import { principalCheckWords } from '../../domain/findings/principal-check';
 import type { Button, ConfirmationDialog } from '@slack/types';
 import { RESOURCE_KINDS, type ResourceKind } from '../../domain/actions/resource-kind';
 import { fitMessage, LIMITS, type KnownBlock, type RenderedMessage } from './block-types';
@@ -79,6 +80,8 @@ export function containConfirm(target: string, kind: ResourceKind | undefined): 
   };
 }
 
+const PRINCIPAL_CHECK_EMOJI = { pending: ':hourglass_flowing_sand:', verified: ':white_check_mark:', mismatch: ':warning:', unchecked: ':grey_question:' } as const;
+
 /** Where each partition's console lives. */
 const CONSOLE_HOST: Record<string, string> = { aws: 'console.aws.amazon.com', 'aws-us-gov': 'console.amazonaws-us-gov.com', 'aws-cn': 'console.amazonaws.cn' };
 
@@ -129,6 +132,16 @@ function signalLine(s: { findingId: string; title: string }, of: number, total: 
 }
 
 /** The Contain button for one target, carrying the id of a finding that names it (the handler reloads it). */
+/** The worker's check of the finding's IAM principal, when the target is that principal (issue 15, point 14). */
+function checkOf(target: string, f: StoredFinding): StoredFinding['principalCheck'] {
+  return f.principalCheck?.target === target ? f.principalCheck : undefined;
+}
+
+/** Contain is offered for a finding's IAM principal only once the worker has shown it is the one the finding saw. */
+function offerContain(check: StoredFinding['principalCheck']): boolean {
+  return !check || check.status === 'verified';
+}
+
 function containButton(target: string, f: StoredFinding, text: string): Button {
   const named = f.finding.resources.find((r) => r.arn === target || r.id === target)?.kind;
   const kind = RESOURCE_KINDS.find((k) => k === named);
@@ -227,17 +240,21 @@ export function renderFindingGroupCard(group: StoredFinding[]): RenderedMessage 
   ];
   if (targets.size === 1) {
     const [[t, x]] = [...targets] as [[string, StoredFinding]];
-    blocks.push({ type: 'actions', block_id: 'finding-actions', elements: [containButton(t, x, 'Contain'), ...others] });
+    const check = checkOf(t, x);
+    if (check) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${PRINCIPAL_CHECK_EMOJI[check.status]} ${safeText(principalCheckWords(check), 600)}` }] });
+    blocks.push({ type: 'actions', block_id: 'finding-actions', elements: [...(offerContain(check) ? [containButton(t, x, 'Contain')] : []), ...others] });
   } else if (targets.size > 1) {
     // action_id must be unique within a block: each resource gets its own row and button.
     let i = 0;
     for (const [t, x] of [...targets].slice(0, MAX_CONTAIN_BUTTONS)) {
       const r = x.finding.resources.find((rr) => rr.arn === t || rr.id === t);
+      const check = checkOf(t, x);
+      const label = `${RESOURCE_LABEL[r?.kind ?? ''] ?? 'resource'} ${safeCode(t, 300)}`;
       blocks.push({
         type: 'section',
         block_id: `finding-contain-${i++}`,
-        text: { type: 'mrkdwn', text: `${RESOURCE_LABEL[r?.kind ?? ''] ?? 'resource'} ${safeCode(t, 300)}` },
-        accessory: containButton(t, x, `Contain ${shortName(t)}`.slice(0, 75)),
+        text: { type: 'mrkdwn', text: check ? `${label}\n${PRINCIPAL_CHECK_EMOJI[check.status]} ${safeText(principalCheckWords(check), 600)}` : label },
+        ...(offerContain(check) ? { accessory: containButton(t, x, `Contain ${shortName(t)}`.slice(0, 75)) } : {}),
       });
     }
     if (targets.size > MAX_CONTAIN_BUTTONS) {

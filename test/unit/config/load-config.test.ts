@@ -117,3 +117,23 @@ describe('containmentRole.sessionDuration (issue 15, point 18)', () => {
     expect(problems(() => load(example.replace('    - break-glass-admin', '    - "not a name"')))[0]).toMatch(/^x\.yaml: containment\.protectedPrincipals\.0: an IAM user or role name, or its ARN/);
   });
 });
+
+describe('partition (issue 15, point 17)', () => {
+  const withRegions = (regions: string[], head = ''): string => `${head}${example.replace('regions: [us-east-1]', `regions: [${regions.join(', ')}]`)}`;
+
+  it('is the one the regions are in, unless given; cn-* is aws-cn, us-gov-* aws-us-gov', () => {
+    expect(example).toContain('regions: [us-east-1]');
+    expect(load(example).partition).toBe('aws');
+    expect(load(withRegions(['cn-north-1', 'cn-northwest-1'])).partition).toBe('aws-cn');
+    expect(load(withRegions(['us-gov-west-1'])).partition).toBe('aws-us-gov');
+    expect(load(withRegions(['us-gov-east-1'], 'partition: aws-us-gov\n')).partition).toBe('aws-us-gov');
+  });
+
+  it('refuses a partition its regions are not in, and regions of two partitions, naming both', () => {
+    expect(problems(() => load(withRegions(['us-east-1'], 'partition: aws-cn\n')))).toEqual(['x.yaml: regions.0: us-east-1 is in partition aws, but partition is aws-cn']);
+    expect(problems(() => load(withRegions(['cn-north-1', 'us-east-1'])))).toEqual([
+      'x.yaml: regions.1: us-east-1 is in partition aws, but regions.0 (cn-north-1) is in aws-cn: one Cordon works in one partition',
+    ]);
+    expect(problems(() => load(withRegions(['us-east-1'], 'partition: aws-iso\n')))[0]).toMatch(/^x\.yaml: partition: /);
+  });
+});

@@ -241,6 +241,19 @@ describe('issue 15, targets Cordon refuses or treats specially', () => {
     await expect(contain(h, `arn:aws:iam::${PROD}:role/app-role`)).resolves.toMatchObject({ status: 'planned' });
   });
 
+  it('15: two plans racing for one target (Promise.all): exactly one is stored, the other is refused with a link to it', async () => {
+    const h = containmentHarness();
+    h.sb.createRole(PROD, 'app-role');
+    const results = await Promise.allSettled([contain(h, `arn:aws:iam::${PROD}:role/app-role`), contain(h, `arn:aws:iam::${PROD}:role/app-role`)]);
+    const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as { code: string; message: string }] : []));
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.code).toBe('CONTAINMENT.TARGET_BUSY');
+    expect(lost[0]!.message).toContain(`action ${won[0]!.id}`);
+    expect((await h.store.listActions({})).map((a) => a.id)).toEqual([won[0]!.id]);
+  });
+
   it('15: two actions that attach the same deny (two functions sharing a role) do not undo each other on Revert', async () => {
     const h = containmentHarness();
     const role = h.sb.createRole(PROD, 'shared-fn-role');

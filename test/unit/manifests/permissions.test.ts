@@ -89,6 +89,15 @@ describe('member-account role', () => {
   const statements = doc.Resources.CordonContainmentRole.Properties.Policies[0]!.PolicyDocument.Statement;
   const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
 
+  it('works in every partition: each ARN is built with ${AWS::Partition}, none names arn:aws: literally (issue 15, point 17)', () => {
+    for (const file of [join('manifests', 'aws', 'member-account-role.yaml'), 'serverless.yml']) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const literal = text.split('\n').filter((line) => /arn:aws(-cn|-us-gov)?:/.test(line) && !/^\s*#/.test(line));
+      expect({ file, literal }).toEqual({ file, literal: [] });
+      expect(text).toContain('arn:${AWS::Partition}:');
+    }
+  });
+
   it('allows every AWS action the playbooks call, and nothing beyond them', () => {
     const files = sources();
     const needed = new Set([...memberCalls].map((c) => `${serviceOf(c, files)}:${c}`));

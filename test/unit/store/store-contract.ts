@@ -193,6 +193,24 @@ export function describeStoreContract(name: string, make: () => Promise<{ store:
       expect((await s.listActions({ status: ['running'] })).map((x) => x.id)).toEqual([act.id]);
     });
 
+    it('one live action per target: of two plans racing for one target exactly one is stored, and the target is free again once it ends', async () => {
+      const ids = ['A-20261122010000-aaaa', 'A-20261122010000-bbbb', 'A-20261122010000-cccc', 'A-20261122010000-dddd'];
+      const results = await Promise.all(ids.map((id) => s.insertAction(action(id), { exclusiveTarget: true })));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const live = await s.listActions({ status: ['planned'] });
+      expect(live).toHaveLength(1);
+      const winner = live[0]!;
+      expect(ids[results.indexOf(true)]).toBe(winner.id);
+      // A dry run and another target are never blocked.
+      expect(await s.insertAction(action('A-20261122010000-eeee', { dryRun: true, status: 'dry_run' }), { exclusiveTarget: true })).toBe(true);
+      const other = action('A-20261122010000-ffff', { target: { kind: 'iam-user', ref: 'arn:aws:iam::111111111111:user/y', partition: 'aws', accountId: '111111111111', id: 'y' } });
+      expect(await s.insertAction(other, { exclusiveTarget: true })).toBe(true);
+      // Reverted: the next plan on the target goes through.
+      expect(await s.updateAction({ ...winner, status: 'reverted' })).toBe(true);
+      expect(await s.insertAction(action('A-20261122020000-gggg'), { exclusiveTarget: true })).toBe(true);
+      expect(await s.insertAction(action('A-20261122020000-hhhh'), { exclusiveTarget: true })).toBe(false);
+    });
+
     it('places findings: opens, joins (onJoin applied), refuses a repeat, and keeps the batch order', async () => {
       const [r1, r2, r3] = await s.placeFindings([
         placement(stored('f1'), ['k:1'], 'IR-20261122-AAAA'),

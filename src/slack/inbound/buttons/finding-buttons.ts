@@ -61,6 +61,6 @@ export const contain: ButtonHandler = async ({ who, action, respond, services })
   const sf = await findingHere(services, findingId, who);
   const target = containableTarget(sf.finding.resources);
   if (!target) throw new CordonError(ErrorCode.ARN_INVALID, 'this finding names no resource Cordon can contain; use `/ir contain <arn>`');
-  const { caseId, dryRun } = await services.actions.requestContain(who, { target, dryRun: false, reason: `from finding ${findingId}` });
+  const { caseId, dryRun } = await services.actions.requestContain(who, { target, dryRun: false, reason: `from finding ${findingId}`, findingId });
   await respond({ response_type: 'ephemeral', replace_original: false, text: `${dryRun ? 'Dry run (a drill case changes nothing): planning' : 'Planning'} containment of \`${target}\` in case ${caseId}.` });
 };

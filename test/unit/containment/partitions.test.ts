@@ -1,0 +1,83 @@
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { AttachRolePolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import { AwsSandbox } from '../../../sandbox/aws';
+import { parseTarget } from '../../../src/domain/actions/target';
+import { containmentHarness, PROD, ROLE, SECURITY_ACCOUNT } from '../../support/aws';
+
+/** Issue 15, point 17: ARNs, AssumeRole and the member role work in aws, aws-cn and aws-us-gov. */
+describe('partitions', () => {
+  it.each([
+    ['aws-cn', 'cn-north-1'],
+    ['aws-us-gov', 'us-gov-west-1'],
+  ] as const)('%s: an IAM role is contained and reverted through the role ARN and AWSDenyAll of that partition', async (partition, region) => {
+    const h = containmentHarness({ partition: { partition, region } });
+    const role = h.sb.createRole(PROD, 'app-role');
+    expect(role.arn).toBe(`arn:${partition}:iam::${PROD}:role/app-role`);
+    const planned = await h.service.plan({ target: role.arn, requestedBy: 'U0ALICE', dryRun: false });
+    expect(planned.target.partition).toBe(partition);
+    expect((await h.service.apply(planned.id, 'U0ALICE'))!.status).toBe('applied');
+    expect(h.sb.snapshotState(PROD).iam.roles['app-role']!.attachedPolicyArns).toEqual([`arn:${partition}:iam::aws:policy/AWSDenyAll`]);
+    expect((await h.service.revert(planned.id, 'U0BOSS'))!.status).toBe('reverted');
+    expect(h.sb.snapshotState(PROD).iam.roles['app-role']!.attachedPolicyArns).toEqual([]);
+  });
+
+  it("aws-us-gov: an instance's role deny names the instance by its GovCloud ARN, so the instance's own credentials are the ones denied", async () => {
+    const region = 'us-gov-west-1';
+    const h = containmentHarness({ partition: { partition: 'aws-us-gov', region } });
+    const inst = h.sb.createInstance({ accountId: PROD, region, instanceProfileRole: 'web-role' });
+    const planned = await h.service.plan({ target: `arn:aws-us-gov:ec2:${region}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
+    expect((await h.service.apply(planned.id, 'U0ALICE'))!.status).toBe('applied');
+    const policies = h.sb.snapshotState(PROD).iam.roles['web-role']!.inlinePolicies;
+    expect(policies[`cordon-isolate-${inst.instanceId}`]).toContain(`arn:aws-us-gov:ec2:${region}:${PROD}:instance/${inst.instanceId}`);
+    const stolen = h.sb.instanceCredentials(PROD, region, inst.instanceId);
+    const err = await h.sb.iam(PROD, { credentials: stolen, region, maxAttempts: 1 }).send(new ListUsersCommand({})).catch((e: unknown) => e as Error);
+    expect(err).toMatchObject({ name: 'AccessDenied' });
+  });
+
+  it('a bare access key id takes the configured partition', async () => {
+    const h = containmentHarness({ partition: { partition: 'aws-cn', region: 'cn-north-1' } });
+    h.sb.createUser(PROD, 'dev');
+    const key = h.sb.createAccessKey(PROD, 'dev');
+    const planned = await h.service.plan({ target: key.accessKeyId, requestedBy: 'U0ALICE', dryRun: false });
+    expect(planned.target).toMatchObject({ partition: 'aws-cn', accountId: PROD });
+    expect(parseTarget(key.accessKeyId, { partition: 'aws-us-gov' }).partition).toBe('aws-us-gov');
+  });
+
+  it('an ARN of another partition than the configured one is refused before any AWS call, naming both', async () => {
+    const h = containmentHarness({ partition: { partition: 'aws-cn', region: 'cn-north-1' } });
+    h.sb.createRole(PROD, 'app-role');
+    const calls = h.sb.calls().length;
+    const err = (await h.service.plan({ target: `arn:aws:iam::${PROD}:role/app-role`, requestedBy: 'U0ALICE', dryRun: false }).catch((e: unknown) => e)) as { code: string; message: string };
+    expect(err.code).toBe('ARN.INVALID');
+    expect(err.message).toContain('it is in partition aws, and Cordon runs in aws-cn');
+    expect(h.sb.calls()).toHaveLength(calls);
+    expect(await h.store.listActions({})).toEqual([]);
+    // A region of another partition than the ARN's is no ARN at all.
+    expect(() => parseTarget(`arn:aws:ec2:cn-north-1:${PROD}:instance/i-0123456789abcdef0`)).toThrow('region cn-north-1 is in partition aws-cn, not aws');
+  });
+});
+
+describe('the simulated AWS models partitions', () => {
+  const CN = '444444444444';
+
+  it("STS refuses to assume a role of another partition than its endpoint's region", async () => {
+    const sb = new AwsSandbox({ accountPartitions: { [CN]: 'aws-cn', [SECURITY_ACCOUNT]: 'aws-cn' } });
+    sb.createMemberRole(CN, ROLE, { trustedPrincipalArn: `arn:aws-cn:iam::${SECURITY_ACCOUNT}:role/sandbox-admin`, externalId: 'x'.repeat(16) });
+    const input = { RoleArn: `arn:aws-cn:iam::${CN}:role/${ROLE}`, RoleSessionName: 's1', ExternalId: 'x'.repeat(16) };
+    const wrong = await sb.sts(SECURITY_ACCOUNT, { region: 'us-east-1', maxAttempts: 1 }).send(new AssumeRoleCommand(input)).catch((e: unknown) => e as Error);
+    expect(wrong).toMatchObject({ name: 'ValidationError' });
+    expect((wrong as Error).message).toContain('Partition "aws-cn" is not valid');
+    const right = await sb.sts(SECURITY_ACCOUNT, { region: 'cn-northwest-1', maxAttempts: 1 }).send(new AssumeRoleCommand(input));
+    expect(right.AssumedRoleUser?.Arn).toBe(`arn:aws-cn:sts::${CN}:assumed-role/${ROLE}/s1`);
+  });
+
+  it("an AWS managed policy ARN is the partition's own: aws's AWSDenyAll is refused in aws-cn", async () => {
+    const sb = new AwsSandbox({ accountPartitions: { [CN]: 'aws-cn' } });
+    sb.createRole(CN, 'app');
+    const iam = sb.iam(CN, { region: 'cn-north-1', maxAttempts: 1 });
+    const err = await iam.send(new AttachRolePolicyCommand({ RoleName: 'app', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' })).catch((e: unknown) => e as Error);
+    expect(err).toMatchObject({ name: 'ValidationError', message: 'Invalid ARN partition' });
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'app', PolicyArn: 'arn:aws-cn:iam::aws:policy/AWSDenyAll' }));
+    expect(sb.snapshotState(CN).iam.roles.app!.attachedPolicyArns).toEqual(['arn:aws-cn:iam::aws:policy/AWSDenyAll']);
+  });
+});

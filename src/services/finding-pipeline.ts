@@ -3,6 +3,7 @@ import { newCaseId } from '../domain/cases/case-id';
 import { activityAt, type Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
+import { correlationKeys } from '../domain/triage/correlation';
 import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { isActiveCase } from '../domain/cases/placement';
@@ -114,8 +115,11 @@ export class FindingPipeline {
       seen.add(parsed.finding.id);
     }
     const now = this.now();
-    const rules = await this.store.activeSuppressions();
-    const planned = fresh.map((f) => this.placementFor(f, source, now, rules));
+    // One read for the batch (one round trip on DynamoDB): which findings are re-sends, and the rules.
+    const snapshot = await this.store.readForIngest(fresh.map((f) => ({ id: f.id, keys: correlationKeys(f) })));
+    const rules = snapshot.suppressions;
+    const resent = fresh.filter((f) => snapshot.stored.has(f.id));
+    const planned = fresh.filter((f) => !snapshot.stored.has(f.id)).map((f) => this.placementFor(f, source, now, rules));
     let results: PlacementResult[];
     try {
       results = await this.store.placeFindings(planned.map((p) => p.placement));
@@ -138,6 +142,7 @@ export class FindingPipeline {
     }
     // Once per case, not per finding: a batch often brings many findings of one case.
     for (const caseId of toMark) await this.markSignals(caseId);
+    for (const f of resent) await this.ingestFinding(f, source, summary, snapshot.stored.get(f.id));
     for (const f of [...known, ...repeats]) await this.ingestFinding(f, source, summary);
   }
 
@@ -153,11 +158,16 @@ export class FindingPipeline {
     return summary;
   }
 
-  private async ingestFinding(f: Finding, source: string, summary: IngestSummary): Promise<void> {
+  /** `stored`: the finding as the batch's first read found it (a re-send), for the first attempt. */
+  private async ingestFinding(f: Finding, source: string, summary: IngestSummary, stored?: StoredFinding): Promise<void> {
+    let first = stored;
     // Another writer stored the finding or took the case id first: read again and redo.
     await retryOnConflict(`finding ${f.id}`, async () => {
       try {
-        await this.place(f, source, summary);
+        const existing = first;
+        first = undefined;
+        if (existing) await this.update(existing, f, summary);
+        else await this.place(f, source, summary);
         return true;
       } catch (err) {
         if (isConflict(err)) return LOST_RACE;

@@ -21,12 +21,17 @@ import { CordonError, ErrorCode } from '../errors';
 import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
 import { caseNeedsPublish, findingNeedsPublish, movedFinding, SILENT_TS } from './publish-rules';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
-import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
+import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
 
 type Item = Record<string, AttributeValue>;
 interface Key {
   pk: string;
   sk: string;
+}
+/** A correlation key's item: the case that last took the key, and the item's version. */
+interface Head {
+  caseId: string;
+  hv: number;
 }
 
 /** Options for {@link DynamoDbStore}. */
@@ -48,6 +53,16 @@ const RACES: RetryOptions = { attempts: 20, backoff: jitteredBackoff };
 const REJECTED_TTL_S = 90 * 86_400;
 
 const pad = (n: number): string => String(n).padStart(12, '0');
+
+/** The item whose counter every change to the stored suppression rules bumps (see readForIngest). */
+const SUPPRESSIONS_VERSION = 'COUNTER#suppressions';
+/**
+ * Timeline event ids are the time in ms times this, plus a random offset: unique without a
+ * counter item (one round trip less per placement), in time order across writers. A clash
+ * fails the event's attribute_not_exists condition and the write is retried. Safe integers
+ * hold these ids until the year 2248.
+ */
+const EVENT_IDS_PER_MS = 1024;
 
 /**
  * Index entries of one record, each an item `{ pk: IDX#…, sk, ref }` in the same table.
@@ -104,6 +119,14 @@ function isConditionFailure(err: unknown): boolean {
 export class DynamoDbStore implements Store {
   private readonly client: DynamoDBClient;
   private readonly table: string;
+  /**
+   * Key heads read by {@link readForIngest}, by finding id, for that finding's first placement
+   * attempt (taken once; a retry reads afresh). The transaction checks each head it relies on.
+   */
+  private readonly prefetched = new Map<string, Map<string, Head | undefined>>();
+  /** The active suppression rules as of a value of the SUPPRESSIONS_VERSION counter. */
+  private rules?: { version: number; rules: SuppressionRule[] };
+  private lastEventId = 0;
 
   constructor(private readonly opts: DynamoDbStoreOptions) {
     this.client = opts.client;
@@ -306,8 +329,61 @@ export class DynamoDbStore implements Store {
 
   // ---- placing findings and claiming cases
 
+  /**
+   * One BatchGetItem (100 items a request) for the findings, their correlation keys' heads and
+   * the suppression rules' version: a re-sent finding needs nothing more, a new one's placement
+   * starts from the heads. The rules are read again only when their version moved.
+   */
+  async readForIngest(items: IngestLookup[]): Promise<IngestSnapshot> {
+    const keys = [...new Set(items.flatMap((i) => i.keys))];
+    const pks = [SUPPRESSIONS_VERSION, ...new Set(items.map((i) => `FINDING#${i.id}`)), ...keys.map((k) => `KEY#${k}`)];
+    const got = await this.rawItems(pks);
+    const stored = new Map<string, StoredFinding>();
+    const heads = new Map<string, Head | undefined>();
+    for (const k of keys) {
+      const it = got.get(`KEY#${k}`);
+      heads.set(k, it?.caseId?.S ? { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) } : undefined);
+    }
+    // Bounded: what a crashed or concurrent ingest left is dropped (its placements read afresh).
+    if (this.prefetched.size > 10_000) this.prefetched.clear();
+    for (const i of items) {
+      const doc = got.get(`FINDING#${i.id}`)?.doc?.S;
+      if (doc) stored.set(i.id, JSON.parse(doc) as StoredFinding);
+      else this.prefetched.set(i.id, new Map(i.keys.map((k) => [k, heads.get(k)])));
+    }
+    const version = Number(got.get(SUPPRESSIONS_VERSION)?.n?.N ?? 0);
+    if (this.rules?.version !== version) this.rules = { version, rules: await this.activeSuppressions() };
+    return { stored, suppressions: this.rules.rules };
+  }
+
+  /** Whole items by pk (BatchGetItem, 100 at a time, unprocessed keys retried). */
+  private async rawItems(pks: string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    for (let i = 0; i < pks.length; i += 100) {
+      let keys: Item[] = pks.slice(i, i + 100).map(keyOf);
+      for (let attempt = 0; keys.length && attempt < 10; attempt++) {
+        const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+        for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S) found.set(it.pk.S, it);
+        keys = res.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      }
+      if (keys.length) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, 'DynamoDB kept some reads unprocessed; try again');
+    }
+    return found;
+  }
+
   async placeFinding(p: FindingPlacement): Promise<PlacementResult> {
-    return retryOnConflict(`finding ${p.finding.id}`, async () => (await this.tryPlace(p)) ?? LOST_RACE, RACES);
+    let heads = this.prefetched.get(p.finding.id);
+    this.prefetched.delete(p.finding.id);
+    return retryOnConflict(
+      `finding ${p.finding.id}`,
+      async () => {
+        const known = heads;
+        heads = undefined;
+        return (await this.tryPlace(p, known)) ?? LOST_RACE;
+      },
+      RACES,
+    );
   }
 
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
@@ -316,15 +392,21 @@ export class DynamoDbStore implements Store {
     return out;
   }
 
-  /** One attempt; undefined when another writer got in first (the caller reads again and retries). */
-  private async tryPlace(p: FindingPlacement): Promise<PlacementResult | undefined> {
-    if (await this.getFinding(p.finding.id)) return { inserted: false };
-    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince, p.claim) : undefined;
+  /**
+   * One attempt; undefined when another writer got in first (the caller reads again and retries).
+   * With `known` (the heads {@link readForIngest} read, which found no such finding) the attempt
+   * reads only the candidate cases: the transaction's conditions (the finding and a new case
+   * absent, each head and the joined case unchanged) refuse it if any of that moved, and the
+   * retry, without `known`, reads everything again and says why.
+   */
+  private async tryPlace(p: FindingPlacement, known?: Map<string, Head | undefined>): Promise<PlacementResult | undefined> {
+    if (!known && (await this.getFinding(p.finding.id))) return { inserted: false };
+    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince, p.claim, known) : undefined;
     const plan = planPlacement(p, claim);
     const writes: TransactWriteItem[] = [...(claim?.writes ?? [])];
     if (plan.join && claim) writes.push(...this.caseWrites(plan.join.case, plan.join.expectedVersion, caseIndexes(claim.case)));
     writes.push(...this.findingWrites(plan.finding, -1, []));
-    writes.push(...(await this.eventWrites(plan.events)));
+    writes.push(...this.eventWrites(plan.events));
     if (!(await this.transact(writes))) return undefined;
     return plan.result;
   }
@@ -344,11 +426,17 @@ export class DynamoDbStore implements Store {
     allKeys: string[],
     activeSince: string,
     opts: { joinOnly?: boolean; wantOthers?: boolean } = {},
+    known?: Map<string, Head | undefined>,
   ): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[]; others?: string[] } | undefined> {
     // A transaction may touch an item once: each key once.
     const keys = [...new Set(allKeys)];
-    const heads = new Map<string, { caseId: string; hv: number }>();
-    for (let i = 0; i < keys.length; i += 100) {
+    const heads = new Map<string, Head>();
+    const prefetched = known && keys.every((k) => known.has(k));
+    if (prefetched) for (const k of keys) {
+      const h = known.get(k);
+      if (h) heads.set(k, h);
+    }
+    for (let i = 0; !prefetched && i < keys.length; i += 100) {
       const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys.slice(i, i + 100).map((k) => keyOf(`KEY#${k}`)), ConsistentRead: true } } }));
       for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S && it.caseId?.S) heads.set(it.pk.S.slice(4), { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) });
     }
@@ -376,7 +464,9 @@ export class DynamoDbStore implements Store {
       return { case: active, created: false, writes: [...writes, ...reverse], ...(others.length ? { others } : {}) };
     }
     if (opts.joinOnly) return undefined;
-    if (await this.getCase(draft.id)) throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
+    // With prefetched heads the draft's attribute_not_exists condition stands in for this read;
+    // if it fails, the retry reads and says so.
+    if (!prefetched && (await this.getCase(draft.id))) throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
     return { case: draft, created: true, writes: [...writes, ...reverse, ...this.caseWrites(draft, -1, [])] };
   }
 
@@ -424,7 +514,7 @@ export class DynamoDbStore implements Store {
           ...this.caseWrites(survivor, into.version, caseIndexes(into)),
           ...this.caseWrites(retired, source.version, caseIndexes(source)),
           this.indexPut({ pk: 'IDX#case-merging', sk: source.id }, `CASE#${source.id}`),
-          ...(await this.eventWrites([ev.survivor, ev.pointer])),
+          ...this.eventWrites([ev.survivor, ev.pointer]),
         ];
         return (await this.transact(writes)) ? { into: survivor, from: retired, fresh: true } : LOST_RACE;
       },
@@ -528,22 +618,36 @@ export class DynamoDbStore implements Store {
 
   // ---- timeline
 
-  private async eventWrites(events: NewTimelineEvent[]): Promise<TransactWriteItem[]> {
+  /** `n` consecutive event ids (see EVENT_IDS_PER_MS), after any this store gave out before. */
+  private eventIds(n: number): number {
+    const fromClock = Date.now() * EVENT_IDS_PER_MS + Math.floor(Math.random() * (EVENT_IDS_PER_MS - n));
+    const first = Math.max(fromClock, this.lastEventId + 1);
+    this.lastEventId = first + n - 1;
+    return first;
+  }
+
+  private eventWrites(events: NewTimelineEvent[]): TransactWriteItem[] {
     if (!events.length) return [];
-    const first = await this.nextIds('timeline', events.length);
+    const first = this.eventIds(events.length);
     return events.flatMap((e, i) => {
       const id = first + i;
       const postedTs = e.silent ? SILENT_TS : undefined;
       const pk = `EVENT#${pad(id)}`;
-      return [this.put(pk, { ...e, id, ...(postedTs ? { postedTs } : {}) }, 1), ...eventIndexes({ id, caseId: e.caseId, ...(postedTs ? { postedTs } : {}) }).map((k) => this.indexPut(k, pk))];
+      return [this.putVersioned(pk, { ...e, id, ...(postedTs ? { postedTs } : {}) }, 1, -1), ...eventIndexes({ id, caseId: e.caseId, ...(postedTs ? { postedTs } : {}) }).map((k) => this.indexPut(k, pk))];
     });
   }
 
   async appendTimeline(e: NewTimelineEvent): Promise<TimelineEvent> {
-    const writes = await this.eventWrites([e]);
-    await this.transact(writes);
-    const doc = JSON.parse((writes[0]?.Put?.Item?.doc?.S as string) ?? '{}') as TimelineEvent;
-    return doc;
+    // Another writer took the id in the same millisecond: draw another.
+    return retryOnConflict(
+      `timeline event of ${e.caseId}`,
+      async () => {
+        const writes = this.eventWrites([e]);
+        if (!(await this.transact(writes))) return LOST_RACE;
+        return JSON.parse((writes[0]?.Put?.Item?.doc?.S as string) ?? '{}') as TimelineEvent;
+      },
+      RACES,
+    );
   }
 
   listTimeline(caseId: string): Promise<TimelineEvent[]> {
@@ -672,7 +776,9 @@ export class DynamoDbStore implements Store {
   async putSuppression(rule: SuppressionRule): Promise<void> {
     const pk = `SUPPRESSION#${rule.id}`;
     const active: Key = { pk: 'IDX#suppression-active', sk: rule.id };
-    await this.transact([this.put(pk, rule, 1), rule.liftedAt ? this.indexDelete(active) : this.indexPut(active, pk)]);
+    // The version moves with the rule, in one transaction: readForIngest sees the change.
+    const bump: TransactWriteItem = { Update: { TableName: this.table, Key: keyOf(SUPPRESSIONS_VERSION), UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } } };
+    await this.transact([this.put(pk, rule, 1), rule.liftedAt ? this.indexDelete(active) : this.indexPut(active, pk), bump]);
   }
 
   getSuppression(id: string): Promise<SuppressionRule | undefined> {

@@ -7,7 +7,7 @@ import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import type { Action, ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
-import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
+import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
 
@@ -135,6 +135,16 @@ export class SqliteStore implements Store {
   getFinding(id: string): Promise<StoredFinding | undefined> {
     const row = this.stmt('SELECT doc FROM findings WHERE id = ?').get(id) as DocRow | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as StoredFinding) : undefined);
+  }
+
+  async readForIngest(items: IngestLookup[]): Promise<IngestSnapshot> {
+    const stored = new Map<string, StoredFinding>();
+    const get = this.stmt('SELECT doc FROM findings WHERE id = ?');
+    for (const { id } of items) {
+      const row = get.get(id) as DocRow | undefined;
+      if (row) stored.set(id, JSON.parse(row.doc) as StoredFinding);
+    }
+    return { stored, suppressions: await this.activeSuppressions() };
   }
 
   insertFinding(f: StoredFinding): Promise<boolean> {

@@ -102,6 +102,32 @@ function eventIndexes(e: { id: number; caseId: string; postedTs?: string }): Key
 const keyOf = (pk: string): Item => ({ pk: { S: pk }, sk: { S: MAIN } });
 const sameKey = (a: Key, b: Key): boolean => a.pk === b.pk && a.sk === b.sk;
 
+/** Placement chains in flight at once (the SDK's Node handler keeps up to 50 sockets a host). */
+const PLACEMENT_LANES = 16;
+
+/** The batch's placements grouped by shared correlation keys (union-find), each group in input order. */
+function placementChains(ps: FindingPlacement[]): Map<number, number[]> {
+  const parent = ps.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
+    return i;
+  };
+  const owner = new Map<string, number>();
+  ps.forEach((p, i) => {
+    for (const k of p.claim?.keys ?? []) {
+      const j = owner.get(k);
+      if (j === undefined) owner.set(k, i);
+      else parent[root(i)] = root(j);
+    }
+  });
+  const chains = new Map<number, number[]>();
+  ps.forEach((_, i) => {
+    const r = root(i);
+    chains.set(r, [...(chains.get(r) ?? []), i]);
+  });
+  return chains;
+}
+
 function isConditionFailure(err: unknown): boolean {
   const name = (err as { name?: string }).name;
   return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException' || name === 'TransactionConflictException';
@@ -112,7 +138,7 @@ function isConditionFailure(err: unknown): boolean {
  * record is one item holding its JSON and `version`; every state change is a conditional
  * write on that version. Placing a finding (the finding, the case it opens or joins, its
  * correlation keys and timeline events) is one TransactWriteItems; a batch of placements
- * is one transaction per placement, in order. Correlation keys are `KEY#<key>` items
+ * is one transaction per placement, chains of placements sharing a key in order. Correlation keys are `KEY#<key>` items
  * naming the case that last took the key, so two processes opening a case for the same
  * key race on one conditional write and the loser joins the winner's case.
  */
@@ -120,10 +146,14 @@ export class DynamoDbStore implements Store {
   private readonly client: DynamoDBClient;
   private readonly table: string;
   /**
-   * Key heads read by {@link readForIngest}, by finding id, for that finding's first placement
-   * attempt (taken once; a retry reads afresh). The transaction checks each head it relies on.
+   * Correlation key heads as {@link readForIngest} read them (undefined: no item), kept up to
+   * date by this store's own placements, so the placements of a batch start from them instead
+   * of reading each key again. A hint only: the transaction checks each head it relies on, and
+   * a placement that lost a race forgets its keys and reads them afresh.
    */
-  private readonly prefetched = new Map<string, Map<string, Head | undefined>>();
+  private readonly knownHeads = new Map<string, Head | undefined>();
+  /** Finding ids readForIngest found absent: their first placement attempt skips that read. */
+  private readonly knownAbsent = new Set<string>();
   /** The active suppression rules as of a value of the SUPPRESSIONS_VERSION counter. */
   private rules?: { version: number; rules: SuppressionRule[] };
   private lastEventId = 0;
@@ -344,12 +374,16 @@ export class DynamoDbStore implements Store {
       const it = got.get(`KEY#${k}`);
       heads.set(k, it?.caseId?.S ? { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) } : undefined);
     }
-    // Bounded: what a crashed or concurrent ingest left is dropped (its placements read afresh).
-    if (this.prefetched.size > 10_000) this.prefetched.clear();
+    // Bounded: hints an earlier or concurrent ingest left are dropped (placements then read afresh).
+    if (this.knownHeads.size + heads.size > 10_000 || this.knownAbsent.size + items.length > 10_000) {
+      this.knownHeads.clear();
+      this.knownAbsent.clear();
+    }
+    for (const [k, h] of heads) this.knownHeads.set(k, h);
     for (const i of items) {
       const doc = got.get(`FINDING#${i.id}`)?.doc?.S;
       if (doc) stored.set(i.id, JSON.parse(doc) as StoredFinding);
-      else this.prefetched.set(i.id, new Map(i.keys.map((k) => [k, heads.get(k)])));
+      else this.knownAbsent.add(i.id);
     }
     const version = Number(got.get(SUPPRESSIONS_VERSION)?.n?.N ?? 0);
     if (this.rules?.version !== version) this.rules = { version, rules: await this.activeSuppressions() };
@@ -359,56 +393,76 @@ export class DynamoDbStore implements Store {
   /** Whole items by pk (BatchGetItem, 100 at a time, unprocessed keys retried). */
   private async rawItems(pks: string[]): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
-    for (let i = 0; i < pks.length; i += 100) {
-      let keys: Item[] = pks.slice(i, i + 100).map(keyOf);
-      for (let attempt = 0; keys.length && attempt < 10; attempt++) {
-        const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
-        for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S) found.set(it.pk.S, it);
-        keys = res.UnprocessedKeys?.[this.table]?.Keys ?? [];
-        if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-      }
-      if (keys.length) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, 'DynamoDB kept some reads unprocessed; try again');
-    }
+    const chunks: string[][] = [];
+    for (let i = 0; i < pks.length; i += 100) chunks.push(pks.slice(i, i + 100));
+    // The chunks side by side: a batch's first read costs one round trip, not one per 100 items.
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let keys: Item[] = chunk.map(keyOf);
+        for (let attempt = 0; keys.length && attempt < 10; attempt++) {
+          const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+          for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S) found.set(it.pk.S, it);
+          keys = res.UnprocessedKeys?.[this.table]?.Keys ?? [];
+          if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        }
+        if (keys.length) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, 'DynamoDB kept some reads unprocessed; try again');
+      }),
+    );
     return found;
   }
 
   async placeFinding(p: FindingPlacement): Promise<PlacementResult> {
-    let heads = this.prefetched.get(p.finding.id);
-    this.prefetched.delete(p.finding.id);
-    return retryOnConflict(
-      `finding ${p.finding.id}`,
-      async () => {
-        const known = heads;
-        heads = undefined;
-        return (await this.tryPlace(p, known)) ?? LOST_RACE;
-      },
-      RACES,
-    );
+    return retryOnConflict(`finding ${p.finding.id}`, async () => (await this.tryPlace(p)) ?? LOST_RACE, RACES);
   }
 
+  /**
+   * Placements sharing a correlation key (directly or through another placement of the batch)
+   * run one after another, in the order given, so the first opens the case and the next join
+   * it as they would one by one; placements sharing none are independent and run side by side,
+   * PLACEMENT_LANES at a time: a batch costs the round trips of its longest chain, not their sum.
+   */
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
-    const out: PlacementResult[] = [];
-    for (const p of ps) out.push(await this.placeFinding(p));
+    const out: PlacementResult[] = new Array<PlacementResult>(ps.length);
+    const chains = [...placementChains(ps).values()];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let c = next++; c < chains.length; c = next++) for (const i of chains[c] as number[]) out[i] = await this.placeFinding(ps[i] as FindingPlacement);
+    };
+    // Every lane finishes before a refusal is passed on: the caller then redoes the batch one by one.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(PLACEMENT_LANES, chains.length) }, lane));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return out;
   }
 
   /**
    * One attempt; undefined when another writer got in first (the caller reads again and retries).
-   * With `known` (the heads {@link readForIngest} read, which found no such finding) the attempt
-   * reads only the candidate cases: the transaction's conditions (the finding and a new case
-   * absent, each head and the joined case unchanged) refuse it if any of that moved, and the
-   * retry, without `known`, reads everything again and says why.
+   * A finding readForIngest found absent, whose keys' heads are known, costs only the read of
+   * the candidate cases: the transaction's conditions (the finding and a new case absent, each
+   * head and the joined case unchanged) refuse it if any of that moved, and the retry, with the
+   * hints forgotten, reads everything again and says why.
    */
-  private async tryPlace(p: FindingPlacement, known?: Map<string, Head | undefined>): Promise<PlacementResult | undefined> {
-    if (!known && (await this.getFinding(p.finding.id))) return { inserted: false };
-    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince, p.claim, known) : undefined;
+  private async tryPlace(p: FindingPlacement): Promise<PlacementResult | undefined> {
+    const id = p.finding.id;
+    const keys = p.claim ? [...new Set(p.claim.keys)] : [];
+    const hinted = this.knownAbsent.has(id) && keys.every((k) => this.knownHeads.has(k));
+    this.knownAbsent.delete(id);
+    if (!hinted && (await this.getFinding(id))) return { inserted: false };
+    const claim = p.claim ? await this.prepareClaim(p.claim.draft, keys, p.claim.activeSince, p.claim, hinted ? this.knownHeads : undefined) : undefined;
     const plan = planPlacement(p, claim);
     const writes: TransactWriteItem[] = [...(claim?.writes ?? [])];
     if (plan.join && claim) writes.push(...this.caseWrites(plan.join.case, plan.join.expectedVersion, caseIndexes(claim.case)));
     writes.push(...this.findingWrites(plan.finding, -1, []));
     writes.push(...this.eventWrites(plan.events));
-    if (!(await this.transact(writes))) return undefined;
-    return plan.result;
+    const ok = await this.transact(writes);
+    // What the key items now hold (or, lost, that they are unknown): the batch's next placements start from it.
+    for (const k of keys) {
+      if (ok && !claim) continue; // a join-only finding that joined nothing wrote no key
+      const h = ok ? claim?.heads.get(k) : undefined;
+      if (h) this.knownHeads.set(k, h);
+      else this.knownHeads.delete(k);
+    }
+    return ok ? plan.result : undefined;
   }
 
   private caseWrites(c: Case, expected: number, before: Key[]): TransactWriteItem[] {
@@ -427,11 +481,11 @@ export class DynamoDbStore implements Store {
     activeSince: string,
     opts: { joinOnly?: boolean; wantOthers?: boolean } = {},
     known?: Map<string, Head | undefined>,
-  ): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[]; others?: string[] } | undefined> {
+  ): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[]; heads: Map<string, Head>; others?: string[] } | undefined> {
     // A transaction may touch an item once: each key once.
     const keys = [...new Set(allKeys)];
     const heads = new Map<string, Head>();
-    const prefetched = known && keys.every((k) => known.has(k));
+    const prefetched = !!known && keys.every((k) => known.has(k));
     if (prefetched) for (const k of keys) {
       const h = known.get(k);
       if (h) heads.set(k, h);
@@ -459,15 +513,20 @@ export class DynamoDbStore implements Store {
         },
       };
     });
+    // The heads once the writes land: each key leads to the target, bumped where it was put.
+    const after = new Map(keys.map((k) => {
+      const head = heads.get(k);
+      return [k, head && head.caseId === target.id ? head : { caseId: target.id, hv: (head?.hv ?? 0) + 1 }];
+    }));
     if (active) {
       const others = opts.wantOthers ? otherActiveCases(candidates, activeSince, active) : [];
-      return { case: active, created: false, writes: [...writes, ...reverse], ...(others.length ? { others } : {}) };
+      return { case: active, created: false, writes: [...writes, ...reverse], heads: after, ...(others.length ? { others } : {}) };
     }
     if (opts.joinOnly) return undefined;
     // With prefetched heads the draft's attribute_not_exists condition stands in for this read;
     // if it fails, the retry reads and says so.
     if (!prefetched && (await this.getCase(draft.id))) throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
-    return { case: draft, created: true, writes: [...writes, ...reverse, ...this.caseWrites(draft, -1, [])] };
+    return { case: draft, created: true, writes: [...writes, ...reverse, ...this.caseWrites(draft, -1, [])], heads: after };
   }
 
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {

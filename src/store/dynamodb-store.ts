@@ -103,7 +103,7 @@ const keyOf = (pk: string): Item => ({ pk: { S: pk }, sk: { S: MAIN } });
 const sameKey = (a: Key, b: Key): boolean => a.pk === b.pk && a.sk === b.sk;
 
 /** Placement chains in flight at once (the SDK's Node handler keeps up to 50 sockets a host). */
-const PLACEMENT_LANES = 16;
+const PLACEMENT_LANES = 32;
 
 /** The batch's placements grouped by shared correlation keys (union-find), each group in input order. */
 function placementChains(ps: FindingPlacement[]): Map<number, number[]> {
@@ -426,13 +426,127 @@ export class DynamoDbStore implements Store {
     const chains = [...placementChains(ps).values()];
     let next = 0;
     const lane = async (): Promise<void> => {
-      for (let c = next++; c < chains.length; c = next++) for (const i of chains[c] as number[]) out[i] = await this.placeFinding(ps[i] as FindingPlacement);
+      for (let c = next++; c < chains.length; c = next++) {
+        const chain = chains[c] as number[];
+        const results = await this.placeChain(chain.map((i) => ps[i] as FindingPlacement));
+        chain.forEach((i, j) => (out[i] = results[j] as PlacementResult));
+      }
     };
     // Every lane finishes before a refusal is passed on: the caller then redoes the batch one by one.
     const settled = await Promise.allSettled(Array.from({ length: Math.min(PLACEMENT_LANES, chains.length) }, lane));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return out;
+  }
+
+  /**
+   * A chain of related placements, in order: as many as fit in one transaction at a time (see
+   * {@link tryPlaceTogether}), else one by one.
+   */
+  private async placeChain(ps: FindingPlacement[]): Promise<PlacementResult[]> {
+    const out: PlacementResult[] = [];
+    while (out.length < ps.length) {
+      const rest = ps.slice(out.length);
+      let together: PlacementResult[] | undefined;
+      for (let n = rest.length; n >= 2; n = Math.floor(n / 2)) {
+        const r = await this.tryPlaceTogether(rest.slice(0, n));
+        if (r === null) break;
+        if (r) {
+          together = r;
+          break;
+        }
+      }
+      if (together?.length) out.push(...together);
+      else out.push(await this.placeFinding(rest[0] as FindingPlacement));
+    }
+    return out;
+  }
+
+  /**
+   * Several placements of one chain in one transaction: the placement rule applied to each in
+   * turn against the cases and key heads as the ones before left them (as one by one would),
+   * then everything they change written at once, on condition that every head, every joined
+   * case and every new finding and case id is still as read. Only for findings readForIngest
+   * found absent and keys whose heads are known; returns the results of the placements it
+   * wrote (a prefix of `ps`, at least two), undefined when the writes would not fit in one
+   * transaction, and null when it cannot or lost a race (the caller goes one by one).
+   */
+  private async tryPlaceTogether(ps: FindingPlacement[]): Promise<PlacementResult[] | undefined | null> {
+    const read = new Map<string, Head | undefined>();
+    const leads = new Map<string, string | undefined>();
+    const cases = new Map<string, { case: Case; stored?: Case }>();
+    const writes: TransactWriteItem[] = [];
+    const reverse = new Map<string, Key>();
+    const results: PlacementResult[] = [];
+    const ids: string[] = [];
+    for (const p of ps) {
+      const keys = p.claim ? [...new Set(p.claim.keys)] : [];
+      if (!this.knownAbsent.has(p.finding.id) || !keys.every((k) => leads.has(k) || this.knownHeads.has(k))) break;
+      for (const k of keys) {
+        if (leads.has(k)) continue;
+        const h = this.knownHeads.get(k);
+        read.set(k, h);
+        leads.set(k, h?.caseId);
+      }
+      let claim: CaseClaim | undefined;
+      if (p.claim) {
+        const caseIds = [...new Set(keys.flatMap((k) => leads.get(k) ?? []))];
+        const missing = caseIds.filter((id) => !cases.has(id));
+        if (missing.length) for (const c of await this.docs<Case>(missing.map((id) => `CASE#${id}`))) cases.set(c.id, { case: c, stored: c });
+        const candidates = caseIds.flatMap((id) => cases.get(id)?.case ?? []);
+        const active = pickActiveCase(candidates, p.claim.activeSince);
+        if (active || !p.claim.joinOnly) {
+          const target = active ?? p.claim.draft;
+          if (!active && cases.has(target.id)) break;
+          if (!active) cases.set(target.id, { case: target });
+          for (const k of keys) {
+            if (leads.get(k) === target.id) continue;
+            leads.set(k, target.id);
+            reverse.set(`${target.id}|${k}`, { pk: `IDX#case-key#${target.id}`, sk: k });
+          }
+          const others = active && p.claim.wantOthers ? otherActiveCases(candidates, p.claim.activeSince, active) : [];
+          claim = { case: target, created: !active, ...(others.length ? { others } : {}) };
+        }
+      }
+      const plan = planPlacement(p, claim);
+      const held = plan.join ? cases.get(plan.join.case.id) : undefined;
+      if (held) held.case = plan.join?.case as Case;
+      writes.push(...this.findingWrites(plan.finding, -1, []), ...this.eventWrites(plan.events));
+      results.push(plan.result);
+      ids.push(p.finding.id);
+    }
+    if (results.length < 2) return null;
+    const keyWrites: TransactWriteItem[] = [];
+    const after = new Map<string, Head>();
+    for (const [k, caseId] of leads) {
+      const head = read.get(k);
+      if (!caseId) continue;
+      if (head && head.caseId === caseId) {
+        keyWrites.push({ ConditionCheck: { TableName: this.table, Key: keyOf(`KEY#${k}`), ConditionExpression: 'hv = :hv', ExpressionAttributeValues: { ':hv': { N: String(head.hv) } } } });
+        after.set(k, head);
+        continue;
+      }
+      const hv = (head?.hv ?? 0) + 1;
+      keyWrites.push({
+        Put: {
+          TableName: this.table,
+          Item: { ...keyOf(`KEY#${k}`), caseId: { S: caseId }, hv: { N: String(hv) } },
+          ...(head ? { ConditionExpression: 'hv = :hv', ExpressionAttributeValues: { ':hv': { N: String(head.hv) } } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        },
+      });
+      after.set(k, { caseId, hv });
+    }
+    const caseWrites = [...cases.values()].flatMap(({ case: c, stored }) => (!stored ? this.caseWrites(c, -1, []) : c !== stored ? this.caseWrites(c, stored.version, caseIndexes(stored)) : []));
+    const all = [...keyWrites, ...[...reverse.values()].map((k) => this.indexPut(k, `KEY#${k.sk}`)), ...caseWrites, ...writes];
+    if (all.length > 100) return undefined;
+    for (const id of ids) this.knownAbsent.delete(id);
+    const ok = await this.transact(all);
+    for (const k of leads.keys()) {
+      const h = ok ? after.get(k) : undefined;
+      if (h) this.knownHeads.set(k, h);
+      else if (!ok) this.knownHeads.delete(k);
+    }
+    return ok ? results : null;
   }
 
   /**

@@ -211,9 +211,10 @@ export class FindingPipeline {
    * sequence yet, so callers skip it.
    */
   private async markSignals(caseId: string): Promise<void> {
-    const findings = await this.store.listFindings({ caseId });
-    const sequences = findings.filter((sf) => sf.finding.isAttackSequence).sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
+    // The sequences first (SQLite reads them without parsing the case's other findings): most cases hold none.
+    const sequences = (await this.store.listFindings({ caseId, attackSequence: true })).sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
     if (sequences.length === 0) return;
+    const findings = await this.store.listFindings({ caseId });
     for (const sf of findings) {
       const seq = sequences.find((s) => s.id !== sf.id && s.finding.signalFindingIds.includes(sf.id));
       if (!seq || sf.signalOf?.findingId === seq.id) continue;

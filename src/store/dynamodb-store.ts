@@ -326,10 +326,10 @@ export class DynamoDbStore implements Store {
     return ok;
   }
 
-  async listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]> {
+  async listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition']; attackSequence?: true }): Promise<StoredFinding[]> {
     const index = filter.caseId ? `IDX#finding-case#${filter.caseId}` : filter.disposition ? `IDX#finding-disposition#${filter.disposition}` : 'IDX#finding';
     const all = await this.list<StoredFinding>(index);
-    return all.filter((f) => (!filter.disposition || f.disposition === filter.disposition) && (!filter.caseId || f.caseId === filter.caseId));
+    return all.filter((f) => (!filter.disposition || f.disposition === filter.disposition) && (!filter.caseId || f.caseId === filter.caseId) && (!filter.attackSequence || f.finding.isAttackSequence));
   }
 
   async findingsToPublish(limit: number): Promise<StoredFinding[]> {

@@ -189,12 +189,14 @@ export class SqliteStore implements Store {
     return Promise.resolve(res.changes === 1);
   }
 
-  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]> {
+  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition']; attackSequence?: true }): Promise<StoredFinding[]> {
     const w = where([
       ['case_id', filter.caseId],
       ['disposition', filter.disposition],
     ]);
-    return Promise.resolve((this.stmt(`SELECT doc FROM findings ${w.sql} ORDER BY first_seen_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
+    // Read in SQLite, not parsed here: a case's findings are mostly not sequences.
+    const sequences = filter.attackSequence ? `${w.sql ? `${w.sql} AND` : 'WHERE'} json_extract(doc, '$.finding.isAttackSequence') = 1` : w.sql;
+    return Promise.resolve((this.stmt(`SELECT doc FROM findings ${sequences} ORDER BY first_seen_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
   findingsToPublish(limit: number): Promise<StoredFinding[]> {

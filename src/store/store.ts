@@ -65,7 +65,8 @@ export interface FindingStore {
   /** False when a finding with this id already exists. */
   insertFinding(f: StoredFinding): Promise<boolean>;
   updateFinding(f: StoredFinding): Promise<boolean>;
-  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]>;
+  /** `attackSequence`: only GuardDuty attack sequences (SQLite filters them without reading the others). */
+  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition']; attackSequence?: true }): Promise<StoredFinding[]>;
   /** Cased findings whose card is missing or dirty, for cases that have a channel. */
   findingsToPublish(limit: number): Promise<StoredFinding[]>;
   /** Digest findings not yet digested. */

@@ -133,7 +133,7 @@ export class DynaliteTransport implements Handler {
   async handle(req: HttpRequest, options?: HttpHandlerOptions): Promise<RequestHandlerOutput<HttpResponse>> {
     if (operationOf(req) !== 'TransactWriteItems') return this.http.handle(req, options);
     const body: unknown = req.body;
-    const input = JSON.parse(body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : String(body)) as TransactWriteItemsCommandInput;
+    const input = JSON.parse(body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : String(body)) as TransactWriteItemsCommandInput;
     const ops = input.TransactItems ?? [];
     const ids = ops.map((op) => {
       const table = (op.Put ?? op.Delete ?? op.Update ?? op.ConditionCheck)?.TableName as string;

@@ -18,9 +18,12 @@ import { serverlessStoreRows } from './serverless-store-bench';
 const FINDINGS = 10_000;
 const RESOURCES = 200;
 const RUNS = 5;
-// Smaller samples where a run is slow and the figure is a rate or a count per finding:
-// dynalite takes ~30 ms a placement, and the Slack economy figure is per 1,000 findings
-// (the same 50 findings per resource as the throughput rows, so the same mix of cases).
+/** Issue 19 point 3: findings/s into SQLite, and that rate against the parse-only floor. */
+const SQLITE_AIM = 10_000;
+const SQLITE_FLOOR_AIM = 0.7;
+// A smaller sample where a run is slow and the figure is a count per finding: the Slack
+// economy figure is per 1,000 findings (the same 50 findings per resource as the throughput
+// rows, so the same mix of cases).
 const ECONOMY_FINDINGS = 2_000;
 const ECONOMY_RESOURCES = 40;
 
@@ -177,8 +180,14 @@ export async function triageBench(): Promise<BenchSection> {
     const withStore = median(storeRates);
     rows.push(['parse only (floor)', `${Math.round(floor)} findings/s`, '1.00×']);
     rows.push(['parse + triage', `${Math.round(median(triageRates))} findings/s`, `${(median(triageRates) / floor).toFixed(2)}×`]);
-    rows.push(['parse + triage + SQLite', `${Math.round(withStore)} findings/s`, `${(withStore / floor).toFixed(2)}× (aim ≥ 5000/s: ${withStore >= 5000 ? 'met' : 'MISSED'})`]);
-    if (withStore < 5000) failed = true;
+    // Both aims in the same run: the floor moves with the machine's load, the rate does not.
+    const ofFloor = withStore / floor;
+    rows.push([
+      'parse + triage + SQLite',
+      `${Math.round(withStore)} findings/s`,
+      `${ofFloor.toFixed(2)}× (aim ≥ ${SQLITE_AIM}/s: ${withStore >= SQLITE_AIM ? 'met' : 'MISSED'}; aim ≥ ${SQLITE_FLOOR_AIM.toFixed(2)}× the floor: ${ofFloor >= SQLITE_FLOOR_AIM ? 'met' : 'MISSED'})`,
+    ]);
+    if (withStore < SQLITE_AIM || ofFloor < SQLITE_FLOOR_AIM) failed = true;
 
     // The serverless store path: DynamoDB round trips and throughput at 10 ms a request, against
     // the store as it was (bench/serverless-store-bench.ts).

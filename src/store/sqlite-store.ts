@@ -139,10 +139,11 @@ export class SqliteStore implements Store {
 
   async readForIngest(items: IngestLookup[]): Promise<IngestSnapshot> {
     const stored = new Map<string, StoredFinding>();
-    const get = this.stmt('SELECT doc FROM findings WHERE id = ?');
-    for (const { id } of items) {
-      const row = get.get(id) as DocRow | undefined;
-      if (row) stored.set(id, JSON.parse(row.doc) as StoredFinding);
+    // One statement per 500 ids (a batch), not one per finding.
+    for (let i = 0; i < items.length; i += 500) {
+      const ids = items.slice(i, i + 500).map((it) => it.id);
+      const rows = this.stmt(`SELECT id, doc FROM findings WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as (DocRow & { id: string })[];
+      for (const r of rows) stored.set(r.id, JSON.parse(r.doc) as StoredFinding);
     }
     return { stored, suppressions: await this.activeSuppressions() };
   }

@@ -4,6 +4,7 @@ import { activityAt, type Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
 import { principalCheckFor, type PrincipalCheck } from '../domain/findings/principal-check';
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
+import { correlationKeys } from '../domain/triage/correlation';
 import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { isActiveCase } from '../domain/cases/placement';
@@ -122,8 +123,11 @@ export class FindingPipeline {
       seen.add(parsed.finding.id);
     }
     const now = this.now();
-    const rules = await this.store.activeSuppressions();
-    const planned = fresh.map((f) => this.placementFor(f, source, now, rules));
+    // One read for the batch (one round trip on DynamoDB): which findings are re-sends, and the rules.
+    const snapshot = await this.store.readForIngest(fresh.map((f) => ({ id: f.id, keys: correlationKeys(f) })));
+    const rules = snapshot.suppressions;
+    const resent = fresh.filter((f) => snapshot.stored.has(f.id));
+    const planned = fresh.filter((f) => !snapshot.stored.has(f.id)).map((f) => this.placementFor(f, source, now, rules));
     let results: PlacementResult[];
     try {
       results = await this.store.placeFindings(planned.map((p) => p.placement));
@@ -147,6 +151,7 @@ export class FindingPipeline {
     }
     // Once per case, not per finding: a batch often brings many findings of one case.
     for (const caseId of toMark) await this.markSignals(caseId);
+    for (const f of resent) await this.ingestFinding(f, source, summary, snapshot.stored.get(f.id));
     for (const f of [...known, ...repeats]) await this.ingestFinding(f, source, summary);
   }
 
@@ -162,11 +167,16 @@ export class FindingPipeline {
     return summary;
   }
 
-  private async ingestFinding(f: Finding, source: string, summary: IngestSummary): Promise<void> {
+  /** `stored`: the finding as the batch's first read found it (a re-send), for the first attempt. */
+  private async ingestFinding(f: Finding, source: string, summary: IngestSummary, stored?: StoredFinding): Promise<void> {
+    let first = stored;
     // Another writer stored the finding or took the case id first: read again and redo.
     await retryOnConflict(`finding ${f.id}`, async () => {
       try {
-        await this.place(f, source, summary);
+        const existing = first;
+        first = undefined;
+        if (existing) await this.update(existing, f, summary);
+        else await this.place(f, source, summary);
         return true;
       } catch (err) {
         if (isConflict(err)) return LOST_RACE;
@@ -211,9 +221,10 @@ export class FindingPipeline {
    * sequence yet, so callers skip it.
    */
   private async markSignals(caseId: string): Promise<void> {
-    const findings = await this.store.listFindings({ caseId });
-    const sequences = findings.filter((sf) => sf.finding.isAttackSequence).sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
+    // The sequences first (SQLite reads them without parsing the case's other findings): most cases hold none.
+    const sequences = (await this.store.listFindings({ caseId, attackSequence: true })).sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
     if (sequences.length === 0) return;
+    const findings = await this.store.listFindings({ caseId });
     for (const sf of findings) {
       const seq = sequences.find((s) => s.id !== sf.id && s.finding.signalFindingIds.includes(sf.id));
       if (!seq || sf.signalOf?.findingId === seq.id) continue;

@@ -1,4 +1,4 @@
-import { sdkSts, type AccountClients, type ClientFactory, type CrossAccountClients } from '../aws/aws-clients';
+import { type AccountClients, type AwsService, type ClientFactory, type CrossAccountClients } from '../aws/aws-clients';
 import { LIVE_ON_TARGET, newActionId, targetBusy, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
 import { parseTarget, type Target } from '../domain/actions/target';
 import { CordonError, ErrorCode, errorMessage, failureWords } from '../errors';
@@ -7,7 +7,7 @@ import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 import { StepFailure, type ContainmentSettings, type PlanContext, type Playbook, type StepContext } from './playbook';
 import { ActionLedger } from './action-ledger';
-import { PLAYBOOKS } from './playbooks';
+import { loadPlaybook } from './playbooks';
 
 /** Told about every step as it happens (Slack threads a line per step; the CLI prints one). */
 export interface ActionObserver {
@@ -78,7 +78,7 @@ export class ContainmentService {
     private readonly factory: ClientFactory,
     private readonly log: Logger,
     private readonly opts: ContainmentOptions,
-    private readonly playbooks: Record<Target['kind'], Playbook> = PLAYBOOKS,
+    private readonly playbookOf: (kind: Target['kind']) => Promise<Playbook> = loadPlaybook,
   ) {
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random ?? Math.random;
@@ -94,8 +94,10 @@ export class ContainmentService {
       return target as ResolvedTarget;
     }
     let account: string | undefined;
+    await this.factory.load?.(['sts']);
+    const { GetAccessKeyInfoCommand } = await import('@aws-sdk/client-sts');
     try {
-      account = (await this.factory.sts().send(new (sdkSts().GetAccessKeyInfoCommand)({ AccessKeyId: target.id }))).Account;
+      account = (await this.factory.sts().send(new GetAccessKeyInfoCommand({ AccessKeyId: target.id }))).Account;
     } catch (err) {
       this.log.warn({ err: errorMessage(err), keyId: target.id }, 'GetAccessKeyInfo failed');
       throw new CordonError(ErrorCode.AWS_FAILED, `cannot find the account of access key ${target.id}: ${failureWords(err)}`);
@@ -106,8 +108,8 @@ export class ContainmentService {
   }
 
   /** Clients in a member account as one session (suppression filters use them too). */
-  clientsFor(accountId: string, who: { actionId: string; requestedBy: string }): Promise<AccountClients> {
-    return this.accounts.forAccount(accountId, who);
+  clientsFor(accountId: string, who: { actionId: string; requestedBy: string }, services: readonly AwsService[]): Promise<AccountClients> {
+    return this.accounts.forAccount(accountId, who, services);
   }
 
 
@@ -166,7 +168,8 @@ export class ContainmentService {
     if (!req.dryRun) await this.assertTargetFree(target.ref);
     const now = this.now();
     const id = newActionId(now, this.random);
-    const clients = await this.accounts.forAccount(target.accountId, { actionId: id, requestedBy: req.requestedBy });
+    const playbook = await this.playbookOf(target.kind);
+    const clients = await this.accounts.forAccount(target.accountId, { actionId: id, requestedBy: req.requestedBy }, playbook.services);
     const ctx: PlanContext = {
       actionId: id,
       requestedBy: req.requestedBy,
@@ -180,7 +183,6 @@ export class ContainmentService {
     };
     const start = await this.incidentStart(req.caseId);
     if (start) ctx.incidentStart = start;
-    const playbook = this.playbooks[target.kind];
     const prepared = await playbook.prepare(ctx);
     const notes = [...prepared.notes];
     if (req.dryRun && playbook.dryRunCheck) notes.push(...(await playbook.dryRunCheck(ctx, prepared)));
@@ -237,9 +239,9 @@ export class ContainmentService {
     const run = new StepBook(this.store, started, this.now);
     const heartbeat = setInterval(() => void run.heartbeat().catch(() => undefined), this.opts.heartbeatMs ?? 5000);
     try {
-      const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: started.requestedBy });
+      const playbook = await this.playbookOf(started.kind);
+      const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: started.requestedBy }, playbook.services);
       const ctx = this.stepContext(started, clients, run);
-      const playbook = this.playbooks[started.kind];
       // Only an essential step's failure stops the later stages: a tag or a snapshot that
       // fails must never keep an instance from being isolated.
       let stopped = false;
@@ -299,7 +301,7 @@ export class ContainmentService {
     const recovered: string[] = [];
     for (const a of await this.store.listActions({ status: ['running', 'interrupted', 'not_contained'] })) {
       if (a.status === 'running' && Date.parse(a.heartbeatAt ?? a.updatedAt) > cutoff) continue;
-      const playbook = this.playbooks[a.kind];
+      const playbook = await this.playbookOf(a.kind);
       const recover = playbook.recover?.bind(playbook);
       if (!recover || !playbook.needsRecovery) continue;
       const open = a.plan.filter((s) => playbook.needsRecovery?.(s, a.steps.find((r) => r.stepId === s.id) ?? { stepId: s.id, status: 'pending' }));
@@ -315,7 +317,7 @@ export class ContainmentService {
       const run = new StepBook(this.store, taken, this.now);
       const heartbeat = setInterval(() => void run.heartbeat().catch(() => undefined), this.opts.heartbeatMs ?? 5000);
       try {
-        const clients = await this.accounts.forAccount(taken.target.accountId as string, { actionId: taken.id, requestedBy: taken.requestedBy });
+        const clients = await this.accounts.forAccount(taken.target.accountId as string, { actionId: taken.id, requestedBy: taken.requestedBy }, playbook.services);
         const ctx = this.stepContext(taken, clients, run);
         for (const step of open) {
           try {
@@ -353,9 +355,9 @@ export class ContainmentService {
     // A change another live action also holds (the same AWSDenyAll, the same key) stays until that one is reverted too.
     const held = await this.heldByOthers(started.target.accountId as string, started.id);
     const run = new StepBook(this.store, started, this.now);
-    const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: by });
+    const playbook = await this.playbookOf(started.kind);
+    const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: by }, playbook.services);
     const ctx = this.stepContext(started, clients, run);
-    const playbook = this.playbooks[started.kind];
     let failed = false;
     for (const stage of stagesOf(started.plan).reverse()) {
       await Promise.all(

@@ -415,6 +415,7 @@ async function exitStandby(asg: AutoScalingClient, step: PlanStep): Promise<void
  * its VPC's isolation group, or back to its own groups, never left open.
  */
 export const ec2InstancePlaybook: Playbook = {
+  services: ['ec2', 'iam', 'autoScaling'],
   async prepare(ctx): Promise<Prepared> {
     const region = ctx.target.region as string;
     const ec2 = ctx.clients.ec2(region);

@@ -68,7 +68,7 @@ export async function coldstartBench(): Promise<BenchSection> {
     for (const h of HANDLERS) {
       // One build per function, as serverless-esbuild does (package individually).
       const dir = join(out, h);
-      const { metafile } = await build({ ...options, entryPoints: [join(ROOT, 'src', 'handlers', `${h}.ts`)], outdir: dir, metafile: true, logLevel: 'silent' });
+      const { metafile } = await build({ ...options, absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${h}.ts`)], outdir: dir, metafile: true, logLevel: 'silent' });
       const entry = entryOutput(metafile, `src/handlers/${h}.ts`);
       const reach = reachableOutputs(metafile, entry);
       const mb = (files: string[]): number => files.reduce((n, f) => n + (metafile.outputs[f]?.bytes ?? 0), 0) / 1024 / 1024;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { lambdaBuildOptions } from '../../bench/coldstart-bench';
+import { entryOutput, lambdaBuildOptions, reachableOutputs } from '../../bench/coldstart-bench';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -47,20 +47,23 @@ const NEVER_ON_LAMBDA: Record<string, string> = {
 
 /**
  * The AWS actions a function's own role needs, derived from its bundle: the Cordon source
- * files esbuild kept (bytes in the output), the SDK commands they construct, and for
+ * files esbuild kept (bytes in the output) in the entry chunk and in every chunk it can load
+ * (statically or by a dynamic import), the SDK commands they construct, and for
  * DynamoDB transactions the item operations they write (TransactWriteItems is authorized
  * per item: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
  */
 async function ownRoleNeeds(fn: string): Promise<string[]> {
-  const out = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outfile: join(tmpdir(), `cordon-needs-${fn}.js`), write: false, metafile: true, logLevel: 'silent' });
+  const out = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outdir: join(tmpdir(), `cordon-needs-${fn}`), write: false, metafile: true, logLevel: 'silent' });
   const metafile: Metafile | undefined = out.metafile;
   if (!metafile) throw new Error('esbuild returned no metafile');
-  const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined)!;
-  const files = Object.entries(output.inputs).filter(([f, i]) => f.startsWith('src/') && i.bytesInOutput > 0).map(([f]) => readFileSync(join(ROOT, f), 'utf8'));
+  const kept = reachableOutputs(metafile, entryOutput(metafile, `src/handlers/${fn}.ts`)).all.flatMap((o) => Object.entries(metafile.outputs[o]!.inputs).filter(([f, i]) => f.startsWith('src/') && i.bytesInOutput > 0).map(([f]) => f));
+  const files = [...new Set(kept)].map((f) => readFileSync(join(ROOT, f), 'utf8'));
   const needs = new Set<string>();
   for (const text of files) {
     const clientOf = new Map<string, string>();
     for (const m of text.matchAll(/import \{([^}]*)\} from '@aws-sdk\/client-([a-z0-9-]+)'/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim().replace(/^type /, ''), m[2]!);
+    // Commands a module loads when it needs them: `const { XCommand } = await import('@aws-sdk/client-x')`.
+    for (const m of text.matchAll(/const \{([^}]*)\} = await import\('@aws-sdk\/client-([a-z0-9-]+)'\)/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim(), m[2]!);
     for (const m of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(/g)) {
       const client = clientOf.get(`${m[1]!}Command`);
       if (!client) throw new Error(`${m[1]!}Command is constructed but not imported from an SDK client`);

@@ -30,6 +30,25 @@ module.exports = absent;
 };
 
 /**
+ * Each function's chunks in a folder named after it (`chunks-worker/`): serverless-esbuild
+ * builds every function into one folder and packages all of it but the other entry files,
+ * so serverless.yml gives each function its own chunk folder only (package.patterns). The
+ * function is the entry file's name (src/handlers/<function>.ts).
+ */
+const chunksPerFunction = {
+  name: 'cordon-chunks-per-function',
+  setup(build) {
+    const entries = build.initialOptions.entryPoints;
+    const first = Array.isArray(entries) ? entries[0] : undefined;
+    const entry = typeof first === 'string' ? first : first && first.in;
+    if (!entry) return;
+    const fn = entry.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
+    // Options may be changed in setup, before the build starts (https://esbuild.github.io/plugins/#build-options).
+    build.initialOptions.chunkNames = `chunks-${fn}/[name]-[hash]`;
+  },
+};
+
+/**
  * ESM with code splitting: every dynamic `import()` in the source (each playbook, each SDK
  * client but DynamoDB's and SSM's, the PNG encoder) becomes a chunk that a cold start does
  * not parse until a job loads it. One CommonJS bundle cannot do this: a lazy `require`
@@ -49,7 +68,6 @@ module.exports = () => ({
   splitting: true,
   // serverless-esbuild's option: it sets esbuild's outExtension from it (an ES module must be .mjs on Lambda).
   outputFileExtension: '.mjs',
-  chunkNames: 'chunks/[name]-[hash]',
   // The bundled CommonJS modules (Bolt, pino, the SDK's CJS-only parts) call require() for
   // Node's built-ins and the external better-sqlite3; an ES module has no require of its own.
   banner: { js: "import { createRequire as cordonCreateRequire } from 'node:module'; const require = cordonCreateRequire(import.meta.url);" },
@@ -59,6 +77,6 @@ module.exports = () => ({
   // The embedded SQLite store is not used on Lambda (DynamoDB is): keep the native module out.
   exclude: ['better-sqlite3'],
   external: ['better-sqlite3'],
-  plugins: [leaveOut],
+  plugins: [leaveOut, chunksPerFunction],
 });
 module.exports.LEFT_OUT = LEFT_OUT;

@@ -79,6 +79,23 @@ async function ownRoleNeeds(fn: string): Promise<string[]> {
   return [...needs].sort();
 }
 
+/** The file names in a zip, from its central directory (APPNOTE.TXT 4.3.12 and 4.3.16; no ZIP64, as these zips are small). */
+function zipEntries(file: string): string[] {
+  const buf = readFileSync(file);
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error(`${file}: no end of central directory`);
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error(`${file}: bad central directory entry ${i}`);
+    const nameLen = buf.readUInt16LE(at + 28);
+    names.push(buf.toString('utf8', at + 46, at + 46 + nameLen));
+    at += 46 + nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+  }
+  return names;
+}
+
 describe('serverless.yml', () => {
   const out = mkdtempSync(join(tmpdir(), 'cordon-sls-'));
   let template: Template;
@@ -98,6 +115,18 @@ describe('serverless.yml', () => {
     for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
     for (const name of ['slack', 'findings', 'worker', 'ticker']) expect(statSync(join(out, `${name}.zip`)).size).toBeLessThan(5 * 1024 * 1024);
   });
+
+  it.each(FUNCTIONS)('packages the %s function with its entry and every chunk it can load, and no other function\'s chunks', async (fn) => {
+    const { metafile } = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outdir: join(ROOT, '.esbuild', 'zip-check', 'src', 'handlers'), write: false, metafile: true, logLevel: 'silent' });
+    const prefix = '.esbuild/zip-check/';
+    const loadable = reachableOutputs(metafile, entryOutput(metafile, `src/handlers/${fn}.ts`)).all.map((o) => o.slice(prefix.length));
+    // Every file of its own build (esbuild may emit a chunk that nothing imports), none of another's.
+    const built = Object.keys(metafile.outputs).filter((o) => o.endsWith('.mjs')).map((o) => o.slice(prefix.length));
+    const code = zipEntries(join(out, `${fn}.zip`)).filter((f) => f.endsWith('.mjs'));
+    expect(loadable).toContain(`src/handlers/${fn}.mjs`);
+    expect(code).toEqual(expect.arrayContaining(loadable));
+    expect(code.sort()).toEqual(built.sort());
+  }, 60_000);
 
   it('routes GuardDuty findings from EventBridge and ticks every minute', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);

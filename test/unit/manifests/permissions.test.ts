@@ -73,7 +73,10 @@ describe('member-account role', () => {
   }
   const serviceOf = (command: string, files: { text: string }[]): string => {
     for (const f of files) {
-      const imp = new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9-]+)'`, 's').exec(f.text);
+      // A static import, or one loaded on first use: `const { XCommand } = await import('@aws-sdk/client-x')`.
+      const imp =
+        new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9-]+)'`, 's').exec(f.text) ??
+        new RegExp(`const \\{[^}]*\\b${command}Command\\b[^}]*\\} = await import\\('@aws-sdk/client-([a-z0-9-]+)'\\)`, 's').exec(f.text);
       // The IAM action prefix drops the package's hyphen: client-auto-scaling is autoscaling:*.
       if (imp?.[1]) return imp[1].replace(/-/g, '');
     }

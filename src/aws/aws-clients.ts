@@ -9,8 +9,18 @@ import { assertAccountAllowed } from '../containment/action-ledger';
 import type { Partition } from '../domain/actions/target';
 import { CordonError, ErrorCode } from '../errors';
 
+/** The member-account services whose SDK clients a job may ask for. */
+export type AwsService = 'ec2' | 'iam' | 'lambda' | 'guardduty' | 'autoScaling';
+
 /** Builds SDK clients; tests hand in one whose clients are attached to the simulated AWS. */
 export interface ClientFactory {
+  /**
+   * Loads the SDK modules of these services (and `sts`) before their clients are built. The
+   * real factory imports each module on first use, so a cold start parses only what a job
+   * needs (each is a chunk of its own in the Lambda bundles); the builders below stay
+   * synchronous. A factory whose clients are loaded already leaves it out.
+   */
+  load?(services: readonly (AwsService | 'sts')[]): Promise<void>;
   /** STS with Cordon's own credentials (to assume roles and look up key owners). */
   sts(): STSClient;
   ec2(region: string, credentials: AwsCredentialIdentityProvider): EC2Client;
@@ -30,47 +40,55 @@ export interface AccountClients {
   autoScaling(region: string): AutoScalingClient;
 }
 
-/** The STS module, loaded on first use (see realClientFactory). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const sdkSts = (): typeof import('@aws-sdk/client-sts') => require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+/** Each SDK client class, as its module exports it. */
+interface SdkClasses {
+  sts: typeof STSClient;
+  ec2: typeof EC2Client;
+  iam: typeof IAMClient;
+  lambda: typeof LambdaClient;
+  guardduty: typeof GuardDutyClient;
+  autoScaling: typeof AutoScalingClient;
+}
+
+/**
+ * Dynamic imports, not `require`: esbuild splits each into a chunk of the Lambda bundles that
+ * is parsed only when loaded (a lazy `require` inside one bundle is parsed at every cold start).
+ */
+const SDK_LOADERS: { [K in keyof SdkClasses]: () => Promise<SdkClasses[K]> } = {
+  sts: async () => (await import('@aws-sdk/client-sts')).STSClient,
+  ec2: async () => (await import('@aws-sdk/client-ec2')).EC2Client,
+  iam: async () => (await import('@aws-sdk/client-iam')).IAMClient,
+  lambda: async () => (await import('@aws-sdk/client-lambda')).LambdaClient,
+  guardduty: async () => (await import('@aws-sdk/client-guardduty')).GuardDutyClient,
+  autoScaling: async () => (await import('@aws-sdk/client-auto-scaling')).AutoScalingClient,
+};
+
+async function loadSdk<K extends keyof SdkClasses>(loaded: Partial<SdkClasses>, service: K): Promise<void> {
+  loaded[service] ??= await SDK_LOADERS[service]();
+}
 
 /** Throttling is retried, not fatal (docs/architecture.md §8). */
 const CLIENT_DEFAULTS = { retryMode: 'adaptive' as const, maxAttempts: 10 };
 
 /** Real AWS: the default credential chain, adaptive retries, `AWS_ENDPOINT_URL` honoured by the SDK. */
 export function realClientFactory(defaultRegion: string): ClientFactory {
+  const loaded: Partial<SdkClasses> = {};
+  const sdk = <K extends keyof SdkClasses>(service: K): SdkClasses[K] => {
+    const cls = loaded[service];
+    // A programming error, not an AWS one: the caller named the services it uses too narrowly.
+    if (!cls) throw new CordonError(ErrorCode.AWS_FAILED, `the ${service} SDK client was asked for before ClientFactory.load loaded it`);
+    return cls;
+  };
   return {
-    // Each SDK client is loaded when a job first needs it, not when the worker and ticker
-    // start: a cold start that runs a tick or one playbook parses only what that uses.
-    sts: () => new (sdkSts().STSClient)({ region: defaultRegion, ...CLIENT_DEFAULTS }),
-    ec2: (region, credentials) => {
-      // The EC2 client is the heaviest module Cordon loads: only the worker needs it, so the
-      // slack function's cold start does not pay for it.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { EC2Client: Client } = require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
-      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
+    load: async (services) => {
+      await Promise.all(services.map((s) => loadSdk(loaded, s)));
     },
-    iam: (credentials) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { IAMClient: Client } = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
-      return new Client({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS });
-    },
-    lambda: (region, credentials) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { LambdaClient: Client } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
-    },
-    guardduty: (region, credentials) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { GuardDutyClient: Client } = require('@aws-sdk/client-guardduty') as typeof import('@aws-sdk/client-guardduty');
-      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
-    },
-    autoScaling: (region, credentials) => {
-      // Only the EC2 playbook needs it (Standby for Auto Scaling members): loaded on first use, as EC2 is.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { AutoScalingClient: Client } = require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling');
-      return new Client({ region, credentials, ...CLIENT_DEFAULTS });
-    },
+    sts: () => new (sdk('sts'))({ region: defaultRegion, ...CLIENT_DEFAULTS }),
+    ec2: (region, credentials) => new (sdk('ec2'))({ region, credentials, ...CLIENT_DEFAULTS }),
+    iam: (credentials) => new (sdk('iam'))({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS }),
+    lambda: (region, credentials) => new (sdk('lambda'))({ region, credentials, ...CLIENT_DEFAULTS }),
+    guardduty: (region, credentials) => new (sdk('guardduty'))({ region, credentials, ...CLIENT_DEFAULTS }),
+    autoScaling: (region, credentials) => new (sdk('autoScaling'))({ region, credentials, ...CLIENT_DEFAULTS }),
   };
 }
 
@@ -126,17 +144,20 @@ export class CrossAccountClients {
     assertAccountAllowed(this.opts.allowedAccounts, accountId);
   }
 
-  async forAccount(accountId: string, who: SessionIdentity): Promise<AccountClients> {
+  /** `services`: the SDK clients the caller will ask the session for (loaded here, see ClientFactory.load). */
+  async forAccount(accountId: string, who: SessionIdentity, services: readonly AwsService[] = []): Promise<AccountClients> {
     this.assertAllowed(accountId);
+    await this.factory.load?.(['sts', ...services]);
     const key = `${accountId}/${who.actionId}/${who.requestedBy}`;
     const now = (this.opts.now ?? (() => new Date()))().getTime();
     const hit = this.cache.get(key);
     if (hit && (hit.creds.expiration?.getTime() ?? Infinity) - 60_000 > now) return hit.clients;
     const roleArn = `arn:${this.opts.partition ?? 'aws'}:iam::${accountId}:role/${this.opts.roleName}`;
+    const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
     let out;
     try {
       out = await this.factory.sts().send(
-        new (sdkSts().AssumeRoleCommand)({
+        new AssumeRoleCommand({
           RoleArn: roleArn,
           RoleSessionName: `cordon-${who.actionId}`.slice(0, 64),
           ExternalId: this.opts.externalId,

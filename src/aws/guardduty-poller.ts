@@ -1,8 +1,4 @@
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
-
-/** The GuardDuty module, loaded on the first poll rather than at start. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const sdk = (): typeof import('@aws-sdk/client-guardduty') => require('@aws-sdk/client-guardduty') as typeof import('@aws-sdk/client-guardduty');
 import type { Logger } from '../log';
 import type { FindingPipeline, IngestSummary } from '../services/finding-pipeline';
 import { emptySummary } from '../services/finding-pipeline';
@@ -42,7 +38,10 @@ export class GuardDutyPoller {
   async pollOnce(): Promise<IngestSummary> {
     const summary = emptySummary();
     if (!this.detectorIds) {
-      this.detectorIds = (await this.client.send(new (sdk().ListDetectorsCommand)({}))).DetectorIds ?? [];
+      // The GuardDuty module loads on the first poll, not at start: a dynamic import, which the
+      // Lambda bundles (ESM, split) keep in a chunk of its own.
+      const { ListDetectorsCommand } = await import('@aws-sdk/client-guardduty');
+      this.detectorIds = (await this.client.send(new ListDetectorsCommand({}))).DetectorIds ?? [];
       if (this.detectorIds.length === 0) this.log.warn({ region: this.region }, 'no GuardDuty detector in this region');
     }
     for (const detectorId of this.detectorIds) await this.pollDetector(detectorId, summary);
@@ -55,9 +54,10 @@ export class GuardDutyPoller {
     const checkpoint: PollCheckpoint = raw ? (JSON.parse(raw) as PollCheckpoint) : { updatedAtMs: now - this.opts.lookbackMs };
     let nextToken: string | undefined;
     let highest = checkpoint.updatedAtMs;
+    const { ListFindingsCommand, GetFindingsCommand } = await import('@aws-sdk/client-guardduty');
     do {
       const page = await this.client.send(
-        new (sdk().ListFindingsCommand)({
+        new ListFindingsCommand({
           DetectorId: detectorId,
           MaxResults: PAGE,
           FindingCriteria: {
@@ -72,7 +72,7 @@ export class GuardDutyPoller {
       );
       const ids = page.FindingIds ?? [];
       if (ids.length) {
-        const got = await this.client.send(new (sdk().GetFindingsCommand)({ DetectorId: detectorId, FindingIds: ids }));
+        const got = await this.client.send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: ids }));
         for (const f of got.Findings ?? []) {
           await this.pipeline.ingestDetail(f, `poller:${this.region}`, summary);
           summary.received++;

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { ConfigError, loadConfig, missingSlackVars, parseEnv, requireSlack, type Config } from '../config/load-config';
 import { buildCordon, type CordonOptions } from '../app/cordon';
 import { runContain, runRevert, actionJson } from './commands/contain';
@@ -102,7 +101,10 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
     ticker.start();
     const slackProbe = new Ticker(async () => void (await health.probe()), SLACK_PROBE_EVERY_MS, log, 'slack-health');
     slackProbe.start();
-    const pollers = config.poller.enabled
+    // The GuardDuty client is loaded only when the poller is on: a `cordon serve` fed by
+    // EventBridge (or nothing) keeps it out of memory.
+    const GuardDutyClient = config.poller.enabled ? (await import('@aws-sdk/client-guardduty')).GuardDutyClient : undefined;
+    const pollers = GuardDutyClient
       ? config.regions.map(
           (region) =>
             new GuardDutyPoller(new GuardDutyClient({ region, retryMode: 'adaptive', maxAttempts: 8 }), region, cordon.pipeline, cordon.store, log, {

@@ -1,4 +1,4 @@
-import { sdkSts, type AccountClients, type ClientFactory, type CrossAccountClients } from '../aws/aws-clients';
+import { type AccountClients, type AwsService, type ClientFactory, type CrossAccountClients } from '../aws/aws-clients';
 import { judgePrincipal, principalCheckFor, principalCheckWords, uniqueIdOf } from '../domain/findings/principal-check';
 import { LIVE_ON_TARGET, newActionId, targetBusy, REVERTIBLE, stagesOf, type Action, type Json, type PlanStep, type StepRecord } from '../domain/actions/action';
 import { parseTarget, type Partition, type Target } from '../domain/actions/target';
@@ -8,7 +8,7 @@ import { updateWithRetry } from '../store/compare-and-set';
 import type { Store } from '../store/store';
 import { StepFailure, type ContainmentSettings, type PlanContext, type Playbook, type StepContext } from './playbook';
 import { ActionLedger } from './action-ledger';
-import { PLAYBOOKS } from './playbooks';
+import { loadPlaybook } from './playbooks';
 
 /** Told about every step as it happens (Slack threads a line per step; the CLI prints one). */
 export interface ActionObserver {
@@ -86,7 +86,7 @@ export class ContainmentService {
     private readonly factory: ClientFactory,
     private readonly log: Logger,
     private readonly opts: ContainmentOptions,
-    private readonly playbooks: Record<Target['kind'], Playbook> = PLAYBOOKS,
+    private readonly playbookOf: (kind: Target['kind']) => Promise<Playbook> = loadPlaybook,
   ) {
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random ?? Math.random;
@@ -102,8 +102,10 @@ export class ContainmentService {
       return target as ResolvedTarget;
     }
     let account: string | undefined;
+    await this.factory.load?.(['sts']);
+    const { GetAccessKeyInfoCommand } = await import('@aws-sdk/client-sts');
     try {
-      account = (await this.factory.sts().send(new (sdkSts().GetAccessKeyInfoCommand)({ AccessKeyId: target.id }))).Account;
+      account = (await this.factory.sts().send(new GetAccessKeyInfoCommand({ AccessKeyId: target.id }))).Account;
     } catch (err) {
       this.log.warn({ err: errorMessage(err), keyId: target.id }, 'GetAccessKeyInfo failed');
       throw new CordonError(ErrorCode.AWS_FAILED, `cannot find the account of access key ${target.id}: ${failureWords(err)}`);
@@ -120,10 +122,9 @@ export class ContainmentService {
   async principalIdOf(target: string, who: { actionId: string; requestedBy: string }): Promise<string | undefined> {
     const t = await this.resolve(target);
     if (t.kind !== 'iam-user' && t.kind !== 'iam-role') throw new CordonError(ErrorCode.INPUT_INVALID, `${target} is not an IAM user or role`);
-    const iam = (await this.accounts.forAccount(t.accountId, who)).iam();
+    const iam = (await this.accounts.forAccount(t.accountId, who, ['iam'])).iam();
     // Loaded on first use, as the playbooks are, so the worker's cold start does not parse IAM's commands.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { GetRoleCommand, GetUserCommand } = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
+    const { GetRoleCommand, GetUserCommand } = await import('@aws-sdk/client-iam');
     try {
       if (t.kind === 'iam-user') return (await iam.send(new GetUserCommand({ UserName: t.id }))).User?.UserId;
       return (await iam.send(new GetRoleCommand({ RoleName: t.id }))).Role?.RoleId;
@@ -152,8 +153,8 @@ export class ContainmentService {
   }
 
   /** Clients in a member account as one session (suppression filters use them too). */
-  clientsFor(accountId: string, who: { actionId: string; requestedBy: string }): Promise<AccountClients> {
-    return this.accounts.forAccount(accountId, who);
+  clientsFor(accountId: string, who: { actionId: string; requestedBy: string }, services: readonly AwsService[]): Promise<AccountClients> {
+    return this.accounts.forAccount(accountId, who, services);
   }
 
 
@@ -213,7 +214,8 @@ export class ContainmentService {
     const now = this.now();
     const id = newActionId(now, this.random);
     if (req.findingId) await this.confirmFindingPrincipal(req.findingId, target, { actionId: id, requestedBy: req.requestedBy });
-    const clients = await this.accounts.forAccount(target.accountId, { actionId: id, requestedBy: req.requestedBy });
+    const playbook = await this.playbookOf(target.kind);
+    const clients = await this.accounts.forAccount(target.accountId, { actionId: id, requestedBy: req.requestedBy }, playbook.services);
     const ctx: PlanContext = {
       actionId: id,
       requestedBy: req.requestedBy,
@@ -227,7 +229,6 @@ export class ContainmentService {
     };
     const start = await this.incidentStart(req.caseId);
     if (start) ctx.incidentStart = start;
-    const playbook = this.playbooks[target.kind];
     const prepared = await playbook.prepare(ctx);
     const notes = [...prepared.notes];
     if (req.dryRun && playbook.dryRunCheck) notes.push(...(await playbook.dryRunCheck(ctx, prepared)));
@@ -288,9 +289,9 @@ export class ContainmentService {
     const run = new StepBook(this.store, started, this.now);
     const heartbeat = setInterval(() => void run.heartbeat().catch(() => undefined), this.opts.heartbeatMs ?? 5000);
     try {
-      const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: started.requestedBy });
+      const playbook = await this.playbookOf(started.kind);
+      const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: started.requestedBy }, playbook.services);
       const ctx = this.stepContext(started, clients, run);
-      const playbook = this.playbooks[started.kind];
       // Only an essential step's failure stops the later stages: a tag or a snapshot that
       // fails must never keep an instance from being isolated.
       let stopped = false;
@@ -350,7 +351,7 @@ export class ContainmentService {
     const recovered: string[] = [];
     for (const a of await this.store.listActions({ status: ['running', 'interrupted', 'not_contained'] })) {
       if (a.status === 'running' && Date.parse(a.heartbeatAt ?? a.updatedAt) > cutoff) continue;
-      const playbook = this.playbooks[a.kind];
+      const playbook = await this.playbookOf(a.kind);
       const recover = playbook.recover?.bind(playbook);
       if (!recover || !playbook.needsRecovery) continue;
       const open = a.plan.filter((s) => playbook.needsRecovery?.(s, a.steps.find((r) => r.stepId === s.id) ?? { stepId: s.id, status: 'pending' }));
@@ -366,7 +367,7 @@ export class ContainmentService {
       const run = new StepBook(this.store, taken, this.now);
       const heartbeat = setInterval(() => void run.heartbeat().catch(() => undefined), this.opts.heartbeatMs ?? 5000);
       try {
-        const clients = await this.accounts.forAccount(taken.target.accountId as string, { actionId: taken.id, requestedBy: taken.requestedBy });
+        const clients = await this.accounts.forAccount(taken.target.accountId as string, { actionId: taken.id, requestedBy: taken.requestedBy }, playbook.services);
         const ctx = this.stepContext(taken, clients, run);
         for (const step of open) {
           try {
@@ -404,9 +405,9 @@ export class ContainmentService {
     // A change another live action also holds (the same AWSDenyAll, the same key) stays until that one is reverted too.
     const held = await this.heldByOthers(started.target.accountId as string, started.id);
     const run = new StepBook(this.store, started, this.now);
-    const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: by });
+    const playbook = await this.playbookOf(started.kind);
+    const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: by }, playbook.services);
     const ctx = this.stepContext(started, clients, run);
-    const playbook = this.playbooks[started.kind];
     let failed = false;
     for (const stage of stagesOf(started.plan).reverse()) {
       await Promise.all(

@@ -1,6 +1,6 @@
 import type { Json, PlanStep, StepRecord } from '../domain/actions/action';
 import type { Target } from '../domain/actions/target';
-import type { AccountClients } from '../aws/aws-clients';
+import type { AccountClients, AwsService } from '../aws/aws-clients';
 import { CordonError, ErrorCode } from '../errors';
 import { awsManagedRole, BUILT_IN_PROTECTED, protectionRule, type PrincipalFacts } from '../domain/actions/protection';
 
@@ -86,6 +86,8 @@ export class StepFailure extends CordonError {
  * re-run or a revert after a crash is safe.
  */
 export interface Playbook {
+  /** The SDK clients its steps ask {@link AccountClients} for: loaded before the session is handed over. */
+  readonly services: readonly AwsService[];
   prepare(ctx: PlanContext): Promise<Prepared>;
   /** Dry run: the API's own permission check, where the service has one (EC2 DryRun). */
   dryRunCheck?(ctx: PlanContext, prepared: Prepared): Promise<string[]>;

@@ -1,8 +1,4 @@
 import type { FindingCriteria, GuardDutyClient } from '@aws-sdk/client-guardduty';
-
-/** The GuardDuty module, loaded when a filter job first runs: the worker's cold start does not parse it. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const sdk = (): typeof import('@aws-sdk/client-guardduty') => require('@aws-sdk/client-guardduty') as typeof import('@aws-sdk/client-guardduty');
 import type { ContainmentService } from '../containment/containment-service';
 import { awaitingApproval, hasStopped, type SuppressionRule } from '../domain/triage/suppression';
 import { errorMessage } from '../errors';
@@ -48,8 +44,10 @@ export class GuardDutyFilters {
       // With an administrator account, every filter lives there, one per member account, scoped by the accountId criterion.
       const host = this.opts.administratorAccount ?? accountId;
       try {
-        const gd = (await this.containment.clientsFor(host, { actionId: ruleId, requestedBy: rule.author ?? 'cordon' })).guardduty(region);
-        const detectorId = (await gd.send(new (sdk().ListDetectorsCommand)({}))).DetectorIds?.[0];
+        const gd = (await this.containment.clientsFor(host, { actionId: ruleId, requestedBy: rule.author ?? 'cordon' }, ['guardduty'])).guardduty(region);
+        // Loaded when a filter job first runs (a chunk of its own in the Lambda bundles): the worker's cold start does not parse it.
+        const { ListDetectorsCommand } = await import('@aws-sdk/client-guardduty');
+        const detectorId = (await gd.send(new ListDetectorsCommand({}))).DetectorIds?.[0];
         const name = host === accountId ? `cordon-${ruleId}` : `cordon-${ruleId}-${accountId}`;
         if (detectorId) await this.createFilter(gd, detectorId, name, rule, place);
         // Reloaded before writing: a lift stored meanwhile must not be overwritten.
@@ -77,9 +75,10 @@ export class GuardDutyFilters {
   }
 
   private async createFilter(gd: GuardDutyClient, detectorId: string, name: string, rule: SuppressionRule, place: { accountId: string; region: string }): Promise<void> {
+    const { CreateFilterCommand } = await import('@aws-sdk/client-guardduty');
     try {
       await gd.send(
-        new (sdk().CreateFilterCommand)({
+        new CreateFilterCommand({
           DetectorId: detectorId,
           Name: name,
           Action: 'ARCHIVE',
@@ -111,9 +110,10 @@ export class GuardDutyFilters {
     const left: NonNullable<SuppressionRule['filters']> = [];
     for (const f of rule.filters ?? []) {
       try {
-        const gd = (await this.containment.clientsFor(f.hostAccountId ?? f.accountId, { actionId: rule.id, requestedBy: by })).guardduty(f.region);
+        const gd = (await this.containment.clientsFor(f.hostAccountId ?? f.accountId, { actionId: rule.id, requestedBy: by }, ['guardduty'])).guardduty(f.region);
+        const { DeleteFilterCommand } = await import('@aws-sdk/client-guardduty');
         try {
-          await gd.send(new (sdk().DeleteFilterCommand)({ DetectorId: f.detectorId, FilterName: f.name }));
+          await gd.send(new DeleteFilterCommand({ DetectorId: f.detectorId, FilterName: f.name }));
         } catch (err) {
           // GuardDuty answers BadRequest for a filter that is gone, but also for a bad request
           // (a throttled or refused one included): gone only if the detector no longer lists it.
@@ -154,9 +154,10 @@ export class GuardDutyFilters {
  */
 async function filterListed(gd: GuardDutyClient, detectorId: string, name: string): Promise<boolean> {
   let next: string | undefined;
+  const { ListFiltersCommand } = await import('@aws-sdk/client-guardduty');
   try {
     do {
-      const page = await gd.send(new (sdk().ListFiltersCommand)({ DetectorId: detectorId, MaxResults: 50, ...(next ? { NextToken: next } : {}) }));
+      const page = await gd.send(new ListFiltersCommand({ DetectorId: detectorId, MaxResults: 50, ...(next ? { NextToken: next } : {}) }));
       if ((page.FilterNames ?? []).includes(name)) return true;
       next = page.NextToken;
     } while (next);

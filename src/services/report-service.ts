@@ -93,9 +93,8 @@ export class ReportService {
       auditTrail: { verified: chain.ok, text: describeVerification(chain) },
       ...(this.opts.accountNames ? { accountNames: this.opts.accountNames } : {}),
     });
-    // Loaded on first report: the slack Lambda imports this module and must start fast.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { encodePng } = require('../reports/png-encoder') as typeof import('../reports/png-encoder');
+    // Loaded on first report (a chunk of its own in the Lambda bundles): the slack Lambda imports this module and must start fast.
+    const { encodePng } = await import('../reports/png-encoder');
     return { caseId: c.id, markdown, markdownFile: `${c.id}-report.md`, png: encodePng(chart.image), pngFile, chartAlt: chart.alt.slice(0, 1000), metrics };
   }
 

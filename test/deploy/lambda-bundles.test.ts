@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { lambdaBuildOptions } from '../../bench/coldstart-bench';
+import { pathToFileURL } from 'node:url';
+import { entryOutput, lambdaBuildOptions, reachableOutputs } from '../../bench/coldstart-bench';
 import { SlackSandbox } from '../../sandbox/slack';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import { testConfigYaml } from '../support/cli-harness';
@@ -43,10 +44,12 @@ describe('the slack Lambda bundle, built with the deployed esbuild options', () 
   mkdirSync(join(ROOT, '.esbuild'), { recursive: true });
   const dir = mkdtempSync(join(ROOT, '.esbuild', 'bundle-test-'));
   let meta: Metafile;
+  let bundle: string;
 
   beforeAll(async () => {
-    const out = await build({ ...lambdaBuildOptions(), entryPoints: [join(ROOT, 'src', 'handlers', 'slack.ts')], outfile: join(dir, 'slack.js'), metafile: true, logLevel: 'silent' });
+    const out = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', 'slack.ts')], outdir: dir, metafile: true, logLevel: 'silent' });
     meta = out.metafile;
+    bundle = join(ROOT, entryOutput(meta, 'src/handlers/slack.ts'));
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -71,7 +74,8 @@ describe('the slack Lambda bundle, built with the deployed esbuild options', () 
       const target = `arn:aws:ec2:us-east-1:${SANDBOX}:instance/i-0123456789abcdef0`;
       const body = commandBody({ text: `contain ${target}`, user: 'U0RESP', channel: triage, responseUrl: slack.responseUrl() });
       const event = { version: '2.0', routeKey: 'POST /slack/events', rawPath: '/slack/events', rawQueryString: '', headers: slackHeaders(body), body, isBase64Encoded: false, requestContext: { http: { method: 'POST', path: '/slack/events' } } };
-      const script = `require(${JSON.stringify(join(dir, 'slack.js'))}).handler(JSON.parse(process.env.EVENT), {}).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
+      // As Lambda loads an ES module handler.
+      const script = `import(${JSON.stringify(pathToFileURL(bundle).href)}).then((m) => m.handler(JSON.parse(process.env.EVENT), {})).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
       const env = {
         PATH: process.env.PATH ?? '',
         EVENT: JSON.stringify(event),
@@ -117,3 +121,21 @@ describe('the slack Lambda bundle, built with the deployed esbuild options', () 
   }, 60_000);
 });
 
+
+describe('the worker and ticker Lambda bundles, built with the deployed esbuild options', () => {
+  /** What only a job that needs it may load: each is parsed at no cold start. */
+  const LAZY = ['src/containment/playbooks/ec2-instance.ts', 'src/containment/playbooks/iam-user.ts', 'src/containment/playbooks/iam-role.ts', 'src/containment/playbooks/lambda-function.ts', 'src/containment/playbooks/access-key.ts'];
+  // Not Lambda's: its client is at start in every function, for the job queue's Invoke (src/jobs/lambda-queue.ts).
+  const LAZY_CLIENTS = ['@aws-sdk/client-ec2/', '@aws-sdk/client-iam/', '@aws-sdk/client-guardduty/', '@aws-sdk/client-auto-scaling/', '@aws-sdk/client-sts/'];
+
+  it.each(['worker', 'ticker'])('the %s bundle starts without any playbook or member-account SDK client, and can load each', async (fn) => {
+    const { metafile } = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outdir: join(ROOT, '.esbuild', `split-${fn}`), write: false, metafile: true, logLevel: 'silent' });
+    const reach = reachableOutputs(metafile, entryOutput(metafile, `src/handlers/${fn}.ts`));
+    const inputsOf = (outputs: string[]) => outputs.flatMap((o) => Object.entries(metafile.outputs[o]!.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([f]) => f));
+    const atStart = inputsOf(reach.static);
+    expect(atStart.some((f) => f.includes('src/handlers/'))).toBe(true);
+    for (const part of [...LAZY, ...LAZY_CLIENTS]) expect(atStart.filter((f) => f.includes(part))).toEqual([]);
+    const loadable = inputsOf(reach.all);
+    for (const part of [...LAZY, ...LAZY_CLIENTS]) expect(loadable.some((f) => f.includes(part))).toBe(true);
+  }, 60_000);
+});

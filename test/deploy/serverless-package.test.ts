@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { lambdaBuildOptions } from '../../bench/coldstart-bench';
+import { entryOutput, lambdaBuildOptions, reachableOutputs } from '../../bench/coldstart-bench';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -47,32 +47,27 @@ const NEVER_ON_LAMBDA: Record<string, string> = {
 
 /**
  * The AWS actions a function's own role needs, derived from its bundle: the Cordon source
- * files esbuild kept (bytes in the output), the SDK commands they construct, and for
+ * files esbuild kept (bytes in the output) in the entry chunk and in every chunk it can load
+ * (statically or by a dynamic import), the SDK commands they construct, and for
  * DynamoDB transactions the item operations they write (TransactWriteItems is authorized
  * per item: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
  */
 async function ownRoleNeeds(fn: string): Promise<string[]> {
-  const out = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outfile: join(tmpdir(), `cordon-needs-${fn}.js`), write: false, metafile: true, logLevel: 'silent' });
+  const out = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outdir: join(tmpdir(), `cordon-needs-${fn}`), write: false, metafile: true, logLevel: 'silent' });
   const metafile: Metafile | undefined = out.metafile;
   if (!metafile) throw new Error('esbuild returned no metafile');
-  const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined)!;
-  const files = Object.entries(output.inputs).filter(([f, i]) => f.startsWith('src/') && i.bytesInOutput > 0).map(([f]) => readFileSync(join(ROOT, f), 'utf8'));
+  const kept = reachableOutputs(metafile, entryOutput(metafile, `src/handlers/${fn}.ts`)).all.flatMap((o) => Object.entries(metafile.outputs[o]!.inputs).filter(([f, i]) => f.startsWith('src/') && i.bytesInOutput > 0).map(([f]) => f));
+  const files = [...new Set(kept)].map((f) => readFileSync(join(ROOT, f), 'utf8'));
   const needs = new Set<string>();
-  // Clients loaded on first use (cold start, issue 19 point 5) are reached through a loader such as
-  // `const sdkSts = (): typeof import('@aws-sdk/client-sts') => require(…)`, possibly from another file.
-  const loaders = new Map<string, string>();
-  for (const text of files) {
-    for (const m of text.matchAll(/(?:const|function)\s+(\w+)\s*=?\s*\(\)\s*:\s*typeof import\('@aws-sdk\/client-([a-z0-9-]+)'\)/g)) loaders.set(m[1]!, m[2]!);
-  }
   for (const text of files) {
     const clientOf = new Map<string, string>();
     for (const m of text.matchAll(/import \{([^}]*)\} from '@aws-sdk\/client-([a-z0-9-]+)'/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim().replace(/^type /, ''), m[2]!);
-    for (const m of text.matchAll(/\{([^}]*)\}\s*=\s*require\('@aws-sdk\/client-([a-z0-9-]+)'\)/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim(), m[2]!);
-    for (const m of text.matchAll(/new (?:\((\w+)\(\)\.)?([A-Z][A-Za-z0-9]+)Command\)?\(/g)) {
-      const command = m[2]!;
-      const client = m[1] ? loaders.get(m[1]) : clientOf.get(`${command}Command`);
-      if (!client) throw new Error(`${command}Command is constructed but not imported from an SDK client`);
-      const call = `${client}:${command}`;
+    // Commands a module loads when it needs them: `const { XCommand } = await import('@aws-sdk/client-x')`.
+    for (const m of text.matchAll(/const \{([^}]*)\} = await import\('@aws-sdk\/client-([a-z0-9-]+)'\)/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim(), m[2]!);
+    for (const m of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(/g)) {
+      const client = clientOf.get(`${m[1]!}Command`);
+      if (!client) throw new Error(`${m[1]!}Command is constructed but not imported from an SDK client`);
+      const call = `${client}:${m[1]!}`;
       if (MEMBER_ACCOUNT_CLIENTS.has(client) && !OWN_ACCOUNT_CALLS.has(call)) continue;
       if (call in NEVER_ON_LAMBDA) continue;
       for (const action of IAM_ACTION[call] ?? [call]) needs.add(action);
@@ -82,6 +77,23 @@ async function ownRoleNeeds(fn: string): Promise<string[]> {
     }
   }
   return [...needs].sort();
+}
+
+/** The file names in a zip, from its central directory (APPNOTE.TXT 4.3.12 and 4.3.16; no ZIP64, as these zips are small). */
+function zipEntries(file: string): string[] {
+  const buf = readFileSync(file);
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error(`${file}: no end of central directory`);
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error(`${file}: bad central directory entry ${i}`);
+    const nameLen = buf.readUInt16LE(at + 28);
+    names.push(buf.toString('utf8', at + 46, at + 46 + nameLen));
+    at += 46 + nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+  }
+  return names;
 }
 
 describe('serverless.yml', () => {
@@ -97,16 +109,24 @@ describe('serverless.yml', () => {
 
   const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 
-  it('names no partition literally: every ARN it builds is in the partition it is deployed to (issue 15, point 17)', () => {
-    expect(JSON.stringify(template).match(/arn:aws(-cn|-us-gov)?:[^"]*/g) ?? []).toEqual([]);
-  });
-
   it('has the four functions on nodejs22.x, each bundle under 5 MB', () => {
     const fns = ofType('AWS::Lambda::Function');
     expect(fns.map(([k]) => k).sort()).toEqual(['FindingsLambdaFunction', 'SlackLambdaFunction', 'TickerLambdaFunction', 'WorkerLambdaFunction']);
     for (const [, f] of fns) expect(f.Properties.Runtime).toBe('nodejs22.x');
     for (const name of ['slack', 'findings', 'worker', 'ticker']) expect(statSync(join(out, `${name}.zip`)).size).toBeLessThan(5 * 1024 * 1024);
   });
+
+  it.each(FUNCTIONS)('packages the %s function with its entry and every chunk it can load, and no other function\'s chunks', async (fn) => {
+    const { metafile } = await build({ ...lambdaBuildOptions(), absWorkingDir: ROOT, entryPoints: [join(ROOT, 'src', 'handlers', `${fn}.ts`)], outdir: join(ROOT, '.esbuild', 'zip-check', 'src', 'handlers'), write: false, metafile: true, logLevel: 'silent' });
+    const prefix = '.esbuild/zip-check/';
+    const loadable = reachableOutputs(metafile, entryOutput(metafile, `src/handlers/${fn}.ts`)).all.map((o) => o.slice(prefix.length));
+    // Every file of its own build (esbuild may emit a chunk that nothing imports), none of another's.
+    const built = Object.keys(metafile.outputs).filter((o) => o.endsWith('.mjs')).map((o) => o.slice(prefix.length));
+    const code = zipEntries(join(out, `${fn}.zip`)).filter((f) => f.endsWith('.mjs'));
+    expect(loadable).toContain(`src/handlers/${fn}.mjs`);
+    expect(code).toEqual(expect.arrayContaining(loadable));
+    expect(code.sort()).toEqual(built.sort());
+  }, 60_000);
 
   it('routes GuardDuty findings from EventBridge and ticks every minute', () => {
     const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);

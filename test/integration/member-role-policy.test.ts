@@ -182,7 +182,7 @@ describe('the member-account template grants every containment exactly what it n
 
 describe('what the member role refuses to whoever holds its session', () => {
   async function session(h: H) {
-    return h.service.clientsFor(PROD, { actionId: 'a-abuse', requestedBy: 'U0MALLORY' });
+    return h.service.clientsFor(PROD, { actionId: 'a-abuse', requestedBy: 'U0MALLORY' }, ['ec2', 'iam', 'lambda', 'guardduty', 'autoScaling']);
   }
 
   it('ModifyInstanceAttribute never changes userData (UnauthorizedOperation, as EC2 answers), while termination protection is allowed', async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlackSandbox } from '../../sandbox/slack';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
@@ -9,8 +9,8 @@ import { testConfigYaml, testWorkspace } from '../support/cli-harness';
 const BIN = join(__dirname, '..', '..', 'bin', 'cordon.js');
 
 /** Runs the built `cordon` bin (npm test builds it first) as its own process. */
-function cordon(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function cordon(args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -84,4 +84,30 @@ describe('the cordon process', () => {
       await slack.close();
     }
   }, 60_000);
+
+  it('serve, once listening and ticking, has loaded no simulator, no playbook and no AWS SDK client (issue 19 point 6)', async () => {
+    const slack = await SlackSandbox.start({});
+    try {
+      const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+      const ws = testWorkspace(testConfigYaml({ triageChannel: triage, extra: 'poller: { enabled: false }' }));
+      const env = { ...ws.env, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test-signing-secret-0123456789', SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+      // Writes the modules the process has loaded when asked (SIGUSR2).
+      const preload = join(ws.dir, 'modules-on-signal.js');
+      const list = join(ws.dir, 'modules.json');
+      writeFileSync(preload, `process.on('SIGUSR2', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));`);
+      const serve = cordon(['serve'], env, ['--require', preload]);
+      await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(serve.output()), 'serve to listen');
+      // A clock tick or two (every 3 s) runs too.
+      await new Promise((r) => setTimeout(r, 3500));
+      serve.kill('SIGUSR2');
+      await until(() => existsSync(list), 'the module list');
+      serve.kill('SIGTERM');
+      expect(await exit(serve)).toBe(0);
+      const loaded = (JSON.parse(readFileSync(list, 'utf8')) as string[]).map((f) => f.replace(/\\/g, '/'));
+      expect(loaded.some((f) => f.endsWith('dist/src/cli/main.js'))).toBe(true);
+      expect(loaded.filter((f) => /\/dist\/sandbox\/|\/containment\/playbooks\/(?!index)|node_modules\/@aws-sdk\/client-/.test(f))).toEqual([]);
+    } finally {
+      await slack.close();
+    }
+  }, 30_000);
 });

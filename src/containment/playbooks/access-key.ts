@@ -11,6 +11,7 @@ import { applyRevoke, revokeStep, REVOKE_SESSIONS_POLICY } from './revocation';
  * with the key outlive its deactivation; `ASIA` keys name their principal instead.
  */
 export const accessKeyPlaybook: Playbook = {
+  services: ['iam'],
   async prepare(ctx): Promise<Prepared> {
     const keyId = ctx.target.id;
     if (ctx.target.temporary) {

@@ -143,15 +143,19 @@ async function describeGroup(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, gr
  */
 async function proveEmpty(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, groupId: string): Promise<void> {
   const g = await describeGroup(ec2, ctx, groupId);
+  // Both directions at once: each is its own call (one refused must not keep the other from running).
+  const revokes: Promise<unknown>[] = [];
   if (g?.IpPermissions?.length) {
     const perms = g.IpPermissions;
-    await withRetry(ctx, () => tolerate(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: perms })), 'InvalidPermission.NotFound'));
+    revokes.push(withRetry(ctx, () => tolerate(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: perms })), 'InvalidPermission.NotFound')));
   }
   if (g?.IpPermissionsEgress?.length) {
     const perms = g.IpPermissionsEgress;
-    await withRetry(ctx, () => tolerate(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: perms })), 'InvalidPermission.NotFound'));
+    revokes.push(withRetry(ctx, () => tolerate(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: perms })), 'InvalidPermission.NotFound')));
   }
-  const after = await describeGroup(ec2, ctx, groupId);
+  await Promise.all(revokes);
+  // Nothing removed: the first read is the proof, no second one is needed.
+  const after = revokes.length ? await describeGroup(ec2, ctx, groupId) : g;
   const left = rulesOf(after);
   if (!after || left.ingress || left.egress) {
     throw new CordonError(ErrorCode.AWS_FAILED, `isolation group ${groupId} still has ${left.ingress} ingress and ${left.egress} egress rule(s) after they were removed; it is not used`);
@@ -164,6 +168,7 @@ async function proveEmpty(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, group
  */
 async function ensureGroup(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, purpose: Purpose, vpcId: string, ipv6: boolean, existing: string | undefined): Promise<string> {
   let groupId = existing;
+  let fresh = false;
   if (!groupId) {
     try {
       const created = await ec2.send(
@@ -178,6 +183,7 @@ async function ensureGroup(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, purp
         }),
       );
       groupId = created.GroupId;
+      fresh = true;
     } catch (err) {
       if (awsErrorName(err) !== 'InvalidGroup.Duplicate') throw err;
       // Someone (an earlier run, or anyone who can create groups) has the name: adopt it, proven below.
@@ -195,18 +201,31 @@ async function ensureGroup(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, purp
       [true, ALL_V4],
       ...(ipv6 ? ([[false, ALL_V6], [true, ALL_V6]] as [boolean, IpPermission][]) : []),
     ];
-    for (const [egress, perm] of rules) {
-      await withRetry(ctx, () =>
-        tolerate(
-          () =>
-            egress
-              ? ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [perm] }))
-              : ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [perm] })),
-          'InvalidPermission.Duplicate',
+    await Promise.all(
+      rules.map(([egress, perm]) =>
+        withRetry(ctx, () =>
+          tolerate(
+            () =>
+              egress
+                ? ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [perm] }))
+                : ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [perm] })),
+            'InvalidPermission.Duplicate',
+          ),
+        ),
+      ),
+    );
+  } else {
+    // A group just made holds only AWS's default rules: all egress, IPv4 (and IPv6 in a VPC with
+    // IPv6; sandbox/aws/ec2-rules.ts defaultEgress). They are removed without reading them first,
+    // a round trip less; the proof below reads what is left and removes anything else, so the
+    // shortcut never decides what is used.
+    if (fresh) {
+      await Promise.all(
+        [ALL_V4, ...(ipv6 ? [ALL_V6] : [])].map((perm) =>
+          withRetry(ctx, () => tolerate(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [perm] })), 'InvalidPermission.NotFound')),
         ),
       );
     }
-  } else {
     await proveEmpty(ec2, ctx, id);
   }
   return id;
@@ -272,14 +291,30 @@ async function isolateOrRestore(ec2: EC2Client, ctx: StepContext, stepId: string
   const enis = await Promise.all(
     r.enis.map(async (e): Promise<EniRecord> => {
       if (e.state === 'isolated') return e;
-      const unusable = await check(e.isolationGroupId);
-      let error = unusable;
-      if (!unusable) {
-        try {
-          await moveEni(ec2, ctx, e.id, [e.isolationGroupId]);
-          return { ...e, state: 'isolated', error: undefined };
-        } catch (err) {
-          error = errorText(err);
+      let error: string | undefined;
+      if (e.hopped) {
+        // In the untrack group it is open both ways: no group is looser, so it moves while the
+        // isolation group is re-checked, a round trip less after the wait. A group that cannot
+        // be shown empty sends it back to its own groups below, as when the check comes first.
+        const [unusable, moveError] = await Promise.all([
+          check(e.isolationGroupId),
+          moveEni(ec2, ctx, e.id, [e.isolationGroupId]).then(
+            () => undefined,
+            (err: unknown) => errorText(err),
+          ),
+        ]);
+        if (!unusable && !moveError) return { ...e, state: 'isolated', error: undefined };
+        error = unusable ?? moveError;
+      } else {
+        // From its own groups, it moves only into a group shown empty first.
+        error = await check(e.isolationGroupId);
+        if (!error) {
+          try {
+            await moveEni(ec2, ctx, e.id, [e.isolationGroupId]);
+            return { ...e, state: 'isolated', error: undefined };
+          } catch (err) {
+            error = errorText(err);
+          }
         }
       }
       if (!e.hopped && e.state !== 'exposed') return { ...e, state: 'original', ...(error ? { error } : {}) };
@@ -415,6 +450,7 @@ async function exitStandby(asg: AutoScalingClient, step: PlanStep): Promise<void
  * its VPC's isolation group, or back to its own groups, never left open.
  */
 export const ec2InstancePlaybook: Playbook = {
+  services: ['ec2', 'iam', 'autoScaling'],
   async prepare(ctx): Promise<Prepared> {
     const region = ctx.target.region as string;
     const ec2 = ctx.clients.ec2(region);

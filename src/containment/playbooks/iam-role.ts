@@ -41,6 +41,7 @@ export async function readRole(iam: IAMClient, roleName: string, accountId: stri
  * before anything changes.
  */
 export const iamRolePlaybook: Playbook = {
+  services: ['iam'],
   async prepare(ctx) {
     const name = ctx.target.id;
     const role = await readRole(ctx.clients.iam(), name, ctx.target.accountId);

@@ -74,6 +74,7 @@ export const keySteps = {
  * revocation stays.
  */
 export const iamUserPlaybook: Playbook = {
+  services: ['iam'],
   async prepare(ctx) {
     const iam = ctx.clients.iam();
     const name = ctx.target.id;

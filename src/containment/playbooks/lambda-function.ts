@@ -39,6 +39,7 @@ function provisionedOf(step: PlanStep): Provisioned[] {
  * restores the reservation, then the provisioned configs, then detaches the deny.
  */
 export const lambdaFunctionPlaybook: Playbook = {
+  services: ['lambda', 'iam'],
   async prepare(ctx) {
     const lambda = ctx.clients.lambda(ctx.target.region as string);
     const name = ctx.target.id;

@@ -365,6 +365,39 @@ describe('EC2 containment on what real AWS does (issue 15, points 1-8)', () => {
     expect(ec2Of(h).networkInterfaces[eniA]!.groupIds.map((g) => purposeOf(h, g))).toEqual(['isolation']);
   });
 
+  it('an isolation group loosened during the untrack wait: the interface leaves the allow-all group at once and ends in the group emptied again', async () => {
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    const loosen = () => {
+      // During the wait, someone adds an egress rule to Cordon's isolation group.
+      const groups = h.sb.rawState(PROD).regions[REGION]!.ec2.securityGroups;
+      const iso = Object.values(groups).find((g) => g.tags.some((t) => t.Key === 'cordon:purpose' && t.Value === 'isolation'))!;
+      iso.egress.push({ ruleId: 'sgr-0attacker0000001', protocol: '-1', cidrIpv4: '198.51.100.7/32' });
+    };
+    const h = containmentHarness({
+      untrackSeconds: 30,
+      clock: {
+        now: () => clock,
+        sleep: (ms) => {
+          if (ms === 30_000) loosen();
+          clock += ms;
+        },
+      },
+    });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, enis: 1 });
+    const planned = await h.service.plan({ target: arn(inst.instanceId), requestedBy: 'U', dryRun: false });
+    h.sb.clearCalls();
+    expect((await h.service.apply(planned.id, 'U'))!.status).toBe('applied');
+    const eni = ec2Of(h).networkInterfaces[inst.networkInterfaceIds[0]!]!;
+    expect(eni.groupIds.map((g) => purposeOf(h, g))).toEqual(['isolation']);
+    const iso = ec2Of(h).securityGroups[eni.groupIds[0]!]!;
+    expect([iso.ingress, iso.egress]).toEqual([[], []]);
+    // After the wait: the move and the re-check went out together, then the loosened rule was revoked and the group read again.
+    const hop = h.sb.calls({ command: 'ModifyNetworkInterfaceAttribute' })[0]!.seq;
+    const after = h.sb.calls().filter((c) => c.seq > hop).map((c) => c.command);
+    expect(after.slice(0, 2).sort()).toEqual(['DescribeSecurityGroups', 'ModifyNetworkInterfaceAttribute']);
+    expect(after.slice(2)).toEqual(['RevokeSecurityGroupEgress', 'DescribeSecurityGroups']);
+  });
+
   it('2: a new group EC2 does not see yet (InvalidGroup.NotFound) is retried with backoff, for its rules and for the moves', async () => {
     let clock = Date.parse('2026-03-01T00:00:00Z');
     const h = containmentHarness({ untrackSeconds: 30, clock: { now: () => clock, sleep: (ms) => (clock += ms) } });

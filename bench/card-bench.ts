@@ -10,7 +10,7 @@
 import { WebClient } from '@slack/web-api';
 import { loadConfig } from '../src/config/load-config';
 import { buildCordon, type Cordon } from '../src/app/cordon';
-import { LISTENER_CLIENT_OPTIONS } from '../src/app/intake';
+import { FINDINGS_CLIENT_OPTIONS } from '../src/app/intake';
 import { handler as findingsHandler } from '../src/handlers/findings';
 import { handler as tickerHandler } from '../src/handlers/ticker';
 import { setLambdaCordon } from '../src/handlers/runtime';
@@ -107,7 +107,7 @@ async function world(local: LocalDynamoDb, name: string): Promise<World> {
   transport.log.length = 0;
   const config = loadConfig({ CORDON_CONFIG: 'bench.yaml', SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: slack.apiUrl, CORDON_STORE: `dynamodb:${name}` }, () => yaml(triage));
   // The findings function's wiring (src/handlers/runtime.ts): its WebClient options, this store.
-  const cordon = buildCordon(config, silentLogger, { store: new DynamoDbStore({ client, tableName: name, ownsClient: true }), webClientOptions: LISTENER_CLIENT_OPTIONS });
+  const cordon = buildCordon(config, silentLogger, { store: new DynamoDbStore({ client, tableName: name, ownsClient: true }), webClientOptions: FINDINGS_CLIENT_OPTIONS });
   setLambdaCordon(cordon);
   return {
     slack,

@@ -8,6 +8,7 @@ import { errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { leaseOwner, withLease, type LeaseSpec } from '../../store/lease';
 import type { PlanPublisher } from '../../services/containment-jobs';
+import type { PlacedFinding } from '../../services/finding-pipeline';
 import { updateWithRetry } from '../../store/compare-and-set';
 import type { Store } from '../../store/store';
 import { renderActionMessage } from '../blocks/action-message';
@@ -84,6 +85,13 @@ function inviteErrors(errors: unknown): string[] {
   });
 }
 
+/** A case channel's topic: id, band and title. */
+function caseTopic(c: Case): string {
+  return `${c.id} · ${BAND_LABEL[c.band]} · ${safeText(c.title, 200)}`.slice(0, 250);
+}
+
+const EMPTY_FLUSH: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0 };
+
 /** `name_taken` retries before giving up on a channel name. */
 const NAME_ATTEMPTS = 20;
 const BATCH = 200;
@@ -120,11 +128,14 @@ export class CasePublisher implements PlanPublisher {
    */
   flush(): Promise<FlushResult> {
     if (!this.inFlight) {
-      const empty: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0, busy: true };
-      this.inFlight = this.withLease(() => this.flushOnce()).then((r) => r ?? empty).finally(() => {
-        this.inFlight = undefined;
-      });
-      return this.inFlight;
+      const empty: FlushResult = { ...EMPTY_FLUSH, busy: true };
+      const running: Promise<FlushResult> = this.withLease(() => this.flushOnce())
+        .then((r) => r ?? empty)
+        .finally(() => {
+          if (this.inFlight === running) this.inFlight = undefined;
+        });
+      this.inFlight = running;
+      return running;
     }
     const again = (): Promise<FlushResult> => {
       this.next = undefined;
@@ -132,6 +143,89 @@ export class CasePublisher implements PlanPublisher {
     };
     this.next ??= this.inFlight.then(again, again);
     return this.next;
+  }
+
+  /**
+   * The findings function's path: the cards of the findings an ingest just placed, posted
+   * from what the pipeline handed over rather than from the outbox queries, before
+   * anything else; then the usual flush for the rest (timeline posts, other cases). A case
+   * the ingest opened gets its channel, its card and then the finding cards at once: the
+   * topic, pin, triage line and invites follow (card and triage line still before invites).
+   */
+  async publishPlaced(placed: PlacedFinding[]): Promise<FlushResult> {
+    if (placed.length) {
+      await this.exclusive(() => this.withLease(() => this.publishPlacedHeld(placed)));
+    }
+    return this.flush();
+  }
+
+  /** Runs `fn` alone in this process: after the flush in flight (and its follow-up), before any flush asked for meanwhile. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    for (let busy = this.next ?? this.inFlight; busy; busy = this.next ?? this.inFlight) await busy.catch(() => undefined);
+    const run = fn();
+    const held: Promise<FlushResult> = run.then(
+      () => ({ ...EMPTY_FLUSH }),
+      () => ({ ...EMPTY_FLUSH }),
+    );
+    this.inFlight = held;
+    void held.finally(() => {
+      if (this.inFlight === held) this.inFlight = undefined;
+    });
+    return run;
+  }
+
+  private async publishPlacedHeld(placed: PlacedFinding[]): Promise<FlushResult> {
+    const result: FlushResult = { ...EMPTY_FLUSH };
+    const byCase = new Map<string, StoredFinding[]>();
+    for (const p of placed) byCase.set(p.case.id, [...(byCase.get(p.case.id) ?? []), p.finding]);
+    for (const [caseId, findings] of byCase) {
+      await this.guard(result, { caseId }, async () => {
+        // Read once under the lease: another publisher may have posted this case meanwhile.
+        const c = await this.store.getCase(caseId);
+        if (!c || c.mergedInto) return;
+        if (!c.channelId) return this.publishNewCase(c, findings, result);
+        const cache = new Map<string, StoredFinding[]>();
+        for (const key of new Set(findings.map(findingCardKey))) await this.publishCard(caseId, key, cache, result);
+      });
+    }
+    return result;
+  }
+
+  /**
+   * A case this ingest opened: channel, case card, then its finding cards, with nothing
+   * read back (the findings are the ones just placed). Each Slack id is stored as Slack
+   * returns it, alongside the next call rather than before it. The rest of the case (topic,
+   * pin, triage line, invites) is {@link publishCase}'s, right after.
+   */
+  private async publishNewCase(fresh: Case, findings: StoredFinding[], result: FlushResult): Promise<void> {
+    const channel = await this.createChannel(fresh);
+    result.channelsCreated++;
+    const [withChannel, card] = await Promise.all([
+      this.save(fresh, { channelId: channel.id, channelName: channel.name }),
+      this.client.chat.postMessage({ channel: channel.id, ...renderCaseCard(fresh, findings), unfurl_links: false }),
+    ]);
+    // A finding that joined since the read makes the card stale: it stays dirty for the edit.
+    const storeCard = updateWithRetry({
+      what: `case ${fresh.id}`,
+      initial: withChannel,
+      read: () => this.store.getCase(fresh.id),
+      mutate: (cur) => ({ ...cur, cardTs: card.ts, cardDirty: cur.cardDirty && cur.version !== withChannel.version }),
+      write: (next) => this.store.updateCase(next),
+    });
+    const groups = new Map<string, StoredFinding[]>();
+    for (const f of findings) groups.set(findingCardKey(f), [...(groups.get(findingCardKey(f)) ?? []), f]);
+    const now = this.now().toISOString();
+    const posting = (async () => {
+      for (const group of groups.values()) {
+        const posted = await this.client.chat.postMessage({ channel: channel.id, ...renderFindingGroupCard(group), unfurl_links: false });
+        await this.saveCards(group, { cardTs: posted.ts, cardAt: now });
+        result.cardsPosted++;
+      }
+    })();
+    const [saved] = await Promise.all([storeCard, posting]);
+    await this.store.appendTimeline({ caseId: fresh.id, at: now, kind: 'channel.created', actor: 'cordon', text: `Case channel #${channel.name} created`, silent: true });
+    await this.client.conversations.setTopic({ channel: channel.id, topic: caseTopic(fresh) });
+    await this.publishCase(saved ?? { ...withChannel, cardTs: card.ts }, result);
   }
 
   /** Runs `fn` holding the publisher lease; undefined when another process kept it for `leaseWaitMs`. */
@@ -222,10 +316,7 @@ export class CasePublisher implements PlanPublisher {
         text: `Case channel #${channel.name} created`,
         silent: true,
       });
-      await this.client.conversations.setTopic({
-        channel: channel.id,
-        topic: `${c.id} · ${BAND_LABEL[c.band]} · ${safeText(c.title, 200)}`.slice(0, 250),
-      });
+      await this.client.conversations.setTopic({ channel: channel.id, topic: caseTopic(c) });
     }
     const channelId = c.channelId as string;
     const findings = await this.store.listFindings({ caseId: c.id });

@@ -77,6 +77,17 @@ describe('findings Lambda handler', () => {
       expect(slack.calls().filter((x) => x.httpStatus === 429)).toEqual([]);
     });
 
+    it('does not ask for a channel again before Slack\'s Retry-After when conversations.create is at its tier limit', async () => {
+      const store = SqliteStore.open(':memory:');
+      await wired(store);
+      slack.setRateLimits({ 'conversations.create': 1 });
+      const opened: string[] = [];
+      for (const n of [4, 5, 6]) opened.push(...(await handler(toEventBridgeEvent(makeFindingDetail({ accessKeyId: `AKIALAMBDA000000000${n}`, userName: `user-${n}` })))).casesOpened);
+      expect(slack.calls('conversations.create').map((x) => x.httpStatus)).toEqual([200, 429]);
+      const channels = await Promise.all(opened.map(async (id) => (await store.getCase(id))?.channelId));
+      expect(channels.map(Boolean)).toEqual([true, false, false]);
+    });
+
     it('puts a finding that joins the case on its own card (one card per type), under Slack\'s per-channel limit', async () => {
       const store = SqliteStore.open(':memory:');
       await wired(store);

@@ -13,16 +13,17 @@ import { CasePublisher } from '../src/slack/outbound/case-publisher';
 import { SlackSandbox } from '../sandbox/slack';
 import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 import { SqliteStore } from '../src/store/sqlite-store';
-import { DynamoDbStore } from '../src/store/dynamodb-store';
-import { startLocalDynamoDb } from '../sandbox/dynamodb/local-dynamodb';
+import { serverlessStoreRows } from './serverless-store-bench';
 
 const FINDINGS = 10_000;
 const RESOURCES = 200;
 const RUNS = 5;
-// Smaller samples where a run is slow and the figure is a rate or a count per finding:
-// dynalite takes ~30 ms a placement, and the Slack economy figure is per 1,000 findings
-// (the same 50 findings per resource as the throughput rows, so the same mix of cases).
-const DYNAMO_FINDINGS = 200;
+/** Issue 19 point 3: findings/s into SQLite, and that rate against the parse-only floor. */
+const SQLITE_AIM = 10_000;
+const SQLITE_FLOOR_AIM = 0.7;
+// A smaller sample where a run is slow and the figure is a count per finding: the Slack
+// economy figure is per 1,000 findings (the same 50 findings per resource as the throughput
+// rows, so the same mix of cases).
 const ECONOMY_FINDINGS = 2_000;
 const ECONOMY_RESOURCES = 40;
 /** Issue 16 point 11: Slack calls per 1,000 findings of the mix (one card per finding type per case). */
@@ -181,30 +182,20 @@ export async function triageBench(): Promise<BenchSection> {
     const withStore = median(storeRates);
     rows.push(['parse only (floor)', `${Math.round(floor)} findings/s`, '1.00×']);
     rows.push(['parse + triage', `${Math.round(median(triageRates))} findings/s`, `${(median(triageRates) / floor).toFixed(2)}×`]);
-    rows.push(['parse + triage + SQLite', `${Math.round(withStore)} findings/s`, `${(withStore / floor).toFixed(2)}× (aim ≥ 5000/s: ${withStore >= 5000 ? 'met' : 'MISSED'})`]);
-    if (withStore < 5000) failed = true;
+    // Both aims in the same run: the floor moves with the machine's load, the rate does not.
+    const ofFloor = withStore / floor;
+    rows.push([
+      'parse + triage + SQLite',
+      `${Math.round(withStore)} findings/s`,
+      `${ofFloor.toFixed(2)}× (aim ≥ ${SQLITE_AIM}/s: ${withStore >= SQLITE_AIM ? 'met' : 'MISSED'}; aim ≥ ${SQLITE_FLOOR_AIM.toFixed(2)}× the floor: ${ofFloor >= SQLITE_FLOOR_AIM ? 'met' : 'MISSED'})`,
+    ]);
+    if (withStore < SQLITE_AIM || ofFloor < SQLITE_FLOOR_AIM) failed = true;
 
-    // The DynamoDB store on dynalite (in memory, on loopback): a network round trip per read
-    // and per transaction, so fewer findings; the rate is what compares.
-    const local = await startLocalDynamoDb();
-    try {
-      const dynamoRates: number[] = [];
-      for (let run = 0; run < RUNS; run++) {
-        const client = local.client();
-        await DynamoDbStore.createTable(client, `bench-${run}`);
-        const store = new DynamoDbStore({ client, tableName: `bench-${run}`, ownsClient: true });
-        const pipeline = new FindingPipeline(store, triage(), silentLogger, { correlationWindowMs: 86_400_000 });
-        const events = generate(DYNAMO_FINDINGS, RESOURCES, `d${run}`);
-        const t = performance.now();
-        await pipeline.ingestDocument(events, 'bench');
-        dynamoRates.push(DYNAMO_FINDINGS / ((performance.now() - t) / 1000));
-        await store.close();
-      }
-      const dynamo = median(dynamoRates);
-      rows.push([`parse + triage + DynamoDB (dynalite, ${DYNAMO_FINDINGS} findings)`, `${Math.round(dynamo)} findings/s`, `${(dynamo / floor).toFixed(3)}× (${(withStore / dynamo).toFixed(0)}× slower than SQLite: each placement is 5 round trips and a transaction, which dynalite emulates with one write per item)`]);
-    } finally {
-      await local.close();
-    }
+    // The serverless store path: DynamoDB round trips and throughput at 10 ms a request, against
+    // the store as it was (bench/serverless-store-bench.ts).
+    const serverless = await serverlessStoreRows(RUNS, triage, generate);
+    rows.push(...serverless.rows);
+    if (!serverless.ok) failed = true;
 
     // 2. Slack economy, RUNS times over, each run with its own sandbox Slack and stores. The
     // baseline is the usual GuardDuty→Slack forwarder: one chat.postMessage per finding event it

@@ -4,6 +4,7 @@ import { activityAt, type Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
 import { principalCheckFor, type PrincipalCheck } from '../domain/findings/principal-check';
 import { BAND_LABEL, BAND_ORDER, bandOf } from '../domain/triage/bands';
+import { correlationKeys } from '../domain/triage/correlation';
 import type { Route, Triage, TriageDecision } from '../domain/triage/triage';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { isActiveCase } from '../domain/cases/placement';
@@ -11,6 +12,7 @@ import { CordonError, ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import { isConflict, LOST_RACE, retryOnConflict, updateWithRetry } from '../store/compare-and-set';
 import type { FindingPlacement, PlacementResult, Store } from '../store/store';
+import { TimeSlice } from './time-slice';
 
 /** Counts of what one ingest did; `casesOpened` names the new cases. */
 export interface IngestSummary {
@@ -47,12 +49,20 @@ export interface PipelineOptions {
   random?: () => number;
   /** Asks the worker to check the IAM principal a new cased finding names (issue 15, point 14). */
   principalChecks?: { request(findingId: string): Promise<void> };
+  /** Yields to the event loop between findings (default: a new TimeSlice, of INGEST_SLICE_MS). */
+  slice?: TimeSlice;
 }
 
 /** Raw inputs kept for a rejected finding are cut to this size. */
 const MAX_RAW = 64 * 1024;
-/** New findings stored per commit. */
+/** Findings read per batch. */
 const BATCH = 500;
+/**
+ * New findings stored per commit. A commit runs synchronously on SQLite, so this bounds
+ * how long one holds the event loop (~0.1 ms a finding); commits of 50 cost the triage
+ * bench little next to one per finding.
+ */
+const COMMIT = 50;
 
 function ownerEmail(f: Finding): string | undefined {
   const v = f.tags.Owner ?? f.tags.owner;
@@ -86,6 +96,8 @@ function mayHoldSignals(f: Finding, r: { created: boolean; case?: { band: string
 export class FindingPipeline {
   private readonly now: () => Date;
   private readonly random: () => number;
+  /** Ingestion shares the event loop with Slack's requests: it yields often (see TimeSlice). */
+  private readonly slice: TimeSlice;
 
   constructor(
     private readonly store: Store,
@@ -95,6 +107,7 @@ export class FindingPipeline {
   ) {
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random ?? Math.random;
+    this.slice = opts.slice ?? new TimeSlice();
   }
 
   /**
@@ -110,14 +123,16 @@ export class FindingPipeline {
   }
 
   /**
-   * New findings of a batch are stored in one atomic step (one commit); re-sent ones,
-   * repeats within the batch and anything that conflicts go the one-by-one way.
+   * New findings of a batch are stored COMMIT at a time, each chunk one atomic step (one commit, short
+   * enough not to hold acks back); re-sent ones, repeats within the batch and anything that conflicts
+   * go the one-by-one way.
    */
   private async ingestBatch(items: ExtractedItem[], source: string, summary: IngestSummary, placed?: PlacedFinding[]): Promise<void> {
     const fresh: Finding[] = [];
     const repeats: Finding[] = [];
     const seen = new Set<string>();
     for (const item of items) {
+      await this.slice.pause();
       summary.received++;
       if (!item.ok) {
         await this.reject(source, item.reason, item.raw, undefined);
@@ -134,38 +149,54 @@ export class FindingPipeline {
       seen.add(parsed.finding.id);
     }
     const now = this.now();
-    const rules = await this.store.activeSuppressions();
-    const planned = fresh.map((f) => this.placementFor(f, source, now, rules));
-    let results: PlacementResult[];
-    try {
-      results = await this.store.placeFindings(planned.map((p) => p.placement));
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      for (const f of [...fresh, ...repeats]) await this.ingestFinding(f, source, summary);
-      return;
-    }
+    // One read for the batch (one round trip on DynamoDB): which findings are re-sends, and the rules.
+    const snapshot = await this.store.readForIngest(fresh.map((f) => ({ id: f.id, keys: correlationKeys(f) })));
+    const rules = snapshot.suppressions;
+    const resent = fresh.filter((f) => snapshot.stored.has(f.id));
+    const planned = fresh.filter((f) => !snapshot.stored.has(f.id)).map((f) => this.placementFor(f, source, now, rules));
     const known: Finding[] = [];
     const toMark = new Set<string>();
-    for (const [i, r] of results.entries()) {
-      const { finding, decision } = planned[i] as (typeof planned)[number];
-      if (!r.inserted) {
-        known.push(finding);
-        continue;
+    for (let c = 0; c < planned.length; c += COMMIT) {
+      await this.slice.pause();
+      const chunk = planned.slice(c, c + COMMIT);
+      let results: PlacementResult[];
+      try {
+        results = await this.store.placeFindings(chunk.map((p) => p.placement));
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        // Earlier commits stand; the rest of the batch goes the one-by-one way, which takes a finding
+        // another writer (or a partly written chunk) already stored as a re-send.
+        known.push(...planned.slice(c).map((p) => p.finding));
+        break;
       }
-      this.countPlaced(summary, decision, r);
-      const stored = (planned[i] as (typeof planned)[number]).placement.finding;
-      if (placed && r.case && stored.disposition === 'cased') placed.push({ finding: { ...stored, caseId: r.case.id }, case: r.case, created: r.created });
-      await this.askPrincipalCheck((planned[i] as (typeof planned)[number]).placement.finding);
-      await this.gatherSequence(finding, r);
-      if (r.case && mayHoldSignals(finding, r)) toMark.add(r.case.id);
+      for (const [i, r] of results.entries()) {
+        const { finding, decision, placement } = chunk[i] as (typeof chunk)[number];
+        if (!r.inserted) {
+          known.push(finding);
+          continue;
+        }
+        this.countPlaced(summary, decision, r);
+        if (placed && r.case && placement.finding.disposition === 'cased') placed.push({ finding: { ...placement.finding, caseId: r.case.id }, case: r.case, created: r.created });
+        await this.askPrincipalCheck(placement.finding);
+        await this.gatherSequence(finding, r);
+        if (r.case && mayHoldSignals(finding, r)) toMark.add(r.case.id);
+      }
     }
     // Once per case, not per finding: a batch often brings many findings of one case.
     for (const caseId of toMark) await this.markSignals(caseId);
-    for (const f of [...known, ...repeats]) await this.ingestFinding(f, source, summary);
+    for (const f of resent) {
+      await this.slice.pause();
+      await this.ingestFinding(f, source, summary, snapshot.stored.get(f.id));
+    }
+    for (const f of [...known, ...repeats]) {
+      await this.slice.pause();
+      await this.ingestFinding(f, source, summary);
+    }
   }
 
   /** Ingests one finding detail; a bad one is stored as rejected, never thrown. */
   async ingestDetail(detail: unknown, source: string, summary: IngestSummary = emptySummary()): Promise<IngestSummary> {
+    await this.slice.pause();
     const parsed = parseFinding(detail);
     if (!parsed.ok) {
       await this.reject(source, parsed.reason, detail, parsed.findingId);
@@ -176,11 +207,16 @@ export class FindingPipeline {
     return summary;
   }
 
-  private async ingestFinding(f: Finding, source: string, summary: IngestSummary): Promise<void> {
+  /** `stored`: the finding as the batch's first read found it (a re-send), for the first attempt. */
+  private async ingestFinding(f: Finding, source: string, summary: IngestSummary, stored?: StoredFinding): Promise<void> {
+    let first = stored;
     // Another writer stored the finding or took the case id first: read again and redo.
     await retryOnConflict(`finding ${f.id}`, async () => {
       try {
-        await this.place(f, source, summary);
+        const existing = first;
+        first = undefined;
+        if (existing) await this.update(existing, f, summary);
+        else await this.place(f, source, summary);
         return true;
       } catch (err) {
         if (isConflict(err)) return LOST_RACE;
@@ -225,9 +261,10 @@ export class FindingPipeline {
    * sequence yet, so callers skip it.
    */
   private async markSignals(caseId: string): Promise<void> {
-    const findings = await this.store.listFindings({ caseId });
-    const sequences = findings.filter((sf) => sf.finding.isAttackSequence).sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
+    // The sequences first (SQLite reads them without parsing the case's other findings): most cases hold none.
+    const sequences = (await this.store.listFindings({ caseId, attackSequence: true })).sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id));
     if (sequences.length === 0) return;
+    const findings = await this.store.listFindings({ caseId });
     for (const sf of findings) {
       const seq = sequences.find((s) => s.id !== sf.id && s.finding.signalFindingIds.includes(sf.id));
       if (!seq || sf.signalOf?.findingId === seq.id) continue;

@@ -21,12 +21,17 @@ import { CordonError, ErrorCode } from '../errors';
 import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
 import { caseNeedsPublish, findingNeedsPublish, movedFinding, SILENT_TS } from './publish-rules';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
-import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
+import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
 
 type Item = Record<string, AttributeValue>;
 interface Key {
   pk: string;
   sk: string;
+}
+/** A correlation key's item: the case that last took the key, and the item's version. */
+interface Head {
+  caseId: string;
+  hv: number;
 }
 
 /** Options for {@link DynamoDbStore}. */
@@ -48,6 +53,16 @@ const RACES: RetryOptions = { attempts: 20, backoff: jitteredBackoff };
 const REJECTED_TTL_S = 90 * 86_400;
 
 const pad = (n: number): string => String(n).padStart(12, '0');
+
+/** The item whose counter every change to the stored suppression rules bumps (see readForIngest). */
+const SUPPRESSIONS_VERSION = 'COUNTER#suppressions';
+/**
+ * Timeline event ids are the time in ms times this, plus a random offset: unique without a
+ * counter item (one round trip less per placement), in time order across writers. A clash
+ * fails the event's attribute_not_exists condition and the write is retried. Safe integers
+ * hold these ids until the year 2248.
+ */
+const EVENT_IDS_PER_MS = 1024;
 
 /**
  * Index entries of one record, each an item `{ pk: IDX#…, sk, ref }` in the same table.
@@ -87,6 +102,32 @@ function eventIndexes(e: { id: number; caseId: string; postedTs?: string }): Key
 const keyOf = (pk: string): Item => ({ pk: { S: pk }, sk: { S: MAIN } });
 const sameKey = (a: Key, b: Key): boolean => a.pk === b.pk && a.sk === b.sk;
 
+/** Placement chains in flight at once (the SDK's Node handler keeps up to 50 sockets a host). */
+const PLACEMENT_LANES = 32;
+
+/** The batch's placements grouped by shared correlation keys (union-find), each group in input order. */
+function placementChains(ps: FindingPlacement[]): Map<number, number[]> {
+  const parent = ps.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
+    return i;
+  };
+  const owner = new Map<string, number>();
+  ps.forEach((p, i) => {
+    for (const k of p.claim?.keys ?? []) {
+      const j = owner.get(k);
+      if (j === undefined) owner.set(k, i);
+      else parent[root(i)] = root(j);
+    }
+  });
+  const chains = new Map<number, number[]>();
+  ps.forEach((_, i) => {
+    const r = root(i);
+    chains.set(r, [...(chains.get(r) ?? []), i]);
+  });
+  return chains;
+}
+
 function isConditionFailure(err: unknown): boolean {
   const name = (err as { name?: string }).name;
   return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException' || name === 'TransactionConflictException';
@@ -97,13 +138,25 @@ function isConditionFailure(err: unknown): boolean {
  * record is one item holding its JSON and `version`; every state change is a conditional
  * write on that version. Placing a finding (the finding, the case it opens or joins, its
  * correlation keys and timeline events) is one TransactWriteItems; a batch of placements
- * is one transaction per placement, in order. Correlation keys are `KEY#<key>` items
+ * is one transaction per placement, chains of placements sharing a key in order. Correlation keys are `KEY#<key>` items
  * naming the case that last took the key, so two processes opening a case for the same
  * key race on one conditional write and the loser joins the winner's case.
  */
 export class DynamoDbStore implements Store {
   private readonly client: DynamoDBClient;
   private readonly table: string;
+  /**
+   * Correlation key heads as {@link readForIngest} read them (undefined: no item), kept up to
+   * date by this store's own placements, so the placements of a batch start from them instead
+   * of reading each key again. A hint only: the transaction checks each head it relies on, and
+   * a placement that lost a race forgets its keys and reads them afresh.
+   */
+  private readonly knownHeads = new Map<string, Head | undefined>();
+  /** Finding ids readForIngest found absent: their first placement attempt skips that read. */
+  private readonly knownAbsent = new Set<string>();
+  /** The active suppression rules as of a value of the SUPPRESSIONS_VERSION counter. */
+  private rules?: { version: number; rules: SuppressionRule[] };
+  private lastEventId = 0;
 
   constructor(private readonly opts: DynamoDbStoreOptions) {
     this.client = opts.client;
@@ -273,10 +326,10 @@ export class DynamoDbStore implements Store {
     return ok;
   }
 
-  async listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]> {
+  async listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition']; attackSequence?: true }): Promise<StoredFinding[]> {
     const index = filter.caseId ? `IDX#finding-case#${filter.caseId}` : filter.disposition ? `IDX#finding-disposition#${filter.disposition}` : 'IDX#finding';
     const all = await this.list<StoredFinding>(index);
-    return all.filter((f) => (!filter.disposition || f.disposition === filter.disposition) && (!filter.caseId || f.caseId === filter.caseId));
+    return all.filter((f) => (!filter.disposition || f.disposition === filter.disposition) && (!filter.caseId || f.caseId === filter.caseId) && (!filter.attackSequence || f.finding.isAttackSequence));
   }
 
   async findingsToPublish(limit: number): Promise<StoredFinding[]> {
@@ -306,27 +359,224 @@ export class DynamoDbStore implements Store {
 
   // ---- placing findings and claiming cases
 
+  /**
+   * One BatchGetItem (100 items a request) for the findings, their correlation keys' heads and
+   * the suppression rules' version: a re-sent finding needs nothing more, a new one's placement
+   * starts from the heads. The rules are read again only when their version moved.
+   */
+  async readForIngest(items: IngestLookup[]): Promise<IngestSnapshot> {
+    const keys = [...new Set(items.flatMap((i) => i.keys))];
+    const pks = [SUPPRESSIONS_VERSION, ...new Set(items.map((i) => `FINDING#${i.id}`)), ...keys.map((k) => `KEY#${k}`)];
+    const got = await this.rawItems(pks);
+    const stored = new Map<string, StoredFinding>();
+    const heads = new Map<string, Head | undefined>();
+    for (const k of keys) {
+      const it = got.get(`KEY#${k}`);
+      heads.set(k, it?.caseId?.S ? { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) } : undefined);
+    }
+    // Bounded: hints an earlier or concurrent ingest left are dropped (placements then read afresh).
+    if (this.knownHeads.size + heads.size > 10_000 || this.knownAbsent.size + items.length > 10_000) {
+      this.knownHeads.clear();
+      this.knownAbsent.clear();
+    }
+    for (const [k, h] of heads) this.knownHeads.set(k, h);
+    for (const i of items) {
+      const doc = got.get(`FINDING#${i.id}`)?.doc?.S;
+      if (doc) stored.set(i.id, JSON.parse(doc) as StoredFinding);
+      else this.knownAbsent.add(i.id);
+    }
+    const version = Number(got.get(SUPPRESSIONS_VERSION)?.n?.N ?? 0);
+    if (this.rules?.version !== version) this.rules = { version, rules: await this.activeSuppressions() };
+    return { stored, suppressions: this.rules.rules };
+  }
+
+  /** Whole items by pk (BatchGetItem, 100 at a time, unprocessed keys retried). */
+  private async rawItems(pks: string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < pks.length; i += 100) chunks.push(pks.slice(i, i + 100));
+    // The chunks side by side: a batch's first read costs one round trip, not one per 100 items.
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let keys: Item[] = chunk.map(keyOf);
+        for (let attempt = 0; keys.length && attempt < 10; attempt++) {
+          const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+          for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S) found.set(it.pk.S, it);
+          keys = res.UnprocessedKeys?.[this.table]?.Keys ?? [];
+          if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        }
+        if (keys.length) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, 'DynamoDB kept some reads unprocessed; try again');
+      }),
+    );
+    return found;
+  }
+
   async placeFinding(p: FindingPlacement): Promise<PlacementResult> {
     return retryOnConflict(`finding ${p.finding.id}`, async () => (await this.tryPlace(p)) ?? LOST_RACE, RACES);
   }
 
+  /**
+   * Placements sharing a correlation key (directly or through another placement of the batch)
+   * run one after another, in the order given, so the first opens the case and the next join
+   * it as they would one by one; placements sharing none are independent and run side by side,
+   * PLACEMENT_LANES at a time: a batch costs the round trips of its longest chain, not their sum.
+   */
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
-    const out: PlacementResult[] = [];
-    for (const p of ps) out.push(await this.placeFinding(p));
+    const out: PlacementResult[] = new Array<PlacementResult>(ps.length);
+    const chains = [...placementChains(ps).values()];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let c = next++; c < chains.length; c = next++) {
+        const chain = chains[c] as number[];
+        const results = await this.placeChain(chain.map((i) => ps[i] as FindingPlacement));
+        chain.forEach((i, j) => (out[i] = results[j] as PlacementResult));
+      }
+    };
+    // Every lane finishes before a refusal is passed on: the caller then redoes the batch one by one.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(PLACEMENT_LANES, chains.length) }, lane));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return out;
   }
 
-  /** One attempt; undefined when another writer got in first (the caller reads again and retries). */
+  /**
+   * A chain of related placements, in order: as many as fit in one transaction at a time (see
+   * {@link tryPlaceTogether}), else one by one.
+   */
+  private async placeChain(ps: FindingPlacement[]): Promise<PlacementResult[]> {
+    const out: PlacementResult[] = [];
+    while (out.length < ps.length) {
+      const rest = ps.slice(out.length);
+      let together: PlacementResult[] | undefined;
+      for (let n = rest.length; n >= 2; n = Math.floor(n / 2)) {
+        const r = await this.tryPlaceTogether(rest.slice(0, n));
+        if (r === null) break;
+        if (r) {
+          together = r;
+          break;
+        }
+      }
+      if (together?.length) out.push(...together);
+      else out.push(await this.placeFinding(rest[0] as FindingPlacement));
+    }
+    return out;
+  }
+
+  /**
+   * Several placements of one chain in one transaction: the placement rule applied to each in
+   * turn against the cases and key heads as the ones before left them (as one by one would),
+   * then everything they change written at once, on condition that every head, every joined
+   * case and every new finding and case id is still as read. Only for findings readForIngest
+   * found absent and keys whose heads are known; returns the results of the placements it
+   * wrote (a prefix of `ps`, at least two), undefined when the writes would not fit in one
+   * transaction, and null when it cannot or lost a race (the caller goes one by one).
+   */
+  private async tryPlaceTogether(ps: FindingPlacement[]): Promise<PlacementResult[] | undefined | null> {
+    const read = new Map<string, Head | undefined>();
+    const leads = new Map<string, string | undefined>();
+    const cases = new Map<string, { case: Case; stored?: Case }>();
+    const writes: TransactWriteItem[] = [];
+    const reverse = new Map<string, Key>();
+    const results: PlacementResult[] = [];
+    const ids: string[] = [];
+    for (const p of ps) {
+      const keys = p.claim ? [...new Set(p.claim.keys)] : [];
+      if (!this.knownAbsent.has(p.finding.id) || !keys.every((k) => leads.has(k) || this.knownHeads.has(k))) break;
+      for (const k of keys) {
+        if (leads.has(k)) continue;
+        const h = this.knownHeads.get(k);
+        read.set(k, h);
+        leads.set(k, h?.caseId);
+      }
+      let claim: CaseClaim | undefined;
+      if (p.claim) {
+        const caseIds = [...new Set(keys.flatMap((k) => leads.get(k) ?? []))];
+        const missing = caseIds.filter((id) => !cases.has(id));
+        if (missing.length) for (const c of await this.docs<Case>(missing.map((id) => `CASE#${id}`))) cases.set(c.id, { case: c, stored: c });
+        const candidates = caseIds.flatMap((id) => cases.get(id)?.case ?? []);
+        const active = pickActiveCase(candidates, p.claim.activeSince);
+        if (active || !p.claim.joinOnly) {
+          const target = active ?? p.claim.draft;
+          if (!active && cases.has(target.id)) break;
+          if (!active) cases.set(target.id, { case: target });
+          for (const k of keys) {
+            if (leads.get(k) === target.id) continue;
+            leads.set(k, target.id);
+            reverse.set(`${target.id}|${k}`, { pk: `IDX#case-key#${target.id}`, sk: k });
+          }
+          const others = active && p.claim.wantOthers ? otherActiveCases(candidates, p.claim.activeSince, active) : [];
+          claim = { case: target, created: !active, ...(others.length ? { others } : {}) };
+        }
+      }
+      const plan = planPlacement(p, claim);
+      const held = plan.join ? cases.get(plan.join.case.id) : undefined;
+      if (held) held.case = plan.join?.case as Case;
+      writes.push(...this.findingWrites(plan.finding, -1, []), ...this.eventWrites(plan.events));
+      results.push(plan.result);
+      ids.push(p.finding.id);
+    }
+    if (results.length < 2) return null;
+    const keyWrites: TransactWriteItem[] = [];
+    const after = new Map<string, Head>();
+    for (const [k, caseId] of leads) {
+      const head = read.get(k);
+      if (!caseId) continue;
+      if (head && head.caseId === caseId) {
+        keyWrites.push({ ConditionCheck: { TableName: this.table, Key: keyOf(`KEY#${k}`), ConditionExpression: 'hv = :hv', ExpressionAttributeValues: { ':hv': { N: String(head.hv) } } } });
+        after.set(k, head);
+        continue;
+      }
+      const hv = (head?.hv ?? 0) + 1;
+      keyWrites.push({
+        Put: {
+          TableName: this.table,
+          Item: { ...keyOf(`KEY#${k}`), caseId: { S: caseId }, hv: { N: String(hv) } },
+          ...(head ? { ConditionExpression: 'hv = :hv', ExpressionAttributeValues: { ':hv': { N: String(head.hv) } } } : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        },
+      });
+      after.set(k, { caseId, hv });
+    }
+    const caseWrites = [...cases.values()].flatMap(({ case: c, stored }) => (!stored ? this.caseWrites(c, -1, []) : c !== stored ? this.caseWrites(c, stored.version, caseIndexes(stored)) : []));
+    const all = [...keyWrites, ...[...reverse.values()].map((k) => this.indexPut(k, `KEY#${k.sk}`)), ...caseWrites, ...writes];
+    if (all.length > 100) return undefined;
+    for (const id of ids) this.knownAbsent.delete(id);
+    const ok = await this.transact(all);
+    for (const k of leads.keys()) {
+      const h = ok ? after.get(k) : undefined;
+      if (h) this.knownHeads.set(k, h);
+      else if (!ok) this.knownHeads.delete(k);
+    }
+    return ok ? results : null;
+  }
+
+  /**
+   * One attempt; undefined when another writer got in first (the caller reads again and retries).
+   * A finding readForIngest found absent, whose keys' heads are known, costs only the read of
+   * the candidate cases: the transaction's conditions (the finding and a new case absent, each
+   * head and the joined case unchanged) refuse it if any of that moved, and the retry, with the
+   * hints forgotten, reads everything again and says why.
+   */
   private async tryPlace(p: FindingPlacement): Promise<PlacementResult | undefined> {
-    if (await this.getFinding(p.finding.id)) return { inserted: false };
-    const claim = p.claim ? await this.prepareClaim(p.claim.draft, p.claim.keys, p.claim.activeSince, p.claim) : undefined;
+    const id = p.finding.id;
+    const keys = p.claim ? [...new Set(p.claim.keys)] : [];
+    const hinted = this.knownAbsent.has(id) && keys.every((k) => this.knownHeads.has(k));
+    this.knownAbsent.delete(id);
+    if (!hinted && (await this.getFinding(id))) return { inserted: false };
+    const claim = p.claim ? await this.prepareClaim(p.claim.draft, keys, p.claim.activeSince, p.claim, hinted ? this.knownHeads : undefined) : undefined;
     const plan = planPlacement(p, claim);
     const writes: TransactWriteItem[] = [...(claim?.writes ?? [])];
     if (plan.join && claim) writes.push(...this.caseWrites(plan.join.case, plan.join.expectedVersion, caseIndexes(claim.case)));
     writes.push(...this.findingWrites(plan.finding, -1, []));
-    writes.push(...(await this.eventWrites(plan.events)));
-    if (!(await this.transact(writes))) return undefined;
-    return plan.result;
+    writes.push(...this.eventWrites(plan.events));
+    const ok = await this.transact(writes);
+    // What the key items now hold (or, lost, that they are unknown): the batch's next placements start from it.
+    for (const k of keys) {
+      if (ok && !claim) continue; // a join-only finding that joined nothing wrote no key
+      const h = ok ? claim?.heads.get(k) : undefined;
+      if (h) this.knownHeads.set(k, h);
+      else this.knownHeads.delete(k);
+    }
+    return ok ? plan.result : undefined;
   }
 
   private caseWrites(c: Case, expected: number, before: Key[]): TransactWriteItem[] {
@@ -344,11 +594,17 @@ export class DynamoDbStore implements Store {
     allKeys: string[],
     activeSince: string,
     opts: { joinOnly?: boolean; wantOthers?: boolean } = {},
-  ): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[]; others?: string[] } | undefined> {
+    known?: Map<string, Head | undefined>,
+  ): Promise<{ case: Case; created: boolean; writes: TransactWriteItem[]; heads: Map<string, Head>; others?: string[] } | undefined> {
     // A transaction may touch an item once: each key once.
     const keys = [...new Set(allKeys)];
-    const heads = new Map<string, { caseId: string; hv: number }>();
-    for (let i = 0; i < keys.length; i += 100) {
+    const heads = new Map<string, Head>();
+    const prefetched = !!known && keys.every((k) => known.has(k));
+    if (prefetched) for (const k of keys) {
+      const h = known.get(k);
+      if (h) heads.set(k, h);
+    }
+    for (let i = 0; !prefetched && i < keys.length; i += 100) {
       const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys.slice(i, i + 100).map((k) => keyOf(`KEY#${k}`)), ConsistentRead: true } } }));
       for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S && it.caseId?.S) heads.set(it.pk.S.slice(4), { caseId: it.caseId.S, hv: Number(it.hv?.N ?? 0) });
     }
@@ -371,13 +627,20 @@ export class DynamoDbStore implements Store {
         },
       };
     });
+    // The heads once the writes land: each key leads to the target, bumped where it was put.
+    const after = new Map(keys.map((k) => {
+      const head = heads.get(k);
+      return [k, head && head.caseId === target.id ? head : { caseId: target.id, hv: (head?.hv ?? 0) + 1 }];
+    }));
     if (active) {
       const others = opts.wantOthers ? otherActiveCases(candidates, activeSince, active) : [];
-      return { case: active, created: false, writes: [...writes, ...reverse], ...(others.length ? { others } : {}) };
+      return { case: active, created: false, writes: [...writes, ...reverse], heads: after, ...(others.length ? { others } : {}) };
     }
     if (opts.joinOnly) return undefined;
-    if (await this.getCase(draft.id)) throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
-    return { case: draft, created: true, writes: [...writes, ...reverse, ...this.caseWrites(draft, -1, [])] };
+    // With prefetched heads the draft's attribute_not_exists condition stands in for this read;
+    // if it fails, the retry reads and says so.
+    if (!prefetched && (await this.getCase(draft.id))) throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
+    return { case: draft, created: true, writes: [...writes, ...reverse, ...this.caseWrites(draft, -1, [])], heads: after };
   }
 
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
@@ -424,7 +687,7 @@ export class DynamoDbStore implements Store {
           ...this.caseWrites(survivor, into.version, caseIndexes(into)),
           ...this.caseWrites(retired, source.version, caseIndexes(source)),
           this.indexPut({ pk: 'IDX#case-merging', sk: source.id }, `CASE#${source.id}`),
-          ...(await this.eventWrites([ev.survivor, ev.pointer])),
+          ...this.eventWrites([ev.survivor, ev.pointer]),
         ];
         return (await this.transact(writes)) ? { into: survivor, from: retired, fresh: true } : LOST_RACE;
       },
@@ -528,22 +791,36 @@ export class DynamoDbStore implements Store {
 
   // ---- timeline
 
-  private async eventWrites(events: NewTimelineEvent[]): Promise<TransactWriteItem[]> {
+  /** `n` consecutive event ids (see EVENT_IDS_PER_MS), after any this store gave out before. */
+  private eventIds(n: number): number {
+    const fromClock = Date.now() * EVENT_IDS_PER_MS + Math.floor(Math.random() * (EVENT_IDS_PER_MS - n));
+    const first = Math.max(fromClock, this.lastEventId + 1);
+    this.lastEventId = first + n - 1;
+    return first;
+  }
+
+  private eventWrites(events: NewTimelineEvent[]): TransactWriteItem[] {
     if (!events.length) return [];
-    const first = await this.nextIds('timeline', events.length);
+    const first = this.eventIds(events.length);
     return events.flatMap((e, i) => {
       const id = first + i;
       const postedTs = e.silent ? SILENT_TS : undefined;
       const pk = `EVENT#${pad(id)}`;
-      return [this.put(pk, { ...e, id, ...(postedTs ? { postedTs } : {}) }, 1), ...eventIndexes({ id, caseId: e.caseId, ...(postedTs ? { postedTs } : {}) }).map((k) => this.indexPut(k, pk))];
+      return [this.putVersioned(pk, { ...e, id, ...(postedTs ? { postedTs } : {}) }, 1, -1), ...eventIndexes({ id, caseId: e.caseId, ...(postedTs ? { postedTs } : {}) }).map((k) => this.indexPut(k, pk))];
     });
   }
 
   async appendTimeline(e: NewTimelineEvent): Promise<TimelineEvent> {
-    const writes = await this.eventWrites([e]);
-    await this.transact(writes);
-    const doc = JSON.parse((writes[0]?.Put?.Item?.doc?.S as string) ?? '{}') as TimelineEvent;
-    return doc;
+    // Another writer took the id in the same millisecond: draw another.
+    return retryOnConflict(
+      `timeline event of ${e.caseId}`,
+      async () => {
+        const writes = this.eventWrites([e]);
+        if (!(await this.transact(writes))) return LOST_RACE;
+        return JSON.parse((writes[0]?.Put?.Item?.doc?.S as string) ?? '{}') as TimelineEvent;
+      },
+      RACES,
+    );
   }
 
   listTimeline(caseId: string): Promise<TimelineEvent[]> {
@@ -715,7 +992,9 @@ export class DynamoDbStore implements Store {
   async putSuppression(rule: SuppressionRule): Promise<void> {
     const pk = `SUPPRESSION#${rule.id}`;
     const active: Key = { pk: 'IDX#suppression-active', sk: rule.id };
-    await this.transact([this.put(pk, rule, 1), rule.liftedAt ? this.indexDelete(active) : this.indexPut(active, pk)]);
+    // The version moves with the rule, in one transaction: readForIngest sees the change.
+    const bump: TransactWriteItem = { Update: { TableName: this.table, Key: keyOf(SUPPRESSIONS_VERSION), UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } } };
+    await this.transact([this.put(pk, rule, 1), rule.liftedAt ? this.indexDelete(active) : this.indexPut(active, pk), bump]);
   }
 
   getSuppression(id: string): Promise<SuppressionRule | undefined> {

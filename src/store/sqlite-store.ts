@@ -7,9 +7,9 @@ import { SQLITE_MIGRATIONS } from './migrations/sqlite-migrations';
 import { holdsTarget, LIVE_ON_TARGET, type Action, type ActionStatus } from '../domain/actions/action';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
-import type { AuditEntry, CaseClaim, FindingPlacement, PlacementResult, Store, StoredJob } from './store';
+import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
-import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement, type ActiveCaseFields } from '../domain/cases/placement';
+import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
 
 
 /** `WHERE a = ? AND b IN (?, ?)` from the filters that are set. */
@@ -31,6 +31,28 @@ function where(filters: [column: string, value: string | string[] | undefined][]
 
 interface DocRow {
   doc: string;
+}
+
+/**
+ * What one placement transaction has read and changed: the cases of each correlation key
+ * and the cases it touched, so a batch reads each key and case once and writes each joined
+ * case once, at commit. Valid only inside that immediate transaction (nobody else writes).
+ */
+class PlacementBatch {
+  readonly keyCases = new Map<string, Set<string>>();
+  readonly cases = new Map<string, { case: Case; storedVersion: number; dirty: boolean }>();
+
+  /** A case as a join left it (its version already bumped by the placement rule). */
+  joined(c: Case): void {
+    const held = this.cases.get(c.id);
+    if (!held) throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${c.id} was joined without being read`);
+    held.case = c;
+    held.dirty = true;
+  }
+
+  dirtyCases(): { case: Case; storedVersion: number }[] {
+    return [...this.cases.values()].filter((h) => h.dirty);
+  }
 }
 
 /**
@@ -115,6 +137,17 @@ export class SqliteStore implements Store {
     return Promise.resolve(row ? (JSON.parse(row.doc) as StoredFinding) : undefined);
   }
 
+  async readForIngest(items: IngestLookup[]): Promise<IngestSnapshot> {
+    const stored = new Map<string, StoredFinding>();
+    // One statement per 500 ids (a batch), not one per finding.
+    for (let i = 0; i < items.length; i += 500) {
+      const ids = items.slice(i, i + 500).map((it) => it.id);
+      const rows = this.stmt(`SELECT id, doc FROM findings WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as (DocRow & { id: string })[];
+      for (const r of rows) stored.set(r.id, JSON.parse(r.doc) as StoredFinding);
+    }
+    return { stored, suppressions: await this.activeSuppressions() };
+  }
+
   insertFinding(f: StoredFinding): Promise<boolean> {
     return Promise.resolve(this.insertFindingSync(f));
   }
@@ -157,12 +190,14 @@ export class SqliteStore implements Store {
     return Promise.resolve(res.changes === 1);
   }
 
-  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]> {
+  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition']; attackSequence?: true }): Promise<StoredFinding[]> {
     const w = where([
       ['case_id', filter.caseId],
       ['disposition', filter.disposition],
     ]);
-    return Promise.resolve((this.stmt(`SELECT doc FROM findings ${w.sql} ORDER BY first_seen_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
+    // Read in SQLite, not parsed here: a case's findings are mostly not sequences.
+    const sequences = filter.attackSequence ? `${w.sql ? `${w.sql} AND` : 'WHERE'} json_extract(doc, '$.finding.isAttackSequence') = 1` : w.sql;
+    return Promise.resolve((this.stmt(`SELECT doc FROM findings ${sequences} ORDER BY first_seen_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
   findingsToPublish(limit: number): Promise<StoredFinding[]> {
@@ -203,18 +238,26 @@ export class SqliteStore implements Store {
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
     await Promise.resolve();
     try {
-      return this.db.transaction(() => ps.map((p) => this.placeSync(p))).immediate();
+      return this.db
+        .transaction(() => {
+          const batch = new PlacementBatch();
+          const results = ps.map((p) => this.placeSync(p, batch));
+          this.flushCases(batch);
+          return results;
+        })
+        .immediate();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CordonError(ErrorCode.STORE_CONFLICT, 'a case id was taken; try again');
       throw err;
     }
   }
 
-  private placeSync(p: FindingPlacement): PlacementResult {
+  private placeSync(p: FindingPlacement, batch: PlacementBatch): PlacementResult {
     if (this.stmt('SELECT 1 FROM findings WHERE id = ?').get(p.finding.id)) return { inserted: false };
-    const plan = planPlacement(p, p.claim ? this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince, p.claim) : undefined);
-    // In an immediate transaction nobody else writes: the conditional write cannot lose.
-    if (plan.join) this.writeCase({ ...plan.join.case, version: plan.join.expectedVersion });
+    const plan = planPlacement(p, p.claim ? this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince, batch, p.claim) : undefined);
+    // In an immediate transaction nobody else writes: the joined case is kept in the batch and
+    // written once when it commits (flushCases), not re-serialized for every finding it takes.
+    if (plan.join) batch.joined(plan.join.case);
     for (const e of plan.events) this.insertEvent(e);
     this.insertFindingSync(plan.finding);
     return plan.result;
@@ -224,12 +267,29 @@ export class SqliteStore implements Store {
     this.stmt('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES (?, ?, ?, ?)').run(e.caseId, e.at, e.silent ? SILENT_TS : null, JSON.stringify(e));
   }
 
+  /** Writes each case the batch joined once, at its final state, on condition it is still at the version read. */
+  private flushCases(batch: PlacementBatch): void {
+    for (const { case: c, storedVersion } of batch.dirtyCases()) {
+      const res = this.stmt('UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ? WHERE id = ? AND version = ?').run(
+        c.status,
+        c.channelId ?? null,
+        c.lastActivityAt,
+        caseNeedsPublish(c) ? 1 : 0,
+        c.version,
+        JSON.stringify(c),
+        c.id,
+        storedVersion,
+      );
+      if (res.changes !== 1) throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${c.id} changed during the placement`);
+    }
+  }
+
   // ---- cases
 
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
     await Promise.resolve();
     try {
-      return this.db.transaction(() => this.claimSync(draft, keys, activeSince) as CaseClaim).immediate();
+      return this.db.transaction(() => this.claimSync(draft, keys, activeSince, new PlacementBatch()) as CaseClaim).immediate();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
@@ -238,29 +298,59 @@ export class SqliteStore implements Store {
     }
   }
 
-  private claimSync(draft: Case, keys: string[], activeSince: string, opts: { joinOnly?: boolean; wantOthers?: boolean } = {}): CaseClaim | undefined {
-    const placeholders = keys.map(() => '?').join(',');
-    // Every case sharing a key, in one statement; the rule picks (only the winner's doc is parsed).
-    const candidates = keys.length
-      ? (this.stmt(
-          `SELECT id, status, last_activity_at AS lastActivityAt, doc FROM cases
-           WHERE id IN (SELECT case_id FROM case_keys WHERE key IN (${placeholders})) ORDER BY last_activity_at DESC, id`,
-        ).all(...keys) as (ActiveCaseFields & DocRow & { id: string })[])
-      : [];
-    const row = pickActiveCase(candidates, activeSince);
+  /** The cases holding `key`, read once per batch (the batch adds the keys it gives out). */
+  private casesOfKey(key: string, batch: PlacementBatch): Set<string> {
+    let ids = batch.keyCases.get(key);
+    if (!ids) {
+      ids = new Set((this.stmt('SELECT case_id FROM case_keys WHERE key = ?').all(key) as { case_id: string }[]).map((r) => r.case_id));
+      batch.keyCases.set(key, ids);
+    }
+    return ids;
+  }
+
+  /** A case as the batch has it (joins applied), read once per batch. */
+  private batchCase(id: string, batch: PlacementBatch): Case | undefined {
+    const held = batch.cases.get(id);
+    if (held) return held.case;
+    const row = this.stmt('SELECT doc FROM cases WHERE id = ?').get(id) as DocRow | undefined;
+    if (!row) return undefined;
+    const c = JSON.parse(row.doc) as Case;
+    batch.cases.set(id, { case: c, storedVersion: c.version, dirty: false });
+    return c;
+  }
+
+  private claimSync(draft: Case, allKeys: string[], activeSince: string, batch: PlacementBatch, opts: { joinOnly?: boolean; wantOthers?: boolean } = {}): CaseClaim | undefined {
+    const keys = [...new Set(allKeys)];
+    // Every case sharing a key, most recently active first (ties by id), as the rule reads them.
+    const ids = new Set<string>();
+    for (const k of keys) for (const id of this.casesOfKey(k, batch)) ids.add(id);
+    const candidates = [...ids].flatMap((id) => {
+      const c = this.batchCase(id, batch);
+      return c ? [c] : [];
+    });
+    candidates.sort((a, b) => (a.lastActivityAt === b.lastActivityAt ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.lastActivityAt < b.lastActivityAt ? 1 : -1));
+    const existing = pickActiveCase(candidates, activeSince);
     const addKey = this.stmt('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
-    if (row) {
-      const existing = JSON.parse(row.doc) as Case;
-      for (const k of keys) addKey.run(k, existing.id);
-      const others = opts.wantOthers ? otherActiveCases(candidates, activeSince, row) : [];
+    const give = (caseId: string): void => {
+      for (const k of keys) {
+        const held = this.casesOfKey(k, batch);
+        if (held.has(caseId)) continue;
+        addKey.run(k, caseId);
+        held.add(caseId);
+      }
+    };
+    if (existing) {
+      give(existing.id);
+      const others = opts.wantOthers ? otherActiveCases(candidates, activeSince, existing) : [];
       return { case: existing, created: false, ...(others.length ? { others } : {}) };
     }
     if (opts.joinOnly) return undefined;
-    if (this.stmt('SELECT 1 FROM cases WHERE id = ?').get(draft.id)) {
+    if (batch.cases.has(draft.id) || this.stmt('SELECT 1 FROM cases WHERE id = ?').get(draft.id)) {
       throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
     }
     this.insertCase(draft);
-    for (const k of keys) addKey.run(k, draft.id);
+    batch.cases.set(draft.id, { case: draft, storedVersion: draft.version, dirty: false });
+    give(draft.id);
     return { case: draft, created: true };
   }
 

@@ -38,13 +38,35 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
+/** A finding an ingest is about to store or update, with the correlation keys its placement would claim. */
+export interface IngestLookup {
+  id: string;
+  keys: string[];
+}
+
+/** What an ingest batch reads before it decides anything. */
+export interface IngestSnapshot {
+  /** The findings among those asked about that are stored already (re-sends), by id. */
+  stored: Map<string, StoredFinding>;
+  /** The active suppression rules, as {@link SuppressionStore.activeSuppressions} returns them. */
+  suppressions: SuppressionRule[];
+}
+
 /** Findings, the cases they open or join, and case timelines (the triage aggregate). */
 export interface FindingStore {
+  /**
+   * The first read of an ingest batch: which findings are re-sends, and the suppression rules.
+   * On DynamoDB one BatchGetItem, which also reads the correlation keys' heads for the
+   * placements that follow; a placement still checks all it relies on as it writes, so a
+   * finding stored meanwhile comes back `inserted: false` from {@link placeFindings}.
+   */
+  readForIngest(items: IngestLookup[]): Promise<IngestSnapshot>;
   getFinding(id: string): Promise<StoredFinding | undefined>;
   /** False when a finding with this id already exists. */
   insertFinding(f: StoredFinding): Promise<boolean>;
   updateFinding(f: StoredFinding): Promise<boolean>;
-  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition'] }): Promise<StoredFinding[]>;
+  /** `attackSequence`: only GuardDuty attack sequences (SQLite filters them without reading the others). */
+  listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition']; attackSequence?: true }): Promise<StoredFinding[]>;
   /** Cased findings whose card is missing or dirty, for cases that have a channel. */
   findingsToPublish(limit: number): Promise<StoredFinding[]>;
   /** Digest findings not yet digested. */

@@ -58,13 +58,21 @@ async function ownRoleNeeds(fn: string): Promise<string[]> {
   const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined)!;
   const files = Object.entries(output.inputs).filter(([f, i]) => f.startsWith('src/') && i.bytesInOutput > 0).map(([f]) => readFileSync(join(ROOT, f), 'utf8'));
   const needs = new Set<string>();
+  // Clients loaded on first use (cold start, issue 19 point 5) are reached through a loader such as
+  // `const sdkSts = (): typeof import('@aws-sdk/client-sts') => require(…)`, possibly from another file.
+  const loaders = new Map<string, string>();
+  for (const text of files) {
+    for (const m of text.matchAll(/(?:const|function)\s+(\w+)\s*=?\s*\(\)\s*:\s*typeof import\('@aws-sdk\/client-([a-z0-9-]+)'\)/g)) loaders.set(m[1]!, m[2]!);
+  }
   for (const text of files) {
     const clientOf = new Map<string, string>();
     for (const m of text.matchAll(/import \{([^}]*)\} from '@aws-sdk\/client-([a-z0-9-]+)'/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim().replace(/^type /, ''), m[2]!);
-    for (const m of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(/g)) {
-      const client = clientOf.get(`${m[1]!}Command`);
-      if (!client) throw new Error(`${m[1]!}Command is constructed but not imported from an SDK client`);
-      const call = `${client}:${m[1]!}`;
+    for (const m of text.matchAll(/\{([^}]*)\}\s*=\s*require\('@aws-sdk\/client-([a-z0-9-]+)'\)/gs)) for (const name of m[1]!.split(',')) clientOf.set(name.trim(), m[2]!);
+    for (const m of text.matchAll(/new (?:\((\w+)\(\)\.)?([A-Z][A-Za-z0-9]+)Command\)?\(/g)) {
+      const command = m[2]!;
+      const client = m[1] ? loaders.get(m[1]) : clientOf.get(`${command}Command`);
+      if (!client) throw new Error(`${command}Command is constructed but not imported from an SDK client`);
+      const call = `${client}:${command}`;
       if (MEMBER_ACCOUNT_CLIENTS.has(client) && !OWN_ACCOUNT_CALLS.has(call)) continue;
       if (call in NEVER_ON_LAMBDA) continue;
       for (const action of IAM_ACTION[call] ?? [call]) needs.add(action);

@@ -3,11 +3,12 @@ import { buildCordon } from '../../src/app/cordon';
 import { silentLogger } from '../../src/log';
 import { makeFindingDetail, toEventBridgeEvent } from '../../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../sandbox/slack';
-import { commandBody, postSigned, SANDBOX_SIGNING_SECRET } from '../../sandbox/slack/signed-requests';
+import { commandBody, SANDBOX_SIGNING_SECRET } from '../../sandbox/slack/signed-requests';
 import { startSlack } from '../../src/slack/inbound/bolt-app';
 import { containmentHarness } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 import { recordFigures } from './figures';
+import { sendCommands, type TimedCommand } from '../../sandbox/slack/command-sender';
 
 const CASES = 3;
 const PER_CASE = 4;
@@ -19,6 +20,17 @@ const NOTES = 12;
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
+
+/**
+ * The aim (issue 19) is an ack p99 during the burst ≤ 300 ms and ≤ 3× the idle p99 of the
+ * same run; `npm run bench` (bench/ack-bench.ts, run alone, median of 5 runs) holds it
+ * there. This test runs inside the whole jest suite on a shared 2-core machine, where a
+ * stolen core slows both rounds by hundreds of ms that are not Cordon's (measured here:
+ * idle p99 from 50 to 660 ms between runs). So it asserts the two terms added, not both:
+ * p99 < 3× idle p99 + 300 ms. Acks that queue behind the whole burst (p99 1.1–1.5 s, idle
+ * p99 under 100 ms on a quiet machine) still fail it.
+ */
+const CI_ACK_SLACK_MS = 300;
 
 describe('load: 5,000 findings while 100 signed commands arrive, under Slack rate limits', () => {
   it('acks every command under 3 s, stores every finding, posts everything once', async () => {
@@ -56,6 +68,21 @@ describe('load: 5,000 findings while 100 signed commands arrive, under Slack rat
       const burst: unknown[] = [];
       for (let n = 0; burst.length < TOTAL - distinct.length - LOWS; n++) burst.push(detail(distinct[n % distinct.length]!, 2 + Math.floor(n / distinct.length)));
       for (let i = 0; i < LOWS; i++) burst.push(toEventBridgeEvent(makeFindingDetail({ id: `${i.toString(16).padStart(6, '0')}${'d'.repeat(26)}`, severity: 2, accessKeyId: `AKIALOW${String(i).padStart(13, '0')}`, userName: `low-user-${i}`, title: `low ${i}` })));
+      const commands = (kind: 'idle' | 'burst'): TimedCommand[] =>
+        Array.from({ length: COMMANDS }, (_, i) => {
+          const channel = cases[i % CASES]!.channelId!;
+          // The idle round reads only, so the notes of the burst round stay the only ones.
+          const text = kind === 'burst' && i < NOTES ? `note load note ${i}` : i % 2 ? 'status' : 'timeline';
+          const user = kind === 'burst' && i < NOTES ? 'U0RESP' : users[i % 2]!;
+          return { atMs: i * 5, body: commandBody({ text, user, channel, responseUrl: slack.responseUrl({ channel, user }) }) };
+        });
+      // The same 100 commands with nothing else going on: the floor the burst is compared to
+      // (after one unmeasured round, so it is not the first use of Bolt's and the handlers' code).
+      await sendCommands(events, commands('idle'));
+      await cordon.worker().inProcess?.idle();
+      const idle = await sendCommands(events, commands('idle'));
+      await cordon.worker().inProcess?.idle();
+
       const t0 = performance.now();
       const ingest = (async () => {
         for (let i = 0; i < burst.length; i += 250) {
@@ -69,16 +96,7 @@ describe('load: 5,000 findings while 100 signed commands arrive, under Slack rat
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
-      const acks = await Promise.all(
-        Array.from({ length: COMMANDS }, async (_, i) => {
-          await new Promise((r) => setTimeout(r, i * 5));
-          const channel = cases[i % CASES]!.channelId!;
-          const text = i < NOTES ? `note load note ${i}` : i % 2 ? 'status' : 'timeline';
-          const user = i < NOTES ? 'U0RESP' : users[i % 2]!;
-          const res = await postSigned(events, commandBody({ text, user, channel, responseUrl: slack.responseUrl({ channel, user }) }));
-          return { status: res.status, ms: res.ms };
-        }),
-      );
+      const acks = await sendCommands(events, commands('burst'));
       await ingest;
       const ingestMs = performance.now() - t0;
       await publishing;
@@ -95,8 +113,11 @@ describe('load: 5,000 findings while 100 signed commands arrive, under Slack rat
       const drainMs = performance.now() - t0;
 
       const ms = acks.map((a) => a.ms).sort((a, b) => a - b);
+      const idleMs = idle.map((a) => a.ms).sort((a, b) => a - b);
       expect(acks.every((a) => a.status === 200)).toBe(true);
+      expect(idle.every((a) => a.status === 200)).toBe(true);
       expect(ms.at(-1)).toBeLessThan(3000);
+      expect(percentile(ms, 99)).toBeLessThan(3 * percentile(idleMs, 99) + CI_ACK_SLACK_MS);
 
       // Every finding stored, at its latest version.
       const stored = await cordon.store.listFindings({});
@@ -133,6 +154,8 @@ describe('load: 5,000 findings while 100 signed commands arrive, under Slack rat
         ackP50Ms: Math.round(percentile(ms, 50)),
         ackP99Ms: Math.round(percentile(ms, 99)),
         ackMaxMs: Math.round(ms.at(-1) ?? NaN),
+        idleAckP50Ms: Math.round(percentile(idleMs, 50)),
+        idleAckP99Ms: Math.round(percentile(idleMs, 99)),
         ingestSeconds: Math.round(ingestMs / 100) / 10,
         allPostedSeconds: Math.round(drainMs / 100) / 10,
         findingCards: cards,

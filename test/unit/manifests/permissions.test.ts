@@ -69,13 +69,22 @@ describe('member-account role', () => {
   /** AWS calls made in member accounts: the playbooks and the suppression filters. */
   const memberCalls = new Set<string>();
   for (const f of sources().filter((x) => x.path.startsWith('src/containment/') || x.path === 'src/services/guardduty-filters.ts')) {
-    for (const m of f.text.matchAll(/new ([A-Z][A-Za-z]+)Command\(/g)) if (!OWN_ACCOUNT.has(m[1]!)) memberCalls.add(m[1]!);
+    // Both `new XCommand(` and the lazily loaded `new (sdk().XCommand)(` (cold start, issue 19 point 5).
+    for (const m of f.text.matchAll(/new (?:\((?:\w+\(\)\.))?([A-Z][A-Za-z]+)Command\)?\(/g)) if (!OWN_ACCOUNT.has(m[1]!)) memberCalls.add(m[1]!);
+  }
+  /** Module loaders such as `const sdkSts = (): typeof import('@aws-sdk/client-sts') => require(…)`, by name. */
+  const loaders = new Map<string, string>();
+  for (const f of sources()) {
+    for (const m of f.text.matchAll(/(?:const|function)\s+(\w+)\s*=?\s*\(\)\s*:\s*typeof import\('@aws-sdk\/client-([a-z0-9-]+)'\)/g)) loaders.set(m[1]!, m[2]!);
   }
   const serviceOf = (command: string, files: { text: string }[]): string => {
     for (const f of files) {
-      const imp = new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9-]+)'`, 's').exec(f.text);
+      const found =
+        new RegExp(`import \\{[^}]*\\b${command}Command\\b[^}]*\\} from '@aws-sdk/client-([a-z0-9-]+)'`, 's').exec(f.text)?.[1] ??
+        new RegExp(`\\{[^}]*\\b${command}Command\\b[^}]*\\}\\s*=\\s*require\\('@aws-sdk/client-([a-z0-9-]+)'\\)`, 's').exec(f.text)?.[1] ??
+        loaders.get(new RegExp(`new \\((\\w+)\\(\\)\\.${command}Command\\)`).exec(f.text)?.[1] ?? '');
       // The IAM action prefix drops the package's hyphen: client-auto-scaling is autoscaling:*.
-      if (imp?.[1]) return imp[1].replace(/-/g, '');
+      if (found) return found.replace(/-/g, '');
     }
     throw new Error(`no import found for ${command}Command`);
   };

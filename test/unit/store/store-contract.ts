@@ -245,6 +245,14 @@ export function describeStoreContract(name: string, make: () => Promise<{ store:
       expect((await s.listFindings({ caseId: 'IR-20261122-AAAA' })).map((f) => f.id)).toEqual(['f1', 'f2']);
       expect((await s.listFindings({ disposition: 'digest' })).map((f) => f.id)).toEqual(['d2', 'd1']);
       expect((await s.listFindings({})).map((f) => f.id)).toEqual(['f3', 'f1', 's1', 'f2', 'd2', 'd1']);
+      // Only attack sequences, when asked: a case's other findings are left unread.
+      expect(await s.listFindings({ caseId: 'IR-20261122-AAAA', attackSequence: true })).toEqual([]);
+      await s.claimCase(draft('IR-20261122-QQQQ'), [], WINDOW);
+      const seq = stored('q1', { caseId: 'IR-20261122-QQQQ', firstSeenAt: T(3) });
+      await s.insertFinding({ ...seq, finding: { ...seq.finding, isAttackSequence: true } });
+      await s.insertFinding(stored('q2', { caseId: 'IR-20261122-QQQQ', firstSeenAt: T(2) }));
+      expect((await s.listFindings({ caseId: 'IR-20261122-QQQQ', attackSequence: true })).map((f) => f.id)).toEqual(['q1']);
+      expect((await s.listFindings({ caseId: 'IR-20261122-QQQQ' })).map((f) => f.id)).toEqual(['q2', 'q1']);
       // Only findings of cases that have a channel are published.
       expect(await s.findingsToPublish(10)).toEqual([]);
       const a = (await s.getCase('IR-20261122-AAAA'))!;

@@ -1,7 +1,8 @@
 /**
  * Slack's rate limits: per-method tiers counted per app per workspace, and
  * chat.postMessage limited per channel. Windows slide, so a burst is refused until its
- * oldest call leaves the window, and `Retry-After` says how long that is.
+ * oldest call leaves the window, and `Retry-After` says how long that is. A rule with a
+ * `burst` is a token bucket instead (chat.postMessage per channel; see POST_MESSAGE_RULE).
  */
 
 /** A limit on one method. When both windows are given, both must have room. */
@@ -10,6 +11,11 @@ export interface RateLimitRule {
   perMinute?: number;
   /** Count calls per `channel` argument (Slack does this for chat.postMessage; the default there). */
   perChannel?: boolean;
+  /**
+   * With `perSecond`: a token bucket of this many calls, refilled at `perSecond`, instead of
+   * a sliding window; so up to `burst` calls pass at once, then `perSecond` sustained.
+   */
+  burst?: number;
 }
 
 /**
@@ -51,8 +57,18 @@ export const METHOD_TIERS: Readonly<Record<string, keyof typeof SLACK_TIERS>> = 
   'users.lookupByEmail': 3,
 };
 
-/** chat.postMessage is outside the tiers: about one message per second per channel. */
-const POST_MESSAGE_RULE: RateLimitRule = { perSecond: 1, perChannel: true };
+/**
+ * chat.postMessage is outside the tiers. Slack: "chat.postMessage generally allows posting
+ * one message per second per channel"; "Posting messages: 1 per second. Short bursts >1
+ * allowed. If you attempt bursts, there is no guarantee that messages will..."
+ * (https://api.slack.com/docs/rate-limits; https://api.slack.com/methods/chat.postMessage#rate_limiting:
+ * "Generous burst behavior is also granted"). The burst size is not documented: 3 is a
+ * conservative guess (a new case channel's card, first finding card and one more), so
+ * the sandbox is never more forgiving than Slack promises. A rule with `burst: 1` is the
+ * strict one-per-second reading.
+ */
+export const POST_MESSAGE_BURST = 3;
+const POST_MESSAGE_RULE: RateLimitRule = { perSecond: 1, perChannel: true, burst: POST_MESSAGE_BURST };
 
 function defaultRule(method: string): RateLimitRule | undefined {
   if (method === 'chat.postMessage') return POST_MESSAGE_RULE;
@@ -63,6 +79,7 @@ function defaultRule(method: string): RateLimitRule | undefined {
 /** Admits or refuses calls against sliding windows. */
 export class RateLimiter {
   private readonly windows = new Map<string, number[]>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     private config: RateLimitConfig = false,
@@ -73,6 +90,7 @@ export class RateLimiter {
   configure(config: RateLimitConfig): void {
     this.config = config;
     this.windows.clear();
+    this.buckets.clear();
   }
 
   /** The rule that applies to `method`, if any. */
@@ -95,6 +113,7 @@ export class RateLimiter {
     const perChannel = rule.perChannel ?? method === 'chat.postMessage';
     const key = perChannel ? `${method}\u0000${channel ?? ''}` : method;
     const now = this.now();
+    if (rule.burst !== undefined && rule.perSecond !== undefined) return this.take(key, rule.burst, rule.perSecond, now);
     const limits: [number, number][] = [];
     if (rule.perSecond !== undefined) limits.push([rule.perSecond, 1000]);
     if (rule.perMinute !== undefined) limits.push([rule.perMinute, 60_000]);
@@ -112,5 +131,19 @@ export class RateLimiter {
     if (wait === 0) stamps.push(now);
     this.windows.set(key, stamps);
     return wait;
+  }
+
+  /** Token bucket: full at first; a call takes a token; refused calls take none. */
+  private take(key: string, burst: number, perSecond: number, now: number): number {
+    const capacity = Math.max(1, burst);
+    const b = this.buckets.get(key) ?? { tokens: capacity, at: now };
+    b.tokens = Math.min(capacity, b.tokens + ((now - b.at) * perSecond) / 1000);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((1 - b.tokens) * 1000) / perSecond));
   }
 }

@@ -7,6 +7,7 @@ import { errorMessage } from '../errors';
 import { FindingPipeline } from '../services/finding-pipeline';
 import { PrincipalChecks } from '../services/principal-checks';
 import { CasePublisher } from '../slack/outbound/case-publisher';
+import { waitOutShortRateLimits } from '../slack/outbound/rate-limit-wait';
 import { slackLogger } from '../slack/slack-logger';
 import { openStore } from '../store/open-store';
 import type { Store } from '../store/store';
@@ -64,6 +65,20 @@ export function triageFromConfig(config: Config): Triage {
  * (`rejectRateLimitedCalls`) instead of a wait; see WebClientOptions in @slack/web-api.
  */
 export const LISTENER_CLIENT_OPTIONS: WebClientOptions = { retryConfig: { retries: 2, maxTimeout: 1000 }, timeout: 2000, rejectRateLimitedCalls: true };
+
+/**
+ * The WebClient of the `findings` function: no one waits on an ack there and it has 60 s,
+ * so a 429 that says wait a few seconds (chat.postMessage's one a second per channel) is
+ * waited out instead of leaving the card to the ticker a minute later; a longer one (a
+ * Tier 2 minute) is still an error at once, since the function holds the publisher lease
+ * meanwhile. Each call stays under 15 s, waits included.
+ */
+export const FINDINGS_CLIENT_OPTIONS: WebClientOptions = {
+  retryConfig: { retries: 2, maxTimeout: 1000 },
+  timeout: 15_000,
+  rejectRateLimitedCalls: true,
+  fetch: waitOutShortRateLimits({ maxWaitMs: 3000, budgetMs: 10_000 }),
+};
 
 /** Slack WebClient pointed at Slack or at `SLACK_API_URL` (the sandbox). */
 export function createWebClient(config: Config, token: string, options: WebClientOptions = {}): WebClient {

@@ -2,7 +2,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError, EXTERNAL_ID_PARAMETER, loadConfig, parseEnv, type Config } from '../config/load-config';
 import type { Cordon } from '../app/cordon';
-import { buildIntake, LISTENER_CLIENT_OPTIONS, type Intake } from '../app/intake';
+import { buildIntake, FINDINGS_CLIENT_OPTIONS, LISTENER_CLIENT_OPTIONS, type Intake } from '../app/intake';
 import { LambdaQueue } from '../jobs/lambda-queue';
 import type { JobQueue } from '../jobs/job-queue';
 import { createLogger, type Logger } from '../log';
@@ -74,7 +74,12 @@ export function warmOnce<T>(build: (s: LambdaSetting) => T): () => Promise<T | C
   };
 }
 
-/** The `slack` and `findings` functions: the intake, whose jobs the `worker` function runs. */
+/** The `findings` function: the intake, with a WebClient that waits out short rate limits (no ack to send). */
+export const lambdaFindingsIntake: () => Promise<Intake> = warmOnce((s) =>
+  buildIntake(s.config, s.log, { webClientOptions: FINDINGS_CLIENT_OPTIONS, ...(s.queue ? { queue: s.queue } : {}) }),
+);
+
+/** The `slack` function: the intake, whose jobs the `worker` function runs. */
 export const lambdaIntake: () => Promise<Intake> = warmOnce((s) =>
   // The services the listeners call edit messages with this client: bounded, so no edit outlasts the function.
   buildIntake(s.config, s.log, { webClientOptions: LISTENER_CLIENT_OPTIONS, ...(s.queue ? { queue: s.queue } : {}) }),

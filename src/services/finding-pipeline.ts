@@ -28,6 +28,14 @@ export interface IngestSummary {
   casesTouched: string[];
 }
 
+/** A new finding this ingest stored in a case, as stored, with the case as placement left it. */
+export interface PlacedFinding {
+  finding: StoredFinding;
+  case: Case;
+  /** The finding opened the case. */
+  created: boolean;
+}
+
 export function emptySummary(): IngestSummary {
   return { received: 0, newFindings: 0, updated: 0, unchanged: 0, suppressed: 0, digest: 0, cased: 0, rejected: 0, casesOpened: [], casesTouched: [] };
 }
@@ -102,11 +110,15 @@ export class FindingPipeline {
     this.slice = opts.slice ?? new TimeSlice();
   }
 
-  /** Ingests a whole document: an event, an array of events, GetFindings output or raw findings. */
-  async ingestDocument(doc: unknown, source: string): Promise<IngestSummary> {
+  /**
+   * Ingests a whole document: an event, an array of events, GetFindings output or raw findings.
+   * `placed` collects the new findings stored in a case, so the caller can post their cards
+   * without reading back what was just written (the findings function).
+   */
+  async ingestDocument(doc: unknown, source: string, placed?: PlacedFinding[]): Promise<IngestSummary> {
     const summary = emptySummary();
     const items = extractFindingItems(doc);
-    for (let i = 0; i < items.length; i += BATCH) await this.ingestBatch(items.slice(i, i + BATCH), source, summary);
+    for (let i = 0; i < items.length; i += BATCH) await this.ingestBatch(items.slice(i, i + BATCH), source, summary, placed);
     return summary;
   }
 
@@ -115,7 +127,7 @@ export class FindingPipeline {
    * enough not to hold acks back); re-sent ones, repeats within the batch and anything that conflicts
    * go the one-by-one way.
    */
-  private async ingestBatch(items: ExtractedItem[], source: string, summary: IngestSummary): Promise<void> {
+  private async ingestBatch(items: ExtractedItem[], source: string, summary: IngestSummary, placed?: PlacedFinding[]): Promise<void> {
     const fresh: Finding[] = [];
     const repeats: Finding[] = [];
     const seen = new Set<string>();
@@ -164,6 +176,7 @@ export class FindingPipeline {
           continue;
         }
         this.countPlaced(summary, decision, r);
+        if (placed && r.case && placement.finding.disposition === 'cased') placed.push({ finding: { ...placement.finding, caseId: r.case.id }, case: r.case, created: r.created });
         await this.askPrincipalCheck(placement.finding);
         await this.gatherSequence(finding, r);
         if (r.case && mayHoldSignals(finding, r)) toMark.add(r.case.id);

@@ -4,10 +4,11 @@ import type { Case, StoredFinding, TimelineEvent } from '../../domain/cases/case
 import { caseChannelName } from '../../domain/cases/channel-name';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeText } from '../../domain/text/mrkdwn';
-import { errorMessage } from '../../errors';
+import { CordonError, ErrorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { leaseOwner, withLease, type LeaseSpec } from '../../store/lease';
 import type { PlanPublisher } from '../../services/containment-jobs';
+import type { PlacedFinding } from '../../services/finding-pipeline';
 import { updateWithRetry } from '../../store/compare-and-set';
 import type { Store } from '../../store/store';
 import { renderActionMessage } from '../blocks/action-message';
@@ -84,6 +85,33 @@ function inviteErrors(errors: unknown): string[] {
   });
 }
 
+/** A case channel's topic: id, band and title. */
+function caseTopic(c: Case): string {
+  return `${c.id} · ${BAND_LABEL[c.band]} · ${safeText(c.title, 200)}`.slice(0, 250);
+}
+
+const EMPTY_FLUSH: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0 };
+
+/** Case channels published side by side: Slack's per-channel post limit holds one channel back, not all. */
+const CASES_AT_ONCE = 8;
+
+/**
+ * Runs `fn` on each item, items of one case in order, up to {@link CASES_AT_ONCE} cases at a
+ * time: chat.postMessage is limited per channel (about one a second), so waiting out one
+ * busy case channel need not hold every other case's cards back.
+ */
+async function eachCase<T>(items: T[], caseOf: (item: T) => string, fn: (item: T) => Promise<void>): Promise<void> {
+  const byCase = new Map<string, T[]>();
+  for (const item of items) byCase.set(caseOf(item), [...(byCase.get(caseOf(item)) ?? []), item]);
+  const queues = [...byCase.values()];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CASES_AT_ONCE, queues.length) }, async () => {
+      for (let q = queues[next++]; q; q = queues[next++]) for (const item of q) await fn(item);
+    }),
+  );
+}
+
 /** `name_taken` retries before giving up on a channel name. */
 const NAME_ATTEMPTS = 20;
 const BATCH = 200;
@@ -98,6 +126,8 @@ export class CasePublisher implements PlanPublisher {
   private readonly now: () => Date;
   private readonly lease: LeaseSpec;
   private readonly groupMembers = new Map<string, { users: string[]; at: number }>();
+  /** conversations.create refused for its tier (20 a minute) until then: no use asking again before (epoch ms). */
+  private createBlockedUntil = 0;
 
   constructor(
     private readonly client: WebClient,
@@ -120,11 +150,14 @@ export class CasePublisher implements PlanPublisher {
    */
   flush(): Promise<FlushResult> {
     if (!this.inFlight) {
-      const empty: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0, busy: true };
-      this.inFlight = this.withLease(() => this.flushOnce()).then((r) => r ?? empty).finally(() => {
-        this.inFlight = undefined;
-      });
-      return this.inFlight;
+      const empty: FlushResult = { ...EMPTY_FLUSH, busy: true };
+      const running: Promise<FlushResult> = this.withLease(() => this.flushOnce())
+        .then((r) => r ?? empty)
+        .finally(() => {
+          if (this.inFlight === running) this.inFlight = undefined;
+        });
+      this.inFlight = running;
+      return running;
     }
     const again = (): Promise<FlushResult> => {
       this.next = undefined;
@@ -132,6 +165,95 @@ export class CasePublisher implements PlanPublisher {
     };
     this.next ??= this.inFlight.then(again, again);
     return this.next;
+  }
+
+  /**
+   * The findings function's path: the cards of the findings an ingest just placed, posted
+   * from what the pipeline handed over rather than from the outbox queries, then the
+   * timeline posts of their cases. A case the ingest opened gets its channel, its card and
+   * then the finding cards at once: the topic, pin, triage line and invites follow (card
+   * and triage line still before invites). The rest of the outbox (other cases, edits held
+   * back by the debounce, what failed) is the ticker's: a full flush per event re-reads
+   * the whole outbox, which in a burst costs more than the cards themselves.
+   */
+  async publishPlaced(placed: PlacedFinding[]): Promise<FlushResult> {
+    if (!placed.length) return { ...EMPTY_FLUSH };
+    return (await this.exclusive(() => this.withLease(() => this.publishPlacedHeld(placed)))) ?? { ...EMPTY_FLUSH, busy: true };
+  }
+
+  /** Runs `fn` alone in this process: after the flush in flight (and its follow-up), before any flush asked for meanwhile. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    for (let busy = this.next ?? this.inFlight; busy; busy = this.next ?? this.inFlight) await busy.catch(() => undefined);
+    const run = fn();
+    const held: Promise<FlushResult> = run.then(
+      () => ({ ...EMPTY_FLUSH }),
+      () => ({ ...EMPTY_FLUSH }),
+    );
+    this.inFlight = held;
+    void held.finally(() => {
+      if (this.inFlight === held) this.inFlight = undefined;
+    });
+    return run;
+  }
+
+  private async publishPlacedHeld(placed: PlacedFinding[]): Promise<FlushResult> {
+    const result: FlushResult = { ...EMPTY_FLUSH };
+    const byCase = new Map<string, StoredFinding[]>();
+    for (const p of placed) byCase.set(p.case.id, [...(byCase.get(p.case.id) ?? []), p.finding]);
+    await eachCase([...byCase], ([caseId]) => caseId, ([caseId, findings]) =>
+      this.guard(result, { caseId }, async () => {
+        // Read once under the lease: another publisher may have posted this case meanwhile.
+        const c = await this.store.getCase(caseId);
+        if (!c || c.mergedInto) return;
+        if (!c.channelId) {
+          await this.publishNewCase(c, findings, result);
+          for (const e of await this.store.listTimeline(caseId)) if (!e.postedTs) await this.postEvent(e, result);
+          return;
+        }
+        const cache = new Map<string, StoredFinding[]>();
+        for (const key of new Set(findings.map(findingCardKey))) await this.publishCard(caseId, key, cache, result);
+        if (c.cardDirty) await this.publishCase(c, result);
+        for (const e of await this.store.listTimeline(caseId)) if (!e.postedTs) await this.postEvent(e, result);
+      }),
+    );
+    return result;
+  }
+
+  /**
+   * A case this ingest opened: channel, case card, then its finding cards, with nothing
+   * read back (the findings are the ones just placed). Each Slack id is stored as Slack
+   * returns it, alongside the next call rather than before it. The rest of the case (topic,
+   * pin, triage line, invites) is {@link publishCase}'s, right after.
+   */
+  private async publishNewCase(fresh: Case, findings: StoredFinding[], result: FlushResult): Promise<void> {
+    const channel = await this.createChannel(fresh);
+    result.channelsCreated++;
+    const [withChannel, card] = await Promise.all([
+      this.save(fresh, { channelId: channel.id, channelName: channel.name }),
+      this.client.chat.postMessage({ channel: channel.id, ...renderCaseCard(fresh, findings), unfurl_links: false }),
+    ]);
+    // A finding that joined since the read makes the card stale: it stays dirty for the edit.
+    const storeCard = updateWithRetry({
+      what: `case ${fresh.id}`,
+      initial: withChannel,
+      read: () => this.store.getCase(fresh.id),
+      mutate: (cur) => ({ ...cur, cardTs: card.ts, cardDirty: cur.cardDirty && cur.version !== withChannel.version }),
+      write: (next) => this.store.updateCase(next),
+    });
+    const groups = new Map<string, StoredFinding[]>();
+    for (const f of findings) groups.set(findingCardKey(f), [...(groups.get(findingCardKey(f)) ?? []), f]);
+    const now = this.now().toISOString();
+    const posting = (async () => {
+      for (const group of groups.values()) {
+        const posted = await this.client.chat.postMessage({ channel: channel.id, ...renderFindingGroupCard(group), unfurl_links: false });
+        await this.saveCards(group, { cardTs: posted.ts, cardAt: now });
+        result.cardsPosted++;
+      }
+    })();
+    const [saved] = await Promise.all([storeCard, posting]);
+    await this.store.appendTimeline({ caseId: fresh.id, at: now, kind: 'channel.created', actor: 'cordon', text: `Case channel #${channel.name} created`, silent: true });
+    await this.client.conversations.setTopic({ channel: channel.id, topic: caseTopic(fresh) });
+    await this.publishCase(saved ?? { ...withChannel, cardTs: card.ts }, result);
   }
 
   /** Runs `fn` holding the publisher lease; undefined when another process kept it for `leaseWaitMs`. */
@@ -150,9 +272,7 @@ export class CasePublisher implements PlanPublisher {
 
   private async flushOnce(): Promise<FlushResult> {
     const result: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0 };
-    for (const c of await this.store.casesToPublish(BATCH)) {
-      await this.guard(result, { caseId: c.id }, () => this.publishCase(c, result));
-    }
+    await eachCase(await this.store.casesToPublish(BATCH), (c) => c.id, (c) => this.guard(result, { caseId: c.id }, () => this.publishCase(c, result)));
     for (const e of await this.store.unpostedTimeline(BATCH * 5)) {
       await this.guard(result, { caseId: e.caseId, eventId: e.id }, () => this.postEvent(e, result));
     }
@@ -164,13 +284,11 @@ export class CasePublisher implements PlanPublisher {
       groups.set(`${sf.caseId}\u0000${key}`, { caseId: sf.caseId, key });
     }
     const caseFindings = new Map<string, StoredFinding[]>();
-    for (const g of groups.values()) {
-      await this.guard(result, { caseId: g.caseId, card: g.key }, () => this.publishCard(g.caseId, g.key, caseFindings, result));
-    }
+    const cases = new Map<string, Promise<Case | undefined>>();
+    await eachCase([...groups.values()], (g) => g.caseId, (g) => this.guard(result, { caseId: g.caseId, card: g.key }, () => this.publishCard(g.caseId, g.key, caseFindings, result, cases)));
     // Cards posted above may have made case cards stale; render them once more.
-    for (const c of await this.store.casesToPublish(BATCH)) {
-      if (c.channelId && c.cardTs) await this.guard(result, { caseId: c.id }, () => this.publishCase(c, result));
-    }
+    const stale = (await this.store.casesToPublish(BATCH)).filter((c) => c.channelId && c.cardTs);
+    await eachCase(stale, (c) => c.id, (c) => this.guard(result, { caseId: c.id }, () => this.publishCase(c, result)));
     return result;
   }
 
@@ -222,10 +340,7 @@ export class CasePublisher implements PlanPublisher {
         text: `Case channel #${channel.name} created`,
         silent: true,
       });
-      await this.client.conversations.setTopic({
-        channel: channel.id,
-        topic: `${c.id} · ${BAND_LABEL[c.band]} · ${safeText(c.title, 200)}`.slice(0, 250),
-      });
+      await this.client.conversations.setTopic({ channel: channel.id, topic: caseTopic(c) });
     }
     const channelId = c.channelId as string;
     const findings = await this.store.listFindings({ caseId: c.id });
@@ -272,13 +387,26 @@ export class CasePublisher implements PlanPublisher {
     await this.save(c, { channelArchivedAt: this.now().toISOString() });
   }
 
-  private createChannel(c: Case): Promise<{ id: string; name: string }> {
-    return createOrAdoptChannel(this.client, this.log, {
-      nameFor: (attempt) => caseChannelName(this.opts.prefix, c.id, c.primaryType, attempt),
-      attempts: NAME_ATTEMPTS,
-      isPrivate: this.opts.privateChannels,
-      logContext: { caseId: c.id },
-    });
+  /**
+   * conversations.create is Tier 2 (20+ a minute, https://api.slack.com/docs/rate-limits): a
+   * burst of new cases meets its limit, and Slack's Retry-After then says when to ask again.
+   * Until then each case waiting for a channel is skipped rather than refused once more.
+   */
+  private async createChannel(c: Case): Promise<{ id: string; name: string }> {
+    const now = Date.now();
+    if (now < this.createBlockedUntil) throw new CordonError(ErrorCode.SLACK_FAILED, `channel creation rate limited for ${Math.ceil((this.createBlockedUntil - now) / 1000)} s more`);
+    try {
+      return await createOrAdoptChannel(this.client, this.log, {
+        nameFor: (attempt) => caseChannelName(this.opts.prefix, c.id, c.primaryType, attempt),
+        attempts: NAME_ATTEMPTS,
+        isPrivate: this.opts.privateChannels,
+        logContext: { caseId: c.id },
+      });
+    } catch (err) {
+      const retryAfter = (err as { code?: unknown; retryAfter?: unknown }).code === 'slack_webapi_rate_limited_error' ? (err as { retryAfter?: unknown }).retryAfter : undefined;
+      if (typeof retryAfter === 'number') this.createBlockedUntil = Date.now() + retryAfter * 1000;
+      throw err;
+    }
   }
 
   /** A user group's members, cached for `access.groupCacheTtl` (people join and leave groups). */
@@ -403,8 +531,14 @@ export class CasePublisher implements PlanPublisher {
    * second per channel (https://api.slack.com/docs/rate-limits), so a post or edit per finding
    * would hold a busy case channel behind Slack's limits.
    */
-  private async publishCard(caseId: string, key: string, cache: Map<string, StoredFinding[]>, result: FlushResult): Promise<void> {
-    const c = await this.store.getCase(caseId);
+  private async publishCard(caseId: string, key: string, cache: Map<string, StoredFinding[]>, result: FlushResult, cases = new Map<string, Promise<Case | undefined>>()): Promise<void> {
+    // Read once per flush: a case with many stale cards (a burst) is not read per card.
+    let read = cases.get(caseId);
+    if (!read) {
+      read = this.store.getCase(caseId);
+      cases.set(caseId, read);
+    }
+    const c = await read;
     if (!c?.channelId) return;
     let inCase = cache.get(caseId);
     if (!inCase) {

@@ -549,6 +549,38 @@ describe('SlackSandbox', () => {
       expect(sb.calls('users.lookupByEmail').map((c) => c.httpStatus)).toEqual([200, 429]);
     });
 
+    it('lets chat.postMessage burst per channel (3 by default), then one a second, from a token bucket', async () => {
+      let now = 0;
+      const limiter = new RateLimiter(true, () => now);
+      // A full bucket: three at once, the fourth waits for a token (1 s at one a second).
+      expect([0, 0, 0].map(() => limiter.admit('chat.postMessage', 'C1'))).toEqual([0, 0, 0]);
+      expect(limiter.admit('chat.postMessage', 'C1')).toBe(1000);
+      // Another channel has its own bucket.
+      expect(limiter.admit('chat.postMessage', 'C2')).toBe(0);
+      now = 500;
+      expect(limiter.admit('chat.postMessage', 'C1')).toBe(500);
+      now = 1000;
+      expect(limiter.admit('chat.postMessage', 'C1')).toBe(0);
+      expect(limiter.admit('chat.postMessage', 'C1')).toBe(1000);
+      // Sustained: one a second, never a new burst until the bucket refills.
+      now = 2000;
+      expect(limiter.admit('chat.postMessage', 'C1')).toBe(0);
+      expect(limiter.admit('chat.postMessage', 'C1')).toBe(1000);
+      now = 10_000;
+      expect([0, 0, 0, 0].map(() => limiter.admit('chat.postMessage', 'C1'))).toEqual([0, 0, 0, 1000]);
+      // The strict reading is one rule away.
+      const strict = new RateLimiter({ 'chat.postMessage': { perSecond: 1, burst: 1 } }, () => now);
+      expect([strict.admit('chat.postMessage', 'C1'), strict.admit('chat.postMessage', 'C1')]).toEqual([0, 1000]);
+
+      sb.setRateLimits(true);
+      const ch = sb.addChannel({ name: 'bucket', members: ['UBOT'] });
+      const strictClient = new WebClient('xoxb-test', { slackApiUrl: sb.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logger: quiet });
+      for (const text of ['a', 'b', 'c']) await strictClient.chat.postMessage({ channel: ch, text });
+      const err = (await strictClient.chat.postMessage({ channel: ch, text: 'd' }).catch((e: unknown) => e)) as { code?: string; retryAfter?: number };
+      expect(err).toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 1 });
+      expect(sb.messages(ch).map((m) => m.text)).toEqual(['a', 'b', 'c']);
+    });
+
     it('counts in a sliding window', () => {
       let now = 0;
       const limiter = new RateLimiter({ m: { perMinute: 2 } }, () => now);

@@ -260,6 +260,18 @@ export class ContainmentService {
     return action;
   }
 
+  /**
+   * A step that did something other than its plan said (a fallback) returns why in
+   * `warnings` (apply) or records `revertWarnings` (revert): put on the action's message and
+   * in the audit, never only in the step record.
+   */
+  private async warn(run: StepBook, by: string, step: PlanStep, raw: Json | undefined): Promise<void> {
+    const warnings = Array.isArray(raw) ? raw.filter((w): w is string => typeof w === 'string') : [];
+    if (!warnings.length) return;
+    await run.note(warnings.map((w) => `:warning: ${w}.`));
+    await this.audit(run.action, by, 'action.step_fallback', { step: step.id, warnings });
+  }
+
   private async audit(action: Action, actor: string, event: string, detail: Record<string, unknown> = {}): Promise<void> {
     await this.store.appendAudit({
       at: this.now().toISOString(),
@@ -306,6 +318,7 @@ export class ContainmentService {
               // What changed since the plan (an interface attached meanwhile) goes on the action's message too.
               const changes = Array.isArray(result?.changes) ? result.changes.filter((c): c is string => typeof c === 'string') : [];
               if (changes.length) await run.note(changes.map((c) => `:information_source: Since the plan: ${c}.`));
+              await this.warn(run, by, step, result?.warnings);
               const rec = await run.update(step.id, { status: 'applied', finishedAt: this.now().toISOString(), ...(result ? { result } : {}) });
               await this.tell(observer, run.action, step, rec);
             } catch (err) {
@@ -435,6 +448,7 @@ export class ContainmentService {
           await run.update(step.id, { status: 'reverting', revertStartedAt: this.now().toISOString() });
           try {
             await playbook.revert(step, rec, ctx);
+            await this.warn(run, by, step, run.record(step.id).result?.revertWarnings);
             const done = await run.update(step.id, { status: 'reverted', revertFinishedAt: this.now().toISOString() });
             await this.tell(observer, run.action, step, done);
           } catch (err) {

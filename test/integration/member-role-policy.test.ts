@@ -55,7 +55,9 @@ describe('the member-account template grants every containment exactly what it n
     expect(r.applied.status).toBe('applied');
     // Every step applied: none refused, the non-essential ones (tags, snapshots, termination protection) included.
     const steps = r.applied.steps;
-    expect(steps.length).toBeGreaterThan(8);
+    // One policy step on the instance role (iam.instance-cordon), no separate revocation step.
+    expect(steps.length).toBeGreaterThan(7);
+    expect(r.applied.plan.map((s) => s.op)).toContain('iam.instance-cordon');
     expect(steps.filter((s) => s.status !== 'applied').map((s) => `${s.stepId} ${s.status}`)).toEqual([]);
     const ec2 = r.contained.regions[REGION]!.ec2;
     for (const eni of inst.networkInterfaceIds) {

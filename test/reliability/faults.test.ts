@@ -343,7 +343,7 @@ describe('faults: every AWS call of an EC2 containment failing in turn', () => {
     const i = ec2.instances[inst.instanceId]!;
     expect([where, 'termination-protection', rec('termination-protection')!.status === 'applied']).toEqual([where, 'termination-protection', i.disableApiTermination]);
     expect([where, 'tag', rec('tag')!.status === 'applied']).toEqual([where, 'tag', i.tags.some((t) => t.Key === 'cordon:action' && t.Value === a.id)]);
-    expect([where, 'role-deny', rec('role-deny:web-role')!.status === 'applied']).toEqual([where, 'role-deny', !!state.iam.roles['web-role']!.inlinePolicies[`cordon-isolate-${inst.instanceId}`]]);
+    expect([where, 'role-deny', rec('role-deny:web-role')!.status === 'applied']).toEqual([where, 'role-deny', !!state.iam.roles['web-role']!.inlinePolicies[`cordon-instance-${inst.instanceId}`]]);
     expect([where, 'snapshot', rec(`snapshot:${inst.volumeIds[0]!}`)!.status === 'applied']).toEqual([where, 'snapshot', Object.values(ec2.snapshots).some((s) => s.volumeId === inst.volumeIds[0])]);
   }
 

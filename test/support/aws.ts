@@ -78,9 +78,10 @@ export function withoutEvidence(s: AccountState): AccountState {
     for (const i of Object.values(r.ec2.instances)) i.tags = i.tags.filter((t) => t.Key !== 'cordon:released');
     for (const [id, g] of Object.entries(r.ec2.securityGroups)) if (g.tags.some((t) => t.Key === 'cordon:purpose')) delete r.ec2.securityGroups[id];
   }
-  // Revocations of credentials issued before containment: the role's, the user's, and each instance's (issue 15, point 10).
+  // Revocations of credentials issued before containment: the role's, the user's, and each instance's (issue 15, point 10;
+  // an instance's is its cordon-instance-<id>, swapped from deny-all to the revocation on Revert).
   for (const holder of [...Object.values(c.iam.roles), ...Object.values(c.iam.users)]) {
-    for (const name of Object.keys(holder.inlinePolicies)) if (name.startsWith('cordon-revoke-')) delete holder.inlinePolicies[name];
+    for (const name of Object.keys(holder.inlinePolicies)) if (name.startsWith('cordon-revoke-') || name.startsWith('cordon-instance-')) delete holder.inlinePolicies[name];
   }
   return c;
 }

@@ -19,11 +19,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeAutoScalingInstancesCommand, EnterStandbyCommand, ExitStandbyCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { Json, PlanStep } from '../../domain/actions/action';
+import type { Json, PlanStep, StepRecord } from '../../domain/actions/action';
 import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
 import { CordonError, ErrorCode, failureWords } from '../../errors';
 import { awsErrorName, param, paramList, principalRefusal, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
-import { applyRevoke, instanceRevokePolicy, revokeStep } from './revocation';
+import { applyRevoke, instanceCordonPolicy, revokeDocument, REVOKE_SESSIONS_POLICY } from './revocation';
 
 /** Tag that marks Cordon's per-VPC groups, so later actions reuse them. */
 export const PURPOSE_TAG = 'cordon:purpose';
@@ -78,10 +78,6 @@ function groupName(purpose: Purpose, vpcId: string): string {
   return `cordon-${purpose}-${vpcId}`;
 }
 
-function rolePolicyName(instanceId: string): string {
-  return `cordon-isolate-${instanceId}`;
-}
-
 /** Deny everything to sessions of this role that come from this instance only. */
 export function instanceDenyDocument(instanceArn: string): string {
   return JSON.stringify({
@@ -128,6 +124,83 @@ async function withRetry<T>(ctx: Pick<StepContext, 'sleep'>, fn: () => Promise<T
       if (delay === undefined || !RETRYABLE.has(awsErrorName(err) ?? '')) throw err;
       await ctx.sleep(delay);
     }
+  }
+}
+
+/**
+ * Puts the instance's one policy on its role: deny all to its sessions, and records the
+ * moment, which Revert needs. A role whose inline quota is full (dozens of contained
+ * instances, or policies of its own) gets AWS's "Revoke active sessions" instead, role-wide
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html):
+ * credentials the instance held, stolen or not, stop working, and so do the older sessions
+ * of every other instance of the role, which fetch fresh ones from their metadata service.
+ * Loud: the result carries the words, the service puts them on the action and the audit.
+ */
+async function applyInstanceCordon(step: PlanStep, ctx: StepContext): Promise<{ [key: string]: Json }> {
+  const iam = ctx.clients.iam();
+  const RoleName = param(step, 'roleName');
+  const PolicyName = param(step, 'policyName');
+  const before = ctx.now().toISOString();
+  try {
+    await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: instanceDenyDocument(param(step, 'instanceArn')) }));
+    return { before };
+  } catch (err) {
+    if (awsErrorName(err) !== 'LimitExceededException') throw err;
+    const reason = `LimitExceeded: ${(err as Error).message}`;
+    const instanceId = param(step, 'instanceArn').split('/').pop() ?? '';
+    try {
+      await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: REVOKE_SESSIONS_POLICY, PolicyDocument: revokeDocument(before) }));
+    } catch (again) {
+      if (awsErrorName(again) !== 'LimitExceededException') throw again;
+      // Nothing was put, so nothing to revert: a plain failure, not a StepFailure with a result.
+      throw new CordonError(
+        ErrorCode.AWS_FAILED,
+        `Role ${RoleName} is at its inline policy quota: neither ${PolicyName} nor the role-wide ${REVOKE_SESSIONS_POLICY} fits, so role credentials on ${instanceId} are NOT denied (only its network isolation holds them). Free room on the role, or revoke its sessions by hand (IAM console: Revoke active sessions).`,
+      );
+    }
+    return {
+      before,
+      fallback: REVOKE_SESSIONS_POLICY,
+      fallbackReason: reason,
+      warnings: [
+        `Role ${RoleName} has no room for ${PolicyName} (${reason}): instead ${REVOKE_SESSIONS_POLICY} on ${RoleName} denies every session of the role issued before ${before}, so every instance of role ${RoleName} had its older sessions revoked (each gets fresh credentials from its instance metadata service). ${instanceId}'s own fresh credentials are not denied by the role; only its network isolation holds them. Revert keeps ${REVOKE_SESSIONS_POLICY}`,
+      ],
+    };
+  }
+}
+
+/**
+ * Revert swaps the deny for the revocation in one PutRolePolicy on the same name: no moment
+ * with neither, no growth beyond a few dozen characters. A quota too full even for that gets,
+ * under the same name and again in one call, the role-wide revocation from the same moment:
+ * shorter than the deny it replaces (no instance ARN), and still denying every credential the
+ * instance held before apply; the older sessions of the role's other instances with it.
+ */
+async function revertInstanceCordon(step: PlanStep, record: StepRecord, ctx: StepContext): Promise<void> {
+  const result = record.result ?? {};
+  // Apply fell back to the role-wide revocation: no instance policy was put, and the revocation stays.
+  if (typeof result.fallback === 'string') return;
+  const iam = ctx.clients.iam();
+  const RoleName = param(step, 'roleName');
+  const PolicyName = param(step, 'policyName');
+  // No recorded moment (the process died mid-step): now, which denies more of this instance's sessions, never fewer.
+  const before = typeof result.before === 'string' ? result.before : ctx.now().toISOString();
+  try {
+    await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: revokeDocument(before, param(step, 'instanceArn')) }));
+    return;
+  } catch (err) {
+    if (awsErrorName(err) !== 'LimitExceededException') throw err;
+    const reason = `LimitExceeded: ${(err as Error).message}`;
+    // Refused too: Revert fails and the deny stays, which is safe, and the failure says why.
+    await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: revokeDocument(before) }));
+    await ctx.progress(step.id, {
+      ...result,
+      fallback: 'role-wide',
+      fallbackReason: reason,
+      revertWarnings: [
+        `Role ${RoleName} had no room for the per-instance revocation (${reason}): ${PolicyName} now denies every session of role ${RoleName} issued before ${before}, so every instance of role ${RoleName} had its older sessions revoked (each gets fresh credentials from its instance metadata service). Kept`,
+      ],
+    });
   }
 }
 
@@ -551,17 +624,17 @@ export const ec2InstancePlaybook: Playbook = {
       else if (read) notes.push(`:warning: ${id} is tagged for Auto Scaling group ${asg}, but Auto Scaling does not list it as a member: Cordon leaves it alone. If it is one, put it in Standby by hand: ${manual}.`);
     }
     if (roleName) {
+      const policyName = instanceCordonPolicy(id);
       plan.push({
         id: `role-deny:${roleName}`,
         ...side,
-        op: 'iam.instance-role-deny',
-        description: `Put inline policy ${rolePolicyName(id)} on role ${roleName}: deny all to sessions from this instance only (ec2:SourceInstanceARN); other instances sharing the role keep working`,
-        params: { roleName, policyName: rolePolicyName(id), instanceArn },
+        op: 'iam.instance-cordon',
+        description: `Put inline policy ${policyName} on role ${roleName}: deny all to sessions from this instance only (ec2:SourceInstanceARN); other instances sharing the role keep working. Revert replaces it in one call with a deny on this instance's sessions issued before the moment this step runs (kept)`,
+        params: { roleName, policyName, instanceArn },
         revertible: true,
       });
-      plan.push(revokeStep('role', roleName, `sessions of this instance (ec2:SourceInstanceARN ${id})`, { ...side, instanceArn, instanceId: id }));
       notes.push(
-        `Revert removes ${rolePolicyName(id)} but keeps ${instanceRevokePolicy(id)}: credentials of role ${roleName} that ${id} received before the moment of apply stay blocked after Revert (the instance gets fresh ones from its metadata service); other instances sharing the role are not affected.`,
+        `Revert keeps ${policyName}, swapped in one call from deny-all to a deny on the credentials of role ${roleName} that ${id} received before the moment of apply: they stay blocked after Revert (the instance gets fresh ones from its metadata service); other instances sharing the role are not affected. If the role's inline policy quota is full, Cordon revokes the older sessions of every instance of ${roleName} instead (${REVOKE_SESSIONS_POLICY}, kept) and says so.`,
       );
     } else if (roleRefusal && profileRole?.RoleName) {
       notes.push(`:warning: Instance role ${profileRole.RoleName} is not changed: ${roleRefusal.message} The instance is still isolated.`);
@@ -684,6 +757,9 @@ export const ec2InstancePlaybook: Playbook = {
       case 'ec2.shutdown-behavior':
         await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: param(step, 'instanceId'), InstanceInitiatedShutdownBehavior: { Value: 'stop' } }));
         return undefined;
+      case 'iam.instance-cordon':
+        return applyInstanceCordon(step, ctx);
+      // Plans stored before one policy per instance: their deny and their revocation, as they were.
       case 'iam.instance-role-deny':
         await ctx.clients
           .iam()
@@ -753,6 +829,9 @@ export const ec2InstancePlaybook: Playbook = {
         return;
       case 'ec2.shutdown-behavior':
         await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: param(step, 'instanceId'), InstanceInitiatedShutdownBehavior: { Value: param(step, 'previous') } }));
+        return;
+      case 'iam.instance-cordon':
+        await revertInstanceCordon(step, record, ctx);
         return;
       case 'iam.instance-role-deny':
         await tolerate(() => ctx.clients.iam().send(new DeleteRolePolicyCommand({ RoleName: param(step, 'roleName'), PolicyName: param(step, 'policyName') })), 'NoSuchEntityException');

@@ -13,9 +13,21 @@ import { param, type StepContext } from '../playbook';
  */
 export const REVOKE_SESSIONS_POLICY = 'cordon-revoke-sessions';
 
-/** Per-instance name: two instances sharing a role each keep their own revocation. */
+/** Per-instance name in plans stored before one policy per instance (`iam.instance-cordon`) replaced it. */
 export function instanceRevokePolicy(instanceId: string): string {
   return `cordon-revoke-${instanceId}`;
+}
+
+/**
+ * The one inline policy a contained instance puts on its (often shared) instance-profile
+ * role: deny all to its sessions while contained, swapped on Revert for the revocation of
+ * the sessions it got before apply. One per instance, not two: a role's inline policies
+ * share one size quota (10,240 characters without whitespace,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html), which a
+ * fleet role with two per instance ran out of at about 20 instances.
+ */
+export function instanceCordonPolicy(instanceId: string): string {
+  return `cordon-instance-${instanceId}`;
 }
 
 /** Denies every request made with credentials issued before `before`; for an instance, only its own sessions. */

@@ -123,8 +123,11 @@ export function renderStepReply(step: PlanStep, rec: StepRecord): RenderedMessag
   const end = reverting ? rec.revertFinishedAt : rec.finishedAt;
   const ms = start && end ? ` · ${Date.parse(end) - Date.parse(start)} ms` : '';
   const err = reverting ? (rec.revertError ?? rec.keptReason) : rec.error;
+  // A fallback the step took (a role whose inline quota was full) is said where the step is.
+  const raw = reverting ? rec.result?.revertWarnings : rec.result?.warnings;
+  const warnings = Array.isArray(raw) ? raw.filter((w): w is string => typeof w === 'string') : [];
   const verb = reverting ? `Revert: ${safeText(step.description, 500)}` : safeText(step.description, 500);
-  const text = `${STEP_ICON[rec.status]} ${verb}${ms}${err ? `\n> ${safeText(err, 500)}` : ''}`;
+  const text = `${STEP_ICON[rec.status]} ${verb}${ms}${err ? `\n> ${safeText(err, 500)}` : ''}${warnings.map((w) => `\n> :warning: ${safeText(w, 700)}`).join('')}`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 

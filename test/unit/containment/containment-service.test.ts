@@ -44,7 +44,10 @@ describe('containment: apply, then exact revert', () => {
     expect(isolation.ingress).toEqual([]);
     expect(isolation.egress).toEqual([]);
     expect(Object.values(ec2.snapshots).map((s) => s.volumeId).sort()).toEqual([...inst.volumeIds].sort());
-    expect(r.contained.iam.roles['web-role']!.inlinePolicies[`cordon-isolate-${inst.instanceId}`]).toContain('ec2:SourceInstanceARN');
+    expect(r.contained.iam.roles['web-role']!.inlinePolicies[`cordon-instance-${inst.instanceId}`]).toContain('ec2:SourceInstanceARN');
+    // While contained: deny all to the instance's sessions, whatever their issue time; after Revert the same name holds the revocation.
+    expect(r.contained.iam.roles['web-role']!.inlinePolicies[`cordon-instance-${inst.instanceId}`]).not.toContain('aws:TokenIssueTime');
+    expect(r.after.iam.roles['web-role']!.inlinePolicies[`cordon-instance-${inst.instanceId}`]).toContain('aws:TokenIssueTime');
     expect(r.reverted.status).toBe('reverted');
     expect(withoutEvidence(r.after)).toEqual(withoutEvidence(r.before));
     expect(Object.keys(r.after.regions[REGION]!.ec2.snapshots)).toHaveLength(2);
@@ -292,7 +295,7 @@ describe('containment: failures, throttling, refusals, dry run', () => {
     const planned = await h.service.plan({ target: `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: true });
     expect(planned.status).toBe('dry_run');
     expect(planned.plan.map((s) => s.op)).toEqual(
-      expect.arrayContaining(['ec2.tag', 'ec2.termination-protection', 'iam.instance-role-deny', 'ec2.snapshot', 'ec2.ensure-group', 'ec2.isolate-network']),
+      expect.arrayContaining(['ec2.tag', 'ec2.termination-protection', 'iam.instance-cordon', 'ec2.snapshot', 'ec2.ensure-group', 'ec2.isolate-network']),
     );
     expect(planned.plan.filter((s) => s.op === 'ec2.snapshot')).toHaveLength(2);
     expect((planned.plan.find((s) => s.op === 'ec2.isolate-network')!.params.enis as { id: string }[]).map((e) => e.id).sort()).toEqual([...inst.networkInterfaceIds].sort());

@@ -70,13 +70,22 @@ describe('issue 15, credentials: nothing comes back on Revert', () => {
     const other = h.sb.instanceCredentials(PROD, REGION, b.instanceId);
     tick();
     const planned = await contain(h, `arn:aws:ec2:${REGION}:${PROD}:instance/${a.instanceId}`);
-    expect(planned.notes.join('\n')).toContain(`keeps cordon-revoke-${a.instanceId}: credentials of role shared-role that ${a.instanceId} received before the moment of apply stay blocked after Revert`);
-    expect((await h.service.apply(planned.id, 'U0ALICE'))!.status).toBe('applied');
+    expect(planned.notes.join('\n')).toContain(
+      `Revert keeps cordon-instance-${a.instanceId}, swapped in one call from deny-all to a deny on the credentials of role shared-role that ${a.instanceId} received before the moment of apply: they stay blocked after Revert`,
+    );
+    const applied = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(applied.status).toBe('applied');
+    const appliedAt = applied.steps.find((s) => s.stepId === 'role-deny:shared-role')!.result!.before as string;
+    // One policy per instance: deny all while contained.
+    expect(Object.keys(h.sb.snapshotState(PROD).iam.roles['shared-role']!.inlinePolicies)).toEqual([`cordon-instance-${a.instanceId}`]);
+    expect(await works(h, h.sb.instanceCredentials(PROD, REGION, a.instanceId))).toBe(false);
+    expect(await works(h, other)).toBe(true);
     tick();
     expect((await h.service.revert(planned.id, 'U0BOSS'))!.status).toBe('reverted');
     const role = h.sb.snapshotState(PROD).iam.roles['shared-role']!;
-    expect(Object.keys(role.inlinePolicies)).toEqual([`cordon-revoke-${a.instanceId}`]);
-    expect(role.inlinePolicies[`cordon-revoke-${a.instanceId}`]).toContain('ec2:SourceInstanceARN');
+    expect(Object.keys(role.inlinePolicies)).toEqual([`cordon-instance-${a.instanceId}`]);
+    expect(role.inlinePolicies[`cordon-instance-${a.instanceId}`]).toContain('ec2:SourceInstanceARN');
+    expect(role.inlinePolicies[`cordon-instance-${a.instanceId}`]).toContain(appliedAt);
     tick();
     expect(await works(h, stolen)).toBe(false);
     expect(await works(h, h.sb.instanceCredentials(PROD, REGION, a.instanceId))).toBe(true);

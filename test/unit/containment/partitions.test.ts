@@ -28,7 +28,7 @@ describe('partitions', () => {
     const planned = await h.service.plan({ target: `arn:aws-us-gov:ec2:${region}:${PROD}:instance/${inst.instanceId}`, requestedBy: 'U0ALICE', dryRun: false });
     expect((await h.service.apply(planned.id, 'U0ALICE'))!.status).toBe('applied');
     const policies = h.sb.snapshotState(PROD).iam.roles['web-role']!.inlinePolicies;
-    expect(policies[`cordon-isolate-${inst.instanceId}`]).toContain(`arn:aws-us-gov:ec2:${region}:${PROD}:instance/${inst.instanceId}`);
+    expect(policies[`cordon-instance-${inst.instanceId}`]).toContain(`arn:aws-us-gov:ec2:${region}:${PROD}:instance/${inst.instanceId}`);
     const stolen = h.sb.instanceCredentials(PROD, region, inst.instanceId);
     const err = await h.sb.iam(PROD, { credentials: stolen, region, maxAttempts: 1 }).send(new ListUsersCommand({})).catch((e: unknown) => e as Error);
     expect(err).toMatchObject({ name: 'AccessDenied' });

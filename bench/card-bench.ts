@@ -117,7 +117,7 @@ async function world(local: LocalDynamoDb, name: string): Promise<World> {
   // store, and the worker function as its queue (an async Lambda invoke: one AWS request).
   const jobs: Job[] = [];
   const worker: JobQueue = { enqueue: (job) => new Promise((r) => setTimeout(() => r(void jobs.push(job)), DYNAMO_MS)) };
-  const cordon = buildCordon(config, silentLogger, { store: new DynamoDbStore({ client, tableName: name, ownsClient: true }), webClientOptions: FINDINGS_CLIENT_OPTIONS, queue: worker });
+  const cordon = buildCordon(config, silentLogger, { store: new DynamoDbStore({ client, tableName: name, ownsClient: true }), webClientOptions: FINDINGS_CLIENT_OPTIONS, queue: worker, principalChecks: true });
   setLambdaCordon(cordon);
   return {
     slack,

@@ -5,14 +5,17 @@ import { lambdaFindingsIntake } from './runtime';
 export async function handler(event: unknown): Promise<IngestSummary> {
   const cordon = await lambdaFindingsIntake();
   const placed: PlacedFinding[] = [];
-  const summary = await cordon.pipeline.ingestDocument(event, 'eventbridge', placed);
+  const checks: string[] = [];
+  const publisher = cordon.slack?.publisher;
+  // A case this event opens is stored claimed for this invocation's publisher, which posts
+  // it straight away without the publisher lease (CasePublisher.newCaseClaim).
+  const summary = await cordon.pipeline.ingestDocument(event, 'eventbridge', placed, { checks, ...(publisher ? { claimNewCases: publisher.newCaseClaim() } : {}) });
   cordon.log.info({ summary }, 'findings event ingested');
-  // Posting here is safe (no 3 s limit): the new cards, from what was just placed. A re-send
-  // or a finding placed the one-by-one way (after a conflict) is not among them: then the
+  // Posting here is safe (no 3 s limit): the new cards, from what was just placed, while the
+  // principal checks go to the worker. A re-send, a finding placed the one-by-one way (after
+  // a conflict) or one that joined a case while it was claimed is not among them: then the
   // whole outbox is flushed, as before. What fails or waits is the ticker's.
-  if (cordon.slack) {
-    await cordon.slack.publisher.publishPlaced(placed);
-    if (placed.length < summary.cased || summary.updated > 0) await cordon.slack.publisher.flush();
-  }
+  const [posted] = await Promise.all([publisher?.publishPlaced(placed), cordon.pipeline.requestChecks(checks)]);
+  if (publisher && (placed.length < summary.cased || summary.updated > 0 || posted?.joinedWhileClaimed)) await publisher.flush();
   return summary;
 }

@@ -1,4 +1,4 @@
-import { openCase, type Case, type NewTimelineEvent, type StoredFinding } from '../domain/cases/case';
+import { openCase, type Case, type NewTimelineEvent, type PublishClaim, type StoredFinding } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import { activityAt, type Finding } from '../domain/findings/finding';
 import { extractFindingItems, parseFinding, type ExtractedItem } from '../domain/findings/parse-finding';
@@ -38,6 +38,17 @@ export interface PlacedFinding {
 
 export function emptySummary(): IngestSummary {
   return { received: 0, newFindings: 0, updated: 0, unchanged: 0, suppressed: 0, digest: 0, cased: 0, rejected: 0, casesOpened: [], casesTouched: [] };
+}
+
+/** What the findings function asks of one ingest: it posts the new cards itself, at once. */
+export interface IngestOptions {
+  /** Cases this ingest opens are stored claimed for this publisher (see {@link Case.publishClaim}). */
+  claimNewCases?: PublishClaim;
+  /**
+   * Principal checks are collected here instead of requested one by one: the caller requests
+   * them ({@link FindingPipeline.requestChecks}) beside its posting, so no card waits on them.
+   */
+  checks?: string[];
 }
 
 /** Settings the pipeline needs from the config. */
@@ -93,6 +104,13 @@ function mayHoldSignals(f: Finding, r: { created: boolean; case?: { band: string
   return f.isAttackSequence || (!r.created && r.case?.band === 'critical');
 }
 
+/** A placement whose new case (if it opens one) is stored claimed for `claim`'s publisher. */
+function claimed<P extends { placement: FindingPlacement }>(p: P, claim: PublishClaim | undefined): P {
+  const c = p.placement.claim;
+  if (!claim || !c || c.joinOnly) return p;
+  return { ...p, placement: { ...p.placement, claim: { ...c, draft: { ...c.draft, publishClaim: claim } } } };
+}
+
 export class FindingPipeline {
   private readonly now: () => Date;
   private readonly random: () => number;
@@ -115,11 +133,17 @@ export class FindingPipeline {
    * `placed` collects the new findings stored in a case, so the caller can post their cards
    * without reading back what was just written (the findings function).
    */
-  async ingestDocument(doc: unknown, source: string, placed?: PlacedFinding[]): Promise<IngestSummary> {
+  async ingestDocument(doc: unknown, source: string, placed?: PlacedFinding[], opts: IngestOptions = {}): Promise<IngestSummary> {
     const summary = emptySummary();
     const items = extractFindingItems(doc);
-    for (let i = 0; i < items.length; i += BATCH) await this.ingestBatch(items.slice(i, i + BATCH), source, summary, placed);
+    for (let i = 0; i < items.length; i += BATCH) await this.ingestBatch(items.slice(i, i + BATCH), source, summary, placed, opts);
     return summary;
+  }
+
+  /** Requests the principal checks an ingest collected ({@link IngestOptions.checks}). */
+  async requestChecks(findingIds: string[]): Promise<void> {
+    const checks = this.opts.principalChecks;
+    if (checks) await Promise.all(findingIds.map((id) => checks.request(id)));
   }
 
   /**
@@ -127,7 +151,7 @@ export class FindingPipeline {
    * enough not to hold acks back); re-sent ones, repeats within the batch and anything that conflicts
    * go the one-by-one way.
    */
-  private async ingestBatch(items: ExtractedItem[], source: string, summary: IngestSummary, placed?: PlacedFinding[]): Promise<void> {
+  private async ingestBatch(items: ExtractedItem[], source: string, summary: IngestSummary, placed: PlacedFinding[] | undefined, opts: IngestOptions): Promise<void> {
     const fresh: Finding[] = [];
     const repeats: Finding[] = [];
     const seen = new Set<string>();
@@ -153,7 +177,7 @@ export class FindingPipeline {
     const snapshot = await this.store.readForIngest(fresh.map((f) => ({ id: f.id, keys: correlationKeys(f) })));
     const rules = snapshot.suppressions;
     const resent = fresh.filter((f) => snapshot.stored.has(f.id));
-    const planned = fresh.filter((f) => !snapshot.stored.has(f.id)).map((f) => this.placementFor(f, source, now, rules));
+    const planned = fresh.filter((f) => !snapshot.stored.has(f.id)).map((f) => claimed(this.placementFor(f, source, now, rules), opts.claimNewCases));
     const known: Finding[] = [];
     const toMark = new Set<string>();
     for (let c = 0; c < planned.length; c += COMMIT) {
@@ -177,7 +201,7 @@ export class FindingPipeline {
         }
         this.countPlaced(summary, decision, r);
         if (placed && r.case && placement.finding.disposition === 'cased') placed.push({ finding: { ...placement.finding, caseId: r.case.id }, case: r.case, created: r.created });
-        await this.askPrincipalCheck(placement.finding);
+        await this.askPrincipalCheck(placement.finding, opts.checks);
         await this.gatherSequence(finding, r);
         if (r.case && mayHoldSignals(finding, r)) toMark.add(r.case.id);
       }
@@ -366,8 +390,10 @@ export class FindingPipeline {
   }
 
   /** A new card's IAM principal is checked by the worker before Contain is offered for it. */
-  private async askPrincipalCheck(sf: StoredFinding): Promise<void> {
-    if (sf.disposition === 'cased' && sf.principalCheck?.status === 'pending') await this.opts.principalChecks?.request(sf.id);
+  private async askPrincipalCheck(sf: StoredFinding, later?: string[]): Promise<void> {
+    if (sf.disposition !== 'cased' || sf.principalCheck?.status !== 'pending') return;
+    if (later) later.push(sf.id);
+    else await this.opts.principalChecks?.request(sf.id);
   }
 
   private countPlaced(summary: IngestSummary, decision: TriageDecision, r: PlacementResult & { inserted: true }): void {

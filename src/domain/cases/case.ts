@@ -68,8 +68,21 @@ export interface Case {
   mergedFrom?: string[];
   /** The channel was archived after a merge left a pointer in it. */
   channelArchivedAt?: string;
+  /**
+   * The publisher that opened this case posts it (channel, cards) without the publisher
+   * lease; every other publisher leaves the case alone while the claim lasts. Cleared once
+   * posted; a claim whose holder died runs out at `until`.
+   */
+  publishClaim?: PublishClaim;
   /** Optimistic-concurrency version, bumped by every write. */
   version: number;
+}
+
+/** Who posts a case just opened, and until when at most. */
+export interface PublishClaim {
+  owner: string;
+  /** ISO time. */
+  until: string;
 }
 
 export type FindingDisposition = 'cased' | 'digest' | 'suppressed';

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Action } from '../../domain/actions/action';
-import type { Case, StoredFinding, TimelineEvent } from '../../domain/cases/case';
+import type { Case, PublishClaim, StoredFinding, TimelineEvent } from '../../domain/cases/case';
 import { caseChannelName } from '../../domain/cases/channel-name';
 import { BAND_LABEL } from '../../domain/triage/bands';
 import { safeText } from '../../domain/text/mrkdwn';
@@ -51,6 +51,11 @@ export interface FlushResult {
   nextDueAt?: number;
   /** Another process was flushing the whole time: nothing was done here; it, or the next tick, posts. */
   busy?: boolean;
+  /**
+   * Findings joined a case while this publisher held its claim (other publishers left
+   * them alone): a flush now posts them rather than the next tick.
+   */
+  joinedWhileClaimed?: boolean;
 }
 
 /**
@@ -62,6 +67,12 @@ export interface FlushResult {
 const LEASE = 'slack-publisher';
 const LEASE_MS = 15_000;
 const LEASE_POLL_MS = 100;
+/**
+ * How long a case claimed by the publisher that opened it is left alone by the others:
+ * longer than one findings invocation's posting, short enough that the ticker posts the
+ * case soon after a holder died.
+ */
+const CLAIM_MS = 60_000;
 
 /** Errors by which Slack refuses a message for what it holds: posting it again cannot succeed. */
 const REFUSED_CONTENT = new Set(['msg_blocks_too_long', 'invalid_blocks', 'msg_too_long', 'invalid_blocks_format', 'no_text']);
@@ -110,6 +121,17 @@ async function eachCase<T>(items: T[], caseOf: (item: T) => string, fn: (item: T
       for (let q = queues[next++]; q; q = queues[next++]) for (const item of q) await fn(item);
     }),
   );
+}
+
+/**
+ * Promise.all that lets every promise settle before it throws the first failure: nothing
+ * is left running unobserved (a card still posting when its case's save failed).
+ */
+async function allSettledOrThrow<T extends readonly unknown[]>(ps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(ps);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** `name_taken` retries before giving up on a channel name. */
@@ -178,7 +200,92 @@ export class CasePublisher implements PlanPublisher {
    */
   async publishPlaced(placed: PlacedFinding[]): Promise<FlushResult> {
     if (!placed.length) return { ...EMPTY_FLUSH };
-    return (await this.exclusive(() => this.withLease(() => this.publishPlacedHeld(placed)))) ?? { ...EMPTY_FLUSH, busy: true };
+    // Cases this publisher's claim opened are posted at once, beside the lease (see newCaseClaim).
+    const own = new Set(placed.filter((p) => p.created && this.ownsClaim(p.case)).map((p) => p.case.id));
+    const rest = placed.filter((p) => !own.has(p.case.id));
+    const [claimed, held] = await Promise.all([
+      this.publishClaimed(placed.filter((p) => own.has(p.case.id))),
+      rest.length ? this.exclusive(() => this.withLease(() => this.publishPlacedHeld(rest))).then((r) => r ?? { ...EMPTY_FLUSH, busy: true }) : Promise.resolve({ ...EMPTY_FLUSH }),
+    ]);
+    return {
+      channelsCreated: claimed.channelsCreated + held.channelsCreated,
+      cardsPosted: claimed.cardsPosted + held.cardsPosted,
+      cardsEdited: claimed.cardsEdited + held.cardsEdited,
+      eventsPosted: claimed.eventsPosted + held.eventsPosted,
+      failures: claimed.failures + held.failures,
+      deferred: claimed.deferred + held.deferred,
+      ...(held.busy ? { busy: true } : {}),
+      ...(claimed.joinedWhileClaimed ? { joinedWhileClaimed: true } : {}),
+    };
+  }
+
+  /**
+   * The claim an ingest stores on each case it opens when this publisher posts its cards
+   * right after (the findings function). The claim replaces the lease for that case: the
+   * case did not exist before the ingest, no other publisher touches a claimed case, so
+   * its channel and first cards go out without taking the lease or reading the case back
+   * (two DynamoDB round trips before the first card).
+   */
+  newCaseClaim(): PublishClaim {
+    return { owner: this.lease.owner, until: new Date(this.now().getTime() + CLAIM_MS).toISOString() };
+  }
+
+  private ownsClaim(c: Case): boolean {
+    return c.publishClaim?.owner === this.lease.owner;
+  }
+
+  /** Another publisher opened the case and has not posted it yet: leave it to that one. */
+  private claimedElsewhere(c: Case): boolean {
+    return !!c.publishClaim && c.publishClaim.owner !== this.lease.owner && Date.parse(c.publishClaim.until) > this.now().getTime();
+  }
+
+  /** Posts the cases this publisher's claim opened, then gives each claim up. */
+  private async publishClaimed(placed: PlacedFinding[]): Promise<FlushResult> {
+    const result: FlushResult = { ...EMPTY_FLUSH };
+    if (!placed.length) return result;
+    const byCase = new Map<string, PlacedFinding[]>();
+    for (const p of placed) byCase.set(p.case.id, [...(byCase.get(p.case.id) ?? []), p]);
+    await eachCase([...byCase.values()], (ps) => (ps[0] as PlacedFinding).case.id, async (ps) => {
+      // The case as the last placement of this ingest left it (later findings of the batch joined it).
+      const fresh = ps.reduce((a, p) => (p.case.version > a.version ? p.case : a), (ps[0] as PlacedFinding).case);
+      try {
+        await this.guard(result, { caseId: fresh.id }, async () => {
+          await this.publishNewCase(fresh, ps.map((p) => p.finding), result);
+          for (const e of await this.store.listTimeline(fresh.id)) if (!e.postedTs) await this.postEvent(e, result);
+        });
+      } finally {
+        // Given up on failure too: the ticker then takes the case at once, not when the claim runs out.
+        if (await this.releaseClaim(fresh).catch(() => false)) result.joinedWhileClaimed = true;
+      }
+    });
+    return result;
+  }
+
+  /** A case another publisher has claimed: counted as deferred, due when that claim has had time to finish. */
+  private leftToClaim(c: Case, result: FlushResult): void {
+    const due = Math.min(Date.parse((c.publishClaim as PublishClaim).until), this.now().getTime() + 1000);
+    result.deferred++;
+    result.nextDueAt = Math.min(result.nextDueAt ?? due, due);
+  }
+
+  /** Clears this publisher's claim on a case; true when findings joined it meanwhile. */
+  private async releaseClaim(fresh: Case): Promise<boolean> {
+    let joined = false;
+    await updateWithRetry({
+      what: `case ${fresh.id}`,
+      initial: fresh,
+      read: () => this.store.getCase(fresh.id),
+      mutate: (cur) => {
+        // A join moves lastActivityAt (raiseCase); this publisher's own saves do not.
+        joined = cur.lastActivityAt !== fresh.lastActivityAt;
+        if (!this.ownsClaim(cur)) return undefined;
+        const next = { ...cur };
+        delete next.publishClaim;
+        return next;
+      },
+      write: (next) => this.store.updateCase(next),
+    });
+    return joined;
   }
 
   /** Runs `fn` alone in this process: after the flush in flight (and its follow-up), before any flush asked for meanwhile. */
@@ -205,6 +312,7 @@ export class CasePublisher implements PlanPublisher {
         // Read once under the lease: another publisher may have posted this case meanwhile.
         const c = await this.store.getCase(caseId);
         if (!c || c.mergedInto) return;
+        if (this.claimedElsewhere(c)) return this.leftToClaim(c, result);
         if (!c.channelId) {
           await this.publishNewCase(c, findings, result);
           for (const e of await this.store.listTimeline(caseId)) if (!e.postedTs) await this.postEvent(e, result);
@@ -228,21 +336,15 @@ export class CasePublisher implements PlanPublisher {
   private async publishNewCase(fresh: Case, findings: StoredFinding[], result: FlushResult): Promise<void> {
     const channel = await this.createChannel(fresh);
     result.channelsCreated++;
-    const [withChannel, card] = await Promise.all([
-      this.save(fresh, { channelId: channel.id, channelName: channel.name }),
-      this.client.chat.postMessage({ channel: channel.id, ...renderCaseCard(fresh, findings), unfurl_links: false }),
-    ]);
-    // A finding that joined since the read makes the card stale: it stays dirty for the edit.
-    const storeCard = updateWithRetry({
-      what: `case ${fresh.id}`,
-      initial: withChannel,
-      read: () => this.store.getCase(fresh.id),
-      mutate: (cur) => ({ ...cur, cardTs: card.ts, cardDirty: cur.cardDirty && cur.version !== withChannel.version }),
-      write: (next) => this.store.updateCase(next),
-    });
     const groups = new Map<string, StoredFinding[]>();
     for (const f of findings) groups.set(findingCardKey(f), [...(groups.get(findingCardKey(f)) ?? []), f]);
     const now = this.now().toISOString();
+    // The case card and the finding cards go out side by side (a new channel's first posts
+    // fit chat.postMessage's short burst): the finding a responder is paged for is visible
+    // one Slack round trip after the channel, not two. The case card is pinned, so it stays
+    // at hand whichever lands first.
+    // Asked for first, so it is usually (not always) the channel's first message.
+    const caseCard = this.client.chat.postMessage({ channel: channel.id, ...renderCaseCard(fresh, findings), unfurl_links: false });
     const posting = (async () => {
       for (const group of groups.values()) {
         const posted = await this.client.chat.postMessage({ channel: channel.id, ...renderFindingGroupCard(group), unfurl_links: false });
@@ -250,7 +352,15 @@ export class CasePublisher implements PlanPublisher {
         result.cardsPosted++;
       }
     })();
-    const [saved] = await Promise.all([storeCard, posting]);
+    const [card, withChannel] = await allSettledOrThrow([caseCard, this.save(fresh, { channelId: channel.id, channelName: channel.name }), posting] as const);
+    // A finding that joined since the read makes the card stale: it stays dirty for the edit.
+    const saved = await updateWithRetry({
+      what: `case ${fresh.id}`,
+      initial: withChannel,
+      read: () => this.store.getCase(fresh.id),
+      mutate: (cur) => ({ ...cur, cardTs: card.ts, cardDirty: cur.cardDirty && cur.version !== withChannel.version }),
+      write: (next) => this.store.updateCase(next),
+    });
     await this.store.appendTimeline({ caseId: fresh.id, at: now, kind: 'channel.created', actor: 'cordon', text: `Case channel #${channel.name} created`, silent: true });
     await this.client.conversations.setTopic({ channel: channel.id, topic: caseTopic(fresh) });
     await this.publishCase(saved ?? { ...withChannel, cardTs: card.ts }, result);
@@ -326,6 +436,7 @@ export class CasePublisher implements PlanPublisher {
   }
 
   private async publishCase(initial: Case, result: FlushResult): Promise<void> {
+    if (this.claimedElsewhere(initial)) return this.leftToClaim(initial, result);
     if (initial.mergedInto) return this.retireChannel(initial, result);
     let c = initial;
     if (!c.channelId) {
@@ -516,6 +627,7 @@ export class CasePublisher implements PlanPublisher {
 
   private async postEvent(e: TimelineEvent, result: FlushResult): Promise<void> {
     const c = await this.store.getCase(e.caseId);
+    if (c && this.claimedElsewhere(c)) return this.leftToClaim(c, result);
     if (!c?.channelId) return;
     const posted = await this.client.chat.postMessage({ channel: c.channelId, ...renderTimelineEvent(e), unfurl_links: false });
     await this.store.markTimelinePosted(e.id, posted.ts as string);
@@ -539,6 +651,7 @@ export class CasePublisher implements PlanPublisher {
       cases.set(caseId, read);
     }
     const c = await read;
+    if (c && this.claimedElsewhere(c)) return this.leftToClaim(c, result);
     if (!c?.channelId) return;
     let inCase = cache.get(caseId);
     if (!inCase) {

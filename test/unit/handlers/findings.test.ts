@@ -43,9 +43,16 @@ describe('findings Lambda handler', () => {
     it('posts a new case\'s card and then the finding\'s card without reading the outbox, then the triage line, then invites', async () => {
       const store = SqliteStore.open(':memory:');
       const outboxReads: string[] = [];
+      const leaseTakes: string[] = [];
       const spied = new Proxy(store, {
         get(target, prop, receiver) {
           const v = Reflect.get(target, prop, receiver) as unknown;
+          if (prop === 'acquireLease') {
+            return (...args: unknown[]) => {
+              leaseTakes.push(String(args[0]));
+              return (v as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          }
           if (prop === 'casesToPublish' || prop === 'findingsToPublish' || prop === 'unpostedTimeline') {
             return (...args: unknown[]) => {
               outboxReads.push(`${String(prop)} after ${slack.calls('chat.postMessage').length} posts`);
@@ -61,12 +68,16 @@ describe('findings Lambda handler', () => {
       const caseId = summary.casesOpened[0] as string;
       const c = await store.getCase(caseId);
       const channel = c?.channelId as string;
-      // The channel's first message is the case card, the second the finding's card; the card is stored on both.
+      // The channel's first two messages are the case card and the finding's card, posted side
+      // by side (either may land first); each is stored where it belongs.
       const msgs = slack.messages(channel);
-      expect(msgs[0]?.ts).toBe(c?.cardTs);
-      expect(msgs[1]?.ts).toBe((await store.getFinding(String(d.id)))?.cardTs);
-      expect(JSON.stringify(msgs[1]?.blocks)).toContain(String(d.id));
+      const cardTs = (await store.getFinding(String(d.id)))?.cardTs;
+      expect(new Set(msgs.slice(0, 2).map((m) => m.ts))).toEqual(new Set([c?.cardTs, cardTs]));
+      expect(JSON.stringify(msgs.find((m) => m.ts === cardTs)?.blocks)).toContain(String(d.id));
       expect(c).toMatchObject({ cardPinned: true, cardDirty: false, invitedAt: expect.any(String) as unknown });
+      // The case was posted under this invocation's claim, not the publisher lease, and the claim is given up.
+      expect(c?.publishClaim).toBeUndefined();
+      expect(leaseTakes).toEqual([]);
       expect(slack.messages(triage).map((m) => m.ts)).toEqual([c?.indexTs]);
       // Order: channel, the two cards, then the rest; invites last.
       const order = slack.calls().filter((x) => x.httpStatus === 200).map((x) => (x.method === 'chat.postMessage' ? `post ${x.args.channel === triage ? 'triage' : 'case'}` : x.method));

@@ -229,6 +229,55 @@ describe('CasePublisher across processes', () => {
   });
 });
 
+/** Issue 19 point 1: a case the findings function just opened is posted under its claim; every other publisher leaves it alone. */
+describe('CasePublisher claims on new cases', () => {
+  let slack: SlackSandbox;
+  let store: SqliteStore;
+
+  beforeEach(async () => {
+    ({ slack, store } = await workspace());
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await slack.close();
+  });
+
+  it('a flush leaves a case another publisher claimed alone until the claim runs out, then posts it', async () => {
+    let now = Date.parse(T(3));
+    const claim = { owner: 'publisher-elsewhere', until: new Date(now + 60_000).toISOString() };
+    await store.claimCase({ ...draft(CASE_ID), publishClaim: claim }, ['key:AKIACLAIMED000000001'], T(-24));
+    await store.appendTimeline({ caseId: CASE_ID, at: T(3), kind: 'note', actor: 'U0ALICE', text: 'note while claimed' });
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    const p = new CasePublisher(client, store, createLogger('silent'), { triageChannel: 'security-triage', prefix: 'ir', privateChannels: true, invite: [], inviteGroups: [], inviteResourceOwners: false, cardEditIntervalMs: 0, now: () => new Date(now) });
+    const held = await p.flush();
+    expect(held).toMatchObject({ channelsCreated: 0, eventsPosted: 0 });
+    expect(held.deferred).toBeGreaterThan(0);
+    expect(slack.calls('conversations.create')).toEqual([]);
+    // The holder died: once its claim has run out, the next flush takes the case.
+    now += 60_001;
+    expect(await p.flush()).toMatchObject({ channelsCreated: 1, failures: 0 });
+    const channel = (await store.getCase(CASE_ID))!.channelId!;
+    expect(slack.messages(channel).map((m) => m.text)).toContain('note while claimed');
+  });
+
+  it('the holder gives its claim up when posting fails, so the next flush posts the case at once', async () => {
+    const p = newPublisher(slack, store, createLogger('silent'));
+    const other = newPublisher(slack, store, createLogger('silent'));
+    const pipeline = new FindingPipeline(store, new Triage({ routing: TEST_ROUTING, knownCidrs: [], suppressions: [] }), createLogger('silent'), { correlationWindowMs: 86_400_000 });
+    const placed: Parameters<CasePublisher['publishPlaced']>[0] = [];
+    const summary = await pipeline.ingestDocument(toEventBridgeEvent(makeFindingDetail({ accessKeyId: 'AKIACLAIMFAIL0000001', severity: 5 })), 't', placed, { claimNewCases: p.newCaseClaim() });
+    const caseId = summary.casesOpened[0] as string;
+    expect((await store.getCase(caseId))?.publishClaim?.owner).toBeDefined();
+    // While claimed, the other publisher posts nothing of it.
+    expect(await other.flush()).toMatchObject({ channelsCreated: 0, cardsPosted: 0 });
+    slack.failNext('conversations.create', 'fatal_error');
+    expect(await p.publishPlaced(placed)).toMatchObject({ channelsCreated: 0, failures: 1 });
+    expect((await store.getCase(caseId))?.publishClaim).toBeUndefined();
+    expect(await other.flush()).toMatchObject({ channelsCreated: 1, cardsPosted: 1, failures: 0 });
+  });
+});
+
 /** Issue 16 point 5 and issue 17 point 5: setting up a case channel never blocks on invites, and a tag never steers them. */
 describe('CasePublisher invites', () => {
   let slack: SlackSandbox;

@@ -104,6 +104,8 @@ const sameKey = (a: Key, b: Key): boolean => a.pk === b.pk && a.sk === b.sk;
 
 /** Placement chains in flight at once (the SDK's Node handler keeps up to 50 sockets a host). */
 const PLACEMENT_LANES = 32;
+/** Cases and findings whose index entries a store remembers (see DynamoDbStore.knownIndexes): about 2 MB at most. */
+const KNOWN_INDEXES = 10_000;
 
 /** The batch's placements grouped by shared correlation keys (union-find), each group in input order. */
 function placementChains(ps: FindingPlacement[]): Map<number, number[]> {
@@ -157,6 +159,15 @@ export class DynamoDbStore implements Store {
   /** The active suppression rules as of a value of the SUPPRESSIONS_VERSION counter. */
   private rules?: { version: number; rules: SuppressionRule[] };
   private lastEventId = 0;
+  /**
+   * The index entries of each case and finding as of the version this store last read or
+   * wrote. A versioned update needs the entries the stored version has (to delete the stale
+   * ones); when the caller's copy is that version, they are known without reading the item
+   * again. Sound because a version names one content: every write bumps it, on condition
+   * that the stored version is the one the entries belong to, so a stale hint only makes
+   * the write refused (the caller reads again), never wrong.
+   */
+  private readonly knownIndexes = new Map<string, { version: number; keys: Key[] }>();
 
   constructor(private readonly opts: DynamoDbStoreOptions) {
     this.client = opts.client;
@@ -186,7 +197,28 @@ export class DynamoDbStore implements Store {
   private async getDoc<T>(pk: string): Promise<T | undefined> {
     const res = await this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf(pk), ConsistentRead: true }));
     const doc = res.Item?.doc?.S;
-    return doc ? (JSON.parse(doc) as T) : undefined;
+    if (!doc) return undefined;
+    const parsed = JSON.parse(doc) as T;
+    this.noteIndexes(pk, parsed);
+    return parsed;
+  }
+
+  /** Remembers the index entries of a case or finding as read or written (see knownIndexes). */
+  private noteIndexes(pk: string, doc: unknown): void {
+    const kind = pk.startsWith('CASE#') ? 'case' : pk.startsWith('FINDING#') ? 'finding' : undefined;
+    if (!kind) return;
+    const version = (doc as { version?: unknown }).version;
+    if (typeof version !== 'number') return;
+    this.knownIndexes.delete(pk);
+    this.knownIndexes.set(pk, { version, keys: kind === 'case' ? caseIndexes(doc as Case) : findingIndexes(doc as StoredFinding) });
+    // Bounded: a long-running process forgets the oldest (it then reads before updating, as before).
+    if (this.knownIndexes.size > KNOWN_INDEXES) this.knownIndexes.delete(this.knownIndexes.keys().next().value as string);
+  }
+
+  /** The index entries of `pk` at `version`, when known. */
+  private indexesAt(pk: string, version: number): Key[] | undefined {
+    const known = this.knownIndexes.get(pk);
+    return known?.version === version ? known.keys : undefined;
   }
 
   private put(pk: string, doc: unknown, version: number, extra: Item = {}): TransactWriteItem {
@@ -217,6 +249,10 @@ export class DynamoDbStore implements Store {
     if (items.length > 100) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, `one DynamoDB transaction would write ${items.length} items (at most 100)`);
     try {
       await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      for (const it of items) {
+        const item = it.Put?.Item;
+        if (item?.sk?.S === MAIN && item.pk?.S && item.doc?.S && /^(CASE|FINDING)#/.test(item.pk.S)) this.noteIndexes(item.pk.S, JSON.parse(item.doc.S));
+      }
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -253,7 +289,12 @@ export class DynamoDbStore implements Store {
       let keys: Item[] = [...new Set(pks.slice(i, i + 100))].map(keyOf);
       for (let attempt = 0; keys.length && attempt < 10; attempt++) {
         const res = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
-        for (const it of res.Responses?.[this.table] ?? []) if (it.pk?.S && it.doc?.S) found.set(it.pk.S, JSON.parse(it.doc.S) as T);
+        for (const it of res.Responses?.[this.table] ?? []) {
+          if (!it.pk?.S || !it.doc?.S) continue;
+          const doc = JSON.parse(it.doc.S) as T;
+          this.noteIndexes(it.pk.S, doc);
+          found.set(it.pk.S, doc);
+        }
         keys = (res.UnprocessedKeys?.[this.table]?.Keys ?? []);
         if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
       }
@@ -318,10 +359,14 @@ export class DynamoDbStore implements Store {
   }
 
   async updateFinding(f: StoredFinding): Promise<boolean> {
-    const stored = await this.getFinding(f.id);
-    if (!stored || stored.version !== f.version) return false;
+    let before = this.indexesAt(`FINDING#${f.id}`, f.version);
+    if (!before) {
+      const stored = await this.getFinding(f.id);
+      if (!stored || stored.version !== f.version) return false;
+      before = findingIndexes(stored);
+    }
     const next = { ...f, version: f.version + 1 };
-    const ok = await this.transact(this.findingWrites(next, f.version, findingIndexes(stored)));
+    const ok = await this.transact(this.findingWrites(next, f.version, before));
     if (ok) f.version = next.version;
     return ok;
   }
@@ -771,10 +816,14 @@ export class DynamoDbStore implements Store {
   }
 
   async updateCase(c: Case): Promise<boolean> {
-    const stored = await this.getCase(c.id);
-    if (!stored || stored.version !== c.version) return false;
+    let before = this.indexesAt(`CASE#${c.id}`, c.version);
+    if (!before) {
+      const stored = await this.getCase(c.id);
+      if (!stored || stored.version !== c.version) return false;
+      before = caseIndexes(stored);
+    }
     const next = { ...c, version: c.version + 1 };
-    const ok = await this.transact(this.caseWrites(next, c.version, caseIndexes(stored)));
+    const ok = await this.transact(this.caseWrites(next, c.version, before));
     if (ok) c.version = next.version;
     return ok;
   }

@@ -273,7 +273,7 @@ export class CasePublisher implements PlanPublisher {
     let joined = false;
     await updateWithRetry({
       what: `case ${fresh.id}`,
-      initial: fresh,
+      // Read, not `fresh`: this publisher's own saves have moved the version on since.
       read: () => this.store.getCase(fresh.id),
       mutate: (cur) => {
         // A join moves lastActivityAt (raiseCase); this publisher's own saves do not.

@@ -13,7 +13,7 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { loadConfig } from '../src/config/load-config';
 import { buildCordon, type Cordon } from '../src/app/cordon';
-import { FINDINGS_CLIENT_OPTIONS } from '../src/app/intake';
+import { FINDINGS_CLIENT_OPTIONS, FINDINGS_LEASE_WAIT_MS, WORKER_CLIENT_OPTIONS } from '../src/app/intake';
 import { handler as findingsHandler } from '../src/handlers/findings';
 import { handler as tickerHandler } from '../src/handlers/ticker';
 import { setLambdaCordon } from '../src/handlers/runtime';
@@ -23,7 +23,7 @@ import { startLocalDynamoDb, type LocalDynamoDb } from '../sandbox/dynamodb/loca
 import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../sandbox/slack';
 import type { SandboxMessage } from '../sandbox/slack/slack-state';
-import type { Job, JobQueue } from '../src/jobs/job-queue';
+import type { JobQueue } from '../src/jobs/job-queue';
 import { countOverRuns, median, runBench, type BenchSection } from './bench-kit';
 
 const DYNAMO_MS = 10;
@@ -99,37 +99,72 @@ interface World {
   slack: SlackSandbox;
   triage: string;
   cordon: Cordon;
+  /**
+   * Warm Lambda containers of the findings function, each with its own Cordon (publisher,
+   * lease owner, DynamoDB client), as EventBridge's concurrent invocations have; `cordon` is
+   * the first. The ticker runs in a container of its own.
+   */
+  containers: Cordon[];
+  ticker: Cordon;
   roundTrips: () => number;
   close(): Promise<void>;
 }
 
-/** A fresh sandbox Slack (rate limits on, 30 ms per answer), dynalite table (10 ms per request) and Cordon wired as the Lambda functions are. */
-async function world(local: LocalDynamoDb, name: string): Promise<World> {
+/**
+ * A fresh sandbox Slack (rate limits on, 30 ms per answer), dynalite table (10 ms per request)
+ * and `containers` findings-function containers plus a ticker, wired as the Lambda functions are.
+ */
+async function world(local: LocalDynamoDb, name: string, containers = 1): Promise<World> {
   const slack = await SlackSandbox.start({ rateLimits: true, latencyMs: SLACK_MS });
   const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
-  const { client, transport } = local.latencyClient(DYNAMO_MS);
-  transport.latencyMs = 0;
-  await DynamoDbStore.createTable(client, name);
-  transport.latencyMs = DYNAMO_MS;
-  transport.log.length = 0;
   const config = loadConfig({ CORDON_CONFIG: 'bench.yaml', SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: slack.apiUrl, CORDON_STORE: `dynamodb:${name}` }, () => yaml(triage));
-  // The findings function's wiring (src/handlers/runtime.ts): its WebClient options, this
-  // store, and the worker function as its queue (an async Lambda invoke: one AWS request).
-  const jobs: Job[] = [];
-  const worker: JobQueue = { enqueue: (job) => new Promise((r) => setTimeout(() => r(void jobs.push(job)), DYNAMO_MS)) };
-  const cordon = buildCordon(config, silentLogger, { store: new DynamoDbStore({ client, tableName: name, ownsClient: true }), webClientOptions: FINDINGS_CLIENT_OPTIONS, queue: worker, principalChecks: true });
+  const transports: { log: unknown[] }[] = [];
+  const container = async (first: boolean, ticker = false): Promise<Cordon> => {
+    const { client, transport } = local.latencyClient(DYNAMO_MS);
+    if (first) {
+      transport.latencyMs = 0;
+      await DynamoDbStore.createTable(client, name);
+      transport.latencyMs = DYNAMO_MS;
+      transport.log.length = 0;
+    }
+    transports.push(transport);
+    // The findings function's wiring (src/handlers/runtime.ts): its WebClient options, lease
+    // wait, this store, and the worker function as its queue (an async Lambda invoke: one AWS request).
+    const worker: JobQueue = { enqueue: () => new Promise((r) => setTimeout(r, DYNAMO_MS)) };
+    const store = new DynamoDbStore({ client, tableName: name, ownsClient: true });
+    // The ticker is the worker bundle's (src/handlers/worker-runtime.ts): its WebClient options.
+    if (ticker) return buildCordon(config, silentLogger, { store, webClientOptions: WORKER_CLIENT_OPTIONS, queue: worker, principalChecks: true });
+    return buildCordon(config, silentLogger, { store, webClientOptions: FINDINGS_CLIENT_OPTIONS, publisherLeaseWaitMs: FINDINGS_LEASE_WAIT_MS, queue: worker, principalChecks: true });
+  };
+  const all: Cordon[] = [];
+  for (let i = 0; i < containers; i++) all.push(await container(i === 0));
+  const ticker = await container(false, true);
+  const cordon = all[0] as Cordon;
   setLambdaCordon(cordon);
   return {
     slack,
     triage,
     cordon,
-    roundTrips: () => transport.log.length,
+    containers: all,
+    ticker,
+    roundTrips: () => transports.reduce((n, t) => n + t.log.length, 0),
     close: async () => {
       setLambdaCordon(undefined);
-      await cordon.close();
+      for (const c of [...all, ticker]) await c.close();
       await slack.close();
     },
   };
+}
+
+/**
+ * Runs one invocation of `handler` in container `c`: each Lambda handler takes its container's
+ * wiring synchronously on entry (runtime.ts's warm cache, set for tests by setLambdaCordon), so
+ * setting it just before the call gives this invocation that container, however many others
+ * are in flight.
+ */
+function invokeIn<T>(c: Cordon, handler: () => Promise<T>): Promise<T> {
+  setLambdaCordon(c);
+  return handler();
 }
 
 const finding = (run: string, i: number, resource: number) =>
@@ -222,7 +257,7 @@ interface BurstRun {
  * then too if it has not finished (its last post is later still).
  */
 async function burst(local: LocalDynamoDb): Promise<BurstRun> {
-  const w = await world(local, 'card-burst');
+  const w = await world(local, 'card-burst', BURST_CONCURRENCY);
   const fslack = await SlackSandbox.start({ rateLimits: true, latencyMs: SLACK_MS });
   const fchannel = fslack.addChannel({ name: 'security-triage', members: ['UBOT'] });
   const fclient = new WebClient('xoxb-bench', { slackApiUrl: fslack.apiUrl, logLevel: LogLevel.ERROR });
@@ -244,12 +279,16 @@ async function burst(local: LocalDynamoDb): Promise<BurstRun> {
         }
       }),
     );
-    const intake = pool(
-      BURST_CONCURRENCY,
-      events.map((e) => async () => {
-        if (Date.now() - t0 > BURST_LIMIT_MS) return;
-        sentAt.set(e.detail.id, Date.now());
-        await findingsHandler(e);
+    // Each of the BURST_CONCURRENCY invocations in flight runs in a container of its own.
+    let nextEvent = 0;
+    const intake = Promise.all(
+      w.containers.map(async (c) => {
+        for (let e = events[nextEvent++]; e; e = events[nextEvent++]) {
+          if (Date.now() - t0 > BURST_LIMIT_MS) return;
+          sentAt.set(e.detail.id, Date.now());
+          const event = e;
+          await invokeIn(c, () => findingsHandler(event));
+        }
       }),
     );
     // The ticker (worker bundle's handler) on its schedule, from the burst's start.
@@ -263,7 +302,7 @@ async function burst(local: LocalDynamoDb): Promise<BurstRun> {
       if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 1000)));
       if (Date.now() >= nextTick) {
         nextTick += TICK_MS;
-        await tickerHandler({});
+        await invokeIn(w.ticker, () => tickerHandler({}));
       }
     }
     const ms = [...visible].map(([, at]) => at - t0);

@@ -47,6 +47,8 @@ export interface IntakeOptions {
   webClientOptions?: WebClientOptions;
   now?: () => Date;
   random?: () => number;
+  /** How long the publisher waits for another process's lease (PublisherOptions.leaseWaitMs; default 10 s). */
+  publisherLeaseWaitMs?: number;
 }
 
 /** Builds the triage policy from the config. */
@@ -78,6 +80,27 @@ export const FINDINGS_CLIENT_OPTIONS: WebClientOptions = {
   timeout: 15_000,
   rejectRateLimitedCalls: true,
   fetch: waitOutShortRateLimits({ maxWaitMs: 3000, budgetMs: 10_000 }),
+};
+
+/**
+ * The findings function does not wait for the publisher lease: while another process holds
+ * it, the cards of findings that joined existing cases are left to that process's next flush
+ * or the ticker, and the invocation ends. EventBridge delivers a burst to many invocations at
+ * once; each waiting its turn for one lease would hold a burst's intake to the speed of one
+ * publisher. The cases an invocation opens are posted at once under its claim either way.
+ */
+export const FINDINGS_LEASE_WAIT_MS = 0;
+
+/**
+ * The WebClient of the `worker` and `ticker` functions. WebClient's own answer to a 429 is to
+ * pause every call of the client for the Retry-After: one busy case channel (chat.postMessage,
+ * about one a second per channel) would then hold the ticker's posts to every other channel
+ * back, and a burst's cards go out one channel at a time. Here a short per-channel limit is
+ * waited out by the call that met it, others go on; a long one (a Tier's minute) still
+ * reaches WebClient, which waits as before.
+ */
+export const WORKER_CLIENT_OPTIONS: WebClientOptions = {
+  fetch: waitOutShortRateLimits({ maxWaitMs: 3000, budgetMs: 30_000 }),
 };
 
 /** Slack WebClient pointed at Slack or at `SLACK_API_URL` (the sandbox). */
@@ -126,6 +149,7 @@ export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOption
       groupCacheTtlMs: config.access.groupCacheTtl,
       cardEditIntervalMs: config.triage.cardEditInterval,
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.publisherLeaseWaitMs !== undefined ? { leaseWaitMs: opts.publisherLeaseWaitMs } : {}),
     });
     slack = { client, publisher };
   }

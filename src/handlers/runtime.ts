@@ -2,7 +2,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError, EXTERNAL_ID_PARAMETER, loadConfig, parseEnv, type Config } from '../config/load-config';
 import type { Cordon } from '../app/cordon';
-import { buildIntake, FINDINGS_CLIENT_OPTIONS, LISTENER_CLIENT_OPTIONS, type Intake } from '../app/intake';
+import { buildIntake, FINDINGS_CLIENT_OPTIONS, FINDINGS_LEASE_WAIT_MS, LISTENER_CLIENT_OPTIONS, type Intake } from '../app/intake';
 import { LambdaQueue } from '../jobs/lambda-queue';
 import type { JobQueue } from '../jobs/job-queue';
 import { createLogger, type Logger } from '../log';
@@ -76,7 +76,7 @@ export function warmOnce<T>(build: (s: LambdaSetting) => T): () => Promise<T | C
 
 /** The `findings` function: the intake, with a WebClient that waits out short rate limits (no ack to send). */
 export const lambdaFindingsIntake: () => Promise<Intake> = warmOnce((s) =>
-  buildIntake(s.config, s.log, { webClientOptions: FINDINGS_CLIENT_OPTIONS, ...(s.queue ? { queue: s.queue } : {}) }),
+  buildIntake(s.config, s.log, { webClientOptions: FINDINGS_CLIENT_OPTIONS, publisherLeaseWaitMs: FINDINGS_LEASE_WAIT_MS, ...(s.queue ? { queue: s.queue } : {}) }),
 );
 
 /** The `slack` function: the intake, whose jobs the `worker` function runs. */

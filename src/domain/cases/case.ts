@@ -35,6 +35,8 @@ export interface Case {
   cardPinned: boolean;
   /** The case card must be re-rendered. */
   cardDirty: boolean;
+  /** When the case card was last posted or edited: its edits wait out `triage.cardEditInterval` since. */
+  cardEditedAt?: string;
   /** The case's line in the triage channel. */
   indexTs?: string;
   /** Escalation (docs/architecture.md §5): the bridge channel and the acknowledgement clock. */
@@ -208,13 +210,23 @@ export function openCase(fields: NewCase, at: string): Case {
  */
 export function resolveCase(c: Case, by: string, at: string, summary: string | undefined): Case {
   if (c.status !== 'open' && c.status !== 'contained') throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be resolved now`);
-  return { ...c, status: 'resolved', resolvedBy: by, resolvedAt: at, ...(summary ? { resolution: summary } : {}), updatedAt: at, cardDirty: true };
+  return { ...cardEditNow(c), status: 'resolved', resolvedBy: by, resolvedAt: at, ...(summary ? { resolution: summary } : {}), updatedAt: at, cardDirty: true };
 }
 
 /** A commander closes a case that is not closed yet; no finding joins it afterwards. Pure. */
 export function closeCase(c: Case, by: string, at: string): Case {
   if (c.status === 'closed') throw new CordonError(ErrorCode.INPUT_INVALID, `case ${c.id} is ${c.status}; it cannot be closed now`);
-  return { ...c, status: 'closed', closedBy: by, closedAt: at, updatedAt: at, cardDirty: true };
+  return { ...cardEditNow(c), status: 'closed', closedBy: by, closedAt: at, updatedAt: at, cardDirty: true };
+}
+
+/**
+ * The case with its card's edit due now: a change a person made (resolve, close, merge) is
+ * shown at once, not after the debounce that holds back edits for findings joining.
+ */
+export function cardEditNow(c: Case): Case {
+  const next = { ...c };
+  delete next.cardEditedAt;
+  return next;
 }
 
 export function titleFor(f: Finding): string {

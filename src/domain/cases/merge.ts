@@ -1,7 +1,7 @@
 import { CordonError, ErrorCode } from '../../errors';
 import type { Action, ActionStatus } from '../actions/action';
 import { BAND_ORDER } from '../triage/bands';
-import type { Case, NewTimelineEvent } from './case';
+import { cardEditNow, type Case, type NewTimelineEvent } from './case';
 
 /**
  * Folding one case into another (docs/triage.md, "Merge"): decided here once, applied by
@@ -48,7 +48,7 @@ export function absorbCase(into: Case, from: Case, at: string): Case {
   const raised = BAND_ORDER[from.band] > BAND_ORDER[into.band];
   const owners = union(into.ownerEmails, from.ownerEmails);
   const next: Case = {
-    ...into,
+    ...cardEditNow(into),
     severity: Math.max(into.severity, from.severity),
     band: raised ? from.band : into.band,
     title: raised ? from.title : into.title,
@@ -77,7 +77,7 @@ export function absorbCase(into: Case, from: Case, at: string): Case {
 /** The merged case: closed, pointing at the survivor. Pure. */
 export function retireCase(from: Case, req: MergeRequest, pending: boolean): Case {
   return {
-    ...from,
+    ...cardEditNow(from),
     status: 'closed',
     closedAt: from.closedAt ?? req.at,
     closedBy: from.closedBy ?? req.actor,

@@ -358,7 +358,7 @@ export class CasePublisher implements PlanPublisher {
       what: `case ${fresh.id}`,
       initial: withChannel,
       read: () => this.store.getCase(fresh.id),
-      mutate: (cur) => ({ ...cur, cardTs: card.ts, cardDirty: cur.cardDirty && cur.version !== withChannel.version }),
+      mutate: (cur) => ({ ...cur, cardTs: card.ts, cardEditedAt: now, cardDirty: cur.cardDirty && cur.version !== withChannel.version }),
       write: (next) => this.store.updateCase(next),
     });
     await this.store.appendTimeline({ caseId: fresh.id, at: now, kind: 'channel.created', actor: 'cordon', text: `Case channel #${channel.name} created`, silent: true });
@@ -455,13 +455,22 @@ export class CasePublisher implements PlanPublisher {
     }
     const channelId = c.channelId as string;
     const findings = await this.store.listFindings({ caseId: c.id });
+    const now = this.now();
+    // Edits of the case card (and its triage line) wait out cardEditIntervalMs as finding
+    // cards do: in a burst every join makes the card stale, and chat.update is Tier 3
+    // (50+ a minute per workspace, https://api.slack.com/docs/rate-limits), shared with the
+    // finding cards' edits. Band raises and escalations are timeline posts, not waiting here.
+    const editDue = Date.parse(c.cardEditedAt ?? '1970-01-01T00:00:00Z') + this.opts.cardEditIntervalMs;
     if (!c.cardTs) {
       const card = renderCaseCard(c, findings);
       const posted = await this.client.chat.postMessage({ channel: channelId, ...card, unfurl_links: false });
-      c = await this.save(c, { cardTs: posted.ts, cardDirty: false });
+      c = await this.save(c, { cardTs: posted.ts, cardDirty: false, cardEditedAt: now.toISOString() });
+    } else if (c.cardDirty && editDue > now.getTime()) {
+      result.deferred++;
+      result.nextDueAt = Math.min(result.nextDueAt ?? editDue, editDue);
     } else if (c.cardDirty) {
       await this.client.chat.update({ channel: channelId, ts: c.cardTs, ...renderCaseCard(c, findings) });
-      c = await this.save(c, { cardDirty: false });
+      c = await this.save(c, { cardDirty: false, cardEditedAt: now.toISOString() });
       if (c.indexTs) {
         await this.client.chat.update({ channel: this.opts.triageChannel, ts: c.indexTs, ...renderIndexLine(c, findings.length) });
       }

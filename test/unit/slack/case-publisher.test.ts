@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { WebClient } from '@slack/web-api';
-import type { Case } from '../../../src/domain/cases/case';
+import { resolveCase, type Case } from '../../../src/domain/cases/case';
 import { caseChannelName } from '../../../src/domain/cases/channel-name';
 import { createLogger, type Logger } from '../../../src/log';
 import { SlackSandbox } from '../../../sandbox/slack';
@@ -275,6 +275,54 @@ describe('CasePublisher claims on new cases', () => {
     expect(await p.publishPlaced(placed)).toMatchObject({ channelsCreated: 0, failures: 1 });
     expect((await store.getCase(caseId))?.publishClaim).toBeUndefined();
     expect(await other.flush()).toMatchObject({ channelsCreated: 1, cardsPosted: 1, failures: 0 });
+  });
+});
+
+/** Issue 19 point 1: the case card's edits share chat.update's Tier 3 with the finding cards; joins wait out the interval, people's changes do not. */
+describe('CasePublisher case card edits', () => {
+  let slack: SlackSandbox;
+  let store: SqliteStore;
+
+  beforeEach(async () => {
+    ({ slack, store } = await workspace());
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await slack.close();
+  });
+
+  it('waits out cardEditInterval between edits of a case card made stale by joins, but shows a resolve at once', async () => {
+    let now = Date.parse(T(3));
+    await store.claimCase(draft(CASE_ID), ['key:AKIACASECARD00000001'], T(-24));
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: slackLogger(createLogger('silent')) });
+    const p = new CasePublisher(client, store, createLogger('silent'), { triageChannel: 'security-triage', prefix: 'ir', privateChannels: true, invite: [], inviteGroups: [], inviteResourceOwners: false, cardEditIntervalMs: 10_000, now: () => new Date(now) });
+    await p.flush();
+    const cardEdits = () => slack.calls('chat.update').filter((c) => c.args.ts === caseNow.cardTs).length;
+    let caseNow = (await store.getCase(CASE_ID))!;
+    const stale = async () => {
+      caseNow = (await store.getCase(CASE_ID))!;
+      expect(await store.updateCase({ ...caseNow, severity: caseNow.severity + 0.1, cardDirty: true })).toBe(true);
+    };
+    await stale();
+    now += 1000;
+    const held = await p.flush();
+    expect(cardEdits()).toBe(0);
+    expect(held.deferred).toBeGreaterThanOrEqual(1);
+    expect(held.nextDueAt).toBe(Date.parse(T(3)) + 10_000);
+    now += 10_000;
+    await p.flush();
+    expect(cardEdits()).toBe(1);
+    await stale();
+    now += 1000;
+    await p.flush();
+    expect(cardEdits()).toBe(1);
+    // A person resolves the case: shown now, not when the interval is up.
+    caseNow = (await store.getCase(CASE_ID))!;
+    expect(await store.updateCase(resolveCase(caseNow, 'U0ALICE', new Date(now).toISOString(), 'done'))).toBe(true);
+    await p.flush();
+    expect(cardEdits()).toBe(2);
+    expect((await store.getCase(CASE_ID))!.cardDirty).toBe(false);
   });
 });
 

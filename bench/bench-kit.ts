@@ -54,3 +54,30 @@ export function countOverRuns(counts: number[]): { value: number; same: boolean;
 export function ratio(x: number): string {
   return `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
 }
+
+/** Some of a section's rows, and whether every aim in them was met. */
+export interface BenchPart {
+  rows: string[][];
+  ok: boolean;
+}
+
+/**
+ * A section measured in parts, so `npm run bench` can schedule them apart (all-bench.ts):
+ * `alone` needs the machine to itself (its figures are CPU time or millisecond latencies);
+ * each `waiting` part spends its time on simulated latency or real timers (Slack's rate
+ * limits, the untrack wait, the card-edit debounce) and runs in a child process beside the
+ * other sections' waiting parts. What the parts return crosses a process boundary: plain data.
+ */
+export interface SplitBench<A = unknown, W extends Record<string, unknown> = Record<string, unknown>> {
+  alone(): Promise<A>;
+  waiting: { [K in keyof W]: () => Promise<W[K]> };
+  section(alone: A, waiting: W): BenchSection;
+}
+
+/** The whole section, one part after the other (`npm run bench:<name>`). */
+export async function runSplit<A, W extends Record<string, unknown>>(split: SplitBench<A, W>): Promise<BenchSection> {
+  const alone = await split.alone();
+  const waiting: Partial<W> = {};
+  for (const k of Object.keys(split.waiting) as (keyof W)[]) waiting[k] = await split.waiting[k]();
+  return split.section(alone, waiting as W);
+}

@@ -2,7 +2,7 @@
  * The serverless store path (issue 19 point 2), for triage-bench.ts: DynamoDB round trips per
  * finding and throughput with 10 ms per request, Cordon's store against the store as it was
  * (bench/legacy-dynamodb-store.ts), both on dynalite through the same slowed transport
- * (bench/latency-transport.ts), each run on fresh tables.
+ * (sandbox/dynamodb/latency-transport.ts), each run on fresh tables.
  */
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,7 +14,8 @@ import type { Store } from '../src/store/store';
 import { makeFindingDetail, toEventBridgeEvent } from '../sandbox/findings/finding-factory';
 import { countOverRuns, median } from './bench-kit';
 import { LegacyDynamoDbStore } from './legacy-dynamodb-store';
-import { slowDynamoDbClient, startDynaliteProcess, TransportLog } from './latency-transport';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../sandbox/dynamodb/local-dynamodb';
+import type { LatencyTransport } from '../sandbox/dynamodb/latency-transport';
 
 /** Latency added to every DynamoDB request. */
 export const DYNAMO_LATENCY_MS = 10;
@@ -23,19 +24,17 @@ const BATCH_FINDINGS = 100;
 const BATCH_RESOURCES = 20;
 
 type Variant = 'cordon' | 'baseline';
-type Dynalite = { endpoint: string };
 
 function openStore(variant: Variant, client: DynamoDBClient, tableName: string): Store {
   return variant === 'cordon' ? new DynamoDbStore({ client, tableName, ownsClient: true }) : new LegacyDynamoDbStore({ client, tableName, ownsClient: true });
 }
 
-async function withStore<T>(local: Dynalite, variant: Variant, table: string, body: (store: Store, log: TransportLog) => Promise<T>): Promise<T> {
-  const log = new TransportLog();
-  const client = slowDynamoDbClient(local.endpoint, DYNAMO_LATENCY_MS, log);
+async function withStore<T>(local: LocalDynamoDb, variant: Variant, table: string, body: (store: Store, transport: LatencyTransport) => Promise<T>): Promise<T> {
+  const { client, transport } = local.latencyClient(DYNAMO_LATENCY_MS);
   await DynamoDbStore.createTable(client, table);
   const store = openStore(variant, client, table);
   try {
-    return await body(store, log);
+    return await body(store, transport);
   } finally {
     await store.close();
   }
@@ -52,13 +51,13 @@ export interface RoundTrips {
   ops: { opening: string[]; joining: string[]; resend: string[] };
 }
 
-async function roundTrips(local: Dynalite, variant: Variant, table: string, triage: () => Triage): Promise<RoundTrips> {
-  return withStore(local, variant, table, async (store, log) => {
+async function roundTrips(local: LocalDynamoDb, variant: Variant, table: string, triage: () => Triage): Promise<RoundTrips> {
+  return withStore(local, variant, table, async (store, transport) => {
     const pipeline = new FindingPipeline(store, triage(), silentLogger, { correlationWindowMs: 86_400_000 });
     const step = async (detail: Record<string, unknown>): Promise<string[]> => {
-      const mark = log.operations.length;
+      const mark = transport.log.length;
       await pipeline.ingestDocument(toEventBridgeEvent(detail), 'eventbridge');
-      return log.since(mark);
+      return transport.operationsSince(mark);
     };
     const first = await step(makeFindingDetail({ id: 'f'.padEnd(32, '0'), severity: 5, instanceId: 'i-0000000000000000f' }));
     const opening = makeFindingDetail({ id: 'a'.padEnd(32, '0'), severity: 5, instanceId: 'i-0000000000000000a' });
@@ -72,7 +71,7 @@ async function roundTrips(local: Dynalite, variant: Variant, table: string, tria
 }
 
 /** Findings/s with one ingest of a whole batch, and with one event per ingest (the findings Lambda, one container). */
-async function throughput(local: Dynalite, variant: Variant, table: string, triage: () => Triage, generate: (n: number, resources: number, prefix: string) => Record<string, unknown>[]): Promise<{ batch: number; perEvent: number }> {
+async function throughput(local: LocalDynamoDb, variant: Variant, table: string, triage: () => Triage, generate: (n: number, resources: number, prefix: string) => Record<string, unknown>[]): Promise<{ batch: number; perEvent: number }> {
   const batch = await withStore(local, variant, `${table}-batch`, async (store) => {
     const pipeline = new FindingPipeline(store, triage(), silentLogger, { correlationWindowMs: 86_400_000 });
     const events = generate(BATCH_FINDINGS, BATCH_RESOURCES, `${variant.slice(0, 1)}b`);
@@ -93,7 +92,8 @@ async function throughput(local: Dynalite, variant: Variant, table: string, tria
 
 /** The rows of the serverless store path; `ok` false when an aim is missed. */
 export async function serverlessStoreRows(runs: number, triage: () => Triage, generate: (n: number, resources: number, prefix: string) => Record<string, unknown>[]): Promise<{ rows: [string, string, string][]; ok: boolean }> {
-  const local = await startDynaliteProcess();
+  // dynalite in a child process: its CPU stands in for DynamoDB's servers, not the client's.
+  const local = await startLocalDynamoDb({ childProcess: true });
   try {
     const trips: Record<Variant, RoundTrips[]> = { cordon: [], baseline: [] };
     const rates: Record<Variant, { batch: number; perEvent: number }[]> = { cordon: [], baseline: [] };

@@ -1,56 +1,14 @@
 /*
- * DynamoDB at the transport, for the benchmarks: a smithy request handler that logs every HTTP
- * request the SDK client sends (its operation, from the X-Amz-Target header) and holds it for
- * a fixed latency before handing it on. Cordon's code runs unchanged on a real DynamoDBClient;
- * only the wire is slowed and counted, so the round trips are the client's own requests.
+ * dynalite speaks DynamoDB's API over HTTP but has no TransactWriteItems. This transport, set
+ * as a DynamoDBClient's `requestHandler` (alone, or inside a LatencyTransport), answers it as
+ * one request the way DynamoDB does, and passes every other request to dynalite unchanged.
  */
 import { Readable } from 'node:stream';
-import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { DynamoDBClient, type AttributeValue, type TransactWriteItemsCommandInput } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, TransactWriteItemsCommandInput } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { repoRoot } from './repo-root';
-import type { HttpHandlerOptions, HttpResponse, RequestHandler, RequestHandlerOutput } from '@smithy/types';
-
-/** The request as the SDK hands it to its transport (smithy's HttpRequest). */
-type HttpRequest = Parameters<NodeHttpHandler['handle']>[0];
-type Handler = RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
-
-/** Every request a client sent, in order: the DynamoDB operation of each. */
-export class TransportLog {
-  readonly operations: string[] = [];
-
-  /** Requests since `mark` (a length of {@link operations} taken before). */
-  since(mark: number): string[] {
-    return this.operations.slice(mark);
-  }
-}
-
-const operationOf = (req: HttpRequest): string => {
-  const target = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'x-amz-target')?.[1] ?? '';
-  return target.slice(target.indexOf('.') + 1) || `${req.method} ${req.path}`;
-};
-
-/** Logs each request, waits `latencyMs`, then lets `inner` send it. */
-export class LatencyTransport implements Handler {
-  readonly metadata = { handlerProtocol: 'http/1.1' };
-
-  constructor(
-    private readonly inner: Handler,
-    private readonly latencyMs: number,
-    private readonly log: TransportLog,
-  ) {}
-
-  async handle(req: HttpRequest, options?: HttpHandlerOptions): Promise<RequestHandlerOutput<HttpResponse>> {
-    this.log.operations.push(operationOf(req));
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-    return this.inner.handle(req, options);
-  }
-
-  destroy(): void {
-    (this.inner as { destroy?: () => void }).destroy?.();
-  }
-}
+import type { HttpHandlerOptions, HttpResponse, RequestHandlerOutput } from '@smithy/types';
+import { operationOf, type DynamoTransport, type HttpRequest } from './latency-transport';
 
 const jsonResponse = (statusCode: number, body: unknown): RequestHandlerOutput<HttpResponse> => ({
   response: { statusCode, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Readable.from([Buffer.from(JSON.stringify(body))]) },
@@ -78,15 +36,20 @@ const cancelled = (reasons: { Code: string; Message?: string }[]): RequestHandle
  * the old images they return put back what was written when one fails. Everything else goes
  * to dynalite over HTTP unchanged.
  */
-export class DynaliteTransport implements Handler {
+export class DynaliteTransport implements DynamoTransport {
   readonly metadata = { handlerProtocol: 'http/1.1' };
   private readonly http = new NodeHttpHandler();
-  /** Items of the transactions in flight. */
-  private readonly busy = new Set<string>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly endpoint: URL;
 
-  constructor(endpoint: string) {
+  /**
+   * @param busy the items of the transactions in flight: shared by every client of one
+   *   dynalite, so a conflict is seen between clients as DynamoDB sees it between callers.
+   */
+  constructor(
+    endpoint: string,
+    private readonly busy: Set<string> = new Set(),
+  ) {
     this.endpoint = new URL(endpoint);
   }
 
@@ -195,42 +158,3 @@ export class DynaliteTransport implements Handler {
   }
 }
 
-/** A DynamoDBClient on a local dynalite whose every request is logged and delayed by `latencyMs`. */
-export function slowDynamoDbClient(endpoint: string, latencyMs: number, log: TransportLog): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    // As src/store/open-store.ts makes it: any retry the SDK made would show in the log.
-    retryMode: 'adaptive',
-    maxAttempts: 8,
-    requestHandler: new LatencyTransport(new DynaliteTransport(endpoint), latencyMs, log),
-  });
-}
-
-/**
- * dynalite in a child process, so its CPU (it stands in for DynamoDB's servers) is not this
- * process's: the figures are the client's. Closed by killing the child this started.
- */
-export async function startDynaliteProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const script = "const s=require('dynalite')({createTableMs:0,deleteTableMs:0,updateTableMs:0});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));";
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: repoRoot() });
-  // Never outlives this process, however it ends.
-  const stop = (): void => {
-    child.kill();
-  };
-  process.once('exit', stop);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString('utf8').trim())));
-    child.once('exit', (code) => reject(new Error(`dynalite exited (${code ?? 'signal'})`)));
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        process.off('exit', stop);
-        child.once('exit', () => resolve());
-        child.kill();
-      }),
-  };
-}

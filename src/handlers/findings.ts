@@ -9,7 +9,11 @@ export async function handler(event: unknown): Promise<IngestSummary> {
   const publisher = cordon.slack?.publisher;
   // A case this event opens is stored claimed for this invocation's publisher, which posts
   // it straight away without the publisher lease (CasePublisher.newCaseClaim).
-  const summary = await cordon.pipeline.ingestDocument(event, 'eventbridge', placed, { checks, ...(publisher ? { claimNewCases: publisher.newCaseClaim() } : {}) });
+  // Its channel is asked for while the store writes the case (CasePublisher.openingCase).
+  const summary = await cordon.pipeline.ingestDocument(event, 'eventbridge', placed, {
+    checks,
+    ...(publisher ? { claimNewCases: publisher.newCaseClaim(), creating: (draft) => publisher.openingCase(draft) } : {}),
+  });
   cordon.log.info({ summary }, 'findings event ingested');
   // Posting here is safe (no 3 s limit): the new cards, from what was just placed, while the
   // principal checks go to the worker. A re-send, a finding placed the one-by-one way (after

@@ -44,6 +44,8 @@ export function emptySummary(): IngestSummary {
 export interface IngestOptions {
   /** Cases this ingest opens are stored claimed for this publisher (see {@link Case.publishClaim}). */
   claimNewCases?: PublishClaim;
+  /** Told when a store is about to open a case this ingest claimed (see FindingPlacement's `onCreating`). */
+  creating?: (draft: Case) => void;
   /**
    * Principal checks are collected here instead of requested one by one: the caller requests
    * them ({@link FindingPipeline.requestChecks}) beside its posting, so no card waits on them.
@@ -105,10 +107,10 @@ function mayHoldSignals(f: Finding, r: { created: boolean; case?: { band: string
 }
 
 /** A placement whose new case (if it opens one) is stored claimed for `claim`'s publisher. */
-function claimed<P extends { placement: FindingPlacement }>(p: P, claim: PublishClaim | undefined): P {
+function claimed<P extends { placement: FindingPlacement }>(p: P, claim: PublishClaim | undefined, creating: ((draft: Case) => void) | undefined): P {
   const c = p.placement.claim;
   if (!claim || !c || c.joinOnly) return p;
-  return { ...p, placement: { ...p.placement, claim: { ...c, draft: { ...c.draft, publishClaim: claim } } } };
+  return { ...p, placement: { ...p.placement, claim: { ...c, draft: { ...c.draft, publishClaim: claim }, ...(creating ? { onCreating: creating } : {}) } } };
 }
 
 export class FindingPipeline {
@@ -177,7 +179,7 @@ export class FindingPipeline {
     const snapshot = await this.store.readForIngest(fresh.map((f) => ({ id: f.id, keys: correlationKeys(f) })));
     const rules = snapshot.suppressions;
     const resent = fresh.filter((f) => snapshot.stored.has(f.id));
-    const planned = fresh.filter((f) => !snapshot.stored.has(f.id)).map((f) => claimed(this.placementFor(f, source, now, rules), opts.claimNewCases));
+    const planned = fresh.filter((f) => !snapshot.stored.has(f.id)).map((f) => claimed(this.placementFor(f, source, now, rules), opts.claimNewCases, opts.creating));
     const known: Finding[] = [];
     const toMark = new Set<string>();
     for (let c = 0; c < planned.length; c += COMMIT) {

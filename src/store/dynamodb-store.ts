@@ -524,6 +524,7 @@ export class DynamoDbStore implements Store {
     const reverse = new Map<string, Key>();
     const results: PlacementResult[] = [];
     const ids: string[] = [];
+    const creating: [FindingPlacement, Case][] = [];
     for (const p of ps) {
       const keys = p.claim ? [...new Set(p.claim.keys)] : [];
       if (!this.knownAbsent.has(p.finding.id) || !keys.every((k) => leads.has(k) || this.knownHeads.has(k))) break;
@@ -551,6 +552,7 @@ export class DynamoDbStore implements Store {
           }
           const others = active && p.claim.wantOthers ? otherActiveCases(candidates, p.claim.activeSince, active) : [];
           claim = { case: target, created: !active, ...(others.length ? { others } : {}) };
+          if (!active) creating.push([p, target]);
         }
       }
       const plan = planPlacement(p, claim);
@@ -584,6 +586,7 @@ export class DynamoDbStore implements Store {
     const caseWrites = [...cases.values()].flatMap(({ case: c, stored }) => (!stored ? this.caseWrites(c, -1, []) : c !== stored ? this.caseWrites(c, stored.version, caseIndexes(stored)) : []));
     const all = [...keyWrites, ...[...reverse.values()].map((k) => this.indexPut(k, `KEY#${k.sk}`)), ...caseWrites, ...writes];
     if (all.length > 100) return undefined;
+    for (const [p, c] of creating) p.claim?.onCreating?.(c);
     for (const id of ids) this.knownAbsent.delete(id);
     const ok = await this.transact(all);
     for (const k of leads.keys()) {
@@ -613,6 +616,7 @@ export class DynamoDbStore implements Store {
     if (plan.join && claim) writes.push(...this.caseWrites(plan.join.case, plan.join.expectedVersion, caseIndexes(claim.case)));
     writes.push(...this.findingWrites(plan.finding, -1, []));
     writes.push(...this.eventWrites(plan.events));
+    if (claim?.created) p.claim?.onCreating?.(claim.case);
     const ok = await this.transact(writes);
     // What the key items now hold (or, lost, that they are unknown): the batch's next placements start from it.
     for (const k of keys) {

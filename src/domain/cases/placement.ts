@@ -30,6 +30,12 @@ export interface FindingPlacement {
     joinOnly?: boolean;
     /** Name the other active cases sharing a key (an attack sequence merges them). */
     wantOthers?: boolean;
+    /**
+     * Told the moment a store has decided to open the draft, before its write is sent (the
+     * write may still lose a race, and this be told again on the retry): the findings
+     * function starts the case's Slack channel meanwhile. Stores that commit at once need not call it.
+     */
+    onCreating?: (draft: Case) => void;
   };
   /** Events written in any case (e.g. `finding.added`; their caseId is filled in). */
   events: Omit<NewTimelineEvent, 'caseId'>[];

@@ -150,6 +150,8 @@ export class CasePublisher implements PlanPublisher {
   private readonly groupMembers = new Map<string, { users: string[]; at: number }>();
   /** conversations.create refused for its tier (20 a minute) until then: no use asking again before (epoch ms). */
   private createBlockedUntil = 0;
+  /** Channels asked for while a store was writing the case they are for (see {@link openingCase}). */
+  private readonly early = new Map<string, Promise<{ id: string; name: string }>>();
 
   constructor(
     private readonly client: WebClient,
@@ -199,7 +201,10 @@ export class CasePublisher implements PlanPublisher {
    * the whole outbox, which in a burst costs more than the cards themselves.
    */
   async publishPlaced(placed: PlacedFinding[]): Promise<FlushResult> {
-    if (!placed.length) return { ...EMPTY_FLUSH };
+    if (!placed.length) {
+      await this.discardLeftovers();
+      return { ...EMPTY_FLUSH };
+    }
     // Cases this publisher's claim opened are posted at once, beside the lease (see newCaseClaim).
     const own = new Set(placed.filter((p) => p.created && this.ownsClaim(p.case)).map((p) => p.case.id));
     const rest = placed.filter((p) => !own.has(p.case.id));
@@ -207,6 +212,7 @@ export class CasePublisher implements PlanPublisher {
       this.publishClaimed(placed.filter((p) => own.has(p.case.id))),
       rest.length ? this.exclusive(() => this.withLease(() => this.publishPlacedHeld(rest))).then((r) => r ?? { ...EMPTY_FLUSH, busy: true }) : Promise.resolve({ ...EMPTY_FLUSH }),
     ]);
+    await this.discardLeftovers();
     return {
       channelsCreated: claimed.channelsCreated + held.channelsCreated,
       cardsPosted: claimed.cardsPosted + held.cardsPosted,
@@ -228,6 +234,46 @@ export class CasePublisher implements PlanPublisher {
    */
   newCaseClaim(): PublishClaim {
     return { owner: this.lease.owner, until: new Date(this.now().getTime() + CLAIM_MS).toISOString() };
+  }
+
+  /**
+   * A store is about to write a case this publisher claimed: its channel is asked for now,
+   * beside the write, so the first cards go out one Slack round trip after the case is
+   * stored rather than two. The write may still lose a race: a channel whose case was not
+   * stored is archived by {@link publishPlaced}, named in the log.
+   */
+  openingCase(draft: Case): void {
+    if (!this.ownsClaim(draft) || draft.channelId || this.early.has(draft.id)) return;
+    const channel = this.createChannel(draft);
+    // Awaited by publishNewCase or discardEarly; a refusal must not go unhandled meanwhile.
+    channel.catch(() => undefined);
+    this.early.set(draft.id, channel);
+  }
+
+  /** Channels asked for early that no case of this ingest used. */
+  private async discardLeftovers(): Promise<void> {
+    const left = [...this.early];
+    this.early.clear();
+    for (const [caseId, channel] of left) {
+      try {
+        await this.discardEarly(caseId, channel);
+      } catch (err) {
+        this.log.error({ caseId, slackError: slackErrorCode(err), err: errorMessage(err) }, 'an unused case channel could not be archived; archive it by hand');
+      }
+    }
+  }
+
+  /** A channel asked for early whose case was not posted by this publisher: archived unless the case is stored (the next publisher adopts it by its name). */
+  private async discardEarly(caseId: string, channel: Promise<{ id: string; name: string }>): Promise<void> {
+    let made: { id: string; name: string };
+    try {
+      made = await channel;
+    } catch {
+      return;
+    }
+    if (await this.store.getCase(caseId)) return;
+    this.log.warn({ caseId, channel: made.id }, 'a case channel was created for a case that was not opened (its write lost a race); archiving it');
+    await archiveChannel(this.client, this.log, made.id, { caseId, reason: 'case not opened' });
   }
 
   private ownsClaim(c: Case): boolean {
@@ -334,7 +380,9 @@ export class CasePublisher implements PlanPublisher {
    * pin, triage line, invites) is {@link publishCase}'s, right after.
    */
   private async publishNewCase(fresh: Case, findings: StoredFinding[], result: FlushResult): Promise<void> {
-    const channel = await this.createChannel(fresh);
+    const early = this.early.get(fresh.id);
+    this.early.delete(fresh.id);
+    const channel = await (early ?? this.createChannel(fresh));
     result.channelsCreated++;
     const groups = new Map<string, StoredFinding[]>();
     for (const f of findings) groups.set(findingCardKey(f), [...(groups.get(findingCardKey(f)) ?? []), f]);

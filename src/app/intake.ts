@@ -96,11 +96,13 @@ export const FINDINGS_LEASE_WAIT_MS = 0;
  * pause every call of the client for the Retry-After: one busy case channel (chat.postMessage,
  * about one a second per channel) would then hold the ticker's posts to every other channel
  * back, and a burst's cards go out one channel at a time. Here a short per-channel limit is
- * waited out by the call that met it, others go on; a long one (a Tier's minute) still
+ * waited out by the call that met it, others go on; a longer one still
  * reaches WebClient, which waits as before.
  */
 export const WORKER_CLIENT_OPTIONS: WebClientOptions = {
-  fetch: waitOutShortRateLimits({ maxWaitMs: 3000, budgetMs: 30_000 }),
+  // Up to 20 s: what is left of a Tier 2 minute (conversations.create in a burst of cases) is
+  // waited out by that call too, inside the ticker's 60 s, while the other channels go on.
+  fetch: waitOutShortRateLimits({ maxWaitMs: 20_000, budgetMs: 40_000 }),
 };
 
 /** Slack WebClient pointed at Slack or at `SLACK_API_URL` (the sandbox). */

@@ -430,10 +430,12 @@ export class CasePublisher implements PlanPublisher {
 
   private async flushOnce(): Promise<FlushResult> {
     const result: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0 };
-    await eachCase(await this.store.casesToPublish(BATCH), (c) => c.id, (c) => this.guard(result, { caseId: c.id }, () => this.publishCase(c, result)));
-    for (const e of await this.store.unpostedTimeline(BATCH * 5)) {
-      await this.guard(result, { caseId: e.caseId, eventId: e.id }, () => this.postEvent(e, result));
-    }
+    // Triage lines wait for the last pass: they all go to one channel, about one a second
+    // (chat.postMessage's per-channel limit), and a burst of new cases would otherwise hold
+    // every case channel's cards behind that one channel.
+    await eachCase(await this.store.casesToPublish(BATCH), (c) => c.id, (c) => this.guard(result, { caseId: c.id }, () => this.publishCase(c, result, { triageLine: false })));
+    // Each case's events in order, cases side by side (each channel has its own limit).
+    await eachCase(await this.store.unpostedTimeline(BATCH * 5), (e) => e.caseId, (e) => this.guard(result, { caseId: e.caseId, eventId: e.id }, () => this.postEvent(e, result)));
     // One card per finding type per case: what is unposted or stale, by the card it belongs on.
     const groups = new Map<string, { caseId: string; key: string }>();
     for (const sf of await this.store.findingsToPublish(BATCH * 5)) {
@@ -444,7 +446,7 @@ export class CasePublisher implements PlanPublisher {
     const caseFindings = new Map<string, StoredFinding[]>();
     const cases = new Map<string, Promise<Case | undefined>>();
     await eachCase([...groups.values()], (g) => g.caseId, (g) => this.guard(result, { caseId: g.caseId, card: g.key }, () => this.publishCard(g.caseId, g.key, caseFindings, result, cases)));
-    // Cards posted above may have made case cards stale; render them once more.
+    // Cards posted above may have made case cards stale; render them once more, and post the triage lines.
     const stale = (await this.store.casesToPublish(BATCH)).filter((c) => c.channelId && c.cardTs);
     await eachCase(stale, (c) => c.id, (c) => this.guard(result, { caseId: c.id }, () => this.publishCase(c, result)));
     return result;
@@ -483,7 +485,7 @@ export class CasePublisher implements PlanPublisher {
     return saved ?? c;
   }
 
-  private async publishCase(initial: Case, result: FlushResult): Promise<void> {
+  private async publishCase(initial: Case, result: FlushResult, opts: { triageLine?: boolean } = {}): Promise<void> {
     if (this.claimedElsewhere(initial)) return this.leftToClaim(initial, result);
     if (initial.mergedInto) return this.retireChannel(initial, result);
     let c = initial;
@@ -531,7 +533,7 @@ export class CasePublisher implements PlanPublisher {
       }
       c = await this.save(c, { cardPinned: true });
     }
-    if (!c.indexTs) {
+    if (!c.indexTs && opts.triageLine !== false) {
       const posted = await this.postToTriage(renderIndexLine(c, findings.length));
       c = await this.save(c, { indexTs: posted });
     }

@@ -41,6 +41,8 @@ interface DocRow {
 class PlacementBatch {
   readonly keyCases = new Map<string, Set<string>>();
   readonly cases = new Map<string, { case: Case; storedVersion: number; dirty: boolean }>();
+  /** Finding ids stored before the batch or by it: the batch read them once, up front. */
+  readonly storedIds = new Set<string>();
 
   /** A case as a join left it (its version already bumped by the placement rule). */
   joined(c: Case): void {
@@ -154,8 +156,8 @@ export class SqliteStore implements Store {
 
   private insertFindingSync(f: StoredFinding): boolean {
     const res = this.stmt(
-        `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       )
       .run(
         f.id,
@@ -165,6 +167,7 @@ export class SqliteStore implements Store {
         isDigestPending(f) ? 1 : 0,
         f.firstSeenAt,
         f.version,
+        f.finding.isAttackSequence ? 1 : 0,
         JSON.stringify(f),
       );
     return res.changes === 1;
@@ -173,7 +176,7 @@ export class SqliteStore implements Store {
   updateFinding(f: StoredFinding): Promise<boolean> {
     const next = { ...f, version: f.version + 1 };
     const res = this.stmt(
-        `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, doc = ?
+        `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, doc = ?
          WHERE id = ? AND version = ?`,
       )
       .run(
@@ -182,6 +185,7 @@ export class SqliteStore implements Store {
         findingNeedsPublish(next) ? 1 : 0,
         isDigestPending(next) ? 1 : 0,
         next.version,
+        next.finding.isAttackSequence ? 1 : 0,
         JSON.stringify(next),
         f.id,
         f.version,
@@ -195,8 +199,8 @@ export class SqliteStore implements Store {
       ['case_id', filter.caseId],
       ['disposition', filter.disposition],
     ]);
-    // Read in SQLite, not parsed here: a case's findings are mostly not sequences.
-    const sequences = filter.attackSequence ? `${w.sql ? `${w.sql} AND` : 'WHERE'} json_extract(doc, '$.finding.isAttackSequence') = 1` : w.sql;
+    // From the indexed column, not the documents: a case's findings are mostly not sequences.
+    const sequences = filter.attackSequence ? `${w.sql ? `${w.sql} AND` : 'WHERE'} attack_sequence = 1` : w.sql;
     return Promise.resolve((this.stmt(`SELECT doc FROM findings ${sequences} ORDER BY first_seen_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
@@ -241,6 +245,7 @@ export class SqliteStore implements Store {
       return this.db
         .transaction(() => {
           const batch = new PlacementBatch();
+          this.prefetch(ps, batch);
           const results = ps.map((p) => this.placeSync(p, batch));
           this.flushCases(batch);
           return results;
@@ -252,8 +257,23 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Two statements for the whole batch instead of one or more per finding: which of its
+   * findings are stored already, and the cases holding each key its claims name.
+   */
+  private prefetch(ps: FindingPlacement[], batch: PlacementBatch): void {
+    const ids = JSON.stringify(ps.map((p) => p.finding.id));
+    for (const r of this.stmt('SELECT id FROM findings WHERE id IN (SELECT value FROM json_each(?))').all(ids) as { id: string }[]) batch.storedIds.add(r.id);
+    const keys = [...new Set(ps.flatMap((p) => p.claim?.keys ?? []))];
+    if (keys.length === 0) return;
+    for (const k of keys) batch.keyCases.set(k, new Set());
+    const rows = this.stmt('SELECT key, case_id FROM case_keys WHERE key IN (SELECT value FROM json_each(?))').all(JSON.stringify(keys)) as { key: string; case_id: string }[];
+    for (const r of rows) batch.keyCases.get(r.key)?.add(r.case_id);
+  }
+
   private placeSync(p: FindingPlacement, batch: PlacementBatch): PlacementResult {
-    if (this.stmt('SELECT 1 FROM findings WHERE id = ?').get(p.finding.id)) return { inserted: false };
+    if (batch.storedIds.has(p.finding.id)) return { inserted: false };
+    batch.storedIds.add(p.finding.id);
     const plan = planPlacement(p, p.claim ? this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince, batch, p.claim) : undefined);
     // In an immediate transaction nobody else writes: the joined case is kept in the batch and
     // written once when it commits (flushCases), not re-serialized for every finding it takes.
@@ -413,12 +433,13 @@ export class SqliteStore implements Store {
   }
 
   private writeFindingSync(f: StoredFinding): void {
-    this.stmt('UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, doc = ? WHERE id = ?').run(
+    this.stmt('UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, doc = ? WHERE id = ?').run(
       f.caseId ?? null,
       f.disposition,
       findingNeedsPublish(f) ? 1 : 0,
       isDigestPending(f) ? 1 : 0,
       f.version,
+      f.finding.isAttackSequence ? 1 : 0,
       JSON.stringify(f),
       f.id,
     );

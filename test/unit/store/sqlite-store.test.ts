@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from '../../../src/store/migrations/sqlite-migrations';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 import { draft } from './store-contract';
 
@@ -10,15 +12,37 @@ describe('SqliteStore', () => {
   it('migrates once and keeps data across reopen', async () => {
     const path = join(dir, 'a.db');
     const s1 = SqliteStore.open(path);
-    expect(s1.schemaVersion()).toBe(5);
+    expect(s1.schemaVersion()).toBe(6);
     await s1.claimCase(draft('IR-20261122-AAAA'), ['k1'], '2026-11-21T00:00:00.000Z');
     await s1.setCheckpoint('poller:us-east-1:d', '{"updatedAtMs":5}');
     await s1.close();
     const s2 = SqliteStore.open(path);
-    expect(s2.schemaVersion()).toBe(5);
+    expect(s2.schemaVersion()).toBe(6);
     expect((await s2.getCase('IR-20261122-AAAA'))?.title).toBe('case IR-20261122-AAAA');
     expect(await s2.getCheckpoint('poller:us-east-1:d')).toBe('{"updatedAtMs":5}');
     await s2.close();
+  });
+
+  it('marks the attack sequences stored before the attack_sequence column existed', async () => {
+    const path = join(dir, 'v5.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    SQLITE_MIGRATIONS.slice(0, 5).forEach((sql, i) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
+    });
+    const row = (id: string, isAttackSequence: boolean) =>
+      old
+        .prepare('INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc) VALUES (?, NULL, ?, 0, 1, ?, 1, ?)')
+        .run(id, 'digest', '2026-11-22T00:00:00.000Z', JSON.stringify({ id, disposition: 'digest', version: 1, finding: { id, isAttackSequence } }));
+    row('seq', true);
+    row('plain', false);
+    old.close();
+    const s = SqliteStore.open(path);
+    expect(s.schemaVersion()).toBe(6);
+    expect((await s.listFindings({ attackSequence: true })).map((f) => f.id)).toEqual(['seq']);
+    expect((await s.listFindings({ disposition: 'digest' })).map((f) => f.id)).toEqual(['plain', 'seq']);
+    await s.close();
   });
 
   it('reports an unopenable path as STORE.UNAVAILABLE', () => {

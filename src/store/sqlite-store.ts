@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { CordonError, ErrorCode } from '../errors';
@@ -10,6 +11,17 @@ import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type Store
 import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
+
+/** SQLite's own default: a checkpoint run by the commit that takes the WAL past this many pages. */
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * Past this, a placement batch checkpoints the WAL itself (PASSIVE: it copies what it can and
+ * waits for nobody), as SQLite would: the WAL stays bounded when the worker falls behind.
+ */
+const WAL_CAP_BYTES = 64 * 1024 * 1024;
+/** Placement batches between two looks at the WAL's size (a stat each). */
+const WAL_CHECK_EVERY = 16;
 
 
 /** `WHERE a = ? AND b IN (?, ?)` from the filters that are set. */
@@ -66,8 +78,15 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Prepared once: preparing is most of the cost of a small statement. */
   private readonly statements = new Map<string, Database.Statement>();
+  /** Started by the first placement batch of a file in WAL mode: short-lived commands never start it. */
+  private checkpointer: SqliteCheckpointer | undefined;
+  private placements = 0;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    /** The file, when the store is one in WAL mode (not `:memory:`). */
+    private readonly walPath: string | undefined,
+  ) {
     this.db = db;
   }
 
@@ -91,11 +110,11 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw new CordonError(ErrorCode.STORE_UNAVAILABLE, `cannot open the SQLite store at ${path}: ${(err as Error).message}`);
     }
-    db.pragma('journal_mode = WAL');
+    const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    const store = new SqliteStore(db);
+    const store = new SqliteStore(db, wal ? db.name : undefined);
     store.migrate();
     return store;
   }
@@ -127,9 +146,36 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // The worker's connection first: the last one to close checkpoints and removes the WAL.
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    await checkpointer?.stop();
     if (this.db.open) this.db.close();
-    return Promise.resolve();
+  }
+
+  /**
+   * Ingestion writes the WAL fast: checkpoints move to a worker thread (store/sqlite-checkpointer.ts)
+   * and SQLite's own, run on the event loop by a commit, are turned off while it lives.
+   */
+  private checkpointInBackground(): void {
+    this.placements++;
+    if (!this.walPath) return;
+    if (!this.checkpointer && this.placements === 1) {
+      this.checkpointer = SqliteCheckpointer.start(this.walPath, () => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      });
+      this.db.pragma('wal_autocheckpoint = 0');
+      return;
+    }
+    if (this.placements % WAL_CHECK_EVERY !== 0) return;
+    let size = 0;
+    try {
+      size = statSync(`${this.walPath}-wal`).size;
+    } catch {
+      return;
+    }
+    if (size > WAL_CAP_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   // ---- findings
@@ -241,6 +287,7 @@ export class SqliteStore implements Store {
   // async: a refusal must reach the caller as a rejected promise, never as a synchronous throw.
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
     await Promise.resolve();
+    this.checkpointInBackground();
     try {
       return this.db
         .transaction(() => {

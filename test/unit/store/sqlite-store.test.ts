@@ -1,10 +1,23 @@
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from '../../../src/store/migrations/sqlite-migrations';
 import { SqliteStore } from '../../../src/store/sqlite-store';
-import { draft } from './store-contract';
+import { draft, stored } from './store-contract';
+
+/** Findings in the database file itself, WAL left out: what checkpoints have copied back. */
+function findingsInFile(path: string, copy: string): number {
+  copyFileSync(path, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    // Before the first checkpoint even the tables are only in the WAL.
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'findings'").get();
+    return table ? (db.prepare('SELECT COUNT(*) AS n FROM findings').get() as { n: number }).n : 0;
+  } finally {
+    db.close();
+  }
+}
 
 describe('SqliteStore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-store-'));
@@ -43,6 +56,25 @@ describe('SqliteStore', () => {
     expect((await s.listFindings({ attackSequence: true })).map((f) => f.id)).toEqual(['seq']);
     expect((await s.listFindings({ disposition: 'digest' })).map((f) => f.id)).toEqual(['plain', 'seq']);
     await s.close();
+  });
+
+  it('checkpoints on a worker thread, never in a commit on the event loop, and leaves no WAL once closed', async () => {
+    const path = join(dir, 'wal.db');
+    const s = SqliteStore.open(path);
+    await s.placeFindings(Array.from({ length: 20 }, (_, i) => ({ finding: stored(`w${i}`, { disposition: 'digest' }), events: [] })));
+    // The connection the store commits on never checkpoints by itself once ingestion has started.
+    expect((s as unknown as { db: Database.Database }).db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    let copied = 0;
+    for (let i = 0; i < 100 && copied < 20; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      copied = findingsInFile(path, join(dir, 'wal-copy.db'));
+    }
+    expect(copied).toBe(20);
+    await s.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const again = SqliteStore.open(path);
+    expect((await again.listFindings({ disposition: 'digest' })).length).toBe(20);
+    await again.close();
   });
 
   it('reports an unopenable path as STORE.UNAVAILABLE', () => {

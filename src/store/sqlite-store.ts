@@ -20,6 +20,8 @@ const WAL_AUTOCHECKPOINT_PAGES = 1000;
  * waits for nobody), as SQLite would: the WAL stays bounded when the worker falls behind.
  */
 const WAL_CAP_BYTES = 64 * 1024 * 1024;
+/** Rows per multi-row INSERT: bounds the statements cached (one per row count) and the variables bound. */
+const ROWS_PER_INSERT = 64;
 /** Placement batches between two looks at the WAL's size (a stat each). */
 const WAL_CHECK_EVERY = 16;
 
@@ -55,6 +57,13 @@ class PlacementBatch {
   readonly cases = new Map<string, { case: Case; storedVersion: number; dirty: boolean }>();
   /** Finding ids stored before the batch or by it: the batch read them once, up front. */
   readonly storedIds = new Set<string>();
+  /**
+   * Rows written when the batch ends, many to a statement, in the order they were made (a
+   * statement costs a few µs of its own, as much as the B-tree work of a row).
+   */
+  readonly keyRows: unknown[][] = [];
+  readonly eventRows: unknown[][] = [];
+  readonly findingRows: unknown[][] = [];
 
   /** A case as a join left it (its version already bumped by the placement rule). */
   joined(c: Case): void {
@@ -294,6 +303,7 @@ export class SqliteStore implements Store {
           const batch = new PlacementBatch();
           this.prefetch(ps, batch);
           const results = ps.map((p) => this.placeSync(p, batch));
+          this.writeRows(batch);
           this.flushCases(batch);
           return results;
         })
@@ -325,9 +335,29 @@ export class SqliteStore implements Store {
     // In an immediate transaction nobody else writes: the joined case is kept in the batch and
     // written once when it commits (flushCases), not re-serialized for every finding it takes.
     if (plan.join) batch.joined(plan.join.case);
-    for (const e of plan.events) this.insertEvent(e);
-    this.insertFindingSync(plan.finding);
+    for (const e of plan.events) batch.eventRows.push([e.caseId, e.at, e.silent ? SILENT_TS : null, JSON.stringify(e)]);
+    const f = plan.finding;
+    batch.findingRows.push([f.id, f.caseId ?? null, f.disposition, findingNeedsPublish(f) ? 1 : 0, isDigestPending(f) ? 1 : 0, f.firstSeenAt, f.version, f.finding.isAttackSequence ? 1 : 0, JSON.stringify(f)]);
     return plan.result;
+  }
+
+  /** Writes the rows the batch collected (keys, then events, then findings), in the order collected. */
+  private writeRows(batch: PlacementBatch): void {
+    this.insertRows('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES ', '(?, ?)', '', batch.keyRows);
+    this.insertRows('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES ', '(?, ?, ?, ?)', '', batch.eventRows);
+    this.insertRows(
+      'INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, doc) VALUES ',
+      '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ' ON CONFLICT(id) DO NOTHING',
+      batch.findingRows,
+    );
+  }
+
+  private insertRows(head: string, row: string, tail: string, rows: unknown[][]): void {
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const part = rows.slice(i, i + ROWS_PER_INSERT);
+      this.stmt(`${head}${new Array<string>(part.length).fill(row).join(', ')}${tail}`).run(...part.flat());
+    }
   }
 
   private insertEvent(e: NewTimelineEvent): void {
@@ -356,7 +386,14 @@ export class SqliteStore implements Store {
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
     await Promise.resolve();
     try {
-      return this.db.transaction(() => this.claimSync(draft, keys, activeSince, new PlacementBatch()) as CaseClaim).immediate();
+      return this.db
+        .transaction(() => {
+          const batch = new PlacementBatch();
+          const claim = this.claimSync(draft, keys, activeSince, batch) as CaseClaim;
+          this.writeRows(batch);
+          return claim;
+        })
+        .immediate();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
@@ -397,12 +434,11 @@ export class SqliteStore implements Store {
     });
     candidates.sort((a, b) => (a.lastActivityAt === b.lastActivityAt ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.lastActivityAt < b.lastActivityAt ? 1 : -1));
     const existing = pickActiveCase(candidates, activeSince);
-    const addKey = this.stmt('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
     const give = (caseId: string): void => {
       for (const k of keys) {
         const held = this.casesOfKey(k, batch);
         if (held.has(caseId)) continue;
-        addKey.run(k, caseId);
+        batch.keyRows.push([k, caseId]);
         held.add(caseId);
       }
     };

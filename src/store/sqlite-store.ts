@@ -315,8 +315,8 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Two statements for the whole batch instead of one or more per finding: which of its
-   * findings are stored already, and the cases holding each key its claims name.
+   * Three statements for the whole batch instead of one or more per finding: which of its
+   * findings are stored already, the cases holding each key its claims name, and those cases.
    */
   private prefetch(ps: FindingPlacement[], batch: PlacementBatch): void {
     const ids = JSON.stringify(ps.map((p) => p.finding.id));
@@ -326,6 +326,13 @@ export class SqliteStore implements Store {
     for (const k of keys) batch.keyCases.set(k, new Set());
     const rows = this.stmt('SELECT key, case_id FROM case_keys WHERE key IN (SELECT value FROM json_each(?))').all(JSON.stringify(keys)) as { key: string; case_id: string }[];
     for (const r of rows) batch.keyCases.get(r.key)?.add(r.case_id);
+    // Every case holding one of those keys is a candidate of some claim: read them all at once.
+    const caseIds = [...new Set(rows.map((r) => r.case_id))];
+    if (caseIds.length === 0) return;
+    for (const r of this.stmt('SELECT doc FROM cases WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(caseIds)) as DocRow[]) {
+      const c = JSON.parse(r.doc) as Case;
+      batch.cases.set(c.id, { case: c, storedVersion: c.version, dirty: false });
+    }
   }
 
   private placeSync(p: FindingPlacement, batch: PlacementBatch): PlacementResult {

@@ -158,7 +158,7 @@ export class FindingPipeline {
     const repeats: Finding[] = [];
     const seen = new Set<string>();
     for (const item of items) {
-      await this.slice.pause();
+      if (this.slice.due()) await this.slice.pause();
       summary.received++;
       if (!item.ok) {
         await this.reject(source, item.reason, item.raw, undefined);
@@ -183,7 +183,7 @@ export class FindingPipeline {
     const known: Finding[] = [];
     const toMark = new Set<string>();
     for (let c = 0; c < planned.length; c += COMMIT) {
-      await this.slice.pause();
+      if (this.slice.due()) await this.slice.pause();
       const chunk = planned.slice(c, c + COMMIT);
       let results: PlacementResult[];
       try {
@@ -211,11 +211,11 @@ export class FindingPipeline {
     // Once per case, not per finding: a batch often brings many findings of one case.
     for (const caseId of toMark) await this.markSignals(caseId);
     for (const f of resent) {
-      await this.slice.pause();
+      if (this.slice.due()) await this.slice.pause();
       await this.ingestFinding(f, source, summary, snapshot.stored.get(f.id));
     }
     for (const f of [...known, ...repeats]) {
-      await this.slice.pause();
+      if (this.slice.due()) await this.slice.pause();
       await this.ingestFinding(f, source, summary);
     }
   }

@@ -38,8 +38,16 @@ export class TimeSlice {
    * of N connections needs N turns; giving them those turns before the next slice keeps
    * requests ahead of ingestion. An idle loop costs one turn (~20 µs) per slice.
    */
+  /**
+   * Whether this slice has used its budget: `if (slice.due()) await slice.pause()` skips the
+   * promise and the microtask an await costs on every item of a hot loop (~1 µs a finding).
+   */
+  due(): boolean {
+    return this.clock() >= this.deadline;
+  }
+
   async pause(): Promise<void> {
-    if (this.clock() < this.deadline) return;
+    if (!this.due()) return;
     for (let turn = 0; turn < MAX_TURNS; turn++) {
       const before = this.clock();
       await new Promise<void>((resolve) => setImmediate(resolve));

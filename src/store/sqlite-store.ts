@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../domain/cases/case';
 import { CordonError, ErrorCode } from '../errors';
@@ -10,6 +11,19 @@ import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type Store
 import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
 import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
 import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
+
+/** SQLite's own default: a checkpoint run by the commit that takes the WAL past this many pages. */
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * Past this, a placement batch checkpoints the WAL itself (PASSIVE: it copies what it can and
+ * waits for nobody), as SQLite would: the WAL stays bounded when the worker falls behind.
+ */
+const WAL_CAP_BYTES = 64 * 1024 * 1024;
+/** Rows per multi-row INSERT: bounds the statements cached (one per row count) and the variables bound. */
+const ROWS_PER_INSERT = 64;
+/** Placement batches between two looks at the WAL's size (a stat each). */
+const WAL_CHECK_EVERY = 16;
 
 
 /** `WHERE a = ? AND b IN (?, ?)` from the filters that are set. */
@@ -41,6 +55,15 @@ interface DocRow {
 class PlacementBatch {
   readonly keyCases = new Map<string, Set<string>>();
   readonly cases = new Map<string, { case: Case; storedVersion: number; dirty: boolean }>();
+  /** Finding ids stored before the batch or by it: the batch read them once, up front. */
+  readonly storedIds = new Set<string>();
+  /**
+   * Rows written when the batch ends, many to a statement, in the order they were made (a
+   * statement costs a few µs of its own, as much as the B-tree work of a row).
+   */
+  readonly keyRows: unknown[][] = [];
+  readonly eventRows: unknown[][] = [];
+  readonly findingRows: unknown[][] = [];
 
   /** A case as a join left it (its version already bumped by the placement rule). */
   joined(c: Case): void {
@@ -64,8 +87,15 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Prepared once: preparing is most of the cost of a small statement. */
   private readonly statements = new Map<string, Database.Statement>();
+  /** Started by the first placement batch of a file in WAL mode: short-lived commands never start it. */
+  private checkpointer: SqliteCheckpointer | undefined;
+  private placements = 0;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    /** The file, when the store is one in WAL mode (not `:memory:`). */
+    private readonly walPath: string | undefined,
+  ) {
     this.db = db;
   }
 
@@ -89,11 +119,11 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw new CordonError(ErrorCode.STORE_UNAVAILABLE, `cannot open the SQLite store at ${path}: ${(err as Error).message}`);
     }
-    db.pragma('journal_mode = WAL');
+    const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    const store = new SqliteStore(db);
+    const store = new SqliteStore(db, wal ? db.name : undefined);
     store.migrate();
     return store;
   }
@@ -125,9 +155,36 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // The worker's connection first: the last one to close checkpoints and removes the WAL.
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    await checkpointer?.stop();
     if (this.db.open) this.db.close();
-    return Promise.resolve();
+  }
+
+  /**
+   * Ingestion writes the WAL fast: checkpoints move to a worker thread (store/sqlite-checkpointer.ts)
+   * and SQLite's own, run on the event loop by a commit, are turned off while it lives.
+   */
+  private checkpointInBackground(): void {
+    this.placements++;
+    if (!this.walPath) return;
+    if (!this.checkpointer && this.placements === 1) {
+      this.checkpointer = SqliteCheckpointer.start(this.walPath, () => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      });
+      this.db.pragma('wal_autocheckpoint = 0');
+      return;
+    }
+    if (this.placements % WAL_CHECK_EVERY !== 0) return;
+    let size = 0;
+    try {
+      size = statSync(`${this.walPath}-wal`).size;
+    } catch {
+      return;
+    }
+    if (size > WAL_CAP_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   // ---- findings
@@ -154,8 +211,8 @@ export class SqliteStore implements Store {
 
   private insertFindingSync(f: StoredFinding): boolean {
     const res = this.stmt(
-        `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       )
       .run(
         f.id,
@@ -165,6 +222,7 @@ export class SqliteStore implements Store {
         isDigestPending(f) ? 1 : 0,
         f.firstSeenAt,
         f.version,
+        f.finding.isAttackSequence ? 1 : 0,
         JSON.stringify(f),
       );
     return res.changes === 1;
@@ -173,7 +231,7 @@ export class SqliteStore implements Store {
   updateFinding(f: StoredFinding): Promise<boolean> {
     const next = { ...f, version: f.version + 1 };
     const res = this.stmt(
-        `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, doc = ?
+        `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, doc = ?
          WHERE id = ? AND version = ?`,
       )
       .run(
@@ -182,6 +240,7 @@ export class SqliteStore implements Store {
         findingNeedsPublish(next) ? 1 : 0,
         isDigestPending(next) ? 1 : 0,
         next.version,
+        next.finding.isAttackSequence ? 1 : 0,
         JSON.stringify(next),
         f.id,
         f.version,
@@ -195,8 +254,8 @@ export class SqliteStore implements Store {
       ['case_id', filter.caseId],
       ['disposition', filter.disposition],
     ]);
-    // Read in SQLite, not parsed here: a case's findings are mostly not sequences.
-    const sequences = filter.attackSequence ? `${w.sql ? `${w.sql} AND` : 'WHERE'} json_extract(doc, '$.finding.isAttackSequence') = 1` : w.sql;
+    // From the indexed column, not the documents: a case's findings are mostly not sequences.
+    const sequences = filter.attackSequence ? `${w.sql ? `${w.sql} AND` : 'WHERE'} attack_sequence = 1` : w.sql;
     return Promise.resolve((this.stmt(`SELECT doc FROM findings ${sequences} ORDER BY first_seen_at, id`).all(...w.args) as DocRow[]).map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
@@ -237,11 +296,14 @@ export class SqliteStore implements Store {
   // async: a refusal must reach the caller as a rejected promise, never as a synchronous throw.
   async placeFindings(ps: FindingPlacement[]): Promise<PlacementResult[]> {
     await Promise.resolve();
+    this.checkpointInBackground();
     try {
       return this.db
         .transaction(() => {
           const batch = new PlacementBatch();
+          this.prefetch(ps, batch);
           const results = ps.map((p) => this.placeSync(p, batch));
+          this.writeRows(batch);
           this.flushCases(batch);
           return results;
         })
@@ -252,15 +314,57 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Three statements for the whole batch instead of one or more per finding: which of its
+   * findings are stored already, the cases holding each key its claims name, and those cases.
+   */
+  private prefetch(ps: FindingPlacement[], batch: PlacementBatch): void {
+    const ids = JSON.stringify(ps.map((p) => p.finding.id));
+    for (const r of this.stmt('SELECT id FROM findings WHERE id IN (SELECT value FROM json_each(?))').all(ids) as { id: string }[]) batch.storedIds.add(r.id);
+    const keys = [...new Set(ps.flatMap((p) => p.claim?.keys ?? []))];
+    if (keys.length === 0) return;
+    for (const k of keys) batch.keyCases.set(k, new Set());
+    const rows = this.stmt('SELECT key, case_id FROM case_keys WHERE key IN (SELECT value FROM json_each(?))').all(JSON.stringify(keys)) as { key: string; case_id: string }[];
+    for (const r of rows) batch.keyCases.get(r.key)?.add(r.case_id);
+    // Every case holding one of those keys is a candidate of some claim: read them all at once.
+    const caseIds = [...new Set(rows.map((r) => r.case_id))];
+    if (caseIds.length === 0) return;
+    for (const r of this.stmt('SELECT doc FROM cases WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(caseIds)) as DocRow[]) {
+      const c = JSON.parse(r.doc) as Case;
+      batch.cases.set(c.id, { case: c, storedVersion: c.version, dirty: false });
+    }
+  }
+
   private placeSync(p: FindingPlacement, batch: PlacementBatch): PlacementResult {
-    if (this.stmt('SELECT 1 FROM findings WHERE id = ?').get(p.finding.id)) return { inserted: false };
+    if (batch.storedIds.has(p.finding.id)) return { inserted: false };
+    batch.storedIds.add(p.finding.id);
     const plan = planPlacement(p, p.claim ? this.claimSync(p.claim.draft, p.claim.keys, p.claim.activeSince, batch, p.claim) : undefined);
     // In an immediate transaction nobody else writes: the joined case is kept in the batch and
     // written once when it commits (flushCases), not re-serialized for every finding it takes.
     if (plan.join) batch.joined(plan.join.case);
-    for (const e of plan.events) this.insertEvent(e);
-    this.insertFindingSync(plan.finding);
+    for (const e of plan.events) batch.eventRows.push([e.caseId, e.at, e.silent ? SILENT_TS : null, JSON.stringify(e)]);
+    const f = plan.finding;
+    batch.findingRows.push([f.id, f.caseId ?? null, f.disposition, findingNeedsPublish(f) ? 1 : 0, isDigestPending(f) ? 1 : 0, f.firstSeenAt, f.version, f.finding.isAttackSequence ? 1 : 0, JSON.stringify(f)]);
     return plan.result;
+  }
+
+  /** Writes the rows the batch collected (keys, then events, then findings), in the order collected. */
+  private writeRows(batch: PlacementBatch): void {
+    this.insertRows('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES ', '(?, ?)', '', batch.keyRows);
+    this.insertRows('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES ', '(?, ?, ?, ?)', '', batch.eventRows);
+    this.insertRows(
+      'INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, doc) VALUES ',
+      '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ' ON CONFLICT(id) DO NOTHING',
+      batch.findingRows,
+    );
+  }
+
+  private insertRows(head: string, row: string, tail: string, rows: unknown[][]): void {
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const part = rows.slice(i, i + ROWS_PER_INSERT);
+      this.stmt(`${head}${new Array<string>(part.length).fill(row).join(', ')}${tail}`).run(...part.flat());
+    }
   }
 
   private insertEvent(e: NewTimelineEvent): void {
@@ -289,7 +393,14 @@ export class SqliteStore implements Store {
   async claimCase(draft: Case, keys: string[], activeSince: string): Promise<CaseClaim> {
     await Promise.resolve();
     try {
-      return this.db.transaction(() => this.claimSync(draft, keys, activeSince, new PlacementBatch()) as CaseClaim).immediate();
+      return this.db
+        .transaction(() => {
+          const batch = new PlacementBatch();
+          const claim = this.claimSync(draft, keys, activeSince, batch) as CaseClaim;
+          this.writeRows(batch);
+          return claim;
+        })
+        .immediate();
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new CordonError(ErrorCode.STORE_CONFLICT, `case id ${draft.id} is taken`);
@@ -330,12 +441,11 @@ export class SqliteStore implements Store {
     });
     candidates.sort((a, b) => (a.lastActivityAt === b.lastActivityAt ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.lastActivityAt < b.lastActivityAt ? 1 : -1));
     const existing = pickActiveCase(candidates, activeSince);
-    const addKey = this.stmt('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES (?, ?)');
     const give = (caseId: string): void => {
       for (const k of keys) {
         const held = this.casesOfKey(k, batch);
         if (held.has(caseId)) continue;
-        addKey.run(k, caseId);
+        batch.keyRows.push([k, caseId]);
         held.add(caseId);
       }
     };
@@ -413,12 +523,13 @@ export class SqliteStore implements Store {
   }
 
   private writeFindingSync(f: StoredFinding): void {
-    this.stmt('UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, doc = ? WHERE id = ?').run(
+    this.stmt('UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, doc = ? WHERE id = ?').run(
       f.caseId ?? null,
       f.disposition,
       findingNeedsPublish(f) ? 1 : 0,
       isDigestPending(f) ? 1 : 0,
       f.version,
+      f.finding.isAttackSequence ? 1 : 0,
       JSON.stringify(f),
       f.id,
     );

@@ -103,4 +103,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
   `,
+  // Whether a finding is an attack sequence, as a column with a partial index: ingestion asks
+  // every batch which of a case's findings are sequences (issue 18), and reading that out of
+  // each finding's JSON cost the SQLite path ~8 µs a finding (issue 19 point 3).
+  `
+  ALTER TABLE findings ADD COLUMN attack_sequence INTEGER NOT NULL DEFAULT 0;
+  UPDATE findings SET attack_sequence = 1 WHERE json_extract(doc, '$.finding.isAttackSequence') = 1;
+  CREATE INDEX findings_sequences ON findings(case_id) WHERE attack_sequence = 1;
+  `,
 ];

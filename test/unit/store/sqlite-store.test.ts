@@ -1,8 +1,23 @@
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from '../../../src/store/migrations/sqlite-migrations';
 import { SqliteStore } from '../../../src/store/sqlite-store';
-import { draft } from './store-contract';
+import { draft, stored } from './store-contract';
+
+/** Findings in the database file itself, WAL left out: what checkpoints have copied back. */
+function findingsInFile(path: string, copy: string): number {
+  copyFileSync(path, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    // Before the first checkpoint even the tables are only in the WAL.
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'findings'").get();
+    return table ? (db.prepare('SELECT COUNT(*) AS n FROM findings').get() as { n: number }).n : 0;
+  } finally {
+    db.close();
+  }
+}
 
 describe('SqliteStore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-store-'));
@@ -10,15 +25,56 @@ describe('SqliteStore', () => {
   it('migrates once and keeps data across reopen', async () => {
     const path = join(dir, 'a.db');
     const s1 = SqliteStore.open(path);
-    expect(s1.schemaVersion()).toBe(5);
+    expect(s1.schemaVersion()).toBe(6);
     await s1.claimCase(draft('IR-20261122-AAAA'), ['k1'], '2026-11-21T00:00:00.000Z');
     await s1.setCheckpoint('poller:us-east-1:d', '{"updatedAtMs":5}');
     await s1.close();
     const s2 = SqliteStore.open(path);
-    expect(s2.schemaVersion()).toBe(5);
+    expect(s2.schemaVersion()).toBe(6);
     expect((await s2.getCase('IR-20261122-AAAA'))?.title).toBe('case IR-20261122-AAAA');
     expect(await s2.getCheckpoint('poller:us-east-1:d')).toBe('{"updatedAtMs":5}');
     await s2.close();
+  });
+
+  it('marks the attack sequences stored before the attack_sequence column existed', async () => {
+    const path = join(dir, 'v5.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    SQLITE_MIGRATIONS.slice(0, 5).forEach((sql, i) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
+    });
+    const row = (id: string, isAttackSequence: boolean) =>
+      old
+        .prepare('INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc) VALUES (?, NULL, ?, 0, 1, ?, 1, ?)')
+        .run(id, 'digest', '2026-11-22T00:00:00.000Z', JSON.stringify({ id, disposition: 'digest', version: 1, finding: { id, isAttackSequence } }));
+    row('seq', true);
+    row('plain', false);
+    old.close();
+    const s = SqliteStore.open(path);
+    expect(s.schemaVersion()).toBe(6);
+    expect((await s.listFindings({ attackSequence: true })).map((f) => f.id)).toEqual(['seq']);
+    expect((await s.listFindings({ disposition: 'digest' })).map((f) => f.id)).toEqual(['plain', 'seq']);
+    await s.close();
+  });
+
+  it('checkpoints on a worker thread, never in a commit on the event loop, and leaves no WAL once closed', async () => {
+    const path = join(dir, 'wal.db');
+    const s = SqliteStore.open(path);
+    await s.placeFindings(Array.from({ length: 20 }, (_, i) => ({ finding: stored(`w${i}`, { disposition: 'digest' }), events: [] })));
+    // The connection the store commits on never checkpoints by itself once ingestion has started.
+    expect((s as unknown as { db: Database.Database }).db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    let copied = 0;
+    for (let i = 0; i < 100 && copied < 20; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      copied = findingsInFile(path, join(dir, 'wal-copy.db'));
+    }
+    expect(copied).toBe(20);
+    await s.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const again = SqliteStore.open(path);
+    expect((await again.listFindings({ disposition: 'digest' })).length).toBe(20);
+    await again.close();
   });
 
   it('reports an unopenable path as STORE.UNAVAILABLE', () => {

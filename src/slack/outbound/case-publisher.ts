@@ -430,10 +430,12 @@ export class CasePublisher implements PlanPublisher {
 
   private async flushOnce(): Promise<FlushResult> {
     const result: FlushResult = { channelsCreated: 0, cardsPosted: 0, cardsEdited: 0, eventsPosted: 0, failures: 0, deferred: 0 };
-    // Triage lines wait for the last pass: they all go to one channel, about one a second
-    // (chat.postMessage's per-channel limit), and a burst of new cases would otherwise hold
-    // every case channel's cards behind that one channel.
-    await eachCase(await this.store.casesToPublish(BATCH), (c) => c.id, (c) => this.guard(result, { caseId: c.id }, () => this.publishCase(c, result, { triageLine: false })));
+    // Triage lines and case card edits wait for the last pass. The lines all go to one
+    // channel, about one a second (chat.postMessage's per-channel limit), and a burst of new
+    // cases would otherwise hold every case channel's cards behind that one channel; the
+    // edits share chat.update's Tier 3 (50+ a minute) with the finding cards' edits, which
+    // show findings no card shows yet, so those go first.
+    await eachCase(await this.store.casesToPublish(BATCH), (c) => c.id, (c) => this.guard(result, { caseId: c.id }, () => this.publishCase(c, result, { triageLine: false, cardEdit: false })));
     // Each case's events in order, cases side by side (each channel has its own limit).
     await eachCase(await this.store.unpostedTimeline(BATCH * 5), (e) => e.caseId, (e) => this.guard(result, { caseId: e.caseId, eventId: e.id }, () => this.postEvent(e, result)));
     // One card per finding type per case: what is unposted or stale, by the card it belongs on.
@@ -485,7 +487,7 @@ export class CasePublisher implements PlanPublisher {
     return saved ?? c;
   }
 
-  private async publishCase(initial: Case, result: FlushResult, opts: { triageLine?: boolean } = {}): Promise<void> {
+  private async publishCase(initial: Case, result: FlushResult, opts: { triageLine?: boolean; cardEdit?: boolean } = {}): Promise<void> {
     if (this.claimedElsewhere(initial)) return this.leftToClaim(initial, result);
     if (initial.mergedInto) return this.retireChannel(initial, result);
     let c = initial;
@@ -515,6 +517,8 @@ export class CasePublisher implements PlanPublisher {
       const card = renderCaseCard(c, findings);
       const posted = await this.client.chat.postMessage({ channel: channelId, ...card, unfurl_links: false });
       c = await this.save(c, { cardTs: posted.ts, cardDirty: false, cardEditedAt: now.toISOString() });
+    } else if (c.cardDirty && opts.cardEdit === false) {
+      // The flush's last pass edits it, after the finding cards (see flushOnce).
     } else if (c.cardDirty && editDue > now.getTime()) {
       result.deferred++;
       result.nextDueAt = Math.min(result.nextDueAt ?? editDue, editDue);

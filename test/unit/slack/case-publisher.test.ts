@@ -229,8 +229,8 @@ describe('CasePublisher across processes', () => {
   });
 });
 
-/** Issue 19 point 1: a case the findings function just opened is posted under its claim; every other publisher leaves it alone. */
-describe('CasePublisher claims on new cases', () => {
+/** Issue 19 point 1: a case the findings function just opened is posted under its claim, every other publisher leaving it alone; case card edits are debounced. */
+describe('CasePublisher claims on new cases, and case card edits', () => {
   let slack: SlackSandbox;
   let store: SqliteStore;
 
@@ -276,22 +276,7 @@ describe('CasePublisher claims on new cases', () => {
     expect((await store.getCase(caseId))?.publishClaim).toBeUndefined();
     expect(await other.flush()).toMatchObject({ channelsCreated: 1, cardsPosted: 1, failures: 0 });
   });
-});
-
-/** Issue 19 point 1: the case card's edits share chat.update's Tier 3 with the finding cards; joins wait out the interval, people's changes do not. */
-describe('CasePublisher case card edits', () => {
-  let slack: SlackSandbox;
-  let store: SqliteStore;
-
-  beforeEach(async () => {
-    ({ slack, store } = await workspace());
-  });
-
-  afterEach(async () => {
-    await store.close();
-    await slack.close();
-  });
-
+  // The case card's edits share chat.update's Tier 3 with the finding cards: joins wait out the interval, people's changes do not.
   it('waits out cardEditInterval between edits of a case card made stale by joins, but shows a resolve at once', async () => {
     let now = Date.parse(T(3));
     await store.claimCase(draft(CASE_ID), ['key:AKIACASECARD00000001'], T(-24));

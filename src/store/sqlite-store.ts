@@ -374,17 +374,7 @@ export class SqliteStore implements Store {
   /** Writes each case the batch joined once, at its final state, on condition it is still at the version read. */
   private flushCases(batch: PlacementBatch): void {
     for (const { case: c, storedVersion } of batch.dirtyCases()) {
-      const res = this.stmt('UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ? WHERE id = ? AND version = ?').run(
-        c.status,
-        c.channelId ?? null,
-        c.lastActivityAt,
-        caseNeedsPublish(c) ? 1 : 0,
-        c.version,
-        JSON.stringify(c),
-        c.id,
-        storedVersion,
-      );
-      if (res.changes !== 1) throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${c.id} changed during the placement`);
+      if (!this.updateCaseRow(c, storedVersion)) throw new CordonError(ErrorCode.STORE_CONFLICT, `case ${c.id} changed during the placement`);
     }
   }
 
@@ -552,17 +542,23 @@ export class SqliteStore implements Store {
   /** Compare-and-set on `version`; on success bumps it (also on the object given). */
   private writeCase(c: Case): boolean {
     const next = { ...c, version: c.version + 1 };
+    const ok = this.updateCaseRow(next, c.version);
+    if (ok) c.version = next.version;
+    return ok;
+  }
+
+  /** Writes `c` as stored (its version included) on condition the row is still at `expected`. */
+  private updateCaseRow(c: Case, expected: number): boolean {
     const res = this.stmt('UPDATE cases SET status = ?, channel_id = ?, last_activity_at = ?, needs_publish = ?, version = ?, doc = ? WHERE id = ? AND version = ?').run(
-      next.status,
-      next.channelId ?? null,
-      next.lastActivityAt,
-      caseNeedsPublish(next) ? 1 : 0,
-      next.version,
-      JSON.stringify(next),
-      c.id,
+      c.status,
+      c.channelId ?? null,
+      c.lastActivityAt,
+      caseNeedsPublish(c) ? 1 : 0,
       c.version,
+      JSON.stringify(c),
+      c.id,
+      expected,
     );
-    if (res.changes === 1) c.version = next.version;
     return res.changes === 1;
   }
 

@@ -135,7 +135,7 @@ export function seedAutoScalingGroup(world: SandboxWorld, account: AccountState,
   const ec2 = regionOf(account, region).ec2;
   const g: AutoScalingGroup = {
     name: opts.name,
-    arn: `arn:aws:autoscaling:${region}:${account.accountId}:autoScalingGroup:${world.ids.uuid()}:autoScalingGroupName/${opts.name}`,
+    arn: `arn:${account.partition}:autoscaling:${region}:${account.accountId}:autoScalingGroup:${world.ids.uuid()}:autoScalingGroupName/${opts.name}`,
     minSize: opts.minSize ?? 1,
     maxSize: opts.maxSize ?? Math.max(opts.instanceIds.length * 2, 1),
     desiredCapacity: opts.desiredCapacity ?? opts.instanceIds.length,

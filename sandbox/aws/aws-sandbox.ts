@@ -22,7 +22,7 @@ import {
   seedUser,
 } from './iam-sim';
 import { LAMBDA_HANDLERS, lambdaAuthzTarget, seedFunction } from './lambda-sim';
-import { AuthzRequest, evaluatePolicies } from './policy-eval';
+import { AuthzRequest, evaluateRequest } from './policy-eval';
 import { PolicyAuthorizer, PolicyContext, policyChecks } from './policy-request';
 import { InterceptedCall, refusingRequestHandler, SandboxCallHost, sandboxPlugin } from './sdk-interceptor';
 import { accessDeniedError, SandboxUnsupportedError, SimError, SimService, THROTTLING_CODES, throttlingError } from './sim-errors';
@@ -488,8 +488,7 @@ export class AwsSandbox implements SandboxCallHost {
     };
     for (const t of holder?.tags ?? []) context[`aws:PrincipalTag/${t.Key}`] = t.Value;
     for (const [k, v] of Object.entries(caller.sessionTags)) context[`aws:PrincipalTag/${k}`] = v;
-    const decision = evaluatePolicies(identityPolicies(ctx.account, caller), { action, resources: target.resources, context });
-    const resource = target.resources[0] ?? '*';
+    const { decision, resource } = evaluateRequest(identityPolicies(ctx.account, caller), { action, resources: target.resources, context });
     if (decision === 'explicit-deny') {
       throw accessDeniedError(sim.service, caller.arn, action, resource, 'with an explicit deny in an identity-based policy');
     }

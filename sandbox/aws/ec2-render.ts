@@ -18,6 +18,7 @@ import {
   Ec2State,
   Ec2Volume,
   Ec2Vpc,
+  partitionOfRegion,
 } from './sim-state';
 import { toDate } from './sim-world';
 import { tagsOut } from './ec2-common';
@@ -153,7 +154,7 @@ export function renderGroup(sg: Ec2SecurityGroup, region: string): SecurityGroup
     Description: sg.description,
     VpcId: sg.vpcId,
     OwnerId: sg.ownerId,
-    SecurityGroupArn: `arn:aws:ec2:${region}:${sg.ownerId}:security-group/${sg.groupId}`,
+    SecurityGroupArn: `arn:${partitionOfRegion(region)}:ec2:${region}:${sg.ownerId}:security-group/${sg.groupId}`,
     IpPermissions: renderPermissions(sg.ingress),
     IpPermissionsEgress: renderPermissions(sg.egress),
     ...tagsOut(sg.tags),

@@ -4,7 +4,7 @@
  */
 import type { IpPermission, RevokedSecurityGroupRule, SecurityGroupRule } from '@aws-sdk/client-ec2';
 import { SimError } from './sim-errors';
-import { Ec2Rule, Ec2SecurityGroup, Ec2State, Ec2Vpc } from './sim-state';
+import { Ec2Rule, Ec2SecurityGroup, Ec2State, Ec2Vpc, partitionOfRegion } from './sim-state';
 import { CallContext, SandboxWorld } from './sim-world';
 import { KINDS, lookup } from './ec2-common';
 
@@ -147,7 +147,7 @@ export function renderRule(sg: Ec2SecurityGroup, r: Ec2Rule, isEgress: boolean, 
     ...(r.referencedGroupId !== undefined ? { ReferencedGroupInfo: { GroupId: r.referencedGroupId, UserId: r.referencedUserId } } : {}),
     ...(r.description !== undefined ? { Description: r.description } : {}),
     Tags: [],
-    SecurityGroupRuleArn: `arn:aws:ec2:${region}:${sg.ownerId}:security-group-rule/${r.ruleId}`,
+    SecurityGroupRuleArn: `arn:${partitionOfRegion(region)}:ec2:${region}:${sg.ownerId}:security-group-rule/${r.ruleId}`,
   };
 }
 

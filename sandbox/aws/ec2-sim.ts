@@ -286,7 +286,7 @@ const DescribeSubnets = (input: DescribeSubnetsCommandInput, ctx: CallContext): 
       AvailabilityZone: s.availabilityZone,
       State: 'available',
       OwnerId: ctx.account.accountId,
-      SubnetArn: `arn:aws:ec2:${ctx.region}:${ctx.account.accountId}:subnet/${s.subnetId}`,
+      SubnetArn: `arn:${ctx.account.partition}:ec2:${ctx.region}:${ctx.account.accountId}:subnet/${s.subnetId}`,
       ...(s.ipv6CidrBlock ? { Ipv6CidrBlockAssociationSet: [{ Ipv6CidrBlock: s.ipv6CidrBlock, Ipv6CidrBlockState: { State: 'associated' } }] } : {}),
       ...tagsOut(s.tags),
     })),
@@ -327,7 +327,7 @@ const CreateSecurityGroup = (input: CreateSecurityGroupCommandInput, ctx: CallCo
   ec2.securityGroups[sg.groupId] = sg;
   return {
     GroupId: sg.groupId,
-    SecurityGroupArn: `arn:aws:ec2:${ctx.region}:${sg.ownerId}:security-group/${sg.groupId}`,
+    SecurityGroupArn: `arn:${ctx.account.partition}:ec2:${ctx.region}:${sg.ownerId}:security-group/${sg.groupId}`,
     ...tagsOut(tags),
   };
 };
@@ -755,17 +755,20 @@ export const EC2_HANDLERS = {
 
 /** Resource ARNs a request touches, for resource-level policy statements. */
 export function ec2AuthzTarget(command: string, input: unknown, ctx: CallContext): AuthzTarget {
-  const arn = (type: string, id: string): string => `arn:aws:ec2:${ctx.region}:${ctx.account.accountId}:${type}/${id}`;
+  const arn = (type: string, id: string): string => `arn:${ctx.account.partition}:ec2:${ctx.region}:${ctx.account.accountId}:${type}/${id}`;
   const typeOf: Record<string, string> = { i: 'instance', sg: 'security-group', eni: 'network-interface', vol: 'volume', snap: 'snapshot', vpc: 'vpc', subnet: 'subnet' };
   const instanceId = strField(input, 'InstanceId');
   switch (command) {
     case 'ModifyInstanceAttribute':
+      // Groups names security groups, each authorized as well as the instance
+      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+      return { resources: [instanceId ? arn('instance', instanceId) : '*', ...listField(input, 'Groups').map((g) => arn('security-group', g))] };
     case 'DescribeInstanceAttribute':
     case 'AssociateIamInstanceProfile':
       return { resources: instanceId ? [arn('instance', instanceId)] : ['*'] };
     case 'CreateSnapshots': {
       const spec = (input as { InstanceSpecification?: { InstanceId?: string } }).InstanceSpecification;
-      return { resources: [spec?.InstanceId ? arn('instance', spec.InstanceId) : '*', `arn:aws:ec2:${ctx.region}::snapshot/*`] };
+      return { resources: [spec?.InstanceId ? arn('instance', spec.InstanceId) : '*', `arn:${ctx.account.partition}:ec2:${ctx.region}::snapshot/*`] };
     }
     case 'ModifyNetworkInterfaceAttribute': {
       const eni = strField(input, 'NetworkInterfaceId');
@@ -773,7 +776,7 @@ export function ec2AuthzTarget(command: string, input: unknown, ctx: CallContext
     }
     case 'CreateSnapshot': {
       const vol = strField(input, 'VolumeId');
-      return { resources: [vol ? arn('volume', vol) : '*', `arn:aws:ec2:${ctx.region}::snapshot/*`] };
+      return { resources: [vol ? arn('volume', vol) : '*', `arn:${ctx.account.partition}:ec2:${ctx.region}::snapshot/*`] };
     }
     case 'CreateSecurityGroup': {
       const vpc = strField(input, 'VpcId');

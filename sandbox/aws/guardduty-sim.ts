@@ -173,7 +173,7 @@ const GetDetector = (input: GetDetectorCommandInput, ctx: CallContext): Out<GetD
     CreatedAt: new Date(d.createdAt).toISOString(),
     UpdatedAt: new Date(d.createdAt).toISOString(),
     FindingPublishingFrequency: d.findingPublishingFrequency as GetDetectorCommandOutput['FindingPublishingFrequency'],
-    ServiceRole: `arn:aws:iam::${ctx.account.accountId}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`,
+    ServiceRole: `arn:${ctx.account.partition}:iam::${ctx.account.accountId}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`,
     Status: d.status,
   };
 };
@@ -340,7 +340,7 @@ export const GUARDDUTY_HANDLERS = {
 
 export function guardDutyAuthzTarget(_command: string, input: unknown, ctx: CallContext): AuthzTarget {
   const id = strField(input, 'DetectorId');
-  return { resources: [id ? `arn:aws:guardduty:${ctx.region}:${ctx.account.accountId}:detector/${id}` : '*'] };
+  return { resources: [id ? `arn:${ctx.account.partition}:guardduty:${ctx.region}:${ctx.account.accountId}:detector/${id}` : '*'] };
 }
 
 // ---------------------------------------------------------------- seeding
@@ -422,7 +422,7 @@ export function seedFinding(
   finding.AccountId = account.accountId;
   finding.Region = region;
   finding.Partition = finding.Partition ?? 'aws';
-  finding.Arn = `arn:aws:guardduty:${region}:${account.accountId}:detector/${detectorId}/finding/${id}`;
+  finding.Arn = `arn:${account.partition}:guardduty:${region}:${account.accountId}:detector/${detectorId}/finding/${id}`;
   const nowIso = new Date(world.now()).toISOString();
   finding.CreatedAt = finding.CreatedAt ?? nowIso;
   if (opts.updatedAt !== undefined) finding.UpdatedAt = new Date(opts.updatedAt).toISOString();

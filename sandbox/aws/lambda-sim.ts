@@ -39,7 +39,7 @@ function lambdaOf(ctx: CallContext): LambdaState {
 /** Accepts a name, a full ARN or a partial ARN (`<acct>:function:<name>`), as Lambda does. */
 function functionName(ref: string | undefined): string {
   if (!ref) throw new SimError('InvalidParameterValueException', 'FunctionName is required');
-  const m = /^(?:arn:aws:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([A-Za-z0-9_-]{1,64})(?::(\$LATEST|[A-Za-z0-9_-]+))?$/.exec(ref);
+  const m = /^(?:arn:aws(?:-cn|-us-gov)?:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([A-Za-z0-9_-]{1,64})(?::(\$LATEST|[A-Za-z0-9_-]+))?$/.exec(ref);
   if (!m?.[1]) {
     throw new SimError('InvalidParameterValueException', `1 validation error detected: Value '${ref}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`);
   }
@@ -49,7 +49,7 @@ function functionName(ref: string | undefined): string {
 function getFunction(ctx: CallContext, ref: string | undefined): LambdaFunctionState {
   const name = functionName(ref);
   const fn = lambdaOf(ctx).functions[name];
-  if (!fn) throw new SimError('ResourceNotFoundException', `Function not found: arn:aws:lambda:${ctx.region}:${ctx.account.accountId}:function:${name}`);
+  if (!fn) throw new SimError('ResourceNotFoundException', `Function not found: arn:${ctx.account.partition}:lambda:${ctx.region}:${ctx.account.accountId}:function:${name}`);
   return fn;
 }
 
@@ -280,7 +280,7 @@ export function lambdaAuthzTarget(_command: string, input: unknown, ctx: CallCon
   const ref = strField(input, 'FunctionName');
   if (!ref) return { resources: ['*'] };
   const m = /([A-Za-z0-9_-]{1,64})(?::[^:]+)?$/.exec(ref.replace(/^.*function:/, ''));
-  return { resources: [`arn:aws:lambda:${ctx.region}:${ctx.account.accountId}:function:${m?.[1] ?? ref}`] };
+  return { resources: [`arn:${ctx.account.partition}:lambda:${ctx.region}:${ctx.account.accountId}:function:${m?.[1] ?? ref}`] };
 }
 
 /** Options for seeding a function. */
@@ -300,9 +300,9 @@ export function seedFunction(world: SandboxWorld, account: AccountState, region:
   if (lambda.functions[opts.name]) throw new SimError('ResourceConflictException', `Function already exist: ${opts.name}`);
   const fn: LambdaFunctionState = {
     functionName: opts.name,
-    functionArn: `arn:aws:lambda:${region}:${account.accountId}:function:${opts.name}`,
+    functionArn: `arn:${account.partition}:lambda:${region}:${account.accountId}:function:${opts.name}`,
     runtime: opts.runtime ?? 'nodejs22.x',
-    role: opts.roleArn ?? `arn:aws:iam::${account.accountId}:role/${opts.name}-role`,
+    role: opts.roleArn ?? `arn:${account.partition}:iam::${account.accountId}:role/${opts.name}-role`,
     handler: opts.handler ?? 'index.handler',
     description: '',
     timeout: 3,

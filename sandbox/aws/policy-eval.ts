@@ -129,23 +129,20 @@ function actionMatches(st: PolicyStatement, action: string): boolean {
   return !asList(st.NotAction).some((p) => wildcardMatch(p, action, true));
 }
 
-function resourceMatches(st: PolicyStatement, resources: string[]): boolean {
+function resourceMatches(st: PolicyStatement, resource: string): boolean {
   // Trust policies have no Resource; the role itself is implied.
   if (st.Resource === undefined && st.NotResource === undefined) return true;
-  const targets = resources.length > 0 ? resources : ['*'];
-  if (st.Resource !== undefined) {
-    const pats = asList(st.Resource);
-    return targets.some((r) => pats.some((p) => wildcardMatch(p, r)));
-  }
-  const pats = asList(st.NotResource);
-  return targets.some((r) => !pats.some((p) => wildcardMatch(p, r)));
+  if (st.Resource !== undefined) return asList(st.Resource).some((p) => wildcardMatch(p, resource));
+  return !asList(st.NotResource).some((p) => wildcardMatch(p, resource));
 }
 
 function principalListMatches(values: string[], who: PrincipalInfo): boolean {
   return values.some((v) => {
     if (v === '*') return true;
     if (/^\d{12}$/.test(v)) return v === who.accountId;
-    if (v === `arn:aws:iam::${who.accountId}:root`) return true;
+    // The account root in the caller's own partition: an account id is only unique within
+    // one (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+    if (v === `arn:${/^arn:([^:]+):/.exec(who.principalArn)?.[1] ?? 'aws'}:iam::${who.accountId}:root`) return true;
     return v === who.principalArn || (who.sessionArn !== undefined && v === who.sessionArn);
   });
 }
@@ -251,19 +248,53 @@ function conditionsHold(st: PolicyStatement, context: AuthzRequest['context']): 
   return Object.entries(st.Condition).every(([op, body]) => conditionBlockHolds(op, body, context));
 }
 
-function statementApplies(st: PolicyStatement, req: AuthzRequest): boolean {
-  return actionMatches(st, req.action) && resourceMatches(st, req.resources) && principalMatches(st, req.principal) && conditionsHold(st, req.context);
+function statementApplies(st: PolicyStatement, req: AuthzRequest, resource: string): boolean {
+  return actionMatches(st, req.action) && resourceMatches(st, resource) && principalMatches(st, req.principal) && conditionsHold(st, req.context);
 }
 
-/** Standard evaluation: an explicit deny anywhere wins, then any allow. */
-export function evaluatePolicies(policies: readonly PolicyDocument[], req: AuthzRequest): Decision {
+/** One action on one resource: an explicit deny anywhere wins, then any allow. */
+function evaluateOne(policies: readonly PolicyDocument[], req: AuthzRequest, resource: string): Decision {
   let allowed = false;
   for (const doc of policies) {
     for (const st of doc.Statement) {
-      if (!statementApplies(st, req)) continue;
+      if (!statementApplies(st, req, resource)) continue;
       if (st.Effect === 'Deny') return 'explicit-deny';
       allowed = true;
     }
   }
   return allowed ? 'allow' : 'implicit-deny';
+}
+
+/** A decision, with the resource that decided a refusal (the first denied, or the first not allowed). */
+export interface RequestDecision {
+  decision: Decision;
+  resource: string;
+}
+
+/**
+ * Evaluates a request that names several resources the way AWS does: as one evaluation per
+ * action and resource pair, every one of which must be allowed, and an explicit deny of any
+ * one refusing the whole request. "The parameters that you specify in the request determine
+ * the required permissions": RunInstances into a subnet needs permission on the VPC too
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/ec2-api-permissions.html), and
+ * ModifyNetworkInterfaceAttribute with `Groups` needs the interface and each group
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+ * The IAM policy simulator reports the same unit, "a single API action call on a single
+ * resource" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ResourceSpecificResult.html).
+ * A request naming no resource is evaluated against `*`.
+ */
+export function evaluateRequest(policies: readonly PolicyDocument[], req: AuthzRequest): RequestDecision {
+  const targets = req.resources.length > 0 ? req.resources : ['*'];
+  let refused: RequestDecision | undefined;
+  for (const resource of targets) {
+    const decision = evaluateOne(policies, req, resource);
+    if (decision === 'explicit-deny') return { decision, resource };
+    if (decision === 'implicit-deny') refused ??= { decision, resource };
+  }
+  return refused ?? { decision: 'allow', resource: targets[0] ?? '*' };
+}
+
+/** {@link evaluateRequest}'s decision alone. */
+export function evaluatePolicies(policies: readonly PolicyDocument[], req: AuthzRequest): Decision {
+  return evaluateRequest(policies, req).decision;
 }

@@ -102,7 +102,7 @@ function modifiedAttribute(input: unknown): string | undefined {
 
 function ec2Checks(command: string, input: unknown, ctx: CallContext): PolicyCheck[] {
   const acct = ctx.account.accountId;
-  const arn = (type: string, id: string): string => (type === 'snapshot' ? `arn:aws:ec2:${ctx.region}::snapshot/${id}` : `arn:aws:ec2:${ctx.region}:${acct}:${type}/${id}`);
+  const arn = (type: string, id: string): string => (type === 'snapshot' ? `arn:${ctx.account.partition}:ec2:${ctx.region}::snapshot/${id}` : `arn:${ctx.account.partition}:ec2:${ctx.region}:${acct}:${type}/${id}`);
   const ec2 = ctx.account.regions[ctx.region]?.ec2;
   const tagsOf = (type: string, id: string): KeyValueTag[] | undefined => {
     if (!ec2) return undefined;
@@ -196,9 +196,9 @@ function iamChecks(command: string, input: unknown, ctx: CallContext): PolicyChe
   }
   const profileName = strField(input, 'InstanceProfileName');
   // IAM users and roles carry aws:ResourceTag/… (SAR, resource types user and role).
-  if (roleName) resource = { arn: iam.roles[roleName]?.arn ?? `arn:aws:iam::${acct}:role/${roleName}`, context: tagContext(iam.roles[roleName]?.tags, ['aws:ResourceTag']) };
-  else if (userName) resource = { arn: iam.users[userName]?.arn ?? `arn:aws:iam::${acct}:user/${userName}`, context: tagContext(iam.users[userName]?.tags, ['aws:ResourceTag']) };
-  else if (profileName) resource = { arn: iam.instanceProfiles[profileName]?.arn ?? `arn:aws:iam::${acct}:instance-profile/${profileName}`, context: {} };
+  if (roleName) resource = { arn: iam.roles[roleName]?.arn ?? `arn:${ctx.account.partition}:iam::${acct}:role/${roleName}`, context: tagContext(iam.roles[roleName]?.tags, ['aws:ResourceTag']) };
+  else if (userName) resource = { arn: iam.users[userName]?.arn ?? `arn:${ctx.account.partition}:iam::${acct}:user/${userName}`, context: tagContext(iam.users[userName]?.tags, ['aws:ResourceTag']) };
+  else if (profileName) resource = { arn: iam.instanceProfiles[profileName]?.arn ?? `arn:${ctx.account.partition}:iam::${acct}:instance-profile/${profileName}`, context: {} };
   const policyArn = strField(input, 'PolicyArn');
   return [{ action: `iam:${command}`, resources: resource ? [resource] : WILDCARD, context: /^(Attach|Detach)(User|Role)Policy$/.test(command) && policyArn ? { 'iam:PolicyARN': policyArn } : {} }];
 }
@@ -212,12 +212,12 @@ function lambdaChecks(command: string, input: unknown, ctx: CallContext): Policy
   const qualifier = strField(input, 'Qualifier');
   const suffix = qualifier && /ProvisionedConcurrencyConfig$/.test(command) && !command.startsWith('List') ? `:${qualifier}` : '';
   const action = command === 'Invoke' ? 'lambda:InvokeFunction' : `lambda:${command}`;
-  return [{ action, resources: [{ arn: `arn:aws:lambda:${ctx.region}:${ctx.account.accountId}:function:${name}${suffix}`, context: {} }], context: {} }];
+  return [{ action, resources: [{ arn: `arn:${ctx.account.partition}:lambda:${ctx.region}:${ctx.account.accountId}:function:${name}${suffix}`, context: {} }], context: {} }];
 }
 
 function guardDutyChecks(command: string, input: unknown, ctx: CallContext): PolicyCheck[] {
   const detector = strField(input, 'DetectorId');
-  const base = `arn:aws:guardduty:${ctx.region}:${ctx.account.accountId}:detector/${detector ?? '*'}`;
+  const base = `arn:${ctx.account.partition}:guardduty:${ctx.region}:${ctx.account.accountId}:detector/${detector ?? '*'}`;
   // Filter actions are authorized on the filter resource,
   // detector/${DetectorId}/filter/${FilterName} (SAR, Amazon GuardDuty); ListFilters and
   // ListDetectors have no resource type.
@@ -233,7 +233,7 @@ function autoScalingChecks(command: string, input: unknown, ctx: CallContext): P
   const name = strField(input, 'AutoScalingGroupName');
   const group = name ? (ctx.account.regions[ctx.region]?.autoscaling as { groups: Record<string, { arn: string }> } | undefined)?.groups[name] : undefined;
   if (command.startsWith('Describe') || !name) return [{ action: `autoscaling:${command}`, resources: WILDCARD, context: {} }];
-  return [{ action: `autoscaling:${command}`, resources: [{ arn: group?.arn ?? `arn:aws:autoscaling:${ctx.region}:${ctx.account.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`, context: {} }], context: {} }];
+  return [{ action: `autoscaling:${command}`, resources: [{ arn: group?.arn ?? `arn:${ctx.account.partition}:autoscaling:${ctx.region}:${ctx.account.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`, context: {} }], context: {} }];
 }
 
 /** The authorizations real AWS makes for one call (usually one; two when tags are given at creation). */

@@ -172,6 +172,60 @@ describe('EC2 sandbox', () => {
     expect(err.message).toContain('no identity-based policy allows the ec2:ModifyInstanceAttribute action');
   });
 
+  it('authorizes each resource a request names: the interface and every group, as AWS evaluates each pair', async () => {
+    const strict = new AwsSandbox({ iamEnforcement: 'full' });
+    const inst = strict.createInstance({ accountId: ACCT, region: REGION });
+    const vpc = inst.vpcId;
+    const admin = strict.ec2(ACCT, REGION);
+    const quarantine = (await admin.send(new CreateSecurityGroupCommand({ GroupName: 'q', Description: 'q', VpcId: vpc }))).GroupId!;
+    const other = (await admin.send(new CreateSecurityGroupCommand({ GroupName: 'o', Description: 'o', VpcId: vpc }))).GroupId!;
+    const eni = (await admin.send(new DescribeInstancesCommand({ InstanceIds: [inst.instanceId] }))).Reservations![0]!.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
+    const allow = (resources: string[]) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: 'ec2:ModifyNetworkInterfaceAttribute', Resource: resources }] });
+    const sgArn = (g: string) => `arn:aws:ec2:${REGION}:${ACCT}:security-group/${g}`;
+
+    // Allowed on interfaces only: a request that also names a group is refused for the group.
+    strict.createRole(ACCT, 'eni-only', { inlinePolicies: { p: allow([`arn:aws:ec2:${REGION}:${ACCT}:network-interface/*`]) } });
+    const eniOnly = strict.ec2(ACCT, REGION, { principal: `arn:aws:iam::${ACCT}:role/eni-only` });
+    const before = strict.snapshotState(ACCT);
+    const refused = await rejection(eniOnly.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [quarantine] })));
+    expect(refused.name).toBe('UnauthorizedOperation');
+    expect(strict.snapshotState(ACCT)).toEqual(before);
+
+    // Allowed on interfaces and on one group: naming another group as well is refused.
+    strict.createRole(ACCT, 'one-group', { inlinePolicies: { p: allow([`arn:aws:ec2:${REGION}:${ACCT}:network-interface/*`, sgArn(quarantine)]) } });
+    const oneGroup = strict.ec2(ACCT, REGION, { principal: `arn:aws:iam::${ACCT}:role/one-group` });
+    expect((await rejection(oneGroup.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [quarantine, other] })))).name).toBe('UnauthorizedOperation');
+    await oneGroup.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [quarantine] }));
+    const groups = (await admin.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }))).NetworkInterfaces![0]!.Groups!.map((g) => g.GroupId);
+    expect(groups).toEqual([quarantine]);
+
+    // An explicit deny of one named group refuses the request, though everything is allowed.
+    strict.createRole(ACCT, 'deny-other', {
+      inlinePolicies: { p: { Version: '2012-10-17', Statement: [...allow(['*']).Statement, { Effect: 'Deny', Action: 'ec2:*', Resource: sgArn(other) }] } },
+    });
+    const denyOther = strict.ec2(ACCT, REGION, { principal: `arn:aws:iam::${ACCT}:role/deny-other` });
+    const denied = await rejection(denyOther.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [quarantine, other] })));
+    expect(denied.name).toBe('UnauthorizedOperation');
+    expect(denied.message).toContain('explicit deny');
+  });
+
+  it('builds ARNs in the account\'s partition, and a policy for another partition grants nothing there', async () => {
+    const GOV = '444455556666';
+    const region = 'us-gov-west-1';
+    const strict = new AwsSandbox({ iamEnforcement: 'full', accountPartitions: { [GOV]: 'aws-us-gov' } });
+    const inst = strict.createInstance({ accountId: GOV, region });
+    const admin = strict.ec2(GOV, region);
+    const sg = (await admin.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.find((g) => g.VpcId === inst.vpcId)!;
+    expect(sg.SecurityGroupArn).toBe(`arn:aws-us-gov:ec2:${region}:${GOV}:security-group/${sg.GroupId}`);
+
+    const modify = (Resource: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: 'ec2:ModifyInstanceAttribute', Resource }] });
+    strict.createRole(GOV, 'commercial', { inlinePolicies: { p: modify('arn:aws:ec2:*:*:instance/*') } });
+    strict.createRole(GOV, 'gov', { inlinePolicies: { p: modify('arn:aws-us-gov:ec2:*:*:instance/*') } });
+    const call = new ModifyInstanceAttributeCommand({ DryRun: true, InstanceId: inst.instanceId, DisableApiTermination: { Value: true } });
+    expect((await rejection(strict.ec2(GOV, region, { principal: `arn:aws-us-gov:iam::${GOV}:role/commercial` }).send(call))).name).toBe('UnauthorizedOperation');
+    expect((await rejection(strict.ec2(GOV, region, { principal: `arn:aws-us-gov:iam::${GOV}:role/gov` }).send(call))).name).toBe('DryRunOperation');
+  });
+
   it('reports unknown and malformed ids with the real error codes', async () => {
     const ec2 = sandbox.ec2(ACCT, REGION);
     expect((await rejection(ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })))).name).toBe('InvalidInstanceID.NotFound');

@@ -1,5 +1,5 @@
 import type { Action } from '../domain/actions/action';
-import { closeCase, openCase, resolveCase, type Case, type StoredFinding, type TimelineEvent } from '../domain/cases/case';
+import { cardEditNow, closeCase, openCase, resolveCase, type Case, type StoredFinding, type TimelineEvent } from '../domain/cases/case';
 import { newCaseId } from '../domain/cases/case-id';
 import type { MergeResult } from '../domain/cases/merge';
 import { activityAt } from '../domain/findings/finding';
@@ -199,6 +199,14 @@ export class CaseService {
       write: (x) => this.store.updateFinding({ ...x, version: x.version - 1 }),
     });
     if (!moved) throw new CordonError(ErrorCode.INPUT_INVALID, `finding ${findingId.slice(0, 80)} vanished`);
+    // This case's pinned card counted the finding and listed its resources: re-rendered at
+    // once, as for the other changes a person makes, not left stale until a finding joins.
+    await updateWithRetry({
+      what: `case ${c.id}`,
+      read: () => this.store.getCase(c.id),
+      mutate: (x) => ({ ...cardEditNow(x), cardDirty: true }),
+      write: (x) => this.store.updateCase(x),
+    });
     const by = who.userId;
     await this.store.appendTimeline({ caseId: created.id, at, kind: 'case.opened', actor: by, text: `Case opened by /ir split: finding ${f.title} moved here from ${c.id}` });
     await this.store.appendTimeline({ caseId: c.id, at, kind: 'finding.split', actor: by, text: `Finding ${f.title} (${findingId}) split into ${created.id}: it did not belong to this case` });

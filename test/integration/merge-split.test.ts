@@ -94,6 +94,10 @@ describe('/ir merge and /ir split', () => {
     expect(c.channelId).toBeDefined();
     expect(slack.messages(c.channelId!).some((m) => (m.text ?? '').includes('finding'))).toBe(true);
     expect((await cordon.store.listFindings({ caseId: a })).map((f) => f.id)).toEqual([String(key.id)]);
+    // The case's pinned card no longer counts the finding that left it.
+    const cardTsA = (await cordon.store.getCase(a))!.cardTs;
+    const cardA = slack.messages(chA).find((m) => m.ts === cardTsA)!;
+    expect(JSON.stringify(cardA.blocks)).toContain('*Findings*\\n1');
     expect((await cordon.store.listAudit({ caseId: a })).some((e) => e.event === 'finding.split' && e.actor === CMD)).toBe(true);
     const caseA = (await cordon.store.getCase(a))!;
     const report = renderCaseReport({ case: caseA, findings: await cordon.store.listFindings({ caseId: a }), actions: [], timeline: await cordon.store.listTimeline(a), metrics: caseMetrics(caseA, []), generatedAt: new Date().toISOString() });

@@ -8,6 +8,10 @@ import { silentLogger } from '../../src/log';
 import { GuardDutyFilters } from '../../src/services/guardduty-filters';
 import { containmentHarness, PROD, REGION, ROLE, withoutEvidence } from '../support/aws';
 import { memberRoleEvaluator } from '../support/member-role-policy';
+import { INLINE_POLICY_LIMITS } from '../../sandbox/aws/iam-sim';
+import { instanceDenyDocument } from '../../src/containment/playbooks/ec2-instance';
+import { revokeDocument } from '../../src/containment/playbooks/revocation';
+import { ROLE_SESSION_MAX_MS } from '../../src/containment/playbooks/spent-revocations';
 
 /**
  * Issue 17, point 2: the member-account role's policy, exactly as
@@ -115,6 +119,25 @@ describe('the member-account template grants every containment exactly what it n
     expect([r.applied.status, r.reverted.status]).toEqual(['applied', 'reverted']);
     expect(r.contained.iam.users.mallory!.attachedPolicyArns).toContain('arn:aws:iam::aws:policy/AWSDenyAll');
     expect(withoutEvidence(r.after)).toEqual(withoutEvidence(r.before));
+    expectCleanEvaluation(h);
+  });
+
+  it('EC2 instance on a fleet role at its inline quota: spent revocations of gone instances are read and deleted to make room', async () => {
+    // One attempt per call: the SDK would retry the LimitExceededException, with real backoff.
+    const h = harness({ maxAttempts: 1 });
+    const gone = `i-${'0'.repeat(16)}1`;
+    const kept = revokeDocument(new Date(Date.now() - ROLE_SESSION_MAX_MS - 60_000).toISOString(), `arn:aws:ec2:${REGION}:${PROD}:instance/${gone}`);
+    const size = (d: string) => d.replace(/\s/g, '').length;
+    const deny = size(instanceDenyDocument(`arn:aws:ec2:${REGION}:${PROD}:instance/i-${'0'.repeat(17)}`));
+    const own = (pad: number) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::b/${'x'.repeat(pad)}` }] });
+    const fill = INLINE_POLICY_LIMITS.role - size(kept) - (deny - 1);
+    h.sb.createRole(PROD, 'fleet', { inlinePolicies: { own: own(fill - size(own(0))), [`cordon-instance-${gone}`]: kept } });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, instanceProfileRole: 'fleet' });
+    const r = await containAndRevert(h, `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`);
+    expect(h.refused()).toEqual([]);
+    expect(r.applied.steps.find((st) => st.stepId === 'role-deny:fleet')!.result).toMatchObject({ pruned: [`cordon-instance-${gone}`] });
+    expect(Object.keys(r.contained.iam.roles.fleet!.inlinePolicies).sort()).toEqual([`cordon-instance-${inst.instanceId}`, 'own'].sort());
+    expect([...allowedActions(h)]).toEqual(expect.arrayContaining(['iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy']));
     expectCleanEvaluation(h);
   });
 

@@ -24,6 +24,7 @@ import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
 import { CordonError, ErrorCode, failureWords } from '../../errors';
 import { awsErrorName, param, paramList, principalRefusal, StepFailure, type PlanContext, type Playbook, type Prepared, type StepContext } from '../playbook';
 import { applyRevoke, instanceCordonPolicy, revokeDocument, REVOKE_SESSIONS_POLICY } from './revocation';
+import { pruneSpentRevocations } from './spent-revocations';
 
 /** Tag that marks Cordon's per-VPC groups, so later actions reuse them. */
 export const PURPOSE_TAG = 'cordon:purpose';
@@ -141,13 +142,27 @@ async function applyInstanceCordon(step: PlanStep, ctx: StepContext): Promise<{ 
   const RoleName = param(step, 'roleName');
   const PolicyName = param(step, 'policyName');
   const before = ctx.now().toISOString();
+  const deny = () => iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: instanceDenyDocument(param(step, 'instanceArn')) }));
+  const instanceId = param(step, 'instanceArn').split('/').pop() ?? '';
   try {
-    await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: instanceDenyDocument(param(step, 'instanceArn')) }));
+    await deny();
     return { before };
   } catch (err) {
     if (awsErrorName(err) !== 'LimitExceededException') throw err;
-    const reason = `LimitExceeded: ${(err as Error).message}`;
-    const instanceId = param(step, 'instanceArn').split('/').pop() ?? '';
+    let reason = `LimitExceeded: ${(err as Error).message}`;
+    // Revocations kept for instances long gone fill a fleet role over time: freeing their room
+    // keeps this instance's own deny, rather than revoking every instance's sessions.
+    const pruned = await pruneSpentRevocations(iam, ctx.clients.ec2(param(step, 'instanceArn').split(':')[3] ?? ''), RoleName, ctx.now(), instanceId);
+    if (pruned.length > 0) {
+      const notice = `Role ${RoleName} was at its inline policy quota: deleted ${pruned.length} revocation${pruned.length === 1 ? '' : 's'} kept for terminated instances whose sessions have all expired (${pruned.join(', ')}) to make room for ${PolicyName}`;
+      try {
+        await deny();
+        return { before, pruned, warnings: [notice] };
+      } catch (again) {
+        if (awsErrorName(again) !== 'LimitExceededException') throw again;
+        reason = `LimitExceeded after deleting ${pruned.join(', ')}: ${(again as Error).message}`;
+      }
+    }
     try {
       await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: REVOKE_SESSIONS_POLICY, PolicyDocument: revokeDocument(before) }));
     } catch (again) {

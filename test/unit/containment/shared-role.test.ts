@@ -3,6 +3,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { INLINE_POLICY_LIMITS } from '../../../sandbox/aws/iam-sim';
 import { instanceDenyDocument } from '../../../src/containment/playbooks/ec2-instance';
 import { revokeDocument } from '../../../src/containment/playbooks/revocation';
+import { ROLE_SESSION_MAX_MS } from '../../../src/containment/playbooks/spent-revocations';
 import { renderStepReply } from '../../../src/slack/blocks/action-message';
 import { containmentHarness, PROD, REGION } from '../../support/aws';
 
@@ -14,7 +15,7 @@ import { containmentHarness, PROD, REGION } from '../../support/aws';
 function clocked() {
   const t = { now: Date.now() };
   const h = containmentHarness({ maxAttempts: 1, clock: { now: () => t.now, sleep: (ms) => (t.now += ms) } });
-  return { h, tick: (ms = 1000) => (t.now += ms) };
+  return { h, tick: (ms = 1000) => (t.now += ms), now: () => t.now };
 }
 
 type H = ReturnType<typeof containmentHarness>;
@@ -136,6 +137,53 @@ describe('EC2 instances sharing one instance-profile role', () => {
     tick();
     expect(await works(h, stolen)).toBe(false);
     expect(await works(h, h.sb.instanceCredentials(PROD, REGION, a.instanceId))).toBe(true);
+  });
+
+  it('a fleet role full of revocations kept for terminated instances: those that can no longer deny anything are deleted to make room for the deny, and it says so; nothing else is touched', async () => {
+    const { h, tick, now } = clocked();
+    const at = (msAgo: number) => new Date(now() - msAgo).toISOString();
+    const spent = at(ROLE_SESSION_MAX_MS + 60_000);
+    const fake = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+    const terminated = h.sb.createInstance({ accountId: PROD, region: REGION, instanceProfileRole: 'other-role' }).instanceId;
+    h.sb.rawState(PROD).regions[REGION]!.ec2.instances[terminated]!.state = 'terminated';
+    const running = h.sb.createInstance({ accountId: PROD, region: REGION, instanceProfileRole: 'other-role' }).instanceId;
+    const seeded: Record<string, string> = {
+      // Spent, and the instance terminated or gone: deleted.
+      [`cordon-instance-${fake(1)}`]: revokeDocument(spent, arnOf(fake(1))),
+      [`cordon-instance-${fake(2)}`]: revokeDocument(spent, arnOf(fake(2))),
+      [`cordon-instance-${terminated}`]: revokeDocument(spent, arnOf(terminated)),
+      // Kept: the instance still runs (it could be contained again under this name meanwhile).
+      [`cordon-instance-${running}`]: revokeDocument(spent, arnOf(running)),
+      // Kept: sessions issued before it may still be live.
+      [`cordon-instance-${fake(3)}`]: revokeDocument(at(ROLE_SESSION_MAX_MS - 60_000), arnOf(fake(3))),
+      // Kept: a deny-all, not a revocation; and a revocation that names another instance than its name.
+      [`cordon-instance-${fake(4)}`]: instanceDenyDocument(arnOf(fake(4))),
+      [`cordon-instance-${fake(5)}`]: revokeDocument(spent, arnOf(fake(6))),
+    };
+    const used = Object.values(seeded).reduce((n, d) => n + size(d), 0);
+    const room = size(instanceDenyDocument(SOME_ARN)) - 1;
+    h.sb.createRole(PROD, 'fleet-role', { trustPolicy: EC2_TRUST, inlinePolicies: { 'own-policy': filler(room + used), ...seeded } });
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION, instanceProfileRole: 'fleet-role' });
+    const stolen = h.sb.instanceCredentials(PROD, REGION, a.instanceId);
+    tick();
+    const planned = await h.service.plan({ target: arnOf(a.instanceId), requestedBy: 'U0ALICE', dryRun: false });
+    const applied = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(applied.status).toBe('applied');
+    const deleted = [fake(1), fake(2), terminated].map((i) => `cordon-instance-${i}`);
+    const rec = applied.steps.find((s) => s.stepId === 'role-deny:fleet-role')!;
+    expect(rec.result).not.toHaveProperty('fallback');
+    expect([...(rec.result!.pruned as string[])].sort()).toEqual([...deleted].sort());
+    const policies = h.sb.snapshotState(PROD).iam.roles['fleet-role']!.inlinePolicies;
+    expect(Object.keys(policies).sort()).toEqual(
+      ['own-policy', `cordon-instance-${a.instanceId}`, ...Object.keys(seeded).filter((k) => !deleted.includes(k))].sort(),
+    );
+    for (const k of Object.keys(seeded).filter((n) => !deleted.includes(n))) expect(policies[k]).toBe(seeded[k]);
+    expect(policies[`cordon-instance-${a.instanceId}`]).toBe(instanceDenyDocument(arnOf(a.instanceId)));
+    expect(applied.notes.join('\n')).toContain('deleted 3 revocations kept for terminated instances whose sessions have all expired');
+    const audit = await h.store.listAudit({ actionId: planned.id });
+    expect(audit.filter((e) => e.event === 'action.step_fallback').map((e) => JSON.stringify(e.detail))).toEqual([expect.stringContaining(deleted[0]!)]);
+    tick();
+    expect(await works(h, stolen)).toBe(false);
   });
 
   it('a role with no room even for the role-wide revocation: the step fails and says the credentials are not denied; the instance is still isolated', async () => {

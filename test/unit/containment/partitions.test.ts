@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { AttachRolePolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { AwsSandbox } from '../../../sandbox/aws';
+import { loadConfig } from '../../../src/config/load-config';
 import { parseTarget } from '../../../src/domain/actions/target';
 import { containmentHarness, PROD, ROLE, SECURITY_ACCOUNT } from '../../support/aws';
 
@@ -32,6 +35,26 @@ describe('partitions', () => {
     const stolen = h.sb.instanceCredentials(PROD, region, inst.instanceId);
     const err = await h.sb.iam(PROD, { credentials: stolen, region, maxAttempts: 1 }).send(new ListUsersCommand({})).catch((e: unknown) => e as Error);
     expect(err).toMatchObject({ name: 'AccessDenied' });
+  });
+
+  it('aws-us-gov: a role protected by a GovCloud ARN pattern of the config is refused containment, and the commercial pattern is refused at load', async () => {
+    const example = readFileSync(join(__dirname, '..', '..', '..', 'cordon.config.example.yaml'), 'utf8').replace('regions: [us-east-1]', 'regions: [us-gov-west-1]');
+    const load = (yaml: string) => loadConfig({ CORDON_CONFIG: 'x.yaml' }, () => yaml);
+    // The commercial pattern would protect no GovCloud principal: the config is refused, not run.
+    expect(() => load(example)).toThrow('x.yaml is invalid');
+    const config = load(example.replace('arn:aws:iam::*:role/security-audit-*', 'arn:aws-us-gov:iam::*:role/BreakGlass'));
+    expect(config.partition).toBe('aws-us-gov');
+
+    const h = containmentHarness({ partition: { partition: 'aws-us-gov', region: 'us-gov-west-1' }, protectedPrincipals: config.containment.protectedPrincipals });
+    const role = h.sb.createRole(PROD, 'BreakGlass');
+    expect(role.arn).toBe(`arn:aws-us-gov:iam::${PROD}:role/BreakGlass`);
+    const before = h.sb.snapshotState(PROD);
+    const err = (await h.service.plan({ target: role.arn, requestedBy: 'U0ALICE', dryRun: false }).catch((e: unknown) => e)) as { code: string; message: string };
+    expect(err.code).toBe('CONTAINMENT.PROTECTED');
+    expect(err.message).toContain('protected principal "arn:aws-us-gov:iam::*:role/BreakGlass"');
+    expect(h.sb.mutations()).toEqual([]);
+    expect(h.sb.snapshotState(PROD)).toEqual(before);
+    expect(await h.store.listActions({})).toEqual([]);
   });
 
   it('a bare access key id takes the configured partition', async () => {

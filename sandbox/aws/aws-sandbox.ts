@@ -6,7 +6,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient, type Tag as StsTag } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack, Pluggable } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack, Pluggable, RetryStrategyV2 } from '@smithy/types';
 import { SeededInstance, SeededVpc, SeedInstanceOptions, seedAttachInterface, seedInstance, seedSecurityGroup, seedVpc } from './ec2-seed';
 import { EC2_HANDLERS, ec2AuthzTarget } from './ec2-sim';
 import { GUARDDUTY_HANDLERS, guardDutyAuthzTarget, PutFindingOptions, seedDetector, seedFinding, seedMembership } from './guardduty-sim';
@@ -149,6 +149,8 @@ export interface SandboxClientOptions {
   principal?: string;
   /** Use these credentials instead (e.g. assumed-role ones). */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** The client's own retry strategy (`retryMode` is then ignored, as the SDK does). */
+  retryStrategy?: RetryStrategyV2;
 }
 
 /** Options for `createInstance`. */
@@ -343,6 +345,7 @@ export class AwsSandbox implements SandboxCallHost {
       requestHandler: refusingRequestHandler,
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
       ...(opts.retryMode !== undefined ? { retryMode: opts.retryMode } : {}),
+      ...(opts.retryStrategy ? { retryStrategy: opts.retryStrategy } : {}),
     };
   }
 

@@ -5,6 +5,8 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { AdaptiveRetryStrategy } from '@smithy/core/retry';
+import type { RetryErrorInfo, RetryStrategyV2 } from '@smithy/types';
 import { assertAccountAllowed } from '../containment/action-ledger';
 import type { Partition } from '../domain/actions/target';
 import { CordonError, ErrorCode } from '../errors';
@@ -40,7 +42,7 @@ export interface AccountClients {
   autoScaling(region: string): AutoScalingClient;
 }
 
-/** Each SDK client class, as its module exports it. */
+/** Each SDK client class, as its module exports it, and the SDK's retry strategy the IAM clients wrap. */
 interface SdkClasses {
   sts: typeof STSClient;
   ec2: typeof EC2Client;
@@ -48,6 +50,7 @@ interface SdkClasses {
   lambda: typeof LambdaClient;
   guardduty: typeof GuardDutyClient;
   autoScaling: typeof AutoScalingClient;
+  adaptiveRetry: typeof AdaptiveRetryStrategy;
 }
 
 /**
@@ -61,6 +64,7 @@ const SDK_LOADERS: { [K in keyof SdkClasses]: () => Promise<SdkClasses[K]> } = {
   lambda: async () => (await import('@aws-sdk/client-lambda')).LambdaClient,
   guardduty: async () => (await import('@aws-sdk/client-guardduty')).GuardDutyClient,
   autoScaling: async () => (await import('@aws-sdk/client-auto-scaling')).AutoScalingClient,
+  adaptiveRetry: async () => (await import('@smithy/core/retry')).AdaptiveRetryStrategy,
 };
 
 async function loadSdk<K extends keyof SdkClasses>(loaded: Partial<SdkClasses>, service: K): Promise<void> {
@@ -69,6 +73,36 @@ async function loadSdk<K extends keyof SdkClasses>(loaded: Partial<SdkClasses>, 
 
 /** Throttling is retried, not fatal (docs/architecture.md §8). */
 const CLIENT_DEFAULTS = { retryMode: 'adaptive' as const, maxAttempts: 10 };
+
+/** A retry strategy as the SDK's own are: `mode` names it in the SDK's user agent. */
+export type ModalRetryStrategy = RetryStrategyV2 & { mode?: string };
+
+/**
+ * The retry strategy of Cordon's IAM clients: the SDK's own (`inner`), except that IAM's
+ * `LimitExceeded` is not retried. The SDK counts `LimitExceededException` among throttling
+ * errors (THROTTLING_ERROR_CODES in @smithy/core/retry), as it is for services that use the
+ * name for a rate limit; IAM uses it for a quota ("attempted to create resources beyond the
+ * current Amazon Web Services account limits": the role inline-policy size of 10,240
+ * characters, 10 managed policies per role, 2 access keys per user; the LimitExceeded error of
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html, and
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). Retrying a
+ * full quota cannot succeed and only holds back the playbooks' fallback (ec2-instance.ts,
+ * iam-deny.ts) by the SDK's backoff, up to tens of seconds with 10 attempts, while the
+ * target stays uncontained. IAM's rate limiting answers `Throttling` ("Throttling: Rate
+ * exceeded, status code: 400", https://repost.aws/knowledge-center/iam-sts-throttling-error),
+ * which stays retried. The error is classed as a client error for the inner strategy, so
+ * the adaptive one does not slow the client's sending rate for it either.
+ */
+export function iamRetryStrategy(inner: ModalRetryStrategy): ModalRetryStrategy {
+  const quotaIsFinal = (info: RetryErrorInfo): RetryErrorInfo =>
+    info.error?.name === 'LimitExceededException' ? { ...info, errorType: 'CLIENT_ERROR' } : info;
+  return {
+    ...(inner.mode !== undefined ? { mode: inner.mode } : {}),
+    acquireInitialRetryToken: (scope) => inner.acquireInitialRetryToken(scope),
+    refreshRetryTokenForRetry: (token, info) => inner.refreshRetryTokenForRetry(token, quotaIsFinal(info)),
+    recordSuccess: (token) => inner.recordSuccess(token),
+  };
+}
 
 /** Real AWS: the default credential chain, adaptive retries, `AWS_ENDPOINT_URL` honoured by the SDK. */
 export function realClientFactory(defaultRegion: string): ClientFactory {
@@ -81,11 +115,19 @@ export function realClientFactory(defaultRegion: string): ClientFactory {
   };
   return {
     load: async (services) => {
-      await Promise.all(services.map((s) => loadSdk(loaded, s)));
+      const modules: (keyof SdkClasses)[] = services.includes('iam') ? [...services, 'adaptiveRetry'] : [...services];
+      await Promise.all(modules.map((s) => loadSdk(loaded, s)));
     },
     sts: () => new (sdk('sts'))({ region: defaultRegion, ...CLIENT_DEFAULTS }),
     ec2: (region, credentials) => new (sdk('ec2'))({ region, credentials, ...CLIENT_DEFAULTS }),
-    iam: (credentials) => new (sdk('iam'))({ region: defaultRegion, credentials, ...CLIENT_DEFAULTS }),
+    iam: (credentials) =>
+      new (sdk('iam'))({
+        region: defaultRegion,
+        credentials,
+        ...CLIENT_DEFAULTS,
+        // One strategy per client, as the SDK makes its default one (its adaptive rate is per client).
+        retryStrategy: iamRetryStrategy(new (sdk('adaptiveRetry'))(CLIENT_DEFAULTS.maxAttempts)),
+      }),
     lambda: (region, credentials) => new (sdk('lambda'))({ region, credentials, ...CLIENT_DEFAULTS }),
     guardduty: (region, credentials) => new (sdk('guardduty'))({ region, credentials, ...CLIENT_DEFAULTS }),
     autoScaling: (region, credentials) => new (sdk('autoScaling'))({ region, credentials, ...CLIENT_DEFAULTS }),

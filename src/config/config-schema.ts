@@ -29,6 +29,35 @@ const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region lo
 export { ROLES, type Role, RESOURCE_KINDS };
 export const roleSchema = z.enum(ROLES);
 
+/** The ARN forms of a protected principal, for the errors that refuse others. */
+const PRINCIPAL_ARN_FORMS = 'arn:<partition>:iam::<account or *>:user/<name> or arn:<partition>:iam::<account or *>:role/<name>';
+const PRINCIPAL_NAME = /^[\w+=,.@*-]{1,128}$/;
+const PRINCIPAL_ARN = /^arn:[^:]*:iam::(\d{12}|\*):(user|role)\/[\w+=,.@/*-]+$/;
+
+/**
+ * A `containment.protectedPrincipals` entry: a user or role name, or an IAM user or role ARN
+ * pattern (`*` matches anything). An ARN pattern is matched as written against the
+ * principal's ARN, so one with a partition that does not exist (`arn:aws-gov:`) or of
+ * another kind (`group/`, `assumed-role/`) would protect nothing, silently: refused here,
+ * naming the value and the right form. That its partition is Cordon's is checked once the
+ * partition is resolved (load-config.ts).
+ */
+const protectedPrincipal = z.string().superRefine((v, ctx) => {
+  if (!v.startsWith('arn:')) {
+    if (!PRINCIPAL_NAME.test(v)) ctx.addIssue({ code: 'custom', message: `an IAM user or role name, or its ARN; * matches anything: "${v}" is neither (an ARN is ${PRINCIPAL_ARN_FORMS})` });
+    return;
+  }
+  const partition = v.split(':')[1] ?? '';
+  if (!(PARTITIONS as readonly string[]).includes(partition)) {
+    ctx.addIssue({ code: 'custom', message: `"${v}": "${partition}" is not an AWS partition (${PARTITIONS.join(', ')}); write ${PRINCIPAL_ARN_FORMS}` });
+  } else if (!PRINCIPAL_ARN.test(v)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not an IAM user or role ARN pattern; write ${PRINCIPAL_ARN_FORMS.replaceAll('<partition>', partition)} (* matches anything)`,
+    });
+  }
+});
+
 const cidr = z.string().refine((v) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v), 'a CIDR looks like 203.0.113.0/24 or 2001:db8::/32');
 
 const routeSchema = z.strictObject({
@@ -185,9 +214,7 @@ export const fileConfigSchema = z.strictObject({
        * of the built-in ones: the containment role, OrganizationAccountAccessRole, Cordon's
        * own function roles and anything tagged cordon:protected.
        */
-      protectedPrincipals: z
-        .array(z.string().regex(/^(arn:aws(-cn|-us-gov)?:iam::(\d{12}|\*):(user|role)\/[\w+=,.@/*-]+|[\w+=,.@*-]{1,128})$/, 'an IAM user or role name, or its ARN; * matches anything'))
-        .default([]),
+      protectedPrincipals: z.array(protectedPrincipal).default([]),
     })
     .prefault({}),
   poller: z

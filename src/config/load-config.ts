@@ -105,6 +105,18 @@ export function parseFileConfig(doc: unknown, source: string): ValidFileConfig {
         : `${source}: regions.${i}: ${r} is in partition ${partitionOfRegion(r)}, but regions.0 (${first}) is in ${partition}: one Cordon works in one partition`,
     );
   });
+  // An ARN pattern of another partition than Cordon's (whose accounts are all in it) can match
+  // no principal Cordon will ever see: a config copied from a commercial deployment to GovCloud
+  // would leave its break-glass role unprotected, silently. Refused rather than matched with
+  // the partition left loose: the config then says exactly what it protects, and stays the
+  // same ARNs as the member template's ProtectedPrincipalArns, which IAM matches as written.
+  parsed.data.containment.protectedPrincipals.forEach((pattern, i) => {
+    const named = pattern.startsWith('arn:') ? pattern.split(':')[1] : undefined;
+    if (named === undefined || named === partition) return;
+    problems.push(
+      `${source}: containment.protectedPrincipals.${i}: "${pattern}" is in partition ${named}, but Cordon works in ${partition} (${parsed.data.partition ? 'partition' : 'the partition of its regions'}): it would protect no principal; write arn:${partition}:${pattern.split(':').slice(2).join(':')}`,
+    );
+  });
   if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
   return { ...parsed.data, partition };
 }

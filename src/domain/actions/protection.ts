@@ -50,7 +50,9 @@ function globMatch(pattern: string, value: string): boolean {
 
 /**
  * The protection rule a principal falls under, or undefined. `patterns` are names or ARNs,
- * `*` matching anything; a name matches users and roles alike.
+ * `*` matching anything; a name matches users and roles alike. An ARN pattern is matched as
+ * written, partition included: the config refuses one whose partition is not Cordon's
+ * (src/config/load-config.ts), which would otherwise protect nothing.
  */
 export function protectionRule(p: PrincipalFacts, patterns: readonly string[]): string | undefined {
   if (p.tags.some((t) => t.Key === PROTECTED_TAG)) return `tag ${PROTECTED_TAG}`;

@@ -116,10 +116,44 @@ describe('containmentRole.sessionDuration (issue 15, point 18)', () => {
     expect(load(example).containment.protectedPrincipals).toEqual(['break-glass-admin', 'arn:aws:iam::*:role/security-audit-*']);
     expect(problems(() => load(example.replace('    - break-glass-admin', '    - "not a name"')))[0]).toMatch(/^x\.yaml: containment\.protectedPrincipals\.0: an IAM user or role name, or its ARN/);
   });
+
+  const withPattern = (pattern: string, regions = 'us-east-1'): string =>
+    example.replace('    - arn:aws:iam::*:role/security-audit-*', `    - "${pattern}"`).replace('regions: [us-east-1]', `regions: [${regions}]`);
+
+  it('refuses an ARN pattern of no AWS partition, or not of an IAM user or role, naming the key, the value and the right form', () => {
+    expect(problems(() => load(withPattern('arn:aws-gov:iam::*:role/BreakGlass')))).toEqual([
+      'x.yaml: containment.protectedPrincipals.1: "arn:aws-gov:iam::*:role/BreakGlass": "aws-gov" is not an AWS partition (aws, aws-cn, aws-us-gov); write arn:<partition>:iam::<account or *>:user/<name> or arn:<partition>:iam::<account or *>:role/<name>',
+    ]);
+    expect(problems(() => load(withPattern('arn:*:iam::*:role/BreakGlass')))[0]).toContain('"*" is not an AWS partition');
+    for (const notPrincipal of ['arn:aws:iam::*:group/admins', 'arn:aws:sts::111111111111:assumed-role/BreakGlass/s', 'arn:aws:iam::1234:role/BreakGlass', 'arn:aws:iam:us-east-1:*:role/BreakGlass']) {
+      expect(problems(() => load(withPattern(notPrincipal)))).toEqual([
+        `x.yaml: containment.protectedPrincipals.1: "${notPrincipal}" is not an IAM user or role ARN pattern; write arn:aws:iam::<account or *>:user/<name> or arn:aws:iam::<account or *>:role/<name> (* matches anything)`,
+      ]);
+    }
+    expect(problems(() => load(example.replace('    - break-glass-admin', '    - "not a name"')))).toEqual([
+      'x.yaml: containment.protectedPrincipals.0: an IAM user or role name, or its ARN; * matches anything: "not a name" is neither (an ARN is arn:<partition>:iam::<account or *>:user/<name> or arn:<partition>:iam::<account or *>:role/<name>)',
+    ]);
+  });
+
+  it("refuses an ARN pattern of another partition than Cordon's: it would protect no principal Cordon acts on", () => {
+    // The example's commercial pattern, in a GovCloud deployment.
+    expect(problems(() => load(example.replace('regions: [us-east-1]', 'regions: [us-gov-west-1]')))).toEqual([
+      'x.yaml: containment.protectedPrincipals.1: "arn:aws:iam::*:role/security-audit-*" is in partition aws, but Cordon works in aws-us-gov (the partition of its regions): it would protect no principal; write arn:aws-us-gov:iam::*:role/security-audit-*',
+    ]);
+    expect(problems(() => load(`partition: aws-cn\n${withPattern('arn:aws-us-gov:iam::*:role/BreakGlass', 'cn-north-1')}`))).toEqual([
+      'x.yaml: containment.protectedPrincipals.1: "arn:aws-us-gov:iam::*:role/BreakGlass" is in partition aws-us-gov, but Cordon works in aws-cn (partition): it would protect no principal; write arn:aws-cn:iam::*:role/BreakGlass',
+    ]);
+    // In its own partition, and names (which have none), it loads.
+    const gov = load(withPattern('arn:aws-us-gov:iam::*:role/BreakGlass', 'us-gov-west-1'));
+    expect(gov.partition).toBe('aws-us-gov');
+    expect(gov.containment.protectedPrincipals).toEqual(['break-glass-admin', 'arn:aws-us-gov:iam::*:role/BreakGlass']);
+  });
 });
 
 describe('partition (issue 15, point 17)', () => {
-  const withRegions = (regions: string[], head = ''): string => `${head}${example.replace('regions: [us-east-1]', `regions: [${regions.join(', ')}]`)}`;
+  // The example's protected-principal ARN is a commercial one: a name here, so only the regions differ.
+  const withRegions = (regions: string[], head = ''): string =>
+    `${head}${example.replace('regions: [us-east-1]', `regions: [${regions.join(', ')}]`).replace('arn:aws:iam::*:role/security-audit-*', 'security-audit-*')}`;
 
   it('is the one the regions are in, unless given; cn-* is aws-cn, us-gov-* aws-us-gov', () => {
     expect(example).toContain('regions: [us-east-1]');

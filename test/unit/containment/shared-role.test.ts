@@ -9,8 +9,8 @@ import { containmentHarness, PROD, REGION } from '../../support/aws';
 
 /**
  * One virtual clock for AWS and Cordon (the SDK checks expirations against the real clock).
- * One attempt per call: the SDK retries LimitExceededException as throttling, with real
- * backoff, before Cordon sees it (test/unit/sandbox/aws/iam-sandbox.test.ts).
+ * One attempt per call. (Cordon's IAM clients do not retry LimitExceeded whatever the
+ * attempts: test/unit/aws/iam-quota-retry.test.ts.)
  */
 function clocked() {
   const t = { now: Date.now() };

@@ -70,7 +70,7 @@ describe('IAM sandbox', () => {
 
   it('lets the SDK retry LimitExceededException as throttling, as the real SDK does', async () => {
     // The SDK's throttling list contains "LimitExceededException": a full quota is
-    // retried with backoff before the caller sees it. Worth knowing for the fallback path.
+    // retried with backoff by a plain client. Cordon's IAM clients do not (src/aws/aws-clients.ts).
     sandbox.createUser(ACCT, 'alice', { attachedPolicyArns: TEN_POLICIES });
     const retrying = sandbox.iam(ACCT, { maxAttempts: 2 });
     const err = await rejection(retrying.send(new AttachUserPolicyCommand({ UserName: 'alice', PolicyArn: AWS_DENY_ALL_ARN })));

@@ -123,8 +123,7 @@ describe('the member-account template grants every containment exactly what it n
   });
 
   it('EC2 instance on a fleet role at its inline quota: spent revocations of gone instances are read and deleted to make room', async () => {
-    // One attempt per call: the SDK would retry the LimitExceededException, with real backoff.
-    const h = harness({ maxAttempts: 1 });
+    const h = harness();
     const gone = `i-${'0'.repeat(16)}1`;
     const kept = revokeDocument(new Date(Date.now() - ROLE_SESSION_MAX_MS - 60_000).toISOString(), `arn:aws:ec2:${REGION}:${PROD}:instance/${gone}`);
     const size = (d: string) => d.replace(/\s/g, '').length;

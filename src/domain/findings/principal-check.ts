@@ -24,7 +24,8 @@ export interface PrincipalCheck {
   /**
    * `pending`: asked of the worker, no answer yet; `verified`: the unique id matches;
    * `mismatch`: IAM holds another principal under the name (or none); `unchecked`: the check
-   * could not run (`reason` says why).
+   * could not run, or never completed however often it was asked for ({@link sweepPendingCheck};
+   * `reason` says why).
    */
   status: 'pending' | 'verified' | 'mismatch' | 'unchecked';
   /** The `UserId` / `RoleId` IAM answered; absent when the name is gone. */

@@ -18,6 +18,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import type { Action, ActionStatus } from '../src/domain/actions/action';
+import { lastAskedAt } from '../src/domain/findings/principal-check';
 import type { Case, CaseStatus, NewTimelineEvent, RejectedInput, StoredFinding, TimelineEvent } from '../src/domain/cases/case';
 import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../src/domain/cases/placement';
 import { absorbCase, checkActionsSettled, checkMerge, mergeEvents, retireCase, type MergeRequest, type MergeResult } from '../src/domain/cases/merge';
@@ -295,6 +296,15 @@ export class LegacyDynamoDbStore implements Store {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** The baseline predates the pending-check index: the port is met by filtering the cased findings (the benches never call it). */
+  async pendingPrincipalChecks(askedBy: string, limit: number): Promise<StoredFinding[]> {
+    const cased = await this.list<StoredFinding>('IDX#finding-disposition#cased');
+    return cased
+      .filter((f) => f.principalCheck?.status === 'pending' && lastAskedAt(f.principalCheck) <= askedBy)
+      .sort((a, b) => lastAskedAt(a.principalCheck!).localeCompare(lastAskedAt(b.principalCheck!)) || a.id.localeCompare(b.id))
+      .slice(0, limit);
   }
 
   digestPending(limit: number): Promise<StoredFinding[]> {

@@ -16,7 +16,8 @@ export const OPEN_STEP_STALE_MS = 15_000;
 
 /**
  * One tick of Cordon's clock, the same in both modes (in-process ticker, or the
- * `ticker` Lambda every minute): post what Slack has not seen, run jobs a dead process left, expire approvals, run
+ * `ticker` Lambda every minute): post what Slack has not seen, run jobs a dead process left, ask again for
+ * principal checks whose request was lost, expire approvals, run
  * escalations and re-pages, retire expired suppressions, mark dead actions, post the digest.
  */
 export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
@@ -36,9 +37,13 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
   await cordon.store.resumeMerges();
   const publisher = cordon.slack?.publisher;
   if (!publisher) return;
+  const worker = cordon.worker();
+  // Principal checks whose request was lost: asked again, or recorded as not completed (before
+  // the flush, so the card and the timeline note of one given up go out in this tick).
+  const queue = worker.queue;
+  await worker.principalChecks().sweep((findingId) => queue.enqueue({ type: 'principal-check', findingId }));
   await publisher.flush();
   const services = cordon.services();
-  const worker = cordon.worker();
   // Work a dead process accepted and never finished (first tick after a restart).
   await worker.inProcess?.recover();
   await services.actions.expirePending();

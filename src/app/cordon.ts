@@ -24,6 +24,10 @@ export interface Worker {
   filters(): GuardDutyFilters;
   /** Present when jobs run in this process (no other queue given). */
   inProcess?: InProcessQueue;
+  /** Finding principal checks: the job, and the clock's sweep of checks whose request was lost. */
+  principalChecks(): PrincipalChecks;
+  /** Where this process's jobs go (the in-process queue, or the worker Lambda). */
+  queue: JobQueue;
 }
 
 /**
@@ -48,8 +52,9 @@ export interface CordonOptions extends IntakeOptions {
   queue?: JobQueue;
   /**
    * Check the IAM principal each new finding names (issue 15, point 14) in this process's
-   * worker: `cordon serve` and the demo. Off for one-shot commands (`cordon ingest`, `drill`),
-   * which exit before such a job ends: their cards say the principal was not checked.
+   * worker: `cordon serve` and the demo. Off for one-shot commands (`cordon ingest`, `drill`):
+   * their findings' checks stay pending, and the clock's sweep (`cordon serve`, the `ticker`,
+   * whose worker holds the containment role's trust) asks for them after the grace period.
    */
   principalChecks?: boolean;
 }
@@ -129,6 +134,7 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
       }));
     let guardDuty: GuardDutyFilters | undefined;
     let checks: PrincipalChecks | undefined;
+    const principalChecks = (): PrincipalChecks => (checks ??= new PrincipalChecks({ store, log, now, reader: () => getContainment().principalIdOf.bind(getContainment()) }));
     const filters = (): GuardDutyFilters => (guardDuty ??= new GuardDutyFilters(store, getContainment(), log, { now, ...(config.triage.guarddutyAdministrator ? { administratorAccount: config.triage.guarddutyAdministrator } : {}) }));
     const replies = new SlackReplies(slack.client, log, { allowedOrigins: responseUrlOrigins(config.env.SLACK_API_URL), now });
     const run = jobDispatcher(
@@ -141,12 +147,12 @@ export function buildCordon(config: Config, log: Logger, opts: CordonOptions = {
         tell: (to, text) => replies.tell(to, text),
         containmentJobs,
         filters,
-        principalChecks: () => (checks ??= new PrincipalChecks({ store, log, now, reader: () => getContainment().principalIdOf.bind(getContainment()) })),
+        principalChecks,
       }),
       new JobGuard({ store, roleOf: async (userId) => (await services.access.roleOf(userId)).role, teamId: config.workspace.teamId, now }),
       log,
     );
-    wired = { services, worker: { run, containmentJobs, filters, ...(inProcess ? { inProcess } : {}) } };
+    wired = { services, worker: { run, containmentJobs, filters, principalChecks, queue, ...(inProcess ? { inProcess } : {}) } };
     return wired;
   };
   return { ...parts, containment: getContainment, services: () => slackSide().services, worker: () => slackSide().worker };

@@ -5,7 +5,6 @@ import type { JobQueue } from '../jobs/job-queue';
 import type { Logger } from '../log';
 import { errorMessage } from '../errors';
 import { FindingPipeline } from '../services/finding-pipeline';
-import { PrincipalChecks } from '../services/principal-checks';
 import { CasePublisher } from '../slack/outbound/case-publisher';
 import { waitOutShortRateLimits } from '../slack/outbound/rate-limit-wait';
 import { slackLogger } from '../slack/slack-logger';
@@ -121,15 +120,19 @@ export function buildIntakeParts(config: Config, log: Logger, opts: IntakeOption
     correlationWindowMs: config.triage.correlationWindow,
     principalChecks: {
       // The intake reads no IAM: the worker does (issue 15, point 14). A check that cannot be
-      // asked for is recorded as not done, so the card offers nothing rather than guesses.
+      // asked for stays pending, so the card offers no Contain; the clock's sweep asks again
+      // (PrincipalChecks.sweep) and, past its limits, records that it could not be completed.
       request: async (findingId) => {
+        const queue = jobQueue();
+        if (!queue) {
+          // A one-shot command (cordon ingest, drill) runs no worker: the sweep covers it.
+          log.debug({ findingId }, 'principal check left for the clock sweep: no worker here');
+          return;
+        }
         try {
-          const queue = jobQueue();
-          if (!queue) throw new Error('no worker to run it here');
           await queue.enqueue({ type: 'principal-check', findingId });
         } catch (err) {
-          log.warn({ findingId, err: errorMessage(err) }, 'principal check not queued');
-          await new PrincipalChecks({ store, log, now, reader: () => () => Promise.reject(new Error('no reader in the intake')) }).couldNotAsk(findingId, `the check could not be queued (${errorMessage(err).slice(0, 200)})`);
+          log.warn({ findingId, err: errorMessage(err) }, 'principal check not queued; the clock sweep asks again');
         }
       },
     },

@@ -82,9 +82,14 @@ function ownerEmail(f: Finding): string | undefined {
   return v && /^[^\s@<>|]+@[^\s@<>|]+\.[^\s@<>|]+$/.test(v) ? v.toLowerCase() : undefined;
 }
 
-function principalCheckOf(f: Finding): { principalCheck?: PrincipalCheck } {
+/**
+ * The finding's principal check; a pending one stored in a case is asked for right after the
+ * store write, so it records `requestedAt` (the clock's sweep asks again when no answer came).
+ */
+function principalCheckOf(f: Finding, requestedAt: string | undefined): { principalCheck?: PrincipalCheck } {
   const check = principalCheckFor(f);
-  return check ? { principalCheck: check } : {};
+  if (!check) return {};
+  return { principalCheck: check.status === 'pending' && requestedAt ? { ...check, requestedAt } : check };
 }
 
 function union(a: string[], b: string[]): string[] {
@@ -363,7 +368,7 @@ export class FindingPipeline {
       version: 1,
       ...(decision.kind === 'suppress' ? { suppressedBy: decision.rule.id, suppressReason: decision.rule.reason } : {}),
       ...(decision.kind === 'suppress' && decision.networks?.length ? { suppressedNetworks: decision.networks } : {}),
-      ...principalCheckOf(f),
+      ...principalCheckOf(f, decision.kind === 'case' ? at : undefined),
     };
     if (decision.kind === 'digest') {
       // A Low finding that shares a key with an open case joins its story: in its timeline

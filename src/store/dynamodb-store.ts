@@ -19,7 +19,7 @@ import { correlationKeys } from '../domain/triage/correlation';
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { CordonError, ErrorCode } from '../errors';
 import { jitteredBackoff, LOST_RACE, retryOnConflict, updateWithRetry, type RetryOptions } from './compare-and-set';
-import { caseNeedsPublish, findingNeedsPublish, movedFinding, SILENT_TS } from './publish-rules';
+import { caseNeedsPublish, findingNeedsPublish, movedFinding, pendingCheckAskedAt, SILENT_TS } from './publish-rules';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
 import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
 
@@ -76,6 +76,9 @@ function findingIndexes(f: StoredFinding): Key[] {
   if (f.caseId) out.push({ pk: `IDX#finding-case#${f.caseId}`, sk });
   if (findingNeedsPublish(f)) out.push({ pk: 'IDX#finding-publish', sk });
   if (isDigestPending(f)) out.push({ pk: 'IDX#finding-digest', sk });
+  // Sorted by when the check was last asked for, so the sweep reads only those due.
+  const asked = pendingCheckAskedAt(f);
+  if (asked !== undefined) out.push({ pk: 'IDX#finding-check-pending', sk: `${asked}#${f.id}` });
   return out;
 }
 
@@ -260,16 +263,16 @@ export class DynamoDbStore implements Store {
     }
   }
 
-  /** Refs of an index, in order; `limit` counts entries read (callers filter after). */
-  private async queryRefs(pk: string, opts: { limit?: number; descending?: boolean } = {}): Promise<string[]> {
+  /** Refs of an index, in order; `limit` counts entries read (callers filter after); `skBelow`: only entries whose sort key is less. */
+  private async queryRefs(pk: string, opts: { limit?: number; descending?: boolean; skBelow?: string } = {}): Promise<string[]> {
     const refs: string[] = [];
     let start: Item | undefined;
     do {
       const res = await this.client.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: pk } },
+          KeyConditionExpression: opts.skBelow !== undefined ? 'pk = :pk AND sk < :hi' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ...(opts.skBelow !== undefined ? { ':hi': { S: opts.skBelow } } : {}) },
           ConsistentRead: true,
           ScanIndexForward: !opts.descending,
           ...(opts.limit ? { Limit: Math.min(1000, opts.limit - refs.length) } : {}),
@@ -303,7 +306,7 @@ export class DynamoDbStore implements Store {
     return pks.flatMap((pk) => (found.has(pk) ? [found.get(pk) as T] : []));
   }
 
-  private async list<T>(index: string, opts: { limit?: number; descending?: boolean } = {}): Promise<T[]> {
+  private async list<T>(index: string, opts: { limit?: number; descending?: boolean; skBelow?: string } = {}): Promise<T[]> {
     return this.docs<T>(await this.queryRefs(index, opts));
   }
 
@@ -387,6 +390,16 @@ export class DynamoDbStore implements Store {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  async pendingPrincipalChecks(askedBy: string, limit: number): Promise<StoredFinding[]> {
+    // Sort keys are `<asked at>#<id>`: every one asked at or before `askedBy` sorts below `<askedBy>$` ('$' follows '#').
+    const found = await this.list<StoredFinding>('IDX#finding-check-pending', { limit, skBelow: `${askedBy}$` });
+    // An entry and its finding are written in one transaction; this only drops a finding changed since the query.
+    return found.filter((f) => {
+      const asked = pendingCheckAskedAt(f);
+      return asked !== undefined && asked <= askedBy;
+    });
   }
 
   digestPending(limit: number): Promise<StoredFinding[]> {

@@ -1,4 +1,5 @@
 import type { Case, StoredFinding } from '../domain/cases/case';
+import { lastAskedAt } from '../domain/findings/principal-check';
 
 /** A case Slack has not fully caught up with: channel, invites, card, pin or index line. Both stores index on it. */
 export function caseNeedsPublish(c: Case): boolean {
@@ -11,6 +12,15 @@ export function caseNeedsPublish(c: Case): boolean {
 /** A cased finding whose card is missing or stale. */
 export function findingNeedsPublish(f: StoredFinding): boolean {
   return f.disposition === 'cased' && (!f.cardTs || f.cardDirty);
+}
+
+/**
+ * For a cased finding whose principal check is pending: when it was last asked for (`''`:
+ * never), which both stores index on so the clock's sweep finds checks whose request may be
+ * lost without reading every finding. Undefined for every other finding.
+ */
+export function pendingCheckAskedAt(f: StoredFinding): string | undefined {
+  return f.disposition === 'cased' && f.principalCheck?.status === 'pending' ? lastAskedAt(f.principalCheck) : undefined;
 }
 
 /** Events that are recorded only (their Slack post is another message) count as posted. */

@@ -9,7 +9,7 @@ import { holdsTarget, LIVE_ON_TARGET, type Action, type ActionStatus } from '../
 import type { SuppressionRule } from '../domain/triage/suppression';
 import { auditStream, linkAudit, withoutLink, type ChainedAuditEntry, type StoredAuditRecord } from './audit-chain';
 import type { AuditEntry, CaseClaim, FindingPlacement, IngestLookup, IngestSnapshot, PlacementResult, Store, StoredJob } from './store';
-import { caseNeedsPublish, findingNeedsPublish, SILENT_TS } from './publish-rules';
+import { caseNeedsPublish, findingNeedsPublish, pendingCheckAskedAt, SILENT_TS } from './publish-rules';
 import { isDigestPending, otherActiveCases, pickActiveCase, planPlacement } from '../domain/cases/placement';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 
@@ -211,8 +211,8 @@ export class SqliteStore implements Store {
 
   private insertFindingSync(f: StoredFinding): boolean {
     const res = this.stmt(
-        `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, doc)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        `INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, check_asked_at, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       )
       .run(
         f.id,
@@ -223,6 +223,7 @@ export class SqliteStore implements Store {
         f.firstSeenAt,
         f.version,
         f.finding.isAttackSequence ? 1 : 0,
+        pendingCheckAskedAt(f) ?? null,
         JSON.stringify(f),
       );
     return res.changes === 1;
@@ -231,7 +232,7 @@ export class SqliteStore implements Store {
   updateFinding(f: StoredFinding): Promise<boolean> {
     const next = { ...f, version: f.version + 1 };
     const res = this.stmt(
-        `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, doc = ?
+        `UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, check_asked_at = ?, doc = ?
          WHERE id = ? AND version = ?`,
       )
       .run(
@@ -241,6 +242,7 @@ export class SqliteStore implements Store {
         isDigestPending(next) ? 1 : 0,
         next.version,
         next.finding.isAttackSequence ? 1 : 0,
+        pendingCheckAskedAt(next) ?? null,
         JSON.stringify(next),
         f.id,
         f.version,
@@ -265,6 +267,12 @@ export class SqliteStore implements Store {
          WHERE f.needs_publish = 1 AND c.channel_id IS NOT NULL ORDER BY f.first_seen_at, f.id LIMIT ?`,
       )
       .all(limit) as DocRow[];
+    return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredFinding));
+  }
+
+  pendingPrincipalChecks(askedBy: string, limit: number): Promise<StoredFinding[]> {
+    const rows = this.stmt('SELECT doc FROM findings WHERE check_asked_at IS NOT NULL AND check_asked_at <= ? ORDER BY check_asked_at, id LIMIT ?')
+      .all(askedBy, limit) as DocRow[];
     return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredFinding));
   }
 
@@ -344,7 +352,7 @@ export class SqliteStore implements Store {
     if (plan.join) batch.joined(plan.join.case);
     for (const e of plan.events) batch.eventRows.push([e.caseId, e.at, e.silent ? SILENT_TS : null, JSON.stringify(e)]);
     const f = plan.finding;
-    batch.findingRows.push([f.id, f.caseId ?? null, f.disposition, findingNeedsPublish(f) ? 1 : 0, isDigestPending(f) ? 1 : 0, f.firstSeenAt, f.version, f.finding.isAttackSequence ? 1 : 0, JSON.stringify(f)]);
+    batch.findingRows.push([f.id, f.caseId ?? null, f.disposition, findingNeedsPublish(f) ? 1 : 0, isDigestPending(f) ? 1 : 0, f.firstSeenAt, f.version, f.finding.isAttackSequence ? 1 : 0, pendingCheckAskedAt(f) ?? null, JSON.stringify(f)]);
     return plan.result;
   }
 
@@ -353,8 +361,8 @@ export class SqliteStore implements Store {
     this.insertRows('INSERT OR IGNORE INTO case_keys (key, case_id) VALUES ', '(?, ?)', '', batch.keyRows);
     this.insertRows('INSERT INTO timeline (case_id, at, posted_ts, doc) VALUES ', '(?, ?, ?, ?)', '', batch.eventRows);
     this.insertRows(
-      'INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, doc) VALUES ',
-      '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, attack_sequence, check_asked_at, doc) VALUES ',
+      '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ' ON CONFLICT(id) DO NOTHING',
       batch.findingRows,
     );
@@ -513,13 +521,14 @@ export class SqliteStore implements Store {
   }
 
   private writeFindingSync(f: StoredFinding): void {
-    this.stmt('UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, doc = ? WHERE id = ?').run(
+    this.stmt('UPDATE findings SET case_id = ?, disposition = ?, needs_publish = ?, digest_pending = ?, version = ?, attack_sequence = ?, check_asked_at = ?, doc = ? WHERE id = ?').run(
       f.caseId ?? null,
       f.disposition,
       findingNeedsPublish(f) ? 1 : 0,
       isDigestPending(f) ? 1 : 0,
       f.version,
       f.finding.isAttackSequence ? 1 : 0,
+      pendingCheckAskedAt(f) ?? null,
       JSON.stringify(f),
       f.id,
     );

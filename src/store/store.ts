@@ -69,6 +69,12 @@ export interface FindingStore {
   listFindings(filter: { caseId?: string; disposition?: StoredFinding['disposition']; attackSequence?: true }): Promise<StoredFinding[]>;
   /** Cased findings whose card is missing or dirty, for cases that have a channel. */
   findingsToPublish(limit: number): Promise<StoredFinding[]>;
+  /**
+   * Cased findings whose principal check is pending and was last asked for at or before
+   * `askedBy` (ISO time; never-asked ones included), longest-waiting first (the clock's sweep
+   * asks again, or gives up). Read from an index: cheap when nothing is pending.
+   */
+  pendingPrincipalChecks(askedBy: string, limit: number): Promise<StoredFinding[]>;
   /** Digest findings not yet digested. */
   digestPending(limit: number): Promise<StoredFinding[]>;
   markDigested(ids: string[], at: string): Promise<void>;

@@ -24,13 +24,67 @@ export interface PrincipalCheck {
   /**
    * `pending`: asked of the worker, no answer yet; `verified`: the unique id matches;
    * `mismatch`: IAM holds another principal under the name (or none); `unchecked`: the check
-   * could not run (`reason` says why).
+   * could not run, or never completed however often it was asked for ({@link sweepPendingCheck};
+   * `reason` says why).
    */
   status: 'pending' | 'verified' | 'mismatch' | 'unchecked';
   /** The `UserId` / `RoleId` IAM answered; absent when the name is gone. */
   foundId?: string;
   reason?: string;
   checkedAt?: string;
+  /** When the check was first asked of the worker (the finding stored with it pending). */
+  requestedAt?: string;
+  /** When the sweep last asked again (absent until it has). */
+  reaskedAt?: string;
+  /** How many times the sweep asked again. */
+  reasks?: number;
+}
+
+/**
+ * A pending check not answered this long after it was (last) asked for is asked for again by
+ * the clock's sweep: the request may have been lost (the process died between storing the
+ * finding and queueing the job, the queue refused, the job was dropped). A check runs in
+ * seconds; two minutes leaves a busy worker room without leaving a card "checking…" for long.
+ */
+export const PRINCIPAL_CHECK_GRACE_MS = 2 * 60_000;
+/** Asked again at most this many times; after that, the check is recorded as not completed. */
+export const PRINCIPAL_CHECK_MAX_REASKS = 3;
+/** A check pending this long after it was first asked for is recorded as not completed, however often it was asked. */
+export const PRINCIPAL_CHECK_GIVE_UP_MS = 30 * 60_000;
+/** How the verdict of a check that never completed begins (the card and a refusal show it). */
+export const CHECK_NOT_COMPLETED = 'the check could not be completed';
+
+/**
+ * When a pending check was last asked for: the sweep's last re-ask, else the first request;
+ * `''` (due at once) when it was never asked for: stored before requests were recorded, or
+ * stored outside a case and cased since. The stores index pending checks on it. Pure.
+ */
+export function lastAskedAt(check: PrincipalCheck): string {
+  return check.reaskedAt ?? check.requestedAt ?? '';
+}
+
+/**
+ * What the sweep does with a check still pending at `now`: wait (asked within the grace
+ * period), ask (again; the returned check records it), or give up with an `unchecked` verdict
+ * that says the check could not be completed, so the card stops saying "checking…" and
+ * Contain stays refused from the card, as for any check that could not confirm the
+ * principal. Pure.
+ */
+export function sweepPendingCheck(check: PrincipalCheck, now: Date): { kind: 'wait' } | { kind: 'ask'; check: PrincipalCheck } | { kind: 'give-up'; check: PrincipalCheck } {
+  if (check.status !== 'pending') return { kind: 'wait' };
+  const at = now.toISOString();
+  // Never asked for: this is the first request, not a re-ask, and the limits count from now.
+  if (!check.requestedAt) return { kind: 'ask', check: { ...check, requestedAt: at } };
+  if (Date.parse(lastAskedAt(check)) + PRINCIPAL_CHECK_GRACE_MS > now.getTime()) return { kind: 'wait' };
+  const reasks = check.reasks ?? 0;
+  const waited = now.getTime() - Date.parse(check.requestedAt);
+  if (reasks >= PRINCIPAL_CHECK_MAX_REASKS || waited >= PRINCIPAL_CHECK_GIVE_UP_MS) {
+    const minutes = Math.max(1, Math.round(waited / 60_000));
+    const asked = reasks + 1;
+    const why = `${CHECK_NOT_COMPLETED}: asked of the worker ${asked} time${asked === 1 ? '' : 's'} over ${minutes} minute${minutes === 1 ? '' : 's'}, no answer`;
+    return { kind: 'give-up', check: uncheckedPrincipal(check, why, at) };
+  }
+  return { kind: 'ask', check: { ...check, reaskedAt: at, reasks: reasks + 1 } };
 }
 
 /** The unique id a principalId names: all of it for a user, the RoleId before `:` for a role session. */

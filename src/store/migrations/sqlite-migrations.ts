@@ -111,4 +111,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE findings SET attack_sequence = 1 WHERE json_extract(doc, '$.finding.isAttackSequence') = 1;
   CREATE INDEX findings_sequences ON findings(case_id) WHERE attack_sequence = 1;
   `,
+  // When a cased finding's pending principal check was last asked for (NULL for every other
+  // finding), with a partial index: the clock's sweep asks again for checks whose request was
+  // lost. '' for one never asked for (stored before requests were recorded): due at once.
+  `
+  ALTER TABLE findings ADD COLUMN check_asked_at TEXT;
+  UPDATE findings SET check_asked_at = COALESCE(json_extract(doc, '$.principalCheck.reaskedAt'), json_extract(doc, '$.principalCheck.requestedAt'), '')
+    WHERE disposition = 'cased' AND json_extract(doc, '$.principalCheck.status') = 'pending';
+  CREATE INDEX findings_check_pending ON findings(check_asked_at, id) WHERE check_asked_at IS NOT NULL;
+  `,
 ];

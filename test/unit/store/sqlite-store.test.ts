@@ -25,12 +25,12 @@ describe('SqliteStore', () => {
   it('migrates once and keeps data across reopen', async () => {
     const path = join(dir, 'a.db');
     const s1 = SqliteStore.open(path);
-    expect(s1.schemaVersion()).toBe(6);
+    expect(s1.schemaVersion()).toBe(SQLITE_MIGRATIONS.length);
     await s1.claimCase(draft('IR-20261122-AAAA'), ['k1'], '2026-11-21T00:00:00.000Z');
     await s1.setCheckpoint('poller:us-east-1:d', '{"updatedAtMs":5}');
     await s1.close();
     const s2 = SqliteStore.open(path);
-    expect(s2.schemaVersion()).toBe(6);
+    expect(s2.schemaVersion()).toBe(SQLITE_MIGRATIONS.length);
     expect((await s2.getCase('IR-20261122-AAAA'))?.title).toBe('case IR-20261122-AAAA');
     expect(await s2.getCheckpoint('poller:us-east-1:d')).toBe('{"updatedAtMs":5}');
     await s2.close();
@@ -52,9 +52,34 @@ describe('SqliteStore', () => {
     row('plain', false);
     old.close();
     const s = SqliteStore.open(path);
-    expect(s.schemaVersion()).toBe(6);
+    expect(s.schemaVersion()).toBe(SQLITE_MIGRATIONS.length);
     expect((await s.listFindings({ attackSequence: true })).map((f) => f.id)).toEqual(['seq']);
     expect((await s.listFindings({ disposition: 'digest' })).map((f) => f.id)).toEqual(['plain', 'seq']);
+    await s.close();
+  });
+
+  it('indexes the pending principal checks stored before the check_asked_at column existed', async () => {
+    const path = join(dir, 'v6.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    SQLITE_MIGRATIONS.slice(0, 6).forEach((sql, i) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
+    });
+    const row = (id: string, disposition: string, principalCheck: Record<string, unknown> | undefined) =>
+      old
+        .prepare('INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc) VALUES (?, NULL, ?, 0, 0, ?, 1, ?)')
+        .run(id, disposition, '2026-11-22T00:00:00.000Z', JSON.stringify({ id, disposition, version: 1, finding: { id }, ...(principalCheck ? { principalCheck } : {}) }));
+    row('never-asked', 'cased', { status: 'pending' });
+    row('asked', 'cased', { status: 'pending', requestedAt: '2026-11-22T01:00:00.000Z' });
+    row('reasked', 'cased', { status: 'pending', requestedAt: '2026-11-22T00:00:00.000Z', reaskedAt: '2026-11-22T02:00:00.000Z' });
+    row('answered', 'cased', { status: 'verified' });
+    row('digest', 'digest', { status: 'pending' });
+    row('none', 'cased', undefined);
+    old.close();
+    const s = SqliteStore.open(path);
+    expect((await s.pendingPrincipalChecks('2026-11-22T01:30:00.000Z', 10)).map((f) => f.id)).toEqual(['never-asked', 'asked']);
+    expect((await s.pendingPrincipalChecks('2026-11-22T03:00:00.000Z', 10)).map((f) => f.id)).toEqual(['never-asked', 'asked', 'reasked']);
     await s.close();
   });
 

@@ -1,6 +1,7 @@
 import type { Action } from '../../../src/domain/actions/action';
 import type { Case, NewTimelineEvent, StoredFinding } from '../../../src/domain/cases/case';
 import { parseFinding } from '../../../src/domain/findings/parse-finding';
+import type { PrincipalCheck } from '../../../src/domain/findings/principal-check';
 import type { SuppressionRule } from '../../../src/domain/triage/suppression';
 import { makeFindingDetail } from '../../../sandbox/findings/finding-factory';
 import type { FindingPlacement, Store } from '../../../src/store/store';
@@ -266,6 +267,32 @@ export function describeStoreContract(name: string, make: () => Promise<{ store:
       await s.markDigested(['d2'], T(6));
       expect((await s.digestPending(10)).map((f) => f.id)).toEqual(['d1']);
       expect((await s.getFinding('d2'))!.digestedAt).toBe(T(6));
+    });
+
+    it('pending principal checks: cased findings whose check was last asked for by a time, longest-waiting first; a verdict takes one off', async () => {
+      await s.claimCase(draft('IR-20261122-PPPP'), [], WINDOW);
+      const check = (patch: Partial<PrincipalCheck>): PrincipalCheck => ({ target: 'arn:aws:iam::111111111111:user/x', kind: 'iam-user', name: 'x', principalId: 'AIDAEXAMPLE', status: 'pending', ...patch });
+      const inCase = { caseId: 'IR-20261122-PPPP' };
+      await s.insertFinding(stored('p-late', { ...inCase, principalCheck: check({ requestedAt: T(3) }) }));
+      await s.insertFinding(stored('p-early', { ...inCase, principalCheck: check({ requestedAt: T(1) }) }));
+      // Asked for again at T(4): it waits from then, not from its first request.
+      await s.insertFinding(stored('p-reasked', { ...inCase, principalCheck: check({ requestedAt: T(0), reaskedAt: T(4), reasks: 1 }) }));
+      // Stored before requests were recorded: due at once.
+      await s.placeFindings([{ finding: stored('p-legacy', { ...inCase, principalCheck: check({}) }), events: [] }]);
+      await s.insertFinding(stored('p-verified', { ...inCase, principalCheck: check({ status: 'verified', requestedAt: T(0) }) }));
+      await s.insertFinding(stored('p-digest', { disposition: 'digest', principalCheck: check({ requestedAt: T(0) }) }));
+      await s.insertFinding(stored('p-none', inCase));
+      expect((await s.pendingPrincipalChecks(T(3), 10)).map((f) => f.id)).toEqual(['p-legacy', 'p-early', 'p-late']);
+      expect((await s.pendingPrincipalChecks(T(2), 10)).map((f) => f.id)).toEqual(['p-legacy', 'p-early']);
+      expect((await s.pendingPrincipalChecks(T(9), 2)).map((f) => f.id)).toEqual(['p-legacy', 'p-early']);
+      expect((await s.pendingPrincipalChecks(T(9), 10)).map((f) => f.id)).toEqual(['p-legacy', 'p-early', 'p-late', 'p-reasked']);
+      // A re-ask moves it later; a verdict takes it off.
+      const early = (await s.getFinding('p-early'))!;
+      expect(await s.updateFinding({ ...early, principalCheck: check({ requestedAt: T(1), reaskedAt: T(5), reasks: 1 }) })).toBe(true);
+      const late = (await s.getFinding('p-late'))!;
+      expect(await s.updateFinding({ ...late, principalCheck: check({ status: 'unchecked', requestedAt: T(3), reason: 'the check could not be completed' }) })).toBe(true);
+      expect((await s.pendingPrincipalChecks(T(4), 10)).map((f) => f.id)).toEqual(['p-legacy', 'p-reasked']);
+      expect((await s.pendingPrincipalChecks(T(9), 10)).map((f) => f.id)).toEqual(['p-legacy', 'p-reasked', 'p-early']);
     });
 
     it('finds cases by channel and status; the publish queue holds only unfinished ones', async () => {

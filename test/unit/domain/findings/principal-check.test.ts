@@ -1,5 +1,16 @@
 import { parseFinding } from '../../../../src/domain/findings/parse-finding';
-import { judgePrincipal, principalCheckFor, principalCheckWords, uniqueIdOf } from '../../../../src/domain/findings/principal-check';
+import {
+  CHECK_NOT_COMPLETED,
+  judgePrincipal,
+  PRINCIPAL_CHECK_GIVE_UP_MS,
+  PRINCIPAL_CHECK_GRACE_MS,
+  PRINCIPAL_CHECK_MAX_REASKS,
+  principalCheckFor,
+  principalCheckWords,
+  sweepPendingCheck,
+  uniqueIdOf,
+  type PrincipalCheck,
+} from '../../../../src/domain/findings/principal-check';
 import type { Finding } from '../../../../src/domain/findings/finding';
 import { renderFindingCard } from '../../../../src/slack/blocks/finding-card';
 import { ActionId } from '../../../../src/slack/ids';
@@ -55,5 +66,39 @@ describe('a finding\'s principal check (issue 15, point 14)', () => {
     expect(contains(card(judgePrincipal(pending, 'AIDAJQABLZS4A3QDU576Q', AT)))).toBe(true);
     // Escalate and Suppress similar stay.
     expect(JSON.stringify(card(mismatch).blocks)).toContain(ActionId.ESCALATE);
+  });
+});
+
+describe('the sweep of pending principal checks', () => {
+  const T0 = Date.parse(AT);
+  const at = (ms: number) => new Date(T0 + ms);
+  const pending = (patch: Partial<PrincipalCheck> = {}): PrincipalCheck => ({ ...principalCheckFor(keyFinding('IAMUser', 'bob', 'AIDAJQABLZS4A3QDU576Q'))!, requestedAt: AT, ...patch });
+
+  it('waits out the grace period from the last ask, then asks again and records it', () => {
+    expect(sweepPendingCheck(pending(), at(PRINCIPAL_CHECK_GRACE_MS - 1))).toEqual({ kind: 'wait' });
+    const step = sweepPendingCheck(pending(), at(PRINCIPAL_CHECK_GRACE_MS));
+    expect(step).toEqual({ kind: 'ask', check: pending({ reaskedAt: at(PRINCIPAL_CHECK_GRACE_MS).toISOString(), reasks: 1 }) });
+    const reasked = pending({ reaskedAt: at(5 * 60_000).toISOString(), reasks: 1 });
+    expect(sweepPendingCheck(reasked, at(5 * 60_000 + PRINCIPAL_CHECK_GRACE_MS - 1))).toEqual({ kind: 'wait' });
+  });
+
+  it('a check never asked for (stored before requests were recorded, or cased later) is asked for at once, and its limits start then', () => {
+    const { requestedAt: _r, ...never } = pending();
+    expect(sweepPendingCheck(never, at(0))).toEqual({ kind: 'ask', check: { ...never, requestedAt: AT } });
+  });
+
+  it(`gives up after ${PRINCIPAL_CHECK_MAX_REASKS} re-asks, or ${PRINCIPAL_CHECK_GIVE_UP_MS / 60_000} minutes, with a verdict the card and a refusal show`, () => {
+    const step = sweepPendingCheck(pending({ reaskedAt: at(6 * 60_000).toISOString(), reasks: PRINCIPAL_CHECK_MAX_REASKS }), at(8 * 60_000));
+    expect(step.kind).toBe('give-up');
+    expect(step.kind !== 'wait' && step.check).toMatchObject({ status: 'unchecked', checkedAt: at(8 * 60_000).toISOString() });
+    const words = principalCheckWords((step as { check: PrincipalCheck }).check);
+    expect(words).toContain(`Could not confirm that IAM user bob is the principal the finding saw: ${CHECK_NOT_COMPLETED}: asked of the worker 4 times over 8 minutes`);
+    // A clock that stopped ticking for half an hour: given up at once, not asked a first time again.
+    expect(sweepPendingCheck(pending(), at(PRINCIPAL_CHECK_GIVE_UP_MS)).kind).toBe('give-up');
+    expect(sweepPendingCheck(pending(), at(PRINCIPAL_CHECK_GIVE_UP_MS - 1)).kind).toBe('ask');
+  });
+
+  it('an answered check is left alone', () => {
+    expect(sweepPendingCheck(judgePrincipal(pending(), 'AIDAJQABLZS4A3QDU576Q', AT), at(PRINCIPAL_CHECK_GIVE_UP_MS * 2))).toEqual({ kind: 'wait' });
   });
 });

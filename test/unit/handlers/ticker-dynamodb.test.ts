@@ -1,0 +1,84 @@
+import { buildCordon, type Cordon } from '../../../src/app/cordon';
+import { loadConfig } from '../../../src/config/load-config';
+import { PRINCIPAL_CHECK_GRACE_MS } from '../../../src/domain/findings/principal-check';
+import { handler as findings } from '../../../src/handlers/findings';
+import { setLambdaCordon } from '../../../src/handlers/runtime';
+import { handler as ticker } from '../../../src/handlers/ticker';
+import type { Job } from '../../../src/jobs/job-queue';
+import { silentLogger } from '../../../src/log';
+import { ActionId } from '../../../src/slack/ids';
+import { DynamoDbStore } from '../../../src/store/dynamodb-store';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../../../sandbox/dynamodb/local-dynamodb';
+import { makeFindingDetail, toEventBridgeEvent } from '../../../sandbox/findings/finding-factory';
+import { SlackSandbox } from '../../../sandbox/slack';
+import { containmentHarness, PROD } from '../../support/aws';
+import { testConfigYaml } from '../../support/cli-harness';
+
+/**
+ * The serverless path of the principal-check sweep, on DynamoDB: the `findings` function stores
+ * a finding whose check it cannot hand to the worker (the async Invoke is refused), and the
+ * `ticker` function, past the grace period, asks the worker again.
+ */
+describe('ticker Lambda on DynamoDB: a principal check the findings function could not queue', () => {
+  let local: LocalDynamoDb;
+  let slack: SlackSandbox;
+  let cordon: Cordon;
+
+  beforeAll(async () => {
+    local = await startLocalDynamoDb();
+  });
+
+  afterAll(async () => {
+    await local.close();
+  });
+
+  afterEach(async () => {
+    setLambdaCordon(undefined);
+    await cordon.close();
+    await slack.close();
+  });
+
+  it('is asked for again by the next tick past the grace period, and the card shows the verdict', async () => {
+    let clock = Date.parse('2026-12-01T10:00:00.000Z');
+    const aws = containmentHarness({ clock: { now: () => clock, sleep: (ms) => void (clock += ms) } });
+    const user = aws.sb.createUser(PROD, 'alice');
+    slack = await SlackSandbox.start({});
+    const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+    const client = local.client();
+    const table = `ticker-ddb-${Math.random().toString(36).slice(2, 8)}`;
+    await DynamoDbStore.createTable(client, table);
+    const store = new DynamoDbStore({ client, tableName: table, ownsClient: true });
+    // The worker Lambda, invoked asynchronously: refused while `down` (Lambda throttles the Invoke), else run.
+    let down = true;
+    const ran: Job[] = [];
+    const queue = {
+      enqueue: async (job: Job): Promise<void> => {
+        if (down) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        ran.push(job);
+        await cordon.worker().run(job);
+      },
+    };
+    const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
+    cordon = buildCordon(config, silentLogger, { store, queue, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve(), principalChecks: true });
+    setLambdaCordon(cordon);
+
+    const d = makeFindingDetail({ accessKeyId: 'AKIATICKERCHECK00001', userName: 'alice' });
+    const detail = { ...d, resource: { ...(d.resource as object), accessKeyDetails: { accessKeyId: 'AKIATICKERCHECK00001', principalId: user.userId, userName: 'alice', userType: 'IAMUser' } } };
+    await findings(toEventBridgeEvent(detail));
+    const id = String(d.id);
+    expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'pending', requestedAt: new Date(clock).toISOString() });
+    expect(await store.pendingPrincipalChecks(new Date(clock).toISOString(), 10)).toHaveLength(1);
+
+    down = false;
+    clock += PRINCIPAL_CHECK_GRACE_MS;
+    await ticker({});
+    expect(ran.filter((j) => j.type === 'principal-check')).toHaveLength(1);
+    expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'verified', foundId: user.userId, reasks: 1 });
+    expect(await store.pendingPrincipalChecks(new Date(clock + 3_600_000).toISOString(), 10)).toEqual([]);
+    // The same tick's flush edited the card (the sweep runs before it).
+    const channel = slack.channels().find((c) => c.name.startsWith('ir-'))!;
+    const card = JSON.stringify(slack.messages(channel.id).find((m) => JSON.stringify(m.blocks ?? []).includes(id))?.blocks ?? []);
+    expect(card).toContain(`its UserId ${user.userId} matches the finding`);
+    expect(card).toContain(ActionId.CONTAIN);
+  });
+});

@@ -152,7 +152,8 @@ async function applyInstanceCordon(step: PlanStep, ctx: StepContext): Promise<{ 
     let reason = `LimitExceeded: ${(err as Error).message}`;
     // Revocations kept for instances long gone fill a fleet role over time: freeing their room
     // keeps this instance's own deny, rather than revoking every instance's sessions.
-    const pruned = await pruneSpentRevocations(iam, ctx.clients.ec2(param(step, 'instanceArn').split(':')[3] ?? ''), RoleName, ctx.now(), instanceId);
+    const { deleted: pruned, failed } = await pruneSpentRevocations(iam, ctx.clients.ec2(param(step, 'instanceArn').split(':')[3] ?? ''), RoleName, ctx.now(), instanceId);
+    if (failed) reason += ` (looking for spent revocations to delete failed: ${failed})`;
     if (pruned.length > 0) {
       const notice = `Role ${RoleName} was at its inline policy quota: deleted ${pruned.length} revocation${pruned.length === 1 ? '' : 's'} kept for terminated instances whose sessions have all expired (${pruned.join(', ')}) to make room for ${PolicyName}`;
       try {
@@ -170,11 +171,12 @@ async function applyInstanceCordon(step: PlanStep, ctx: StepContext): Promise<{ 
       // Nothing was put, so nothing to revert: a plain failure, not a StepFailure with a result.
       throw new CordonError(
         ErrorCode.AWS_FAILED,
-        `Role ${RoleName} is at its inline policy quota: neither ${PolicyName} nor the role-wide ${REVOKE_SESSIONS_POLICY} fits, so role credentials on ${instanceId} are NOT denied (only its network isolation holds them). Free room on the role, or revoke its sessions by hand (IAM console: Revoke active sessions).`,
+        `Role ${RoleName} is at its inline policy quota${pruned.length ? ` even after deleting ${pruned.join(', ')} (spent revocations of terminated instances)` : ''}: neither ${PolicyName} nor the role-wide ${REVOKE_SESSIONS_POLICY} fits, so role credentials on ${instanceId} are NOT denied (only its network isolation holds them). Free room on the role, or revoke its sessions by hand (IAM console: Revoke active sessions).`,
       );
     }
     return {
       before,
+      ...(pruned.length ? { pruned } : {}),
       fallback: REVOKE_SESSIONS_POLICY,
       fallbackReason: reason,
       warnings: [

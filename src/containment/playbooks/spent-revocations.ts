@@ -45,9 +45,28 @@ function revocationOf(doc: string): { before: string; instanceArn: string } | un
  * the instance is terminated or gone, so no containment of it can be under way (one could
  * put its deny-all under the same name between this read and the delete). A deny-all of an
  * instance still contained, a revocation that can still matter, and anything that is not
- * exactly a Cordon revocation are left alone. Returns the names deleted.
+ * exactly a Cordon revocation are left alone. Never throws: returns the names deleted, and
+ * the error that stopped it, if one did.
  */
-export async function pruneSpentRevocations(iam: IAMClient, ec2: EC2Client, roleName: string, now: Date, keepInstanceId: string): Promise<string[]> {
+export async function pruneSpentRevocations(iam: IAMClient, ec2: EC2Client, roleName: string, now: Date, keepInstanceId: string): Promise<PruneResult> {
+  const deleted: string[] = [];
+  try {
+    await prune(iam, ec2, roleName, now, keepInstanceId, deleted);
+    return { deleted };
+  } catch (err) {
+    // A member role deployed before this needed iam:ListRolePolicies and iam:GetRolePolicy,
+    // or any other refusal: what was deleted stays said, and the caller falls back as before.
+    return { deleted, failed: `${awsErrorName(err) ?? 'Error'}: ${(err as Error).message}` };
+  }
+}
+
+/** What {@link pruneSpentRevocations} deleted, and why it stopped early if it did. */
+export interface PruneResult {
+  deleted: string[];
+  failed?: string;
+}
+
+async function prune(iam: IAMClient, ec2: EC2Client, roleName: string, now: Date, keepInstanceId: string, deleted: string[]): Promise<void> {
   const names: string[] = [];
   let marker: string | undefined;
   do {
@@ -74,7 +93,7 @@ export async function pruneSpentRevocations(iam: IAMClient, ec2: EC2Client, role
     if (now.getTime() - Date.parse(r.before) < ROLE_SESSION_MAX_MS) continue;
     spent.set(instanceId, name);
   }
-  if (spent.size === 0) return [];
+  if (spent.size === 0) return;
 
   // An instance id unknown to EC2 is left out of a filtered describe rather than refused; a
   // terminated instance is described for about an hour after, in state terminated
@@ -92,7 +111,6 @@ export async function pruneSpentRevocations(iam: IAMClient, ec2: EC2Client, role
     } while (token);
   }
 
-  const deleted: string[] = [];
   for (const [instanceId, name] of spent) {
     if (alive.has(instanceId)) continue;
     try {
@@ -102,5 +120,4 @@ export async function pruneSpentRevocations(iam: IAMClient, ec2: EC2Client, role
       if (awsErrorName(err) !== 'NoSuchEntity') throw err;
     }
   }
-  return deleted;
 }

@@ -186,6 +186,21 @@ describe('EC2 instances sharing one instance-profile role', () => {
     expect(await works(h, stolen)).toBe(false);
   });
 
+  it('a member role that may not read inline policies (deployed before pruning): the role-wide fallback as before, and the reason says why nothing was pruned', async () => {
+    const { h, tick } = clocked();
+    fullRole(h, 'old-member', size(revokeDocument(STAMP)) + 5);
+    h.sb.failCall('ListRolePolicies', { code: 'AccessDenied', message: 'not authorized to perform: iam:ListRolePolicies', httpStatus: 403 });
+    const a = h.sb.createInstance({ accountId: PROD, region: REGION, instanceProfileRole: 'old-member' });
+    tick();
+    const planned = await h.service.plan({ target: arnOf(a.instanceId), requestedBy: 'U0ALICE', dryRun: false });
+    const applied = (await h.service.apply(planned.id, 'U0ALICE'))!;
+    expect(applied.status).toBe('applied');
+    const rec = applied.steps.find((s) => s.stepId === 'role-deny:old-member')!;
+    expect(rec.result).toMatchObject({ fallback: 'cordon-revoke-sessions', fallbackReason: expect.stringContaining('looking for spent revocations to delete failed: AccessDenied') as unknown });
+    expect(rec.result).not.toHaveProperty('pruned');
+    expect(Object.keys(h.sb.snapshotState(PROD).iam.roles['old-member']!.inlinePolicies).sort()).toEqual(['cordon-revoke-sessions', 'own-policy']);
+  });
+
   it('a role with no room even for the role-wide revocation: the step fails and says the credentials are not denied; the instance is still isolated', async () => {
     const { h } = clocked();
     fullRole(h, 'packed-role', 10);

@@ -104,6 +104,19 @@ export const WORKER_CLIENT_OPTIONS: WebClientOptions = {
   fetch: waitOutShortRateLimits({ maxWaitMs: 20_000, budgetMs: 40_000 }),
 };
 
+/**
+ * The WebClient of `cordon serve`'s Cordon: publisher, worker, approval requests and step
+ * logs in one process, with no function timeout. WebClient's own answer to a 429 pauses every
+ * call of the client for the Retry-After, so one busy case channel, or conversations.create's
+ * Tier 2 minute in a burst of new cases, would hold a responder's approval request or step
+ * log back with it. Here every limit Slack answers, up to a Tier 1 minute
+ * (https://api.slack.com/apis/rate-limits), is waited out by the call that met it; the others
+ * go on. What outlasts the budget reaches WebClient, which waits as before.
+ */
+export const SERVE_CLIENT_OPTIONS: WebClientOptions = {
+  fetch: waitOutShortRateLimits({ maxWaitMs: 65_000, budgetMs: 180_000 }),
+};
+
 /** Slack WebClient pointed at Slack or at `SLACK_API_URL` (the sandbox). */
 export function createWebClient(config: Config, token: string, options: WebClientOptions = {}): WebClient {
   return new WebClient(token, {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, missingSlackVars, parseEnv, requireSlack, type Config } from '../config/load-config';
 import { buildCordon, type CordonOptions } from '../app/cordon';
+import { SERVE_CLIENT_OPTIONS } from '../app/intake';
 import { runContain, runRevert, actionJson } from './commands/contain';
 import { userInfo } from 'node:os';
 import { GuardDutyPoller } from '../aws/guardduty-poller';
@@ -95,7 +96,7 @@ async function serve(config: Config, log: Logger, deps: MainDeps): Promise<numbe
     else if (probe.teamId && probe.teamId !== config.workspace.teamId) throw workspaceMismatch(probe.teamId, config);
 
     // The long-running process runs the worker: it checks findings' IAM principals too.
-    const cordon = buildCordon(config, log, { principalChecks: true, ...deps.wire });
+    const cordon = buildCordon(config, log, { principalChecks: true, webClientOptions: SERVE_CLIENT_OPTIONS, ...deps.wire });
     const front = await startSlack(config, cordon.services(), log, { health, probe });
     const ticker = new Ticker(() => clockTick(cordon, new Date()), 3000, log, 'clock');
     ticker.start();

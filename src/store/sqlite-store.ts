@@ -271,7 +271,7 @@ export class SqliteStore implements Store {
   }
 
   pendingPrincipalChecks(askedBy: string, limit: number): Promise<StoredFinding[]> {
-    const rows = this.stmt('SELECT doc FROM findings WHERE check_asked_at IS NOT NULL AND check_asked_at <= ? ORDER BY check_asked_at, id LIMIT ?')
+    const rows = this.stmt('SELECT doc FROM findings WHERE check_asked_at IS NOT NULL AND check_asked_at <= ? ORDER BY check_asked_at, rowid LIMIT ?')
       .all(askedBy, limit) as DocRow[];
     return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredFinding));
   }

@@ -114,10 +114,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // When a cased finding's pending principal check was last asked for (NULL for every other
   // finding), with a partial index: the clock's sweep asks again for checks whose request was
   // lost. '' for one never asked for (stored before requests were recorded): due at once.
+  // Keyed on the time alone: the index carries the rowid, which breaks ties in the sweep's
+  // ORDER BY without a sort, and a 32-character id in every entry is paid by every insert.
   `
   ALTER TABLE findings ADD COLUMN check_asked_at TEXT;
   UPDATE findings SET check_asked_at = COALESCE(json_extract(doc, '$.principalCheck.reaskedAt'), json_extract(doc, '$.principalCheck.requestedAt'), '')
     WHERE disposition = 'cased' AND json_extract(doc, '$.principalCheck.status') = 'pending';
-  CREATE INDEX findings_check_pending ON findings(check_asked_at, id) WHERE check_asked_at IS NOT NULL;
+  CREATE INDEX findings_check_pending ON findings(check_asked_at) WHERE check_asked_at IS NOT NULL;
   `,
 ];

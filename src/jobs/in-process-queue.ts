@@ -16,9 +16,21 @@ export interface InProcessQueueOptions {
   now?: () => Date;
   /** How long a job's claim lasts unless renewed; a dead process's jobs wait this long. */
   leaseMs?: number;
+  /** At most this many jobs of a type run at once (default {@link DEFAULT_JOB_LIMITS}); types not named are not limited. */
+  limits?: Partial<Record<Job['type'], number>>;
 }
 
 const DEFAULT_LEASE_MS = 30_000;
+
+/**
+ * Principal checks come one per new finding: a GuardDuty burst queues hundreds at once, each
+ * a session in a member account and an IAM read. Unbounded, they would spend the account's
+ * IAM request rate (IAM throttles per account,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) while a
+ * responder's containment needs it. A few at a time; containment jobs (plan, apply, revert)
+ * are never held behind them.
+ */
+export const DEFAULT_JOB_LIMITS: Partial<Record<Job['type'], number>> = { 'principal-check': 4 };
 const RECOVER_BATCH = 100;
 
 /**
@@ -35,6 +47,9 @@ export class InProcessQueue implements JobQueue {
   private readonly running = new Set<string>();
   private readonly now: () => Date;
   private readonly leaseMs: number;
+  private readonly limits: Partial<Record<Job['type'], number>>;
+  /** Jobs of a limited type running now, and those waiting for one of them to end. */
+  private readonly slots = new Map<Job['type'], { active: number; waiting: (() => void)[] }>();
 
   constructor(
     private readonly handler: JobHandler,
@@ -43,6 +58,7 @@ export class InProcessQueue implements JobQueue {
   ) {
     this.now = opts.now ?? (() => new Date());
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.limits = opts.limits ?? DEFAULT_JOB_LIMITS;
   }
 
   async enqueue(job: Job): Promise<void> {
@@ -97,9 +113,35 @@ export class InProcessQueue implements JobQueue {
     this.inFlight.add(run);
   }
 
+  /** Waits for a slot of the job's type, if its type is limited; returns the slot's release. */
+  private async slot(type: Job['type']): Promise<() => void> {
+    const limit = this.limits[type];
+    if (limit === undefined) return () => {};
+    const s = this.slots.get(type) ?? { active: 0, waiting: [] };
+    this.slots.set(type, s);
+    // A job that waits here is recorded in the store and marked running: a crash leaves it for recover().
+    if (s.active >= limit) await new Promise<void>((resolve) => s.waiting.push(resolve));
+    else s.active++;
+    return () => {
+      // The slot passes straight to the next waiter, so `active` never drops below what runs.
+      const next = s.waiting.shift();
+      if (next) next();
+      else s.active--;
+    };
+  }
+
   private async runOne(j: StoredJob, recovered: boolean): Promise<void> {
     // After the listener's ack: the job never delays the answer Slack is waiting for.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const release = await this.slot(j.job.type);
+    try {
+      await this.runLeased(j, recovered);
+    } finally {
+      release();
+    }
+  }
+
+  private async runLeased(j: StoredJob, recovered: boolean): Promise<void> {
     const store = this.opts.store;
     if (!store) return this.handler(j.job, { recovered });
     // Another process holding the lease runs it.

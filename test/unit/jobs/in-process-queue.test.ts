@@ -38,6 +38,40 @@ describe('InProcessQueue with a store', () => {
     expect(await store.acquireLease(`job:x`, 'other', new Date(T0 + 1000).toISOString(), now().toISOString())).toBe(true);
   });
 
+  it('runs at most 4 principal checks at once, and a containment job enqueued behind a burst of them starts at once', async () => {
+    let active = 0;
+    let most = 0;
+    const order: string[] = [];
+    const gates: (() => void)[] = [];
+    const q = new InProcessQueue(
+      async (job) => {
+        order.push(job.type === 'principal-check' ? job.findingId : job.type);
+        if (job.type !== 'principal-check') return;
+        active++;
+        most = Math.max(most, active);
+        await new Promise<void>((r) => gates.push(r));
+        active--;
+      },
+      silentLogger,
+      { store, now },
+    );
+    for (let i = 0; i < 20; i++) await q.enqueue({ type: 'principal-check', findingId: `f${i}` });
+    await q.enqueue({ type: 'apply', actionId: 'a1', by: 'U0A', target: 'arn:aws:iam::111122223333:user/x' });
+    for (let i = 0; i < 50 && !order.includes('apply'); i++) await new Promise((r) => setTimeout(r, 5));
+    // The apply ran while 16 checks still waited for a slot; every check is recorded meanwhile.
+    expect(order).toContain('apply');
+    expect(order.filter((o) => o.startsWith('f'))).toHaveLength(4);
+    expect((await store.listJobs(100)).filter((j) => j.job.type === 'principal-check')).toHaveLength(20);
+    while (order.filter((o) => o.startsWith('f')).length < 20 || gates.length) {
+      gates.splice(0).forEach((open) => open());
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await q.idle();
+    expect(most).toBe(4);
+    expect(order.filter((o) => o.startsWith('f')).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `f${i}`).sort());
+    expect(await store.listJobs(100)).toEqual([]);
+  });
+
   it('a job that fails is logged and not run again', async () => {
     let runs = 0;
     const q = new InProcessQueue(

@@ -8,28 +8,13 @@ import { SlackSandbox } from '../../sandbox/slack';
 import { containmentHarness, PROD, REGION } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
 import { buttonBody, postSigned, SIGNING_SECRET } from '../support/slack-requests';
+import { keyFindingDetail } from '../support/fixtures';
 
 const RESP = 'U0RESP';
 
 /** A High GuardDuty finding (EventBridge detail) about IAM user `userName`'s key, seen as `principalId`. */
 function keyFinding(id: string, userName: string, principalId: string | undefined): Record<string, unknown> {
-  const at = new Date().toISOString();
-  return {
-    schemaVersion: '2.0',
-    accountId: PROD,
-    region: REGION,
-    partition: 'aws',
-    id,
-    arn: `arn:aws:guardduty:${REGION}:${PROD}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/${id}`,
-    type: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller',
-    resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userType: 'IAMUser', userName, ...(principalId ? { principalId } : {}) } },
-    service: { serviceName: 'guardduty', count: 1, action: { actionType: 'AWS_API_CALL', awsApiCallAction: { api: 'ListBuckets', serviceName: 's3.amazonaws.com', remoteIpDetails: { ipAddressV4: '198.51.100.7' } } } },
-    severity: 8,
-    createdAt: at,
-    updatedAt: at,
-    title: `API called from a malicious IP by ${userName}`,
-    description: 'An API was invoked from a known malicious IP address.',
-  };
+  return keyFindingDetail({ id, account: PROD, region: REGION, userName, ...(principalId ? { principalId } : {}) });
 }
 
 /** Issue 15, point 14: a finding's IAM principal is offered for containment only once its unique id matches the finding's principalId. */

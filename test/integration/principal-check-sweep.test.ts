@@ -14,32 +14,13 @@ import { join } from 'node:path';
 import { SlackSandbox } from '../../sandbox/slack';
 import { containmentHarness, PROD, REGION } from '../support/aws';
 import { testConfigYaml } from '../support/cli-harness';
+import { keyFindingDetail } from '../support/fixtures';
 
 const RESP = 'U0RESP';
 
 /** A High GuardDuty finding (EventBridge event) about IAM user `userName`'s key, seen as `principalId`. */
 function keyEvent(id: string, userName: string, principalId: string, at: Date): Record<string, unknown> {
-  const t = at.toISOString();
-  return {
-    'detail-type': 'GuardDuty Finding',
-    source: 'aws.guardduty',
-    detail: {
-      schemaVersion: '2.0',
-      accountId: PROD,
-      region: REGION,
-      partition: 'aws',
-      id,
-      arn: `arn:aws:guardduty:${REGION}:${PROD}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/${id}`,
-      type: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller',
-      resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userType: 'IAMUser', userName, principalId } },
-      service: { serviceName: 'guardduty', count: 1, action: { actionType: 'AWS_API_CALL', awsApiCallAction: { api: 'ListBuckets', serviceName: 's3.amazonaws.com', remoteIpDetails: { ipAddressV4: '198.51.100.7' } } } },
-      severity: 8,
-      createdAt: t,
-      updatedAt: t,
-      title: `API called from a malicious IP by ${userName}`,
-      description: 'An API was invoked from a known malicious IP address.',
-    },
-  };
+  return { 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', detail: keyFindingDetail({ id, account: PROD, region: REGION, userName, principalId, at }) };
 }
 
 /** The store, except that queueing a principal-check job fails while `refuse.on` (the in-process queue records a job in the store before it acks). */

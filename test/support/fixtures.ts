@@ -19,3 +19,28 @@ export function pascalize(v: unknown): unknown {
   }
   return v;
 }
+
+/**
+ * A High GuardDuty finding (EventBridge detail) about IAM user `userName`'s access key, seen
+ * by GuardDuty as `principalId` (absent: GuardDuty named no principal id), at `at`.
+ */
+export function keyFindingDetail(opts: { id: string; account: string; region: string; userName: string; principalId?: string; at?: Date }): Record<string, unknown> {
+  const { id, account, region, userName, principalId } = opts;
+  const t = (opts.at ?? new Date()).toISOString();
+  return {
+    schemaVersion: '2.0',
+    accountId: account,
+    region,
+    partition: 'aws',
+    id,
+    arn: `arn:aws:guardduty:${region}:${account}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/${id}`,
+    type: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller',
+    resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userType: 'IAMUser', userName, ...(principalId ? { principalId } : {}) } },
+    service: { serviceName: 'guardduty', count: 1, action: { actionType: 'AWS_API_CALL', awsApiCallAction: { api: 'ListBuckets', serviceName: 's3.amazonaws.com', remoteIpDetails: { ipAddressV4: '198.51.100.7' } } } },
+    severity: 8,
+    createdAt: t,
+    updatedAt: t,
+    title: `API called from a malicious IP by ${userName}`,
+    description: 'An API was invoked from a known malicious IP address.',
+  };
+}

@@ -37,6 +37,8 @@ export const ErrorCode = {
   TARGET_BUSY: 'CONTAINMENT.TARGET_BUSY',
   /** A finding's IAM user or role is not (or cannot be shown to be) the principal the finding saw: its unique id differs. */
   PRINCIPAL_MISMATCH: 'CONTAINMENT.PRINCIPAL_MISMATCH',
+  /** Revert would put an instance back in a group that lets the internet reach its remote administration; a commander must say so. */
+  REVERT_EXPOSES: 'CONTAINMENT.REVERT_EXPOSES',
   /** A job the worker would not run: it does not match what the store says was asked and allowed. */
   JOB_REFUSED: 'JOB.REFUSED',
   /** The audit trail's hash chain does not hold. */

@@ -188,8 +188,10 @@ export function seedInstance(world: SandboxWorld, account: AccountState, region:
           vpcId: eniVpcId,
           name: `app-${instanceId}-${index}`,
           description: `application traffic, interface ${index}`,
+          // SSH from inside only, HTTPS from anywhere: a typical web tier. An instance whose
+          // SSH is open to the world is seeded with groupIds of its own (Revert keeps it isolated).
           ingress: [
-            { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+            { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
             { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }], ...(vpc.ipv6CidrBlock ? { Ipv6Ranges: [{ CidrIpv6: '::/0' }] } : {}) },
           ],
         }),
@@ -288,7 +290,7 @@ export function seedAttachInterface(world: SandboxWorld, account: AccountState, 
   const groupId = seedSecurityGroup(world, account, region, {
     vpcId,
     name: `late-${opts.instanceId}-${inst.networkInterfaceIds.length}`,
-    ingress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    ingress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }],
   });
   const eni: Ec2NetworkInterface = {
     networkInterfaceId: world.ids.ec2('eni'),

@@ -309,13 +309,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
       revert: {
         startsAt: 40,
-        title: 'build-3 was a legitimate build box: Bob reverts its isolation exactly',
+        title: 'build-3 was a legitimate build box: Bob reverts; Cordon keeps it isolated until he accepts SSH open to the world',
         run: async () => {
           const k = await theCase();
           const inst = instances[2] as SeededInstance;
           const last = (await c.store.listActions({ caseId: k.id })).find((a) => a.target.id === inst.instanceId);
           expect(last, 'there is an isolation of build-3 to revert');
           await say('bob', `revert ${last.id}`, k.channelId as string);
+          const held = await c.store.getAction(last.id);
+          const network = held?.steps.find((st) => st.stepId === 'network');
+          expect(
+            held?.status === 'revert_failed' && (network?.revertError ?? '').startsWith('Kept isolated'),
+            `Revert keeps build-3 isolated: its own group lets the internet reach SSH (${held?.status ?? 'missing'}: ${network?.revertError ?? network?.status ?? ''})`,
+          );
+          await say('bob', `revert ${last.id} --restore-open`, k.channelId as string);
           const after = await c.store.getAction(last.id);
           expect(after?.status === 'reverted', `the isolation of build-3 is reverted (${after?.status ?? 'missing'})`);
           const state = aws.snapshotState(DEMO_ACCOUNTS.production).regions[REGION]?.ec2;

@@ -24,7 +24,7 @@ Commands:
   serve                 run Cordon: Slack (Socket Mode or HTTP), GuardDuty poller, ticker
   ingest <file|->       replay EventBridge events, GetFindings output or raw findings through triage
   contain <arn|key-id>  break-glass containment from a terminal [--dry-run] [--reason TEXT] [--case ID]
-  revert <action-id>    restore what an action changed
+  revert <action-id>    restore what an action changed [--restore-open]
   audit verify          walk the audit trail's hash chains; names the first record that does not fit
   report <case-id>      the case's Markdown report (stdout) [--out DIR writes it and the PNG chart] [--upload]
   demo                  game day on the sandbox Slack and simulated AWS, no credentials needed
@@ -160,6 +160,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         'dry-run': { type: 'boolean', default: false },
+        'restore-open': { type: 'boolean', default: false },
         reason: { type: 'string' },
         case: { type: 'string' },
         out: { type: 'string' },
@@ -286,7 +287,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
       case 'revert': {
         if (rest.length !== 1) {
           throw new ConfigError(`${command} needs one argument`, [
-            command === 'contain' ? 'usage: cordon contain <arn|access-key-id> [--dry-run] [--reason TEXT] [--case CASE-ID] [--json]' : 'usage: cordon revert <action-id> [--json]',
+            command === 'contain' ? 'usage: cordon contain <arn|access-key-id> [--dry-run] [--reason TEXT] [--case CASE-ID] [--json]' : 'usage: cordon revert <action-id> [--restore-open] [--json]',
           ]);
         }
         const cordon = buildCordon(config, log, deps.wire);
@@ -306,7 +307,7 @@ export async function main(argv: string[], deps: MainDeps = { env: process.env, 
                   io,
                   json,
                 )
-              : await runRevert(cordon, { actionId: rest[0] as string, user }, io, json);
+              : await runRevert(cordon, { actionId: rest[0] as string, user, restoreOpen: args.values['restore-open'] === true }, io, json);
           const ok = ['applied', 'reverted', 'dry_run'].includes(action.status);
           if (json) io.out(JSON.stringify({ ok, action: actionJson(action) }));
           return ok ? Exit.OK : Exit.FAILED;

@@ -39,6 +39,8 @@ export interface ContainRequest {
 export interface RevertOptions {
   /** Access keys a commander chose to leave inactive (point 11): their reactivation step is kept, not reverted. */
   keepOff?: string[];
+  /** Interfaces go back to their own groups even where those open remote administration to the internet. */
+  restoreOpen?: boolean;
 }
 
 /**
@@ -414,13 +416,13 @@ export class ContainmentService {
     const started = await this.transition(id, REVERTIBLE, { status: 'reverting', heartbeatAt: this.now().toISOString(), revertedBy: by, revertRequest: undefined });
     if (!started) return undefined;
     const keepOff = new Set(opts.keepOff ?? []);
-    await this.audit(started, by, 'action.revert_started', keepOff.size ? { keepOff: [...keepOff] } : {});
+    await this.audit(started, by, 'action.revert_started', { ...(keepOff.size ? { keepOff: [...keepOff] } : {}), ...(opts.restoreOpen ? { restoreOpen: true } : {}) });
     // A change another live action also holds (the same AWSDenyAll, the same key) stays until that one is reverted too.
     const held = await this.heldByOthers(started.target.accountId as string, started.id);
     const run = new StepBook(this.store, started, this.now);
     const playbook = await this.playbookOf(started.kind);
     const clients = await this.accounts.forAccount(started.target.accountId as string, { actionId: started.id, requestedBy: by }, playbook.services);
-    const ctx = this.stepContext(started, clients, run);
+    const ctx = { ...this.stepContext(started, clients, run), revert: { restoreOpen: opts.restoreOpen === true } };
     let failed = false;
     for (const stage of stagesOf(started.plan).reverse()) {
       await Promise.all(

@@ -63,6 +63,8 @@ export interface StepContext {
    * dies mid-step leaves what the next one needs to finish or undo it.
    */
   progress(stepId: string, result: { [key: string]: Json }): Promise<void>;
+  /** During a revert: what the commanders chose ({@link RevertRequest}). */
+  revert?: { restoreOpen: boolean };
 }
 
 /**

@@ -186,9 +186,12 @@ export class ActionService {
    * one commander cannot quietly undo a two-person containment. The worker runs a revert
    * job only when it matches the request stored here. `keepOff`: access keys to leave
    * inactive (issue 15, point 11), stored with the request; each must be a key this action
-   * deactivated, so a typo never passes for a choice.
+   * deactivated, so a typo never passes for a choice. `restoreOpen`: put interfaces back in
+   * their own groups even where those open remote administration to the internet; under an
+   * approval rule it holds only when the approver says so too, since staying isolated is the
+   * safe side.
    */
-  async requestRevert(who: Requester, actionId: string, keepOff: string[] = []): Promise<Action> {
+  async requestRevert(who: Requester, actionId: string, keepOff: string[] = [], opts: { restoreOpen?: boolean } = {}): Promise<Action> {
     const a = await this.load(actionId, who);
     const keys = a.plan.flatMap((st) => (st.op === 'iam.key-deactivate' && typeof st.params.keyId === 'string' ? [st.params.keyId] : []));
     const unknown = keepOff.filter((k) => !keys.includes(k));
@@ -204,7 +207,9 @@ export class ActionService {
       this.assertRevertible(a);
       // The approver may leave more keys off, never fewer: leaving a key inactive is the safe side.
       const off = [...new Set([...(pending.keepOff ?? []), ...keepOff])];
-      const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: { ...pending, approvedBy: who.userId, ...(off.length ? { keepOff: off } : {}) } });
+      const { restoreOpen: asked, ...rest } = pending;
+      const restoreOpen = asked === true && opts.restoreOpen === true;
+      const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: { ...rest, approvedBy: who.userId, ...(off.length ? { keepOff: off } : {}), ...(restoreOpen ? { restoreOpen } : {}) } });
       if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);
       await this.timeline(next, who.userId, 'action.approved', `Revert of ${next.id} approved (${pending.approvalRule})`);
       await this.d.queue.enqueue({ type: 'revert', actionId: a.id, by: who.userId, target: a.target.ref });
@@ -218,6 +223,7 @@ export class ActionService {
       at: now.toISOString(),
       ...(rule ? { approvalRule: rule.rule, expiresAt: approvalExpiresAt(now, rule.ttlMs).toISOString() } : {}),
       ...(keepOff.length ? { keepOff: [...new Set(keepOff)] } : {}),
+      ...(opts.restoreOpen ? { restoreOpen: true } : {}),
     };
     const next = await this.d.ledger.transition(a.id, REVERTIBLE, { revertRequest: request });
     if (!next) throw new CordonError(ErrorCode.STORE_CONFLICT, `action ${a.id} is ${(await this.d.store.getAction(a.id))?.status ?? 'gone'}; nothing to revert`);
@@ -229,7 +235,7 @@ export class ActionService {
           at: now.toISOString(),
           kind: 'note',
           actor: who.userId,
-          text: `Revert of ${a.id} requested; it needs a second commander (${rule.rule}): another commander presses Revert or runs /ir revert ${a.id} before ${request.expiresAt?.slice(11, 16) ?? ''} UTC`,
+          text: `Revert of ${a.id} requested; it needs a second commander (${rule.rule}): another commander presses Revert or runs /ir revert ${a.id} before ${request.expiresAt?.slice(11, 16) ?? ''} UTC${request.restoreOpen ? `. Asked with --restore-open: interfaces go back to groups open to the internet only if the approver runs /ir revert ${a.id} --restore-open too` : ''}`,
         });
       }
       return next;

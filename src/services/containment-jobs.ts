@@ -80,10 +80,10 @@ export class ContainmentJobs {
     if (done) await actionTimeline(this.d.store, this.d.now, done, by, done.status === 'applied' ? 'action.applied' : 'action.failed', `${done.id} ${done.status.replace('_', ' ')}`);
   }
 
-  /** The keys to leave off come from the revert request the store holds (what was asked and approved), never from the job. */
+  /** The keys to leave off and the open groups to restore come from the revert request the store holds (what was asked and approved), never from the job. */
   async runRevert(actionId: string, by: string): Promise<void> {
-    const keepOff = (await this.d.store.getAction(actionId))?.revertRequest?.keepOff ?? [];
-    const done = await this.d.containment.revert(actionId, by, this.d.reporter, { keepOff });
+    const request = (await this.d.store.getAction(actionId))?.revertRequest;
+    const done = await this.d.containment.revert(actionId, by, this.d.reporter, { keepOff: request?.keepOff ?? [], restoreOpen: request?.restoreOpen === true });
     if (done) await actionTimeline(this.d.store, this.d.now, done, by, 'action.reverted', `${done.id} ${done.status.replace('_', ' ')}`);
   }
 }

@@ -94,7 +94,7 @@ const CASES: HostileCase[] = [
   C('malformed rule id', 'give one rule id (s-1a2b3c). Usage: `/ir unsuppress &lt;rule-id&gt;`', (h) => slash(h, USERS.cmd, 'unsuppress s-zzzzzz')),
   C('unknown subcommand', '`rm` is not an /ir command; `/ir help` lists them', (h) => slash(h, USERS.resp, 'rm -rf /')),
   C('arguments to a bare command', '`/ir status` takes no arguments. Usage: `/ir status`', (h) => slash(h, USERS.resp, 'status --all')),
-  C('malformed action id', '`A-1` is not an action id (A-&lt;yyyymmddhhmmss&gt;-&lt;4 chars&gt;). Usage: `/ir revert &lt;action-id&gt; [--keep-off &lt;access-key-id&gt;…]`', (h) => slash(h, USERS.cmd, 'revert A-1')),
+  C('malformed action id', '`A-1` is not an action id (A-&lt;yyyymmddhhmmss&gt;-&lt;4 chars&gt;). Usage: `/ir revert &lt;action-id&gt; [--keep-off &lt;access-key-id&gt;…] [--restore-open]`', (h) => slash(h, USERS.cmd, 'revert A-1')),
   C('unknown action id', 'no action A-20261122020000-zzzz (INPUT.INVALID)', (h) => slash(h, USERS.cmd, 'revert A-20261122020000-zzzz')),
   // Privilege and place.
   C('viewer asks to contain', 'You are a viewer; `contain` needs responder or above. (ACCESS.DENIED)', (h) => slash(h, USERS.view, 'contain arn:aws:iam::111111111111:user/alpha')),

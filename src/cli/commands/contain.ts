@@ -65,13 +65,13 @@ export async function runContain(
 }
 
 /** `cordon revert <action-id>`. */
-export async function runRevert(cordon: Cordon, input: { actionId: string; user: string }, io: CliIo, json: boolean): Promise<Action> {
+export async function runRevert(cordon: Cordon, input: { actionId: string; user: string; restoreOpen?: boolean }, io: CliIo, json: boolean): Promise<Action> {
   if (!/^A-\d{14}-[0-9a-z]{4}$/.test(input.actionId)) {
     throw new CordonError(ErrorCode.INPUT_INVALID, `"${input.actionId.slice(0, 60)}" is not an action id (A-<yyyymmddhhmmss>-<4 chars>, as printed by cordon contain)`);
   }
   const existing = await cordon.store.getAction(input.actionId);
   if (!existing) throw new CordonError(ErrorCode.INPUT_INVALID, `no action ${input.actionId}`);
-  const done = await cordon.containment().revert(input.actionId, `cli:${input.user}`, printer(io, json));
+  const done = await cordon.containment().revert(input.actionId, `cli:${input.user}`, printer(io, json), { restoreOpen: input.restoreOpen === true });
   if (!done) throw new CordonError(ErrorCode.INPUT_INVALID, `action ${input.actionId} is ${existing.status}; only applied, partially applied, failed or interrupted actions can be reverted`);
   if (!json) io.out(`action ${done.id}: ${done.status}`);
   return done;

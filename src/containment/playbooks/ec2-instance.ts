@@ -18,6 +18,7 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import ipaddr from 'ipaddr.js';
 import { DescribeAutoScalingInstancesCommand, EnterStandbyCommand, ExitStandbyCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { Json, PlanStep, StepRecord } from '../../domain/actions/action';
 import { NETWORK_RETRY_DELAYS_MS } from '../../config/limits';
@@ -343,6 +344,86 @@ async function readInterfaces(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, i
 
 async function moveEni(ec2: EC2Client, ctx: Pick<StepContext, 'sleep'>, eniId: string, groups: string[]): Promise<void> {
   await withRetry(ctx, () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: groups })));
+}
+
+/**
+ * Remote administration, SSH and RDP: the ways in that GuardDuty's brute-force findings
+ * (UnauthorizedAccess:EC2/SSHBruteForce, UnauthorizedAccess:EC2/RDPBruteForce) describe,
+ * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-ec2.html.
+ */
+const REMOTE_ADMIN_PORTS = [22, 3389];
+
+/**
+ * A source range wide enough to be "the internet": an IPv4 range of /7 or wider, an IPv6
+ * range of /15 or wider. 0.0.0.0/0 and ::/0, and their halves (0.0.0.0/1 and 128.0.0.0/1
+ * say the same in two rules); a /8 such as 10.0.0.0/8 is left as somebody's own network.
+ */
+function internetWide(cidr: string): boolean {
+  try {
+    const [addr, bits] = ipaddr.parseCIDR(cidr);
+    return addr.kind() === 'ipv4' ? bits <= 7 : bits <= 15;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The ingress rules of a group that let the internet reach remote administration (or
+ * everything), in words; empty when there are none. Prefix lists and referenced groups are
+ * not the internet.
+ */
+export function openToTheInternet(g: SecurityGroup): string[] {
+  const out: string[] = [];
+  for (const p of g.IpPermissions ?? []) {
+    const from = [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)].filter((c): c is string => c !== undefined && internetWide(c));
+    if (!from.length) continue;
+    if (p.IpProtocol === '-1') {
+      out.push(`all traffic from ${from.join(' and ')}`);
+      continue;
+    }
+    if (p.IpProtocol !== 'tcp' && p.IpProtocol !== '6') continue;
+    const lo = p.FromPort ?? 0;
+    const hi = p.ToPort ?? 65535;
+    if (REMOTE_ADMIN_PORTS.some((port) => port >= lo && port <= hi)) out.push(`tcp ${lo === hi ? lo : `${lo}-${hi}`} from ${from.join(' and ')}`);
+  }
+  return out;
+}
+
+/**
+ * Revert of isolation: each interface back to its own groups, except that one whose own
+ * groups let the internet reach its remote administration stays isolated unless the
+ * commanders chose `--restore-open`. That way in is often how the instance was taken, and
+ * may be the attacker's own rule: putting it back hands the attacker what containment took.
+ * The others are restored; then the step fails with what was kept and how to proceed, so
+ * the action can be reverted again once the rules are closed. An interface whose own
+ * groups are unknown (it sat only in Cordon's) stays isolated, as before.
+ */
+async function restoreInterfaces(ec2: EC2Client, ctx: StepContext, enis: { id: string; prior: string[] }[]): Promise<void> {
+  const known = enis.filter((e) => e.prior.length);
+  const open = new Map<string, string[]>();
+  if (!ctx.revert?.restoreOpen && known.length) {
+    const GroupIds = [...new Set(known.flatMap((e) => e.prior))];
+    const groups = await withRetry(ctx, async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds }))).SecurityGroups ?? []);
+    for (const g of groups) {
+      const rules = openToTheInternet(g);
+      if (g.GroupId && rules.length) open.set(g.GroupId, rules);
+    }
+  }
+  const kept: string[] = [];
+  for (const e of known) {
+    const exposing = e.prior.filter((g) => open.has(g));
+    if (exposing.length) {
+      kept.push(`${e.id} (its own ${exposing.map((g) => `${g} allows ${(open.get(g) ?? []).join(', ')}`).join('; ')})`);
+      continue;
+    }
+    await tolerate(() => moveEni(ec2, ctx, e.id, e.prior), 'InvalidNetworkInterfaceID.NotFound');
+  }
+  if (kept.length) {
+    throw new CordonError(
+      ErrorCode.REVERT_EXPOSES,
+      `Kept isolated: ${kept.join('; ')}. Its own groups would let the internet reach the instance's remote administration, which may be how it was taken. Close those rules and press Revert again, or run /ir revert ${ctx.actionId} --restore-open (cordon revert … --restore-open from a terminal) to put the groups back as they were.`,
+    );
+  }
 }
 
 function sameGroups(a: string[], b: string[]): boolean {
@@ -858,17 +939,13 @@ export const ec2InstancePlaybook: Playbook = {
         return;
       case 'ec2.eni-groups':
         // Per-interface moves of actions planned before the network step existed.
-        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: param(step, 'eniId'), Groups: paramList(step, 'previous') }));
+        await restoreInterfaces(ec2, ctx, [{ id: param(step, 'eniId'), prior: paramList(step, 'previous') }]);
         return;
       case 'ec2.isolate-network': {
         // Each interface back to its own groups: from the record when the step got that far, else from the plan.
         const recorded = networkResult(record.result)?.enis;
         const planned = (step.params.enis as unknown as { id: string; groups: string[] }[]).map((e) => ({ id: e.id, prior: e.groups }));
-        for (const e of recorded ?? planned) {
-          // Unknown own groups (it sat only in Cordon's): left isolated rather than opened.
-          if (!e.prior.length) continue;
-          await tolerate(() => moveEni(ec2, ctx, e.id, e.prior), 'InvalidNetworkInterfaceID.NotFound');
-        }
+        await restoreInterfaces(ec2, ctx, recorded ?? planned);
         return;
       }
       default:

@@ -116,6 +116,11 @@ export interface RevertRequest {
   approvedBy?: string;
   /** Access keys the action deactivated that Revert leaves inactive (issue 15, point 11). */
   keepOff?: string[];
+  /**
+   * Put interfaces back in their own groups even where those let the internet reach the
+   * instance's remote administration (`/ir revert … --restore-open`); without it they stay isolated.
+   */
+  restoreOpen?: boolean;
 }
 
 /** Stages in order, each with its steps. */

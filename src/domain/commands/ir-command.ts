@@ -8,7 +8,7 @@ export type IrCommand =
   | { sub: 'status' }
   | { sub: 'contain'; target: string; dryRun: boolean; reason?: string }
   /** `keepOff`: access keys to leave inactive (issue 15, point 11). */
-  | { sub: 'revert'; actionId: string; keepOff: string[] }
+  | { sub: 'revert'; actionId: string; keepOff: string[]; restoreOpen?: true }
   | { sub: 'note'; text: string }
   | { sub: 'escalate'; reason?: string }
   | { sub: 'ack' }
@@ -30,7 +30,7 @@ export const IR_USAGE: Record<IrCommand['sub'], string> = {
   whoami: '/ir whoami',
   status: '/ir status',
   contain: '/ir contain <arn|access-key-id> [--dry-run] [reason]',
-  revert: '/ir revert <action-id> [--keep-off <access-key-id>…]',
+  revert: '/ir revert <action-id> [--keep-off <access-key-id>…] [--restore-open]',
   note: '/ir note <text>',
   escalate: '/ir escalate [reason]',
   ack: '/ir ack',
@@ -118,15 +118,19 @@ export function parseIrText(raw: string): IrParse {
       return { ok: true, command: { sub: 'contain', target, dryRun, ...(reason ? { reason } : {}) } };
     }
     case 'revert': {
-      const [id, flag, ...keys] = args;
+      const [id, ...rest] = args;
       if (!id) return fail('give exactly one action id', 'revert');
       if (!ACTION_ID_PATTERN.test(id)) return fail(`\`${id.slice(0, 40)}\` is not an action id (A-<yyyymmddhhmmss>-<4 chars>)`, 'revert');
-      if (flag === undefined) return { ok: true, command: { sub: 'revert', actionId: id, keepOff: [] } };
-      if (flag !== '--keep-off') return fail(`unknown option \`${flag.slice(0, 30)}\`; only --keep-off <access-key-id>… follows the action id`, 'revert');
+      // `--restore-open` anywhere after the id; `--keep-off` takes the words that follow it.
+      const restoreOpen = rest.includes('--restore-open');
+      const [flag, ...keys] = rest.filter((a) => a !== '--restore-open');
+      const opts = restoreOpen ? { restoreOpen: true as const } : {};
+      if (flag === undefined) return { ok: true, command: { sub: 'revert', actionId: id, keepOff: [], ...opts } };
+      if (flag !== '--keep-off') return fail(`unknown option \`${flag.slice(0, 30)}\`; only --keep-off <access-key-id>… and --restore-open follow the action id`, 'revert');
       if (!keys.length) return fail('--keep-off needs at least one access key id', 'revert');
       const bad = keys.find((k) => !/^AKIA[A-Z2-7]{16}$/.test(k));
       if (bad) return fail(`\`${bad.slice(0, 30)}\` is not a long-term access key id (AKIA followed by 16 characters A-Z or 2-7)`, 'revert');
-      return { ok: true, command: { sub: 'revert', actionId: id, keepOff: [...new Set(keys)] } };
+      return { ok: true, command: { sub: 'revert', actionId: id, keepOff: [...new Set(keys)], ...opts } };
     }
     case 'merge': {
       if (args.length !== 1 || !args[0]) return fail('give the id of the case to fold into this one', 'merge');

@@ -31,6 +31,28 @@ describe('cordon contain / revert (break-glass)', () => {
     expect(again.err).toMatch(/is reverted; only applied/);
   });
 
+  it('revert keeps an instance whose own group opens SSH to the internet isolated, until --restore-open', async () => {
+    const h = containmentHarness();
+    const vpc = h.sb.createVpc({ accountId: PROD, region: REGION });
+    const sg = h.sb.createSecurityGroup({ accountId: PROD, region: REGION, vpcId: vpc.vpcId, name: 'launch-wizard-1', ingress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] });
+    const inst = h.sb.createInstance({ accountId: PROD, region: REGION, vpcId: vpc.vpcId, groupIds: [[sg]] });
+    const ws = testWorkspace(testConfigYaml({ triageChannel: 'C0TRIAGE', extra: 'containment: { untrackSeconds: 0 }' }));
+    const deps = { wire: { clientFactory: h.factory, sleep: () => Promise.resolve() } };
+    const contained = await runCli(['contain', `arn:aws:ec2:${REGION}:${PROD}:instance/${inst.instanceId}`, '--json'], { ...ws.env, USER: 'ops' }, deps);
+    const { action } = JSON.parse(contained.out) as { action: { id: string } };
+    const eniGroups = () => h.sb.snapshotState(PROD).regions[REGION]!.ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds;
+
+    const held = await runCli(['revert', action.id], { ...ws.env, USER: 'ops' }, deps);
+    expect(held.code).toBe(1);
+    expect(held.out).toMatch(new RegExp(`action ${action.id}: revert_failed`));
+    expect(eniGroups()).not.toContain(sg);
+
+    const done = await runCli(['revert', action.id, '--restore-open'], { ...ws.env, USER: 'ops' }, deps);
+    expect(done.code).toBe(0);
+    expect(done.out).toMatch(new RegExp(`action ${action.id}: reverted`));
+    expect(eniGroups()).toEqual([sg]);
+  });
+
   it.each([
     [['contain'], 2, /usage: cordon contain/],
     [['contain', 'arn:aws:s3:::bucket'], 1, /ARN.INVALID/],

@@ -37,7 +37,7 @@ function applied(plan: PlanStep[]): Action {
 describe('Revert and the keys it reactivates (issue 15, point 11)', () => {
   const who = { userId: 'U0BOSS', teamId: 'T1', channelId: '' };
 
-  async function service(a: Action) {
+  async function service(a: Action, approvalFor?: ConstructorParameters<typeof ActionService>[0]['approvalFor']) {
     const store = SqliteStore.open(':memory:');
     await store.insertAction(a);
     const jobs: Job[] = [];
@@ -51,9 +51,37 @@ describe('Revert and the keys it reactivates (issue 15, point 11)', () => {
       reporter: { refresh: () => Promise.resolve() },
       now,
       containment: { enabled: true },
+      ...(approvalFor ? { approvalFor } : {}),
     });
-    return { svc, jobs };
+    return { svc, jobs, store };
   }
+
+  it('--restore-open is stored with the request the worker reads', async () => {
+    const { svc } = await service(applied([keyStep(OLD, false)]));
+    expect((await svc.requestRevert(who, 'A-20261203010000-k3ys', [], { restoreOpen: true })).revertRequest).toMatchObject({ by: 'U0BOSS', restoreOpen: true });
+  });
+
+  it('under an approval rule, --restore-open holds only when the approver says it too: staying isolated is the safe side', async () => {
+    const rule = () => ({ rule: 'production needs two people', ttlMs: 3_600_000 });
+    const asker = { ...who, userId: 'U0ASK' };
+    for (const [approverSays, holds] of [
+      [false, false],
+      [true, true],
+    ] as const) {
+      const { svc, store } = await service(applied([keyStep(OLD, false)]), rule);
+      const pending = await svc.requestRevert(asker, 'A-20261203010000-k3ys', [], { restoreOpen: true });
+      expect(pending.revertRequest).toMatchObject({ by: 'U0ASK', restoreOpen: true, approvalRule: 'production needs two people' });
+      await svc.requestRevert(who, 'A-20261203010000-k3ys', [], { restoreOpen: approverSays });
+      const stored = (await store.getAction('A-20261203010000-k3ys'))!.revertRequest!;
+      expect(stored.approvedBy).toBe('U0BOSS');
+      expect(stored.restoreOpen === true).toBe(holds);
+    }
+    // The approver alone cannot add it to a request that did not ask for it.
+    const { svc, store } = await service(applied([keyStep(OLD, false)]), rule);
+    await svc.requestRevert(asker, 'A-20261203010000-k3ys');
+    await svc.requestRevert(who, 'A-20261203010000-k3ys', [], { restoreOpen: true });
+    expect((await store.getAction('A-20261203010000-k3ys'))!.revertRequest!.restoreOpen).toBeUndefined();
+  });
 
   it('the revert request stored for the worker carries the keys a commander leaves off (the job does not: the store is what was asked)', async () => {
     const { svc, jobs } = await service(applied([keyStep(OLD, false), keyStep(FRESH, true)]));

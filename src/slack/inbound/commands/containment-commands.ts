@@ -17,10 +17,10 @@ export const contain: SubcommandHandler<'contain'> = async ({ who, cmd, respond,
 
 /** `/ir revert <action-id>`: the same call as the Revert button. */
 export const revert: SubcommandHandler<'revert'> = async ({ who, cmd, respond, services }) => {
-  const a = await services.actions.requestRevert(who, cmd.actionId, cmd.keepOff);
+  const a = await services.actions.requestRevert(who, cmd.actionId, cmd.keepOff, { restoreOpen: cmd.restoreOpen === true });
   const waiting = a.revertRequest?.approvalRule && !a.revertRequest.approvedBy;
   await respond({
     response_type: 'ephemeral',
-    text: waiting ? `The revert of \`${a.id}\` needs a second commander (${a.revertRequest?.approvalRule ?? ''}); it runs once another commander presses Revert.` : `Reverting \`${a.id}\`${cmd.keepOff.length ? `, leaving ${cmd.keepOff.join(', ')} inactive` : ''}; its steps are threaded under the action.`,
+    text: waiting ? `The revert of \`${a.id}\` needs a second commander (${a.revertRequest?.approvalRule ?? ''}); it runs once another commander presses Revert.` : `Reverting \`${a.id}\`${cmd.keepOff.length ? `, leaving ${cmd.keepOff.join(', ')} inactive` : ''}${a.revertRequest?.restoreOpen ? ', putting interfaces back in their own groups even where those are open to the internet' : ''}; its steps are threaded under the action.`,
   });
 };

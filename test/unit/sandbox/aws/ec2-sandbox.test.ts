@@ -73,7 +73,7 @@ describe('EC2 sandbox', () => {
     const ec2 = sandbox.ec2(ACCT, REGION);
     const groupId = inst.securityGroupIds[0]?.[0] ?? '';
     const err = await rejection(
-      ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] })),
+      ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] })),
     );
     expect(err.name).toBe('InvalidPermission.Duplicate');
     const { NetworkInterfaces } = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [inst.instanceId] }] }));

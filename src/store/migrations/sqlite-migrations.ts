@@ -122,4 +122,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE disposition = 'cased' AND json_extract(doc, '$.principalCheck.status') = 'pending';
   CREATE INDEX findings_check_pending ON findings(check_asked_at) WHERE check_asked_at IS NOT NULL;
   `,
+  // case_keys as a WITHOUT ROWID table: its rows are small and keyed by (key, case_id), so the
+  // primary key is the table rather than a second b-tree beside it. Every cased finding adds
+  // a row (its own finding: key), so this halves the b-tree inserts of the busiest table
+  // (https://www.sqlite.org/withoutrowid.html, "when to use WITHOUT ROWID").
+  `
+  CREATE TABLE case_keys_v8 (
+    key TEXT NOT NULL,
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    PRIMARY KEY (key, case_id)
+  ) WITHOUT ROWID;
+  INSERT INTO case_keys_v8 (key, case_id) SELECT key, case_id FROM case_keys;
+  DROP TABLE case_keys;
+  ALTER TABLE case_keys_v8 RENAME TO case_keys;
+  `,
 ];

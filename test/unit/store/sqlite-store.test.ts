@@ -83,6 +83,29 @@ describe('SqliteStore', () => {
     await s.close();
   });
 
+  it('keeps every case key when case_keys becomes a WITHOUT ROWID table', async () => {
+    const path = join(dir, 'v7.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    SQLITE_MIGRATIONS.slice(0, 7).forEach((sql, i) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
+    });
+    old.prepare('INSERT INTO cases (id, status, channel_id, last_activity_at, needs_publish, version, doc) VALUES (?, ?, NULL, ?, 0, 1, ?)').run('IR-20261122-AAAA', 'open', '2026-11-22T00:00:00.000Z', '{}');
+    for (const key of ['instance:1:i-1', 'finding:f1']) old.prepare('INSERT INTO case_keys (key, case_id) VALUES (?, ?)').run(key, 'IR-20261122-AAAA');
+    old.close();
+    const s = SqliteStore.open(path);
+    expect(s.schemaVersion()).toBe(SQLITE_MIGRATIONS.length);
+    await s.close();
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare('SELECT key, case_id FROM case_keys ORDER BY key').all()).toEqual([
+      { key: 'finding:f1', case_id: 'IR-20261122-AAAA' },
+      { key: 'instance:1:i-1', case_id: 'IR-20261122-AAAA' },
+    ]);
+    expect((after.prepare("SELECT sql FROM sqlite_master WHERE name = 'case_keys'").get() as { sql: string }).sql).toMatch(/WITHOUT ROWID$/);
+    after.close();
+  });
+
   it('checkpoints on a worker thread, never in a commit on the event loop, and leaves no WAL once closed', async () => {
     const path = join(dir, 'wal.db');
     const s = SqliteStore.open(path);

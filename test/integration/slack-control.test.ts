@@ -170,6 +170,34 @@ containment: { untrackSeconds: 0 }`,
     expect(slack.replies(ch.id, msg!.ts).flatMap((r) => (r.text ?? '').split('\n')).filter((line) => line.includes('Revert:'))).toHaveLength(action.plan.filter((s) => s.revertible).length);
   });
 
+  it('Revert keeps an instance whose own group opens SSH to the internet isolated, says so in the step log, and --restore-open puts it back', async () => {
+    const vpc = aws.sb.createVpc({ accountId: SANDBOX, region: REGION });
+    const sg = aws.sb.createSecurityGroup({ accountId: SANDBOX, region: REGION, vpcId: vpc.vpcId, name: 'launch-wizard-1', ingress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] });
+    const inst = aws.sb.createInstance({ accountId: SANDBOX, region: REGION, vpcId: vpc.vpcId, groupIds: [[sg]] });
+    const eniGroups = () => aws.sb.snapshotState(SANDBOX).regions[REGION]!.ec2.networkInterfaces[inst.networkInterfaceIds[0]!]!.groupIds;
+    await command(RESP, `contain arn:aws:ec2:${REGION}:${SANDBOX}:instance/${inst.instanceId}`);
+    await idle();
+    const ch = caseChannel();
+    const action = (await cordon.store.listActions({}))[0]!;
+    expect(action.status).toBe('applied');
+
+    await command(CMD1, `revert ${action.id}`, ch.id);
+    await idle();
+    expect((await cordon.store.getAction(action.id))!.status).toBe('revert_failed');
+    expect(eniGroups()).not.toContain(sg);
+    const [msg] = actionMessages(ch.id);
+    const log = slack.replies(ch.id, msg!.ts).map((r) => r.text ?? '').join('\n');
+    expect(log).toContain(`Kept isolated: ${inst.networkInterfaceIds[0]!} (its own ${sg} allows tcp 22 from 0.0.0.0/0)`);
+    expect(log).toContain(`/ir revert ${action.id} --restore-open`);
+
+    await command(CMD1, `revert ${action.id} --restore-open`, ch.id);
+    await idle();
+    expect((await cordon.store.getAction(action.id))!.status).toBe('reverted');
+    expect(eniGroups()).toEqual([sg]);
+    const started = (await cordon.store.listAudit({ actionId: action.id })).filter((e) => e.event === 'action.revert_started');
+    expect(started.map((e) => e.detail)).toEqual([{}, { restoreOpen: true }]);
+  });
+
   it('refuses a viewer with their role and the role needed; whoami says where a role comes from', async () => {
     await command(VIEW, `contain arn:aws:iam::${SANDBOX}:user/x`);
     await command(CMD1, 'whoami');

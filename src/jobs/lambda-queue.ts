@@ -36,11 +36,22 @@ export class LambdaQueue implements JobQueue {
 }
 
 const reply = z.object({ responseUrl: z.string().max(2000).regex(/^https?:\/\//), until: z.string().max(40) }).optional();
+/** A finding id as the parser takes it (src/domain/findings/parse-finding.ts). */
+const findingId = z.string().min(1).max(300);
 const actionJob = z.object({ actionId: z.string().regex(/^A-\d{14}-[0-9a-z]{4}$/), by: z.string().min(1).max(100), target: z.string().min(1).max(2048) });
 const jobSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('plan'),
-    request: z.object({ target: z.string().min(1).max(2048), requestedBy: z.string().min(1).max(100), caseId: z.string().min(1).max(40), dryRun: z.boolean(), reason: z.string().max(500).optional(), requestId: z.string().regex(/^R-[0-9a-f-]{36}$/).optional() }),
+    request: z.object({
+      target: z.string().min(1).max(2048),
+      requestedBy: z.string().min(1).max(100),
+      caseId: z.string().min(1).max(40),
+      dryRun: z.boolean(),
+      reason: z.string().max(500).optional(),
+      requestId: z.string().regex(/^R-[0-9a-f-]{36}$/).optional(),
+      // The finding whose Contain button asked: the worker checks its IAM principal again before planning.
+      findingId: findingId.optional(),
+    }),
     teamId: z.string().min(1),
     channelId: z.string().min(1),
     reply,
@@ -51,6 +62,7 @@ const jobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('suppression-filters'), ruleId: z.string().regex(/^s-[0-9a-f]{6}$/) }),
   z.object({ type: z.literal('publish') }),
   z.object({ type: z.literal('report'), caseId: z.string().regex(CASE_ID_PATTERN), by: z.string().min(1).max(100), channelId: z.string().min(1).max(40), reply }),
+  z.object({ type: z.literal('principal-check'), findingId }),
 ]);
 
 /** Reads a job back from a worker invocation's event (validated); undefined when it is not one. */
@@ -59,8 +71,8 @@ export function jobFromEvent(event: unknown): Job | undefined {
   if (!parsed.success) return undefined;
   const job = parsed.data;
   if (job.type === 'plan') {
-    const { reason, requestId, ...request } = job.request;
-    return { ...job, request: { ...request, ...(reason ? { reason } : {}), ...(requestId ? { requestId } : {}) } };
+    const { reason, requestId, findingId: from, ...request } = job.request;
+    return { ...job, request: { ...request, ...(reason ? { reason } : {}), ...(requestId ? { requestId } : {}), ...(from ? { findingId: from } : {}) } };
   }
   return job;
 }

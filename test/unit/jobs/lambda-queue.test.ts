@@ -10,9 +10,25 @@ const WORKER = 'cordon-prod-worker';
 const ACTION = 'A-20261122020000-k3x9';
 const CASE = 'IR-20261122-7QK2';
 
-/** One of every job the slack function hands the worker. */
+/** One of every kind of job: a kind added to Job and missing here does not compile. */
+const ONE_OF_EACH: { [K in Job['type']]: Extract<Job, { type: K }> } = {
+  plan: { type: 'plan', request: { target: 'arn:aws:iam::111111111111:user/victim', requestedBy: 'U0RESP', caseId: CASE, dryRun: false }, teamId: 'T0TEAM', channelId: 'C0CASE' },
+  apply: { type: 'apply', actionId: ACTION, by: 'U0APPROVER', target: 'arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0' },
+  revert: { type: 'revert', actionId: ACTION, by: 'U0RESP', target: 'arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0' },
+  bridge: { type: 'bridge', caseId: CASE },
+  'suppression-filters': { type: 'suppression-filters', ruleId: 's-1a2b3c' },
+  report: { type: 'report', caseId: CASE, by: 'U0RESP', channelId: 'C0CASE' },
+  publish: { type: 'publish' },
+  'principal-check': { type: 'principal-check', findingId: 'a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1' },
+};
+
+/** Every job the slack and findings functions hand the worker, with each optional field. */
 const JOBS: [string, Job][] = [
-  ['plan', { type: 'plan', request: { target: 'arn:aws:iam::111111111111:user/victim', requestedBy: 'U0RESP', caseId: CASE, dryRun: false }, teamId: 'T0TEAM', channelId: 'C0CASE' }],
+  ...Object.entries(ONE_OF_EACH),
+  [
+    "plan from a finding's Contain button (the worker checks the finding's principal again)",
+    { type: 'plan', request: { target: 'arn:aws:iam::111111111111:user/victim', requestedBy: 'U0RESP', caseId: CASE, dryRun: false, findingId: 'a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1' }, teamId: 'T0TEAM', channelId: 'C0CASE' },
+  ],
   [
     'plan with reason and requestId',
     {
@@ -29,12 +45,6 @@ const JOBS: [string, Job][] = [
       channelId: 'C0CASE',
     },
   ],
-  ['apply', { type: 'apply', actionId: ACTION, by: 'U0APPROVER', target: 'arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0' }],
-  ['revert', { type: 'revert', actionId: ACTION, by: 'U0RESP', target: 'arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0' }],
-  ['bridge', { type: 'bridge', caseId: CASE }],
-  ['suppression-filters', { type: 'suppression-filters', ruleId: 's-1a2b3c' }],
-  ['report', { type: 'report', caseId: CASE, by: 'U0RESP', channelId: 'C0CASE' }],
-  ['publish', { type: 'publish' }],
 ];
 
 /** What the worker function receives: the payload of the one Invoke, parsed as Lambda does. */
@@ -133,7 +143,7 @@ describe('LambdaQueue on the simulated Lambda', () => {
 });
 
 describe('jobFromEvent', () => {
-  const plan = JOBS[1]![1] as Extract<Job, { type: 'plan' }>;
+  const plan = JOBS.find(([name]) => name === 'plan with reason and requestId')![1] as Extract<Job, { type: 'plan' }>;
 
   it.each(JOBS)('reads back the %s job from its JSON event', (_name, job) => {
     expect(jobFromEvent(JSON.parse(JSON.stringify({ cordonJob: job })))).toEqual(job);

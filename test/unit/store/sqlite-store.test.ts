@@ -19,6 +19,17 @@ function findingsInFile(path: string, copy: string): number {
   }
 }
 
+/** A database file at schema `version`, as an older Cordon left it. */
+function databaseAt(path: string, version: number): Database.Database {
+  const db = new Database(path);
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  SQLITE_MIGRATIONS.slice(0, version).forEach((sql, i) => {
+    db.exec(sql);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
+  });
+  return db;
+}
+
 describe('SqliteStore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-store-'));
 
@@ -38,12 +49,7 @@ describe('SqliteStore', () => {
 
   it('marks the attack sequences stored before the attack_sequence column existed', async () => {
     const path = join(dir, 'v5.db');
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    SQLITE_MIGRATIONS.slice(0, 5).forEach((sql, i) => {
-      old.exec(sql);
-      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
-    });
+    const old = databaseAt(path, 5);
     const row = (id: string, isAttackSequence: boolean) =>
       old
         .prepare('INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc) VALUES (?, NULL, ?, 0, 1, ?, 1, ?)')
@@ -60,12 +66,7 @@ describe('SqliteStore', () => {
 
   it('indexes the pending principal checks stored before the check_asked_at column existed', async () => {
     const path = join(dir, 'v6.db');
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    SQLITE_MIGRATIONS.slice(0, 6).forEach((sql, i) => {
-      old.exec(sql);
-      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
-    });
+    const old = databaseAt(path, 6);
     const row = (id: string, disposition: string, principalCheck: Record<string, unknown> | undefined) =>
       old
         .prepare('INSERT INTO findings (id, case_id, disposition, needs_publish, digest_pending, first_seen_at, version, doc) VALUES (?, NULL, ?, 0, 0, ?, 1, ?)')
@@ -85,12 +86,7 @@ describe('SqliteStore', () => {
 
   it('keeps every case key when case_keys becomes a WITHOUT ROWID table', async () => {
     const path = join(dir, 'v7.db');
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    SQLITE_MIGRATIONS.slice(0, 7).forEach((sql, i) => {
-      old.exec(sql);
-      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, '2026-11-22T00:00:00.000Z');
-    });
+    const old = databaseAt(path, 7);
     old.prepare('INSERT INTO cases (id, status, channel_id, last_activity_at, needs_publish, version, doc) VALUES (?, ?, NULL, ?, 0, 1, ?)').run('IR-20261122-AAAA', 'open', '2026-11-22T00:00:00.000Z', '{}');
     for (const key of ['instance:1:i-1', 'finding:f1']) old.prepare('INSERT INTO case_keys (key, case_id) VALUES (?, ?)').run(key, 'IR-20261122-AAAA');
     old.close();

@@ -40,8 +40,16 @@ export async function clockTick(cordon: Cordon, now: Date): Promise<void> {
   const worker = cordon.worker();
   // Principal checks whose request was lost: asked again, or recorded as not completed (before
   // the flush, so the card and the timeline note of one given up go out in this tick).
+  // A failure here is logged and the tick goes on: the flush, approvals and escalations below
+  // must not wait on a principal check.
   const queue = worker.queue;
-  await worker.principalChecks().sweep((findingId) => queue.enqueue({ type: 'principal-check', findingId }));
+  try {
+    // Checks stored before the sweep's index existed are indexed first, a page a tick.
+    await cordon.store.backfillPendingChecks?.();
+    await worker.principalChecks().sweep((findingId) => queue.enqueue({ type: 'principal-check', findingId }));
+  } catch (err) {
+    cordon.log.error({ err }, 'the principal-check sweep failed; retrying on the next tick');
+  }
   await publisher.flush();
   const services = cordon.services();
   // Work a dead process accepted and never finished (first tick after a restart).

@@ -64,6 +64,9 @@ const SUPPRESSIONS_VERSION = 'COUNTER#suppressions';
  */
 const EVENT_IDS_PER_MS = 1024;
 
+/** Where {@link DynamoDbStore.backfillPendingChecks} left off ('done' once finished). */
+const CHECK_BACKFILL = 'backfill:finding-check-pending';
+
 /**
  * Index entries of one record, each an item `{ pk: IDX#…, sk, ref }` in the same table.
  * They are written in the same transaction as the record, so a Query on them is
@@ -400,6 +403,39 @@ export class DynamoDbStore implements Store {
       const asked = pendingCheckAskedAt(f);
       return asked !== undefined && asked <= askedBy;
     });
+  }
+
+  /**
+   * Cased findings stored before `IDX#finding-check-pending` existed have no entry there, so
+   * the sweep would never find their pending check (on Lambda that was every check: the
+   * worker refused the job). Walks `IDX#finding-disposition#cased` one page a call, resuming
+   * from a checkpoint, and puts each pending check's entry on condition that the finding is
+   * still at the version read: one changed meanwhile was reindexed by its own write.
+   */
+  async backfillPendingChecks(pageSize = 200): Promise<boolean> {
+    const cp = await this.getCheckpoint(CHECK_BACKFILL);
+    if (cp === 'done') return true;
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: 'IDX#finding-disposition#cased' } },
+        ConsistentRead: true,
+        Limit: pageSize,
+        ...(cp ? { ExclusiveStartKey: JSON.parse(cp) as Item } : {}),
+      }),
+    );
+    const refs = (res.Items ?? []).flatMap((it) => (it.ref?.S ? [it.ref.S] : []));
+    for (const f of await this.docs<StoredFinding>(refs)) {
+      const asked = pendingCheckAskedAt(f);
+      if (asked === undefined) continue;
+      await this.transact([
+        { ConditionCheck: { TableName: this.table, Key: keyOf(`FINDING#${f.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(f.version) } } } },
+        this.indexPut({ pk: 'IDX#finding-check-pending', sk: `${asked}#${f.id}` }, `FINDING#${f.id}`),
+      ]);
+    }
+    await this.setCheckpoint(CHECK_BACKFILL, res.LastEvaluatedKey ? JSON.stringify(res.LastEvaluatedKey) : 'done');
+    return !res.LastEvaluatedKey;
   }
 
   digestPending(limit: number): Promise<StoredFinding[]> {

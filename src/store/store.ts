@@ -75,6 +75,12 @@ export interface FindingStore {
    * asks again, or gives up). Read from an index: cheap when nothing is pending.
    */
   pendingPrincipalChecks(askedBy: string, limit: number): Promise<StoredFinding[]>;
+  /**
+   * Indexes the pending checks of findings stored before that index existed, a page at a
+   * time from where the last call stopped; true once every cased finding has been seen. The
+   * clock calls it before its sweep. Absent where the schema migration did it (SQLite).
+   */
+  backfillPendingChecks?(pageSize?: number): Promise<boolean>;
   /** Digest findings not yet digested. */
   digestPending(limit: number): Promise<StoredFinding[]>;
   markDigested(ids: string[], at: string): Promise<void>;

@@ -8,6 +8,7 @@ import type { Job } from '../../../src/jobs/job-queue';
 import { silentLogger } from '../../../src/log';
 import { ActionId } from '../../../src/slack/ids';
 import { DynamoDbStore } from '../../../src/store/dynamodb-store';
+import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../../sandbox/dynamodb/local-dynamodb';
 import { makeFindingDetail, toEventBridgeEvent } from '../../../sandbox/findings/finding-factory';
 import { SlackSandbox } from '../../../sandbox/slack';
@@ -75,6 +76,41 @@ describe('ticker Lambda on DynamoDB: a principal check the findings function cou
     expect(ran.filter((j) => j.type === 'principal-check')).toHaveLength(1);
     expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'verified', foundId: user.userId, reasks: 1 });
     expect(await store.pendingPrincipalChecks(new Date(clock + 3_600_000).toISOString(), 10)).toEqual([]);
+  });
+
+  it("indexes a check an older Cordon left pending without the sweep's index entry, and asks for it in the same tick", async () => {
+    let clock = Date.parse('2026-12-01T10:00:00.000Z');
+    const aws = containmentHarness({ clock: { now: () => clock, sleep: (ms) => void (clock += ms) } });
+    const user = aws.sb.createUser(PROD, 'bob');
+    slack = await SlackSandbox.start({});
+    const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
+    const client = local.client();
+    const table = `ticker-ddb-${Math.random().toString(36).slice(2, 8)}`;
+    await DynamoDbStore.createTable(client, table);
+    const store = new DynamoDbStore({ client, tableName: table, ownsClient: true });
+    let down = true;
+    const queue = {
+      enqueue: async (job: Job): Promise<void> => {
+        if (down) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        await cordon.worker().run(job);
+      },
+    };
+    const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
+    cordon = buildCordon(config, silentLogger, { store, queue, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve(), principalChecks: true });
+    setLambdaCordon(cordon);
+    const d = makeFindingDetail({ accessKeyId: 'AKIATICKERCHECK00002', userName: 'bob' });
+    await findings(toEventBridgeEvent({ ...d, resource: { ...(d.resource as object), accessKeyDetails: { accessKeyId: 'AKIATICKERCHECK00002', principalId: user.userId, userName: 'bob', userType: 'IAMUser' } } }));
+    const id = String(d.id);
+    // As an older Cordon left it: pending, and no entry in the sweep's index.
+    const pk = { S: 'IDX#finding-check-pending' };
+    const items = (await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? [];
+    for (const it of items) await client.send(new DeleteItemCommand({ TableName: table, Key: { pk, sk: it.sk! } }));
+    expect(await store.pendingPrincipalChecks(new Date(clock + 3_600_000).toISOString(), 10)).toEqual([]);
+
+    down = false;
+    clock += PRINCIPAL_CHECK_GRACE_MS;
+    await ticker({});
+    expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'verified', foundId: user.userId });
     // The same tick's flush edited the card (the sweep runs before it).
     const channel = slack.channels().find((c) => c.name.startsWith('ir-'))!;
     const card = JSON.stringify(slack.messages(channel.id).find((m) => JSON.stringify(m.blocks ?? []).includes(id))?.blocks ?? []);

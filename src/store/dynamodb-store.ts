@@ -426,13 +426,33 @@ export class DynamoDbStore implements Store {
       }),
     );
     const refs = (res.Items ?? []).flatMap((it) => (it.ref?.S ? [it.ref.S] : []));
-    for (const f of await this.docs<StoredFinding>(refs)) {
+    const pending = (await this.docs<StoredFinding>(refs)).flatMap((f) => {
       const asked = pendingCheckAskedAt(f);
-      if (asked === undefined) continue;
-      await this.transact([
-        { ConditionCheck: { TableName: this.table, Key: keyOf(`FINDING#${f.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(f.version) } } } },
-        this.indexPut({ pk: 'IDX#finding-check-pending', sk: `${asked}#${f.id}` }, `FINDING#${f.id}`),
-      ]);
+      return asked === undefined ? [] : [{ f, key: { pk: 'IDX#finding-check-pending', sk: `${asked}#${f.id}` } }];
+    });
+    // Findings stored since the index existed have their entry: only the missing are written.
+    const present = new Set<string>();
+    for (let i = 0; i < pending.length; i += 100) {
+      let keys: Item[] = pending.slice(i, i + 100).map(({ key }) => ({ pk: { S: key.pk }, sk: { S: key.sk } }));
+      for (let attempt = 0; keys.length && attempt < 10; attempt++) {
+        const got = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk' } } }));
+        for (const it of got.Responses?.[this.table] ?? []) if (it.sk?.S) present.add(it.sk.S);
+        keys = got.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        if (keys.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      }
+      if (keys.length) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, 'DynamoDB kept some reads unprocessed; try again');
+    }
+    const missing = pending.filter(({ key }) => !present.has(key.sk));
+    // Side by side, ten at a time: each is its own small transaction.
+    for (let i = 0; i < missing.length; i += 10) {
+      await Promise.all(
+        missing.slice(i, i + 10).map(({ f, key }) =>
+          this.transact([
+            { ConditionCheck: { TableName: this.table, Key: keyOf(`FINDING#${f.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(f.version) } } } },
+            this.indexPut(key, `FINDING#${f.id}`),
+          ]),
+        ),
+      );
     }
     await this.setCheckpoint(CHECK_BACKFILL, res.LastEvaluatedKey ? JSON.stringify(res.LastEvaluatedKey) : 'done');
     return !res.LastEvaluatedKey;

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 it('indexes the pending checks of findings stored before the index, a page a call, resuming, once', async () => {
-  const client = local.client();
+  const { client, transport } = local.latencyClient(0);
   await DynamoDbStore.createTable(client, 'check-backfill');
   const store = new DynamoDbStore({ client, tableName: 'check-backfill' });
   const check = (status: 'pending' | 'verified', requestedAt?: string) => ({ principalCheck: { target: 'arn:aws:iam::111111111111:user/x', kind: 'iam-user' as const, name: 'x', status, ...(requestedAt ? { requestedAt } : {}) } });
@@ -33,15 +33,19 @@ it('indexes the pending checks of findings stored before the index, a page a cal
   for (const f of findings) expect(await store.insertFinding(f)).toBe(true);
   const entries = async () =>
     ((await client.send(new QueryCommand({ TableName: 'check-backfill', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'IDX#finding-check-pending' } } }))).Items ?? []).map((it) => it.sk?.S);
-  // As an older Cordon left them: no entry at all.
-  for (const sk of await entries()) await client.send(new DeleteItemCommand({ TableName: 'check-backfill', Key: { pk: { S: 'IDX#finding-check-pending' }, sk: { S: sk! } } }));
-  expect(await store.pendingPrincipalChecks(T(10), 10)).toEqual([]);
+  // As an older Cordon left f1 and f2: no entry. f5 was stored since, with its entry.
+  for (const sk of await entries()) {
+    if (!sk!.endsWith('#f5')) await client.send(new DeleteItemCommand({ TableName: 'check-backfill', Key: { pk: { S: 'IDX#finding-check-pending' }, sk: { S: sk! } } }));
+  }
+  expect((await store.pendingPrincipalChecks(T(10), 10)).map((f) => f.id)).toEqual(['f5']);
 
-  // Two cased findings a page: it stops and resumes where it was.
+  // Two cased findings a page: it stops and resumes where it was, and writes only the missing entries.
+  const before = transport.log.length;
   expect(await store.backfillPendingChecks(2)).toBe(false);
   let calls = 1;
   while (!(await store.backfillPendingChecks(2))) calls++;
   expect(calls).toBeGreaterThan(1);
+  expect(transport.log.slice(before).filter((t) => t.operation === 'TransactWriteItems')).toHaveLength(2);
   expect((await store.pendingPrincipalChecks(T(10), 10)).map((f) => f.id)).toEqual(['f2', 'f1', 'f5']);
   expect((await entries()).sort()).toEqual([`#f2`, `${T(1)}#f1`, `${T(2)}#f5`].sort());
 

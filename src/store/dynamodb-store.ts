@@ -443,10 +443,12 @@ export class DynamoDbStore implements Store {
       if (keys.length) throw new CordonError(ErrorCode.STORE_UNAVAILABLE, 'DynamoDB kept some reads unprocessed; try again');
     }
     const missing = pending.filter(({ key }) => !present.has(key.sk));
-    // Side by side, ten at a time: each is its own small transaction.
-    for (let i = 0; i < missing.length; i += 10) {
+    // Side by side, ten at a time: each is its own small transaction (not a retry: a finding
+    // changed since the read was reindexed by its own write, and its refusal is left as is).
+    const tens = Array.from({ length: Math.ceil(missing.length / 10) }, (_, k) => missing.slice(k * 10, k * 10 + 10));
+    for (const ten of tens) {
       await Promise.all(
-        missing.slice(i, i + 10).map(({ f, key }) =>
+        ten.map(({ f, key }) =>
           this.transact([
             { ConditionCheck: { TableName: this.table, Key: keyOf(`FINDING#${f.id}`), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': { N: String(f.version) } } } },
             this.indexPut(key, `FINDING#${f.id}`),

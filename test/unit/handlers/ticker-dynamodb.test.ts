@@ -39,10 +39,14 @@ describe('ticker Lambda on DynamoDB: a principal check the findings function cou
     await slack.close();
   });
 
-  it('is asked for again by the next tick past the grace period, and the card shows the verdict', async () => {
-    let clock = Date.parse('2026-12-01T10:00:00.000Z');
-    const aws = containmentHarness({ clock: { now: () => clock, sleep: (ms) => void (clock += ms) } });
-    const user = aws.sb.createUser(PROD, 'alice');
+  /**
+   * Cordon on DynamoDB as the Lambda functions wire it, and a finding about `userName`'s key
+   * stored by the findings function while the worker's Invoke is refused (`up()` lets it run).
+   */
+  async function storedWhileWorkerDown(userName: string, keyId: string) {
+    const t = { now: Date.parse('2026-12-01T10:00:00.000Z') };
+    const aws = containmentHarness({ clock: { now: () => t.now, sleep: (ms) => void (t.now += ms) } });
+    const user = aws.sb.createUser(PROD, userName);
     slack = await SlackSandbox.start({});
     const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
     const client = local.client();
@@ -50,71 +54,58 @@ describe('ticker Lambda on DynamoDB: a principal check the findings function cou
     await DynamoDbStore.createTable(client, table);
     const store = new DynamoDbStore({ client, tableName: table, ownsClient: true });
     // The worker Lambda, invoked asynchronously: refused while `down` (Lambda throttles the Invoke), else run.
-    let down = true;
+    const worker = { down: true };
     const ran: Job[] = [];
     const queue = {
       enqueue: async (job: Job): Promise<void> => {
-        if (down) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        if (worker.down) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
         ran.push(job);
         await cordon.worker().run(job);
       },
     };
     const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
-    cordon = buildCordon(config, silentLogger, { store, queue, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve(), principalChecks: true });
+    cordon = buildCordon(config, silentLogger, { store, queue, clientFactory: aws.factory, now: () => new Date(t.now), sleep: () => Promise.resolve(), principalChecks: true });
     setLambdaCordon(cordon);
+    const d = makeFindingDetail({ accessKeyId: keyId, userName });
+    await findings(toEventBridgeEvent({ ...d, resource: { ...(d.resource as object), accessKeyDetails: { accessKeyId: keyId, principalId: user.userId, userName, userType: 'IAMUser' } } }));
+    return { t, user, client, table, store, ran, id: String(d.id), up: () => void (worker.down = false) };
+  }
 
-    const d = makeFindingDetail({ accessKeyId: 'AKIATICKERCHECK00001', userName: 'alice' });
-    const detail = { ...d, resource: { ...(d.resource as object), accessKeyDetails: { accessKeyId: 'AKIATICKERCHECK00001', principalId: user.userId, userName: 'alice', userType: 'IAMUser' } } };
-    await findings(toEventBridgeEvent(detail));
-    const id = String(d.id);
-    expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'pending', requestedAt: new Date(clock).toISOString() });
-    expect(await store.pendingPrincipalChecks(new Date(clock).toISOString(), 10)).toHaveLength(1);
+  /** The case channel's card of finding `id`, as blocks text. */
+  function cardOf(id: string): string {
+    const channel = slack.channels().find((c) => c.name.startsWith('ir-'))!;
+    return JSON.stringify(slack.messages(channel.id).find((m) => JSON.stringify(m.blocks ?? []).includes(id))?.blocks ?? []);
+  }
 
-    down = false;
-    clock += PRINCIPAL_CHECK_GRACE_MS;
+  it('is asked for again by the next tick past the grace period, and the card shows the verdict', async () => {
+    const { t, user, store, ran, id, up } = await storedWhileWorkerDown('alice', 'AKIATICKERCHECK00001');
+    expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'pending', requestedAt: new Date(t.now).toISOString() });
+    expect(await store.pendingPrincipalChecks(new Date(t.now).toISOString(), 10)).toHaveLength(1);
+
+    up();
+    t.now += PRINCIPAL_CHECK_GRACE_MS;
     await ticker({});
     expect(ran.filter((j) => j.type === 'principal-check')).toHaveLength(1);
     expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'verified', foundId: user.userId, reasks: 1 });
-    expect(await store.pendingPrincipalChecks(new Date(clock + 3_600_000).toISOString(), 10)).toEqual([]);
+    expect(await store.pendingPrincipalChecks(new Date(t.now + 3_600_000).toISOString(), 10)).toEqual([]);
+    // The same tick's flush edited the card (the sweep runs before it).
+    expect(cardOf(id)).toContain(`its UserId ${user.userId} matches the finding`);
+    expect(cardOf(id)).toContain(ActionId.CONTAIN);
   });
 
   it("indexes a check an older Cordon left pending without the sweep's index entry, and asks for it in the same tick", async () => {
-    let clock = Date.parse('2026-12-01T10:00:00.000Z');
-    const aws = containmentHarness({ clock: { now: () => clock, sleep: (ms) => void (clock += ms) } });
-    const user = aws.sb.createUser(PROD, 'bob');
-    slack = await SlackSandbox.start({});
-    const triage = slack.addChannel({ name: 'security-triage', members: ['UBOT'] });
-    const client = local.client();
-    const table = `ticker-ddb-${Math.random().toString(36).slice(2, 8)}`;
-    await DynamoDbStore.createTable(client, table);
-    const store = new DynamoDbStore({ client, tableName: table, ownsClient: true });
-    let down = true;
-    const queue = {
-      enqueue: async (job: Job): Promise<void> => {
-        if (down) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
-        await cordon.worker().run(job);
-      },
-    };
-    const config = loadConfig({ CORDON_CONFIG: 'x.yaml', SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: slack.apiUrl }, () => testConfigYaml({ triageChannel: triage }));
-    cordon = buildCordon(config, silentLogger, { store, queue, clientFactory: aws.factory, now: () => new Date(clock), sleep: () => Promise.resolve(), principalChecks: true });
-    setLambdaCordon(cordon);
-    const d = makeFindingDetail({ accessKeyId: 'AKIATICKERCHECK00002', userName: 'bob' });
-    await findings(toEventBridgeEvent({ ...d, resource: { ...(d.resource as object), accessKeyDetails: { accessKeyId: 'AKIATICKERCHECK00002', principalId: user.userId, userName: 'bob', userType: 'IAMUser' } } }));
-    const id = String(d.id);
+    const { t, user, client, table, store, id, up } = await storedWhileWorkerDown('bob', 'AKIATICKERCHECK00002');
     // As an older Cordon left it: pending, and no entry in the sweep's index.
     const pk = { S: 'IDX#finding-check-pending' };
     const items = (await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? [];
     for (const it of items) await client.send(new DeleteItemCommand({ TableName: table, Key: { pk, sk: it.sk! } }));
-    expect(await store.pendingPrincipalChecks(new Date(clock + 3_600_000).toISOString(), 10)).toEqual([]);
+    expect(await store.pendingPrincipalChecks(new Date(t.now + 3_600_000).toISOString(), 10)).toEqual([]);
 
-    down = false;
-    clock += PRINCIPAL_CHECK_GRACE_MS;
+    up();
+    t.now += PRINCIPAL_CHECK_GRACE_MS;
     await ticker({});
     expect((await store.getFinding(id))!.principalCheck).toMatchObject({ status: 'verified', foundId: user.userId });
-    // The same tick's flush edited the card (the sweep runs before it).
-    const channel = slack.channels().find((c) => c.name.startsWith('ir-'))!;
-    const card = JSON.stringify(slack.messages(channel.id).find((m) => JSON.stringify(m.blocks ?? []).includes(id))?.blocks ?? []);
-    expect(card).toContain(`its UserId ${user.userId} matches the finding`);
-    expect(card).toContain(ActionId.CONTAIN);
+    expect(cardOf(id)).toContain(`its UserId ${user.userId} matches the finding`);
+    expect(cardOf(id)).toContain(ActionId.CONTAIN);
   });
 });
